@@ -1,0 +1,92 @@
+// The stream catalog our users run today. `nats-dr:catalog` extends or replaces it.
+import { Regions } from "../config/regions";
+import type { CatalogInput, ConsumerEntryInput, StreamEntryInput } from "./entries";
+
+/** Limits shared by every default stream. */
+const durable = { storage: "file", replicas: 3, discard: "old", duplicateWindow: "2m" } as const satisfies StreamEntryInput;
+
+/** Acknowledgement settings shared by every default consumer. */
+const acknowledged = { ackPolicy: "explicit", ackWait: "30s", maxDeliver: 5 } as const satisfies ConsumerEntryInput;
+
+const euOnly = { replication: { homeRegion: Regions.euCentral1 } } as const satisfies StreamEntryInput;
+
+export const defaultStreams: Readonly<Record<string, StreamEntryInput>> = {
+  events: {
+    ...durable,
+    description: "Product events: buddy, kintell, upskilling and journey activity",
+    subjects: ["events.*", "buddy.*", "kintell.*", "upskilling.*", "journey.*"],
+    maxAge: "7d",
+    maxBytes: "10Gi",
+  },
+  audit: {
+    ...durable,
+    description: "Audit trail, compliance records and access logs",
+    subjects: ["audit.*", "compliance.*", "access-log.*"],
+    maxAge: "90d",
+    maxBytes: "50Gi",
+  },
+  metrics: {
+    ...durable,
+    description: "Metrics, telemetry and health reports",
+    subjects: ["metrics.*", "telemetry.*", "health.*"],
+    maxAge: "30d",
+    maxBytes: "20Gi",
+  },
+  notifications: {
+    ...durable,
+    description: "Outgoing notifications: email, SMS and push",
+    subjects: ["notifications.*", "email.*", "sms.*", "push.*"],
+    maxAge: "14d",
+    maxBytes: "5Gi",
+  },
+  "events-eu-gdpr": {
+    ...durable,
+    ...euOnly,
+    description: "EU personal-data events; GDPR keeps them in eu-central-1, never replicated",
+    subjects: ["eu.events.*", "eu.pii.*", "gdpr.*"],
+    maxAge: "7d",
+    maxBytes: "10Gi",
+  },
+  "audit-eu-gdpr": {
+    ...durable,
+    ...euOnly,
+    description: "EU audit and GDPR access logs; kept in eu-central-1, never replicated",
+    subjects: ["eu.audit.*", "eu.compliance.*", "gdpr.access-log.*"],
+    maxAge: "90d",
+    maxBytes: "20Gi",
+  },
+};
+
+export const defaultConsumers: Readonly<Record<string, ConsumerEntryInput>> = {
+  "analytics-consumer": {
+    ...acknowledged,
+    stream: "events",
+    deliver: "pull",
+    description: "Analytics pipeline: analytics events and learner journeys",
+    filterSubjects: ["events.analytics", "journey.*"],
+  },
+  "reporting-consumer": {
+    ...acknowledged,
+    stream: "audit",
+    deliver: "pull",
+    description: "Compliance reporting",
+    filterSubjects: ["compliance.*"],
+  },
+  "audit-consumer": {
+    ...acknowledged,
+    stream: "audit",
+    deliver: "push",
+    deliverSubject: "deliver.audit-consumer",
+    deliverGroup: "audit-workers",
+    description: "Audit workers (queue group audit-workers)",
+  },
+  "gdpr-audit-consumer": {
+    ...acknowledged,
+    stream: "audit-eu-gdpr",
+    deliver: "pull",
+    description: "GDPR audit processing in eu-central-1",
+  },
+};
+
+/** The default catalog, as if written in `nats-dr:catalog`. */
+export const defaultCatalog: CatalogInput = { mode: "replace", streams: defaultStreams, consumers: defaultConsumers };

@@ -1,0 +1,11 @@
+export { configKeys, secretKeys } from "./keys";
+export type { ConfigKey, SecretKey } from "./keys";
+export { parseStackConfig } from "./parse";
+export type { RawStackConfig } from "./parse";
+export { CONFIG_NAMESPACE, configPath } from "./problems";
+export { gatherStackConfig, readStackConfig } from "./read";
+export { Regions, isRegion, peerRegion, regionNames } from "./regions";
+export type { Region } from "./regions";
+export { stackConfigSchema } from "./schema";
+export { CredentialsMethods } from "./types";
+export type { CredentialsMethod, RegionEndpoint, StackConfig } from "./types";

@@ -1,0 +1,18 @@
+// The keys of the `nats-dr` config namespace this program reads.
+
+/** The keys holding credentials; read with getSecret so they stay secrets. */
+export const secretKeys = ["natsUser", "natsPassword", "natsToken", "natsCreds"] as const;
+export type SecretKey = (typeof secretKeys)[number];
+
+/** Every key this program reads, without the `nats-dr:` prefix. */
+export const configKeys = [
+  "region",
+  "activeRegion",
+  "regions",
+  "connection",
+  "failover",
+  "allowDeleteWithMessages",
+  "catalog",
+  ...secretKeys,
+] as const;
+export type ConfigKey = (typeof configKeys)[number];

@@ -1,0 +1,64 @@
+// Pure parsing of the raw config values into a StackConfig, or every problem found.
+import * as pulumi from "@pulumi/pulumi";
+import type { CredentialsSpec } from "../../streams";
+import type { ConfigKey, SecretKey } from "./keys";
+import { describeIssues } from "./problems";
+import { regionNames } from "./regions";
+import type { Region } from "./regions";
+import { stackConfigSchema } from "./schema";
+import type { ParsedStackConfig } from "./schema";
+import type { CredentialsMethod, RegionEndpoint, StackConfig } from "./types";
+
+/**
+ * What readStackConfig gathers: the plain values as Pulumi holds them (JSON already parsed), the
+ * credentials as secret Outputs, and the `nats-dr:` keys the program does not know.
+ */
+export type RawStackConfig = { readonly [Key in Exclude<ConfigKey, SecretKey>]?: unknown } & {
+  readonly [Key in SecretKey]?: pulumi.Output<string>;
+} & { readonly unknownKeys?: readonly string[] };
+
+/**
+ * Validates everything a stack reads. Pure: no config access, no resources, no printing. Each
+ * problem is one line "nats-dr:<key path>: <what is wrong and how to fix it>".
+ */
+export function parseStackConfig(raw: unknown): { config: StackConfig } | { problems: string[] } {
+  const parsed = stackConfigSchema().safeParse(raw);
+  if (!parsed.success) return { problems: describeIssues([], parsed.error.issues) };
+  return { config: toStackConfig(parsed.data) };
+}
+
+function toStackConfig(data: ParsedStackConfig): StackConfig {
+  const regions = Object.fromEntries(
+    regionNames.map((name): [Region, RegionEndpoint] => {
+      const entry = data.regions[name];
+      return [name, { domain: entry?.domain ?? name, servers: entry?.servers ?? [] }];
+    }),
+  ) as Record<Region, RegionEndpoint>;
+  const { credentials, credentialsMethod } = credentialsOf(data);
+  return {
+    region: data.region,
+    activeRegion: data.activeRegion,
+    regions,
+    connection: { servers: [...regions[data.region].servers], ...data.connection },
+    credentials,
+    credentialsMethod,
+    failover: data.failover,
+    allowDeleteWithMessages: data.allowDeleteWithMessages,
+    catalog: data.catalog,
+  };
+}
+
+/** Combines the secret Outputs (whose combination the schema checked) into one secret input. */
+function credentialsOf(data: ParsedStackConfig): {
+  credentials: pulumi.Output<CredentialsSpec> | undefined;
+  credentialsMethod: CredentialsMethod;
+} {
+  const { natsUser, natsPassword, natsToken, natsCreds } = data;
+  if (natsUser && natsPassword) {
+    const credentials = pulumi.all([natsUser, natsPassword]).apply(([user, password]) => ({ user, password }));
+    return { credentials: pulumi.secret(credentials), credentialsMethod: "userPassword" };
+  }
+  if (natsToken) return { credentials: pulumi.secret(natsToken.apply((token) => ({ token }))), credentialsMethod: "token" };
+  if (natsCreds) return { credentials: pulumi.secret(natsCreds.apply((creds) => ({ creds }))), credentialsMethod: "creds" };
+  return { credentials: undefined, credentialsMethod: "none" };
+}

@@ -1,0 +1,115 @@
+// The one schema for everything a stack reads from `nats-dr:*` config (except the secret values,
+// which stay pulumi Outputs and are only checked for presence). Keys are camelCase; every key's
+// default is documented here and in docs/configuration.md.
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+// connectionSchema and failoverSchema are not re-exported by streams/index.ts yet.
+import { connectionSchema, failoverSchema } from "../../streams/spec";
+import { CatalogModes, resolveCatalog } from "../catalog";
+import type { CatalogInput } from "../catalog";
+import { crossKeyIssues } from "./crossChecks";
+import { unknownFieldsError } from "./problems";
+import { Regions, regionChoices, regionNames } from "./regions";
+
+function regionSchema(missing: string) {
+  return z.enum(Regions, {
+    error: (issue) =>
+      issue.input === undefined
+        ? missing
+        : `${JSON.stringify(issue.input)} is not one of our regions; set it to ${regionChoices()}`,
+  });
+}
+
+function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
+  return z.strictObject(shape, { error: unknownFieldsError(Object.keys(shape)) });
+}
+
+function endpointSchema() {
+  return strictObject({
+    /** JetStream domain of the region. @default the region name */
+    domain: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'a JetStream domain is letters, digits, "-" and "_", e.g. "us-east-1"')
+      .optional(),
+    /** Client URLs the provider uses to reach the region; required for the stack's own region. */
+    servers: connectionSchema().shape.servers.optional(),
+  });
+}
+
+function regionsSchema() {
+  const entries = Object.fromEntries(regionNames.map((name) => [name, endpointSchema().optional()]));
+  return z
+    .strictObject(entries, {
+      error: (issue) =>
+        issue.code === "unrecognized_keys"
+          ? `unknown region ${issue.keys.map((key) => `"${key}"`).join(", ")}; use ${regionChoices()}`
+          : undefined,
+    })
+    .prefault({});
+}
+
+function catalogSchema() {
+  const entries = (what: string, example: string) =>
+    z
+      .record(z.string(), z.record(z.string(), z.unknown()), {
+        error: (issue) => (issue.code === "invalid_type" ? `each ${what} entry is an object such as ${example}` : undefined),
+      })
+      .optional();
+  return strictObject({
+    mode: z.enum(CatalogModes, { error: () => 'mode is "extend" (merge into the default catalog) or "replace"' }).optional(),
+    streams: entries("stream", '{ maxAge: "7d" }'),
+    consumers: entries("consumer", '{ stream: "events" }'),
+  })
+    .optional()
+    .transform((input, context) => {
+      // Entries are checked field by field inside resolveCatalog (they may be partial overrides).
+      const resolved = resolveCatalog(input as CatalogInput | undefined);
+      if ("catalog" in resolved) return resolved.catalog;
+      for (const issue of resolved.issues) context.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
+      return z.NEVER;
+    });
+}
+
+const secretOutput = z
+  .custom<pulumi.Output<string>>((value) => pulumi.Output.isInstance(value), "read it with config.getSecret so it stays a secret")
+  .optional();
+
+export function stackConfigSchema() {
+  return z
+    .object({
+      /** The stack's region. Required; the stack settings file sets it. */
+      region: regionSchema(`is not set; the stack settings file sets it, e.g. pulumi config set nats-dr:region us-east-1 (${regionChoices()})`),
+      /** The region whose streams are primaries. @default "us-east-1" (Pulumi.yaml project config) */
+      activeRegion: regionSchema(
+        `is not set; Pulumi.yaml gives it the project default "us-east-1": restore it, or run pulumi config set nats-dr:activeRegion us-east-1 (${regionChoices()})`,
+      ),
+      /** Per region: JetStream domain (@default the region name) and servers. */
+      regions: regionsSchema(),
+      /** @default { connectTimeoutMs: 5000, requestTimeoutMs: 5000 } */
+      connection: strictObject({
+        connectTimeoutMs: connectionSchema().shape.connectTimeoutMs,
+        requestTimeoutMs: connectionSchema().shape.requestTimeoutMs,
+      }).prefault({}),
+      /** @default { peerTimeoutMs: 3000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000 } */
+      failover: strictObject(failoverSchema().shape).prefault({}),
+      /** Let removing a stream delete it while it holds messages. @default false */
+      allowDeleteWithMessages: z.boolean({ error: () => "must be true or false" }).default(false),
+      /** Streams and consumers. @default the default catalog (infra/catalog/defaults.ts) */
+      catalog: catalogSchema(),
+      natsUser: secretOutput,
+      natsPassword: secretOutput,
+      natsToken: secretOutput,
+      natsCreds: secretOutput,
+      /** Keys found under `nats-dr:` that this program does not read (typos). */
+      unknownKeys: z.array(z.string()).default([]),
+    })
+    .superRefine(
+      (value: unknown, context) => {
+        for (const issue of crossKeyIssues(value)) context.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
+      },
+      // Also when single keys failed (the value is then partly raw), so every problem shows at once.
+      { when: () => true },
+    );
+}
+
+export type ParsedStackConfig = z.output<ReturnType<typeof stackConfigSchema>>;

@@ -1,0 +1,36 @@
+// The validated stack configuration the program works with.
+import type * as pulumi from "@pulumi/pulumi";
+import type { ConnectionSpec, CredentialsSpec, FailoverSpec } from "../../streams";
+import type { Catalog } from "../catalog";
+import type { Region } from "./regions";
+
+export interface RegionEndpoint {
+  /** JetStream domain of the region. @default the region name */
+  readonly domain: string;
+  /** NATS client URLs; empty for the peer region when the stack file does not list them. */
+  readonly servers: readonly string[];
+}
+
+/** How the provider authenticates; the values themselves stay secret Outputs. */
+export const CredentialsMethods = { none: "none", userPassword: "userPassword", token: "token", creds: "creds" } as const;
+export type CredentialsMethod = (typeof CredentialsMethods)[keyof typeof CredentialsMethods];
+
+export interface StackConfig {
+  /** This stack's region (`nats-dr:region`). */
+  readonly region: Region;
+  /** The region whose replicated streams are primaries (`nats-dr:activeRegion`). */
+  readonly activeRegion: Region;
+  /** Both regions' domains and servers (`nats-dr:regions`, defaults filled in). */
+  readonly regions: Readonly<Record<Region, RegionEndpoint>>;
+  /** How the provider reaches this stack's region: its servers plus `nats-dr:connection`. */
+  readonly connection: ConnectionSpec;
+  /** Secret credentials from natsUser/natsPassword, natsToken or natsCreds; undefined for none. */
+  readonly credentials: pulumi.Output<CredentialsSpec> | undefined;
+  readonly credentialsMethod: CredentialsMethod;
+  /** `nats-dr:failover`, defaults filled in. */
+  readonly failover: FailoverSpec;
+  /** `nats-dr:allowDeleteWithMessages`. @default false */
+  readonly allowDeleteWithMessages: boolean;
+  /** The stream catalog: defaults merged with `nats-dr:catalog`, validated and canonical. */
+  readonly catalog: Catalog;
+}

@@ -1,0 +1,119 @@
+// Connections and error classification for the provider.
+//
+// Packages are `require`d inside functions: the provider is closure-serialized and run by the
+// engine's provider host from the project directory, where a `require` of a package resolves, but
+// a captured module object (as vitest or ts-node leave behind for top-level imports) would not.
+import type { JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { ConnectionSpec, CredentialsSpec } from "./spec";
+
+export interface Session {
+  readonly nc: NatsConnection;
+  /** JetStream manager of this stream's own domain. */
+  readonly jsm: JetStreamManager;
+  /** JetStream manager of another domain, reached across the leafnode. */
+  managerFor(domain: string, timeoutMs: number): Promise<JetStreamManager>;
+  close(): Promise<void>;
+}
+
+/** JetStream error codes we act on (the API's err_code, never the message text). */
+export const ApiErrorCodes = {
+  streamNotFound: 10059,
+  consumerNotFound: 10014,
+  mirrorConfigCannotBeUpdated: 10055,
+} as const;
+
+export function apiErrorCode(error: unknown): number | undefined {
+  const candidate = error as { apiError?: () => { err_code?: number } } | undefined;
+  if (candidate && typeof candidate.apiError === "function") return candidate.apiError().err_code;
+  return undefined;
+}
+
+export function isNotFound(error: unknown): boolean {
+  const code = apiErrorCode(error);
+  return code === ApiErrorCodes.streamNotFound || code === ApiErrorCodes.consumerNotFound;
+}
+
+/** True when the error means "nobody answered": the domain is unreachable, not misconfigured. */
+export function isUnreachable(error: unknown): boolean {
+  const { errors } = require("@nats-io/transport-node") as typeof import("@nats-io/transport-node");
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    if (current instanceof errors.TimeoutError || current instanceof errors.NoRespondersError) return true;
+    if (current instanceof errors.RequestError && /no responders|timeout/i.test(String((current as Error).message))) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+function describeServers(spec: ConnectionSpec): string {
+  return spec.servers.join(", ");
+}
+
+/** Connects with bounded time and no reconnect loop; errors say what to fix. */
+export async function openSession(
+  connection: ConnectionSpec,
+  credentials: CredentialsSpec | undefined,
+  domain: string,
+): Promise<Session> {
+  const transport = require("@nats-io/transport-node") as typeof import("@nats-io/transport-node");
+  const jetstream = require("@nats-io/jetstream") as typeof import("@nats-io/jetstream");
+  const options: Parameters<typeof transport.connect>[0] = {
+    servers: connection.servers,
+    timeout: connection.connectTimeoutMs,
+    reconnect: false,
+    maxReconnectAttempts: 0,
+    name: `nats-dr provider (${domain})`,
+  };
+  if (credentials?.user !== undefined) {
+    options.user = credentials.user;
+    options.pass = credentials.password ?? "";
+  }
+  if (credentials?.token !== undefined) options.token = credentials.token;
+  if (credentials?.creds !== undefined) {
+    options.authenticator = transport.credsAuthenticator(new TextEncoder().encode(credentials.creds));
+  }
+  let nc: NatsConnection;
+  try {
+    nc = await withDeadline(transport.connect(options), connection.connectTimeoutMs + 1000, "connect");
+  } catch (error) {
+    throw new Error(connectFailure(error, connection, domain), { cause: error });
+  }
+  const jsm = await jetstream.jetstreamManager(nc, { domain, timeout: connection.requestTimeoutMs, checkAPI: false });
+  return {
+    nc,
+    jsm,
+    managerFor(otherDomain: string, timeoutMs: number) {
+      return jetstream.jetstreamManager(nc, { domain: otherDomain, timeout: timeoutMs, checkAPI: false });
+    },
+    async close() {
+      await nc.close().catch(() => undefined);
+    },
+  };
+}
+
+function connectFailure(error: unknown, connection: ConnectionSpec, domain: string): string {
+  const { errors } = require("@nats-io/transport-node") as typeof import("@nats-io/transport-node");
+  const text = String((error as Error)?.message ?? error);
+  if (error instanceof errors.AuthorizationError || /authorization|authentication/i.test(text)) {
+    return `authentication to the NATS servers of domain "${domain}" (${describeServers(connection)}) failed: ${text}. Check the credentials (config nats-dr:natsUser/natsPassword, natsToken or natsCreds).`;
+  }
+  return `cannot connect to the NATS servers of domain "${domain}" (${describeServers(connection)}) within ${connection.connectTimeoutMs} ms: ${text}. Check connection.servers (config nats-dr:regions) and that the servers are up, or raise connectTimeoutMs.`;
+}
+
+/** Rejects when a promise takes longer than the deadline, so no provider call can hang. */
+export async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,98 @@
+// Durable consumers across a failover.
+//
+// Mirrors keep the origin's sequence numbers, so a consumer's position is just a stream
+// sequence: the peer's acknowledgement floor. During a planned promotion the peer's consumers
+// are paused (no new deliveries), given a bounded time for in-flight acks to land, and the
+// local consumers are re-created to start right after the peer's floor. Acknowledged messages
+// are then not delivered again in the new region.
+import type { ConsumerConfig, ConsumerInfo, JetStreamManager } from "@nats-io/jetstream";
+import { isNotFound, sleep, type Session } from "./client";
+import type { PromotionRecord } from "./spec";
+import { MetadataKeys, userMetadata } from "./wire";
+
+export interface PausedConsumer {
+  readonly name: string;
+  readonly ackFloor: number;
+  readonly unacknowledged: number;
+}
+
+/** Pauses the consumers that exist on both sides until far in the future (un-paused on abort). */
+const PAUSE_FOR_MS = 365 * 24 * 3600 * 1000;
+
+async function listConsumers(jsm: JetStreamManager, stream: string): Promise<ConsumerInfo[]> {
+  const result: ConsumerInfo[] = [];
+  for await (const info of jsm.consumers.list(stream)) result.push(info);
+  return result;
+}
+
+export async function pausePeerConsumers(
+  session: Session,
+  peerJsm: JetStreamManager,
+  stream: string,
+  drainTimeoutMs: number,
+): Promise<PausedConsumer[]> {
+  const local = await listConsumers(session.jsm, stream);
+  const names: string[] = [];
+  for (const consumer of local) {
+    try {
+      await peerJsm.consumers.pause(stream, consumer.name, new Date(Date.now() + PAUSE_FOR_MS));
+      names.push(consumer.name);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+  const deadline = Date.now() + drainTimeoutMs;
+  for (;;) {
+    const infos = await Promise.all(names.map((name) => peerJsm.consumers.info(stream, name)));
+    const drained = infos.every((info) => info.num_ack_pending === 0);
+    if (drained || Date.now() >= deadline) {
+      return infos.map((info) => ({ name: info.name, ackFloor: info.ack_floor.stream_seq, unacknowledged: info.num_ack_pending }));
+    }
+    await sleep(20);
+  }
+}
+
+export async function resumePeerConsumers(peerJsm: JetStreamManager, stream: string, paused: PausedConsumer[]): Promise<void> {
+  for (const consumer of paused) await peerJsm.consumers.resume(stream, consumer.name);
+}
+
+/** Re-creates each local consumer to start right after the peer's acknowledgement floor. */
+export async function carryConsumerPositions(
+  session: Session,
+  stream: string,
+  paused: PausedConsumer[],
+): Promise<PromotionRecord["consumersPositioned"]> {
+  const positioned: PromotionRecord["consumersPositioned"] = {};
+  for (const consumer of paused) {
+    const local = await session.jsm.consumers.info(stream, consumer.name);
+    const config: Partial<ConsumerConfig> = {
+      ...local.config,
+      deliver_policy: "by_start_sequence" as ConsumerConfig["deliver_policy"],
+      opt_start_seq: consumer.ackFloor + 1,
+      metadata: { ...userMetadata(local.config.metadata), [MetadataKeys.positionedAt]: String(consumer.ackFloor) },
+    };
+    delete config.opt_start_time;
+    await session.jsm.consumers.delete(stream, consumer.name);
+    await session.jsm.consumers.add(stream, config);
+    positioned[consumer.name] = { ackFloor: consumer.ackFloor, unacknowledged: consumer.unacknowledged };
+  }
+  return positioned;
+}
+
+/** The consumers of a stream, to re-create them after the stream itself is re-created. */
+export async function snapshotConsumers(session: Session, stream: string): Promise<ConsumerConfig[]> {
+  return (await listConsumers(session.jsm, stream)).map((info) => info.config);
+}
+
+/** Re-creates consumers on a freshly created mirror; their positions start from the beginning. */
+export async function restoreConsumers(session: Session, stream: string, configs: ConsumerConfig[]): Promise<void> {
+  for (const config of configs) {
+    const metadata = userMetadata(config.metadata);
+    delete metadata[MetadataKeys.positionedAt];
+    const declared = metadata[MetadataKeys.deliverPolicy] ?? config.deliver_policy;
+    const fresh: Partial<ConsumerConfig> = { ...config, deliver_policy: declared as ConsumerConfig["deliver_policy"], metadata };
+    delete fresh.opt_start_seq;
+    delete fresh.opt_start_time;
+    await session.jsm.consumers.add(stream, fresh);
+  }
+}

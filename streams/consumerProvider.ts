@@ -1,0 +1,106 @@
+// The dynamic provider of durable JetStream consumers. Consumers live on primaries and mirrors
+// alike; their positions across a failover are carried by the stream's promotion (see
+// consumerPositions.ts), so this provider only manages their configuration.
+import type * as pulumi from "@pulumi/pulumi";
+import type { ConsumerInfo } from "@nats-io/jetstream";
+import { isNotFound, openSession, type Session } from "./client";
+import { checkInputs, containsUnknown } from "./checking";
+import { diffConsumerInputs } from "./diff";
+import { consumerInputsSchema, credentialsSchema, type ConsumerResourceInputs, type CredentialsSpec } from "./spec";
+import { consumerSpecFromWire, consumerWireConfig, MetadataKeys, userMetadata } from "./wire";
+
+export interface ConsumerState extends ConsumerResourceInputs {
+  readonly credentials?: CredentialsSpec;
+}
+
+const INPUT_KEYS = ["connection", "credentials", "domain", "stream", "spec"] as const;
+
+function inputsOf(state: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(INPUT_KEYS.filter((key) => state[key] !== undefined).map((key) => [key, state[key]]));
+}
+
+async function withSession<T>(inputs: ConsumerState, work: (session: Session) => Promise<T>): Promise<T> {
+  const session = await openSession(inputs.connection, inputs.credentials, inputs.domain);
+  try {
+    return await work(session);
+  } finally {
+    await session.close();
+  }
+}
+
+async function findConsumer(session: Session, stream: string, name: string): Promise<ConsumerInfo | undefined> {
+  try {
+    return await session.jsm.consumers.info(stream, name);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Creates or updates the consumer to its declared config, keeping a failover position. */
+async function upsert(session: Session, inputs: ConsumerState, existing: ConsumerInfo | undefined): Promise<void> {
+  const desired = consumerWireConfig(inputs.spec, existing ? userMetadata(existing.config.metadata) : {});
+  if (!existing) {
+    await session.jsm.consumers.add(inputs.stream, desired);
+    return;
+  }
+  // Deliver policy and start sequence are fixed at creation (and set by a failover); keep them.
+  delete desired.deliver_policy;
+  await session.jsm.consumers.update(inputs.stream, inputs.spec.name, desired);
+}
+
+export const consumerProvider: pulumi.dynamic.ResourceProvider = {
+  async check(_olds: unknown, news: Record<string, unknown>) {
+    if (containsUnknown(news)) return { inputs: news };
+    return checkInputs(news, [
+      { key: undefined, schema: consumerInputsSchema(), pick: (raw) => inputsOf(raw) },
+      { key: "credentials", schema: credentialsSchema(), pick: (raw) => raw["credentials"] ?? {} },
+    ]);
+  },
+
+  async diff(_id: string, olds: ConsumerState, news: ConsumerState) {
+    if (containsUnknown(news)) return { changes: true };
+    const result = diffConsumerInputs(olds, news);
+    return { changes: result.changes, replaces: result.replaces, deleteBeforeReplace: result.deleteBeforeReplace };
+  },
+
+  async create(inputs: ConsumerState) {
+    return withSession(inputs, async (session) => {
+      const existing = await findConsumer(session, inputs.stream, inputs.spec.name);
+      if (existing && userMetadata(existing.config.metadata)[MetadataKeys.managed] !== "true") {
+        throw new Error(
+          `consumer ${inputs.spec.name} already exists on stream ${inputs.stream} in domain "${inputs.domain}" and was not created by nats-dr. Import it with \`pulumi import\` or delete it first.`,
+        );
+      }
+      await upsert(session, inputs, existing);
+      return { id: `${inputs.domain}/${inputs.stream}/${inputs.spec.name}`, outs: inputs };
+    });
+  },
+
+  async read(id: string, props: ConsumerState) {
+    return withSession(props, async (session) => {
+      const info = await findConsumer(session, props.stream, props.spec.name);
+      if (!info) return { id: undefined as unknown as string, props: {} };
+      const positioned = userMetadata(info.config.metadata)[MetadataKeys.positionedAt] !== undefined;
+      const refreshed: ConsumerState = { ...props, spec: consumerSpecFromWire(info.config, positioned, props.spec) };
+      return { id, props: refreshed, inputs: inputsOf(refreshed as unknown as Record<string, unknown>) };
+    });
+  },
+
+  async update(_id: string, _olds: ConsumerState, news: ConsumerState) {
+    return withSession(news, async (session) => {
+      await upsert(session, news, await findConsumer(session, news.stream, news.spec.name));
+      return { outs: news };
+    });
+  },
+
+  async delete(_id: string, props: ConsumerState) {
+    await withSession(props, async (session) => {
+      try {
+        await session.jsm.consumers.delete(props.stream, props.spec.name);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    });
+  },
+};

@@ -1,0 +1,24 @@
+export { JetStreamConsumer, JetStreamStream } from "./resources";
+export type { JetStreamConsumerArgs, JetStreamStreamArgs } from "./resources";
+export { nameProblem, subjectProblem, subjectsOverlap } from "./names";
+export {
+  AckPolicies,
+  Compressions,
+  DeliverModes,
+  DeliverPolicies,
+  DiscardPolicies,
+  RetentionPolicies,
+  StorageTypes,
+  StreamRoles,
+  consumerSpecSchema,
+  streamSpecSchema,
+} from "./spec";
+export type {
+  ConnectionSpec,
+  ConsumerSpec,
+  CredentialsSpec,
+  FailoverSpec,
+  StreamRole,
+  StreamSpec,
+} from "./spec";
+export { canonicalDuration, canonicalSize, formatDuration, formatSize, parseDuration, parseSize } from "./units";

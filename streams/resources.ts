@@ -1,0 +1,91 @@
+// The Pulumi resource classes for JetStream streams and consumers.
+//
+// One provider instance per kind is reused by every resource: Pulumi serializes the provider into
+// each resource's `__provider` input, and identical text lets the engine's provider host cache it.
+import * as pulumi from "@pulumi/pulumi";
+import { consumerProvider } from "./consumerProvider";
+import type {
+  ConnectionSpec,
+  ConsumerSpec,
+  CredentialsSpec,
+  DemotionRecord,
+  FailoverSpec,
+  PromotionRecord,
+  StreamRole,
+  StreamSpec,
+} from "./spec";
+import { streamProvider } from "./streamProvider";
+
+export interface JetStreamStreamArgs {
+  /** Where this region's NATS servers are. */
+  readonly connection: pulumi.Input<ConnectionSpec>;
+  /** How to authenticate; always stored as a secret. @default no authentication */
+  readonly credentials?: pulumi.Input<CredentialsSpec>;
+  /** JetStream domain of this region, e.g. "us-east-1". */
+  readonly domain: pulumi.Input<string>;
+  /** The stream, in canonical human units (see streams/units.ts). */
+  readonly spec: pulumi.Input<StreamSpec>;
+  /** "primary" (accepts publishes) or "mirror" (copies the peer domain's stream of the same name). */
+  readonly role: pulumi.Input<StreamRole>;
+  /** JetStream domain of the other region. Required for replicated streams. */
+  readonly peerDomain?: pulumi.Input<string>;
+  /** Promotion timeouts. @default { peerTimeoutMs: 3000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000 } */
+  readonly failover?: pulumi.Input<FailoverSpec>;
+  /** Let a delete drop a stream that still holds messages. @default false */
+  readonly allowDeleteWithMessages?: pulumi.Input<boolean>;
+}
+
+export class JetStreamStream extends pulumi.dynamic.Resource {
+  declare public readonly spec: pulumi.Output<StreamSpec>;
+  declare public readonly role: pulumi.Output<StreamRole>;
+  declare public readonly domain: pulumi.Output<string>;
+  /** Evidence of the last promotion of this stream (mirror -> primary). */
+  declare public readonly lastPromotion: pulumi.Output<PromotionRecord | undefined>;
+  /** Evidence of the last demotion (primary -> mirror) and the orphaned messages it preserved. */
+  declare public readonly lastDemotion: pulumi.Output<DemotionRecord | undefined>;
+
+  constructor(name: string, args: JetStreamStreamArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      streamProvider,
+      name,
+      {
+        ...args,
+        credentials: pulumi.secret(args.credentials ?? {}),
+        peerDomain: args.peerDomain,
+        failover: args.failover,
+        allowDeleteWithMessages: args.allowDeleteWithMessages ?? false,
+        lastPromotion: undefined,
+        lastDemotion: undefined,
+      },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["credentials"] }),
+      "natsdr",
+      "JetStreamStream",
+    );
+  }
+}
+
+export interface JetStreamConsumerArgs {
+  readonly connection: pulumi.Input<ConnectionSpec>;
+  /** @default no authentication */
+  readonly credentials?: pulumi.Input<CredentialsSpec>;
+  readonly domain: pulumi.Input<string>;
+  /** Name of the stream the consumer reads. */
+  readonly stream: pulumi.Input<string>;
+  readonly spec: pulumi.Input<ConsumerSpec>;
+}
+
+export class JetStreamConsumer extends pulumi.dynamic.Resource {
+  declare public readonly spec: pulumi.Output<ConsumerSpec>;
+  declare public readonly stream: pulumi.Output<string>;
+
+  constructor(name: string, args: JetStreamConsumerArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      consumerProvider,
+      name,
+      { ...args, credentials: pulumi.secret(args.credentials ?? {}) },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["credentials"] }),
+      "natsdr",
+      "JetStreamConsumer",
+    );
+  }
+}

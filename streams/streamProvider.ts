@@ -1,0 +1,169 @@
+// The dynamic provider of JetStream streams (primary or mirror).
+//
+// Pulumi closure-serializes this object into every stream resource's `__provider` input and the
+// engine runs it in a separate process. Everything it acts on is an input; packages are required
+// inside functions (see client.ts); helpers from this folder are captured by value.
+import type * as pulumi from "@pulumi/pulumi";
+import type { StreamInfo } from "@nats-io/jetstream";
+import { isNotFound, openSession, type Session } from "./client";
+import { demoteToMirror } from "./demotion";
+import { diffStreamInputs } from "./diff";
+import { checkInputs, containsUnknown } from "./checking";
+import { promoteMirror } from "./promotion";
+import { credentialsSchema, streamInputsSchema, type CredentialsSpec, type DemotionRecord, type PromotionRecord, type StreamResourceInputs } from "./spec";
+import { MetadataKeys, specFromWire, streamWireConfig, userMetadata } from "./wire";
+
+/** What the provider stores: the inputs plus evidence of what it did. */
+export interface StreamState extends StreamResourceInputs {
+  readonly credentials?: CredentialsSpec;
+  /** Identity of the server stream this resource created; tells a replaced stream apart. */
+  readonly instance: string;
+  readonly lastPromotion?: PromotionRecord;
+  readonly lastDemotion?: DemotionRecord;
+}
+
+const INPUT_KEYS = ["connection", "credentials", "domain", "spec", "role", "peerDomain", "failover", "allowDeleteWithMessages"] as const;
+
+function inputsOf(state: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(INPUT_KEYS.filter((key) => state[key] !== undefined).map((key) => [key, state[key]]));
+}
+
+async function withSession<T>(inputs: StreamState | StreamResourceInputs & { credentials?: CredentialsSpec }, work: (session: Session) => Promise<T>): Promise<T> {
+  const session = await openSession(inputs.connection, inputs.credentials, inputs.domain);
+  try {
+    return await work(session);
+  } finally {
+    await session.close();
+  }
+}
+
+async function findStream(session: Session, name: string): Promise<StreamInfo | undefined> {
+  try {
+    return await session.jsm.streams.info(name);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+function newInstance(): string {
+  const { randomUUID } = require("node:crypto") as typeof import("node:crypto");
+  return randomUUID();
+}
+
+/** Re-writes a stream's configuration for its role, keeping metadata earlier runs recorded. */
+async function applyConfig(session: Session, inputs: StreamResourceInputs, existing: StreamInfo, instance: string): Promise<void> {
+  const metadata: Record<string, string> = { ...userMetadata(existing.config.metadata), [MetadataKeys.instance]: instance };
+  if (metadata[MetadataKeys.fencedBy] && inputs.role === "primary") {
+    throw new Error(
+      `stream ${inputs.spec.name} in "${inputs.domain}" was fenced by "${metadata[MetadataKeys.fencedBy]}" at ${metadata[MetadataKeys.fencedAt]} during a failover, so "${metadata[MetadataKeys.fencedBy]}" is the primary now. This stack still declares it primary: set activeRegion to "${metadata[MetadataKeys.fencedBy]}" so it becomes a mirror, or fail back by flipping activeRegion and running this region's stack (the promotion fences the other side).`,
+    );
+  }
+  const desired = streamWireConfig(inputs.spec, inputs.role, inputs.peerDomain, metadata);
+  if (inputs.role === "mirror") {
+    // A mirror's source cannot change; the merge in streams.update keeps the server's.
+    delete desired.mirror;
+    delete desired.subjects;
+  }
+  await session.jsm.streams.update(inputs.spec.name, desired);
+}
+
+export const streamProvider: pulumi.dynamic.ResourceProvider = {
+  async check(_olds: unknown, news: Record<string, unknown>) {
+    if (containsUnknown(news)) return { inputs: news };
+    return checkInputs(news, [
+      { key: undefined, schema: streamInputsSchema(), pick: (raw) => inputsOf(raw) },
+      { key: "credentials", schema: credentialsSchema(), pick: (raw) => raw["credentials"] ?? {} },
+    ]);
+  },
+
+  async diff(_id: string, olds: StreamState, news: StreamState) {
+    if (containsUnknown(news)) return { changes: true };
+    const result = diffStreamInputs(olds, news);
+    return { changes: result.changes, replaces: result.replaces, deleteBeforeReplace: result.deleteBeforeReplace };
+  },
+
+  async create(inputs: StreamState) {
+    return withSession(inputs, async (session) => {
+      const instance = newInstance();
+      const existing = await findStream(session, inputs.spec.name);
+      let lastDemotion: DemotionRecord | undefined;
+      let lastPromotion: PromotionRecord | undefined;
+      if (!existing) {
+        await session.jsm.streams.add(streamWireConfig(inputs.spec, inputs.role, inputs.peerDomain, { [MetadataKeys.instance]: instance }));
+      } else {
+        const existingRole = existing.config.mirror ? "mirror" : "primary";
+        if (existingRole === "primary" && inputs.role === "mirror") {
+          lastDemotion = await demoteToMirror(session, inputs, instance, existing);
+        } else if (userMetadata(existing.config.metadata)[MetadataKeys.managed] !== "true") {
+          throw new Error(
+            `stream ${inputs.spec.name} already exists in domain "${inputs.domain}" and was not created by nats-dr. Import it with \`pulumi import\` (id "${inputs.domain}/${inputs.spec.name}") or remove it from the catalog.`,
+          );
+        } else if (existingRole === "mirror" && inputs.role === "primary") {
+          lastPromotion = await promoteMirror(session, inputs, instance);
+        } else {
+          // Ours already (e.g. an earlier create reached the server but not the state): adopt it.
+          await applyConfig(session, inputs, existing, instance);
+        }
+      }
+      const outs: StreamState = { ...inputs, instance, ...(lastPromotion ? { lastPromotion } : {}), ...(lastDemotion ? { lastDemotion } : {}) };
+      return { id: `${inputs.domain}/${inputs.spec.name}`, outs };
+    });
+  },
+
+  async read(id: string, props: StreamState) {
+    return withSession(props, async (session) => {
+      const info = await findStream(session, props.spec.name);
+      if (!info) return { id: undefined as unknown as string, props: {} };
+      const actual = specFromWire(info.config, props.spec.subjects);
+      const refreshed: StreamState = {
+        ...props,
+        spec: actual.spec,
+        role: actual.role,
+        ...(actual.peerDomain ? { peerDomain: actual.peerDomain } : {}),
+      };
+      return { id, props: refreshed, inputs: inputsOf(refreshed as unknown as Record<string, unknown>) };
+    });
+  },
+
+  async update(_id: string, olds: StreamState, news: StreamState) {
+    return withSession(news, async (session) => {
+      const instance = olds.instance ?? newInstance();
+      let lastPromotion = olds.lastPromotion;
+      const existing = await findStream(session, news.spec.name);
+      if (!existing) {
+        throw new Error(
+          `stream ${news.spec.name} no longer exists in domain "${news.domain}". Run \`pulumi refresh\` so the state forgets it, then \`pulumi up\` re-creates it.`,
+        );
+      }
+      if (existing.config.mirror && news.role === "primary") {
+        lastPromotion = await promoteMirror(session, news, instance);
+      } else {
+        await applyConfig(session, news, existing, instance);
+      }
+      const outs: StreamState = {
+        ...news,
+        instance,
+        ...(lastPromotion ? { lastPromotion } : {}),
+        ...(olds.lastDemotion ? { lastDemotion: olds.lastDemotion } : {}),
+      };
+      return { outs };
+    });
+  },
+
+  async delete(_id: string, props: StreamState) {
+    await withSession(props, async (session) => {
+      const info = await findStream(session, props.spec.name);
+      if (!info) return;
+      // After a primary -> mirror replacement the stream under this name belongs to the new
+      // resource; deleting the old resource must leave it alone.
+      if (props.instance && userMetadata(info.config.metadata)[MetadataKeys.instance] !== props.instance) return;
+      if (info.state.messages > 0 && !props.allowDeleteWithMessages) {
+        throw new Error(
+          `refusing to delete stream ${props.spec.name} in domain "${props.domain}": it holds ${info.state.messages} messages (sequences ${info.state.first_seq}-${info.state.last_seq}). Back it up (nats stream backup) and set allowDeleteWithMessages (config nats-dr:allowDeleteWithMessages: true) to delete it, or keep it in the catalog.`,
+        );
+      }
+      await session.jsm.streams.delete(props.spec.name);
+    });
+  },
+};

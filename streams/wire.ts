@@ -1,0 +1,147 @@
+// Pure mapping between our canonical specs and the JetStream API's wire configuration, in both
+// directions: to create/update streams and consumers, and to read drift back from the server.
+import type { ConsumerConfig, StreamConfig } from "@nats-io/jetstream";
+import type { ConsumerSpec, StreamRole, StreamSpec } from "./spec";
+import { durationToNanos, formatDuration, formatSize, sizeToBytes } from "./units";
+
+/** Metadata keys the provider writes on the streams it manages. */
+export const MetadataKeys = {
+  managed: "natsdr.managed",
+  instance: "natsdr.instance",
+  promotedAtSequence: "natsdr.promoted-at-seq",
+  promotedAt: "natsdr.promoted-at",
+  promotedFrom: "natsdr.promoted-from",
+  promotionMode: "natsdr.promotion-mode",
+  fencedBy: "natsdr.fenced-by",
+  fencedAt: "natsdr.fenced-at",
+  fencedSubjects: "natsdr.fenced-subjects",
+  positionedAt: "natsdr.positioned-after",
+  deliverPolicy: "natsdr.deliver-policy",
+} as const;
+
+/** The JetStream API prefix of a domain, as a mirror's `external.api` needs it. */
+export function domainApiPrefix(domain: string): string {
+  return `$JS.${domain}.API`;
+}
+
+/** The subject a fenced (old) primary is switched to, so it stops capturing application subjects. */
+export function fenceSubject(domain: string, stream: string): string {
+  return `natsdr.fenced.${domain}.${stream}`;
+}
+
+/** The wire config a stream should have for its role. */
+export function streamWireConfig(
+  spec: StreamSpec,
+  role: StreamRole,
+  peerDomain: string | undefined,
+  metadata: Record<string, string>,
+): Partial<StreamConfig> & { name: string } {
+  const config: Partial<StreamConfig> & { name: string } = {
+    name: spec.name,
+    description: spec.description || undefined,
+    storage: spec.storage as StreamConfig["storage"],
+    num_replicas: spec.replicas,
+    retention: spec.retention as StreamConfig["retention"],
+    discard: spec.discard as StreamConfig["discard"],
+    max_age: durationToNanos(spec.maxAge),
+    max_bytes: sizeToBytes(spec.maxBytes),
+    max_msgs: spec.maxMsgs,
+    max_msgs_per_subject: spec.maxMsgsPerSubject,
+    max_msg_size: sizeToBytes(spec.maxMsgSize),
+    duplicate_window: durationToNanos(spec.duplicateWindow),
+    deny_delete: spec.denyDelete,
+    deny_purge: spec.denyPurge,
+    allow_direct: spec.allowDirect,
+    compression: spec.compression as StreamConfig["compression"],
+    metadata: { ...metadata, [MetadataKeys.managed]: "true" },
+  };
+  if (role === "primary") {
+    config.subjects = [...spec.subjects];
+  } else {
+    if (!peerDomain) throw new Error(`stream ${spec.name}: a mirror needs peerDomain`);
+    config.subjects = [];
+    config.mirror = { name: spec.name, external: { api: domainApiPrefix(peerDomain), deliver: "" } };
+  }
+  return config;
+}
+
+/**
+ * The spec and role a server's stream config expresses. Subjects of a mirror are not on the
+ * server (a mirror captures none), so they are taken from `knownSubjects`.
+ */
+export function specFromWire(
+  config: StreamConfig,
+  knownSubjects: string[],
+): { spec: StreamSpec; role: StreamRole; peerDomain?: string } {
+  const role: StreamRole = config.mirror ? "mirror" : "primary";
+  const spec: StreamSpec = {
+    name: config.name,
+    subjects: role === "mirror" ? [...knownSubjects] : [...(config.subjects ?? [])],
+    description: config.description ?? "",
+    storage: config.storage as StreamSpec["storage"],
+    replicas: config.num_replicas,
+    retention: config.retention as StreamSpec["retention"],
+    discard: config.discard as StreamSpec["discard"],
+    maxAge: formatDuration(config.max_age),
+    maxBytes: formatSize(config.max_bytes),
+    maxMsgs: config.max_msgs,
+    maxMsgsPerSubject: config.max_msgs_per_subject,
+    maxMsgSize: formatSize(config.max_msg_size),
+    duplicateWindow: formatDuration(config.duplicate_window),
+    denyDelete: config.deny_delete,
+    denyPurge: config.deny_purge,
+    allowDirect: config.allow_direct,
+    compression: (config.compression ?? "none") as StreamSpec["compression"],
+  };
+  const api = config.mirror?.external?.api;
+  const peerDomain = api ? /^\$JS\.(.+)\.API$/.exec(api)?.[1] : undefined;
+  return peerDomain ? { spec, role, peerDomain } : { spec, role };
+}
+
+/** User metadata on a server config, without the keys the server adds itself. */
+export function userMetadata(metadata: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(metadata ?? {}).filter(([key]) => !key.startsWith("_nats")));
+}
+
+/** The wire config of a durable consumer. */
+export function consumerWireConfig(spec: ConsumerSpec, metadata: Record<string, string> = {}): Partial<ConsumerConfig> {
+  const config: Partial<ConsumerConfig> = {
+    durable_name: spec.name,
+    name: spec.name,
+    description: spec.description || undefined,
+    ack_policy: spec.ackPolicy as ConsumerConfig["ack_policy"],
+    ack_wait: durationToNanos(spec.ackWait),
+    max_deliver: spec.maxDeliver,
+    max_ack_pending: spec.maxAckPending,
+    deliver_policy: spec.deliverPolicy as ConsumerConfig["deliver_policy"],
+    replay_policy: "instant" as ConsumerConfig["replay_policy"],
+    metadata: { ...metadata, [MetadataKeys.managed]: "true", [MetadataKeys.deliverPolicy]: spec.deliverPolicy },
+  };
+  if (spec.filterSubjects.length === 1) config.filter_subject = spec.filterSubjects[0];
+  if (spec.filterSubjects.length > 1) config.filter_subjects = [...spec.filterSubjects];
+  if (spec.deliver === "push") {
+    config.deliver_subject = spec.deliverSubject;
+    if (spec.deliverGroup) config.deliver_group = spec.deliverGroup;
+  }
+  return config;
+}
+
+/** The consumer spec a server's consumer config expresses. */
+export function consumerSpecFromWire(config: ConsumerConfig, positioned: boolean, declared: ConsumerSpec): ConsumerSpec {
+  const filters = config.filter_subjects ?? (config.filter_subject ? [config.filter_subject] : []);
+  const spec: ConsumerSpec = {
+    name: config.durable_name ?? config.name ?? "",
+    description: config.description ?? "",
+    deliver: config.deliver_subject ? "push" : "pull",
+    ackPolicy: config.ack_policy as ConsumerSpec["ackPolicy"],
+    ackWait: formatDuration(config.ack_wait ?? 0),
+    maxDeliver: config.max_deliver ?? -1,
+    maxAckPending: config.max_ack_pending ?? -1,
+    filterSubjects: [...filters],
+    // A consumer the provider re-positioned during a failover starts by sequence on purpose;
+    // that is not drift from the declared policy.
+    deliverPolicy: positioned ? declared.deliverPolicy : (config.deliver_policy as ConsumerSpec["deliverPolicy"]),
+  };
+  if (config.deliver_subject) return { ...spec, deliverSubject: config.deliver_subject, ...(config.deliver_group ? { deliverGroup: config.deliver_group } : {}) };
+  return spec;
+}

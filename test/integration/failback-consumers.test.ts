@@ -1,0 +1,164 @@
+// Failback with unreplicated ("orphan") messages, and durable consumers across a failover,
+// against two real JetStream domains joined by a cuttable leafnode.
+import { AckPolicy, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { consumerProvider } from "../../streams/consumerProvider";
+import { streamProvider } from "../../streams/streamProvider";
+import { connectApp, startTwoDomains, waitForLink, type TwoDomains } from "../harness";
+import { APP_CREDENTIALS, checked, eventually, rawStreamInputs, readStream } from "../support/provider";
+
+let regions: TwoDomains;
+let east: NatsConnection;
+let west: NatsConnection;
+
+beforeAll(async () => {
+  regions = await startTwoDomains({ clustered: false });
+  east = await connectApp(regions.east.clientUrls);
+  west = await connectApp(regions.west.clientUrls);
+});
+
+afterAll(async () => {
+  await east?.close();
+  await west?.close();
+  await regions?.stop();
+});
+
+async function jsm(nc: NatsConnection) {
+  return jetstreamManager(nc);
+}
+
+async function publish(nc: NatsConnection, subject: string, count: number, prefix: string) {
+  const js = (await jsm(nc)).jetstream();
+  for (let index = 0; index < count; index++) {
+    await js.publish(subject, new TextEncoder().encode(`${prefix}-${index}`), { msgID: `${prefix}-${index}` });
+  }
+}
+
+function consumerInputs(region: { domain: string; clientUrls: readonly string[] }, stream: string, name: string) {
+  return checked(consumerProvider, {
+    connection: { servers: [...region.clientUrls], connectTimeoutMs: 2000, requestTimeoutMs: 2000 },
+    credentials: APP_CREDENTIALS,
+    domain: region.domain,
+    stream,
+    spec: { name, ackWait: "30s", maxDeliver: 5, filterSubjects: [`${stream}.*`] },
+  });
+}
+
+describe("failover", () => {
+  test("failover - failback preserves and counts the messages the old primary never replicated", async () => {
+    const name = "ledger";
+    const eastPrimary = await streamProvider.create(await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "primary", { name, subjects: ["ledger.*"] })));
+    const westMirror = await streamProvider.create(await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "mirror", { name, subjects: ["ledger.*"] })));
+    await publish(east, "ledger.entry", 30, "before");
+    await eventually("mirror at 30", async () => (await (await jsm(west)).streams.info(name)).state.last_seq === 30);
+
+    // The regions are cut off: the old primary still takes 7 writes that never replicate,
+    // the survivor is promoted (unplanned) and takes new writes of its own.
+    regions.relay.cut();
+    await publish(east, "ledger.entry", 7, "orphan");
+    const promoted = await streamProvider.update!("id", westMirror.outs, await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "primary", { name, subjects: ["ledger.*"] })));
+    expect(promoted.outs.lastPromotion).toMatchObject({ mode: "unplanned", lastMirroredSequence: 30 });
+    await publish(west, "ledger.entry", 12, "after");
+    regions.relay.heal();
+    await eventually("leafnode back", async () => {
+      await (await jetstreamManager(west, { domain: "us-east-1", checkAPI: false, timeout: 500 })).streams.info(name);
+      return true;
+    });
+
+    // The recovered region's stack now declares a mirror: the engine creates the replacement
+    // first (create does the demotion), then deletes the old resource (a no-op).
+    const demoteInputs = await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "mirror", { name, subjects: ["ledger.*"] }));
+    expect(await streamProvider.diff!("id", eastPrimary.outs, demoteInputs)).toMatchObject({ replaces: ["role"], deleteBeforeReplace: false });
+    const demoted = await streamProvider.create(demoteInputs);
+    await streamProvider.delete!("id", eastPrimary.outs);
+
+    const record = demoted.outs.lastDemotion;
+    expect(record).toMatchObject({ promotedAtSequence: 30, orphanCount: 7, orphanFirstSequence: 31, orphanLastSequence: 37 });
+    const orphans = await readStream(east, "us-east-1", record.orphanStream);
+    expect(orphans.map((message) => message.headers["Nats-Dr-Original-Msg-Id"])).toEqual(
+      Array.from({ length: 7 }, (_, index) => `orphan-${index}`),
+    );
+    expect(orphans.map((message) => message.headers["Nats-Dr-Original-Sequence"])).toEqual(["31", "32", "33", "34", "35", "36", "37"]);
+    expect(orphans.every((message) => message.headers["Nats-Dr-Original-Subject"] === "ledger.entry")).toBe(true);
+
+    // The old primary is now a mirror of the new one and catches up to its 42 messages.
+    const mirror = await eventually("east mirror caught up", async () => {
+      const info = await (await jsm(east)).streams.info(name);
+      return info.state.last_seq === 42 && info;
+    });
+    expect(mirror.config.mirror?.external?.api).toBe("$JS.eu-central-1.API");
+    const ids = (await readStream(east, "us-east-1", name)).map((message) => message.id);
+    expect(ids.filter((id) => id?.startsWith("orphan"))).toEqual([]);
+    expect(ids.filter((id) => id?.startsWith("after"))).toHaveLength(12);
+  });
+
+  test("failover - a failback with the new primary unreachable stops before deleting anything", async () => {
+    const name = "stuck";
+    const eastPrimary = await streamProvider.create(await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "primary", { name, subjects: ["stuck.*"] })));
+    await publish(east, "stuck.x", 4, "s");
+    regions.relay.cut();
+    try {
+      const demoteInputs = await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "mirror", { name, subjects: ["stuck.*"] }));
+      await expect(streamProvider.create(demoteInputs)).rejects.toThrow(/cannot become a mirror yet: peer domain "eu-central-1" did not answer/);
+      const info = await (await jsm(east)).streams.info(name);
+      expect(info.state.messages).toBe(4);
+      expect(info.config.mirror).toBeUndefined();
+    } finally {
+      regions.relay.heal();
+      await waitForLink(regions);
+    }
+    await streamProvider.delete!("id", { ...eastPrimary.outs, allowDeleteWithMessages: true });
+  });
+
+  test("failover - durable consumers continue after the last acknowledged message", async () => {
+    const name = "jobs";
+    await streamProvider.create(await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "primary", { name, subjects: ["jobs.*"] })));
+    const westMirror = await streamProvider.create(await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "mirror", { name, subjects: ["jobs.*"] })));
+    for (const region of [regions.east, regions.west]) {
+      const created = await consumerProvider.create(await consumerInputs(region, name, "worker"));
+      expect(created.id).toBe(`${region.domain}/${name}/worker`);
+    }
+    await publish(east, "jobs.run", 100, "j");
+    await eventually("mirror at 100", async () => (await (await jsm(west)).streams.info(name)).state.last_seq === 100);
+
+    // The service in the old region processes and acknowledges 60 messages; 5 more are
+    // delivered but not acknowledged yet when the failover starts.
+    const eastJs = (await jsm(east)).jetstream();
+    const eastWorker = await eastJs.consumers.get(name, "worker");
+    const acknowledged = new Set<string>();
+    const firstBatch = await eastWorker.fetch({ max_messages: 60, expires: 2000 });
+    for await (const message of firstBatch) {
+      acknowledged.add(message.string());
+      await message.ackAck();
+    }
+    expect(acknowledged.size).toBe(60);
+    const inFlight = await eastWorker.fetch({ max_messages: 5, expires: 2000 });
+    const unacked: string[] = [];
+    for await (const message of inFlight) unacked.push(message.string());
+    expect(unacked).toHaveLength(5);
+
+    const promoted = await streamProvider.update!("id", westMirror.outs, await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "primary", { name, subjects: ["jobs.*"] })));
+    expect(promoted.outs.lastPromotion.mode).toBe("planned");
+    expect(promoted.outs.lastPromotion.consumersPositioned).toEqual({ worker: { ackFloor: 60, unacknowledged: 5 } });
+
+    const westWorker = await (await jsm(west)).jetstream().consumers.get(name, "worker");
+    const delivered: string[] = [];
+    const batch = await westWorker.fetch({ max_messages: 100, expires: 1500 });
+    for await (const message of batch) {
+      delivered.push(message.string());
+      message.ack();
+    }
+    const redeliveredAcknowledged = delivered.filter((body) => acknowledged.has(body));
+    const redeliveredUnacked = delivered.filter((body) => unacked.includes(body));
+    console.info(`consumer failover: ${delivered.length} delivered in the new region, ${redeliveredAcknowledged.length} acknowledged messages redelivered, ${redeliveredUnacked.length} unacknowledged messages redelivered`);
+    expect(redeliveredAcknowledged).toEqual([]);
+    expect(delivered).toEqual(Array.from({ length: 40 }, (_, index) => `j-${60 + index}`));
+
+    // The consumer resource sees no drift from the re-positioning.
+    const westConsumer = await consumerInputs(regions.west, name, "worker");
+    const refreshed = await consumerProvider.read!("id", westConsumer);
+    expect(await consumerProvider.diff!("id", refreshed.props!, westConsumer)).toMatchObject({ changes: false });
+    expect(AckPolicy.Explicit).toBe("explicit");
+  });
+});

@@ -1,0 +1,143 @@
+// Proves the integration-test harness: real nats-server processes, a 3-node JetStream
+// cluster, and two JetStream domains joined by a leafnode that a relay can partition.
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import {
+  connectApp,
+  DOMAINS,
+  healthz,
+  jetStreamApiAnswers,
+  jsz,
+  startCluster,
+  startStandalone,
+  startTwoDomains,
+  waitFor,
+  waitForLink,
+  type Cluster,
+  type Standalone,
+  type TwoDomains,
+} from "../harness";
+
+describe("harness - standalone", () => {
+  let standalone: Standalone;
+  beforeAll(async () => {
+    standalone = await startStandalone({ domain: "us-east-1" });
+  });
+  afterAll(async () => {
+    await standalone?.stop();
+  });
+
+  test("harness - a standalone server is healthy and serves JetStream in its domain", async () => {
+    expect((await healthz(standalone.server.monitorPort)).httpStatus).toBe(200);
+    const info = await jsz(standalone.server.monitorPort);
+    expect(info.config?.domain).toBe("us-east-1");
+    expect(info.meta_cluster).toBeUndefined();
+
+    const nc = await connectApp(standalone.clientUrl);
+    try {
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({ name: "probe", subjects: ["probe.>"] });
+      await jsm.jetstream().publish("probe.one", "hello");
+      expect((await jsm.streams.info("probe")).state.messages).toBe(1);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  test("harness - a restarted server keeps its store", async () => {
+    const { server } = standalone;
+    await server.stop();
+    expect(server.running).toBe(false);
+    await server.start();
+    const nc = await connectApp(server.clientUrl);
+    try {
+      const jsm = await jetstreamManager(nc);
+      expect((await jsm.streams.info("probe")).state.messages).toBe(1);
+    } finally {
+      await nc.close();
+    }
+  });
+});
+
+describe("harness - cluster", () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ size: 3, domain: "us-east-1", clusterName: "east" });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  test("harness - a 3-node cluster reports 3 peers in the JetStream meta cluster", async () => {
+    const infos = await Promise.all(cluster.servers.map((s) => jsz(s.monitorPort)));
+    const leader = infos[0]?.meta_cluster?.leader;
+    expect(infos.map((i) => i.meta_cluster?.leader)).toEqual([leader, leader, leader]);
+    expect(infos.map((i) => i.meta_cluster?.cluster_size)).toEqual([3, 3, 3]);
+    const leaderInfo = infos.find((_, i) => cluster.servers[i]!.name === leader);
+    const peers = [leader, ...(leaderInfo?.meta_cluster?.replicas ?? []).map((p) => p.name)].sort();
+    expect(peers).toEqual(cluster.servers.map((s) => s.name).sort());
+  });
+});
+
+describe("harness - two domains", () => {
+  const STREAM = "orders";
+  let regions: TwoDomains;
+  let east: NatsConnection;
+  let west: NatsConnection;
+  let eastJsm: JetStreamManager;
+  let westJsm: JetStreamManager;
+
+  beforeAll(async () => {
+    regions = await startTwoDomains({ clustered: false });
+    east = await connectApp(regions.east.clientUrls);
+    west = await connectApp(regions.west.clientUrls);
+    eastJsm = await jetstreamManager(east);
+    westJsm = await jetstreamManager(west);
+  });
+  afterAll(async () => {
+    await east?.close();
+    await west?.close();
+    await regions?.stop();
+  });
+
+  const mirrorMessages = async (): Promise<number> => (await westJsm.streams.info(STREAM)).state.messages;
+  const publish = async (count: number, from: number): Promise<void> => {
+    const js = eastJsm.jetstream();
+    for (let i = from; i < from + count; i++) {
+      await js.publish(`${STREAM}.created`, `order ${i}`);
+    }
+  };
+
+  test("harness - a cross-domain mirror follows its origin over the leafnode", async () => {
+    await eastJsm.streams.add({ name: STREAM, subjects: [`${STREAM}.>`] });
+    await westJsm.streams.add({ name: STREAM, mirror: { name: STREAM, external: { api: `$JS.${DOMAINS.east}.API` } } });
+    await publish(100, 1);
+    expect(await waitFor("the mirror to hold 100 messages", async () => (await mirrorMessages()) === 100)).toBe(true);
+  });
+
+  test("harness - cutting the relay partitions the regions and healing rejoins them", async () => {
+    regions.relay.cut();
+    try {
+      await publish(10, 101);
+      expect((await eastJsm.streams.info(STREAM)).state.messages).toBe(110);
+      await expect(jetStreamApiAnswers(regions.west, DOMAINS.east, 2_000)).rejects.toThrow();
+      expect(await mirrorMessages()).toBe(100);
+    } finally {
+      regions.relay.heal();
+    }
+    await waitForLink(regions);
+    expect(await waitFor("the mirror to catch up to 110", async () => (await mirrorMessages()) === 110)).toBe(true);
+  });
+
+  test("harness - a blackholed relay makes cross-domain requests time out", async () => {
+    regions.relay.cut("blackhole");
+    try {
+      await expect(jetStreamApiAnswers(regions.west, DOMAINS.east, 1_000)).rejects.toThrow();
+    } finally {
+      regions.relay.heal();
+    }
+    await waitForLink(regions);
+    expect(await jetStreamApiAnswers(regions.west, DOMAINS.east)).toBe(true);
+  });
+});

@@ -1,0 +1,150 @@
+// The provider as the engine runs it: register resources under Pulumi mocks, take the
+// serialized `__provider` text, load it in a separate Node process as Pulumi's provider host
+// does, and drive create / diff / update (promotion) / delete against real nats-servers.
+import { execFile } from "node:child_process";
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import * as pulumi from "@pulumi/pulumi";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { JetStreamConsumer, JetStreamStream } from "../../streams/resources";
+import type { StreamSpec } from "../../streams/spec";
+import { connectApp, startTwoDomains, type TwoDomains } from "../harness";
+import { APP_CREDENTIALS, eventually } from "../support/provider";
+
+const registered: { type: string; name: string; inputs: Record<string, any> }[] = [];
+pulumi.runtime.setMocks(
+  {
+    newResource: (args) => {
+      registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+      return { id: `${args.name}-id`, state: args.inputs };
+    },
+    call: () => ({}),
+  },
+  "nats-dr",
+  "serialized",
+  false,
+);
+
+let regions: TwoDomains;
+beforeAll(async () => {
+  regions = await startTwoDomains({ clustered: false });
+});
+afterAll(async () => {
+  await regions?.stop();
+});
+
+type Call = { method: string; args: unknown[] };
+type Result = { ok: boolean; value?: any; error?: string };
+
+/** Runs calls in a fresh `node` process through the serialized provider text. */
+async function runInEngineHost(providerText: string, calls: Call[]): Promise<Result[]> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "nats-dr-engine-"));
+  const file = path.join(dir, "calls.json");
+  await fs.writeFile(file, JSON.stringify({ providerText, calls }));
+  try {
+    const root = path.resolve(__dirname, "..", "..");
+    const { stdout } = await promisify(execFile)(process.execPath, [path.join(root, "test/support/engine-host.cjs"), file], { cwd: root, timeout: 60_000 });
+    return JSON.parse(stdout.trim().split("\n").pop()!) as Result[];
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function registeredInputs(name: string): Promise<Record<string, any>> {
+  await eventually(`resource ${name} registered`, async () => registered.some((entry) => entry.name === name));
+  return registered.find((entry) => entry.name === name)!.inputs;
+}
+
+/** Pulumi's marker of a secret value in serialized properties. */
+const SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** The engine hands a dynamic provider plain values: it does not accept secrets. */
+function unwrapSecrets(value: any): any {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value && typeof value === "object") {
+    if (value["4dabf18193072939515e22adb298388d"] === SECRET_SIGNATURE) return unwrapSecrets(value.value);
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, unwrapSecrets(inner)]));
+  }
+  return value;
+}
+
+describe("serialized provider", () => {
+  test("serialized provider - create, diff, promote and delete through the engine's loading path", async () => {
+    const spec = { name: "serialized", subjects: ["serialized.*"], description: "", storage: "file", replicas: 1, retention: "limits", discard: "old", maxAge: "1d", maxBytes: "1Gi", maxMsgs: -1, maxMsgsPerSubject: -1, maxMsgSize: "unlimited", duplicateWindow: "2m", denyDelete: false, denyPurge: false, allowDirect: true, compression: "none" } satisfies StreamSpec;
+    const failover = { peerTimeoutMs: 1500, catchupTimeoutMs: 15_000, consumerDrainTimeoutMs: 1000 };
+    const connection = (urls: readonly string[]) => ({ servers: [...urls], connectTimeoutMs: 2000, requestTimeoutMs: 2000 });
+    new JetStreamStream("east-serialized", { connection: connection(regions.east.clientUrls), credentials: APP_CREDENTIALS, domain: "us-east-1", spec, role: "primary", peerDomain: "eu-central-1", failover });
+    new JetStreamStream("west-serialized", { connection: connection(regions.west.clientUrls), credentials: APP_CREDENTIALS, domain: "eu-central-1", spec, role: "mirror", peerDomain: "us-east-1", failover });
+    const east = await registeredInputs("east-serialized");
+    const west = await registeredInputs("west-serialized");
+    const providerText: string = east.__provider;
+    expect(typeof providerText).toBe("string");
+    expect(west.__provider).toBe(providerText); // one provider instance, one text
+    expect(providerText).toContain("exports.handler");
+    expect(east.credentials["4dabf18193072939515e22adb298388d"]).toBe(SECRET_SIGNATURE);
+    const { __provider: _east, ...eastInputs } = unwrapSecrets(east);
+    const { __provider: _west, ...westInputs } = unwrapSecrets(west);
+
+    const created = await runInEngineHost(providerText, [
+      { method: "check", args: [{}, eastInputs] },
+      { method: "create", args: [{ $result: 0, path: ["inputs"] }] },
+      { method: "check", args: [{}, westInputs] },
+      { method: "create", args: [{ $result: 2, path: ["inputs"] }] },
+    ]);
+    expect(created.map((result) => result.error ?? "ok")).toEqual(["ok", "ok", "ok", "ok"]);
+    expect(created[1]!.value.id).toBe("us-east-1/serialized");
+    expect(created[3]!.value.id).toBe("eu-central-1/serialized");
+
+    const nc = await connectApp(regions.east.clientUrls);
+    const js = (await jetstreamManager(nc)).jetstream();
+    for (let index = 0; index < 25; index++) await js.publish("serialized.x", new TextEncoder().encode(String(index)));
+    await nc.close();
+
+    const westState = created[3]!.value.outs;
+    const promote = { ...westState, role: "primary" };
+    delete promote.instance;
+    const promoted = await runInEngineHost(providerText, [
+      { method: "diff", args: ["eu-central-1/serialized", westState, westState] },
+      { method: "check", args: [{}, promote] },
+      { method: "diff", args: ["eu-central-1/serialized", westState, { $result: 1, path: ["inputs"] }] },
+      { method: "update", args: ["eu-central-1/serialized", westState, { $result: 1, path: ["inputs"] }] },
+      { method: "delete", args: ["eu-central-1/serialized", { $result: 3, path: ["outs"] }] },
+      { method: "delete", args: ["eu-central-1/serialized", { ...westState, role: "primary", allowDeleteWithMessages: true }] },
+    ]);
+    expect(promoted[0]).toEqual({ ok: true, value: { changes: false, replaces: [], deleteBeforeReplace: false } });
+    expect(promoted[2]!.value).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    expect(promoted[3]!.error).toBeUndefined();
+    expect(promoted[3]!.value.outs.lastPromotion).toMatchObject({ mode: "planned", peerLastSequence: 25, lastMirroredSequence: 25 });
+    expect(promoted[4]!.error).toMatch(/refusing to delete stream serialized in domain "eu-central-1": it holds 25 messages/);
+    expect(promoted[5]).toEqual({ ok: true, value: null });
+  });
+
+  test("serialized provider - credentials are secret outputs and stay out of every other input", async () => {
+    const stream = new JetStreamStream("secret-check", {
+      connection: { servers: ["nats://127.0.0.1:4222"], connectTimeoutMs: 1000, requestTimeoutMs: 1000 },
+      credentials: { user: "app", password: "s3cr3t-value" },
+      domain: "us-east-1",
+      spec: { name: "s", subjects: ["s.*"], description: "", storage: "file", replicas: 1, retention: "limits", discard: "old", maxAge: "0", maxBytes: "unlimited", maxMsgs: -1, maxMsgsPerSubject: -1, maxMsgSize: "unlimited", duplicateWindow: "2m", denyDelete: false, denyPurge: false, allowDirect: true, compression: "none" },
+      role: "primary",
+    });
+    const consumer = new JetStreamConsumer("secret-consumer", {
+      connection: { servers: ["nats://127.0.0.1:4222"], connectTimeoutMs: 1000, requestTimeoutMs: 1000 },
+      credentials: { token: "t0ken-value" },
+      domain: "us-east-1",
+      stream: "s",
+      spec: { name: "c", description: "", deliver: "pull", ackPolicy: "explicit", ackWait: "30s", maxDeliver: 5, maxAckPending: 1000, filterSubjects: [], deliverPolicy: "all" },
+    });
+    const credentials = (stream as unknown as { credentials: pulumi.Output<unknown> }).credentials;
+    expect(await pulumi.isSecret(credentials)).toBe(true);
+    expect(await pulumi.isSecret((consumer as unknown as { credentials: pulumi.Output<unknown> }).credentials)).toBe(true);
+    const inputs = await registeredInputs("secret-check");
+    const { credentials: _secret, __provider, ...rest } = inputs;
+    expect(JSON.stringify(rest)).not.toContain("s3cr3t-value");
+    expect(__provider).not.toContain("s3cr3t-value");
+    const consumerInputs = await registeredInputs("secret-consumer");
+    expect(consumerInputs.__provider).not.toContain("t0ken-value");
+  });
+});
