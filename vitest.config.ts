@@ -9,6 +9,10 @@ module.exports = defineConfig({
     environment: "node",
     include: ["test/**/*.test.ts"],
     pool: "forks",
+    // A fresh module graph per file: Pulumi mock tests call setMocks before importing the
+    // program. Set explicitly, which also keeps vitest from printing an "isolate: false" hint
+    // after the summary.
+    isolate: true,
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -135,9 +135,10 @@ step_npm() {
   if [[ -z "$reason" ]]; then
     return
   fi
-  # npm 11 leaves the install scripts of @pulumi/kubernetes (downloads a Pulumi plugin the
-  # tests do not use), protobufjs and esbuild blocked and warns about it. We keep them
-  # blocked: the program and the tests run without them.
+  # npm 11 leaves install scripts not listed in allowScripts blocked and warns about three:
+  # @pulumi/kubernetes (downloads a Pulumi plugin; the tests mock Kubernetes), esbuild (only
+  # verifies its binary, which comes from the optional @esbuild/<platform> package) and
+  # protobufjs. We keep them blocked: typecheck, vitest and tsx work without them.
   (cd "$ROOT" && quietly npm ci --no-audit --no-fund) || fail "npm ci failed."
   say "node_modules installed with npm ci ($reason)"
 }

@@ -10,7 +10,10 @@ export {
   RetentionPolicies,
   StorageTypes,
   StreamRoles,
+  connectionSchema,
   consumerSpecSchema,
+  credentialsSchema,
+  failoverSchema,
   streamSpecSchema,
 } from "./spec";
 export type {

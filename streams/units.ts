@@ -59,10 +59,14 @@ export function parseDuration(text: string): { nanos: number } | { error: string
   return { nanos: Math.round(total) };
 }
 
-/** Formats nanoseconds with the largest unit that divides it exactly: 604800e9 -> "1w", 7200e9 -> "2h". */
+/**
+ * Formats nanoseconds with the largest unit up to days that divides it exactly: 604800e9 ->
+ * "7d", 7200e9 -> "2h". Weeks are read but never written: people think in "7d" and "14d".
+ */
 export function formatDuration(nanos: number): string {
   if (nanos === 0) return "0";
   for (const [unit, size] of NANOS_PER_UNIT) {
+    if (unit === "w") continue;
     if (nanos % size === 0) return `${nanos / size}${unit}`;
   }
   return `${nanos}ns`;

@@ -89,4 +89,4 @@ export const defaultConsumers: Readonly<Record<string, ConsumerEntryInput>> = {
 };
 
 /** The default catalog, as if written in `nats-dr:catalog`. */
-export const defaultCatalog: CatalogInput = { mode: "replace", streams: defaultStreams, consumers: defaultConsumers };
+export const defaultCatalog: CatalogInput = { streams: defaultStreams, consumers: defaultConsumers };

@@ -2,7 +2,7 @@
 //
 // A stream entry is a StreamSpec without `name` (the catalog key is the name) plus `replication`.
 // A consumer entry is a ConsumerSpec without `name` plus `stream`. Field validation and
-// canonicalisation ("168h" -> "1w") come from the schema builders in streams/.
+// canonicalisation ("168h" -> "7d") come from the schema builders in streams/.
 import { z } from "zod";
 import { consumerSpecSchema, streamSpecSchema } from "../../streams";
 import type { ConsumerSpec, StreamSpec } from "../../streams";

@@ -67,7 +67,7 @@ function credentialIssues(value: Record<string, unknown>): Issue[] {
   ].filter((method): method is string => method !== undefined);
   if (methods.length > 1) {
     issues.push({
-      path: [methods[1]!.split("/")[0]!],
+      path: [methods[1]!], // natsToken or natsCreds: a single key
       message: `set only one way to authenticate, found ${methods.join(" and ")}; remove all but one with pulumi config rm`,
     });
   }

@@ -23,7 +23,7 @@ export type RawStackConfig = { readonly [Key in Exclude<ConfigKey, SecretKey>]?:
  */
 export function parseStackConfig(raw: unknown): { config: StackConfig } | { problems: string[] } {
   const parsed = stackConfigSchema().safeParse(raw);
-  if (!parsed.success) return { problems: describeIssues([], parsed.error.issues) };
+  if (!parsed.success) return { problems: describeIssues(parsed.error.issues) };
   return { config: toStackConfig(parsed.data) };
 }
 

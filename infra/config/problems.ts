@@ -15,21 +15,11 @@ export function configPath(path: ReadonlyArray<PropertyKey>): string {
 export interface Issue {
   readonly path: ReadonlyArray<PropertyKey>;
   readonly message: string;
-  readonly code?: string;
-  readonly keys?: readonly string[];
 }
 
-/** Formats zod issues; `base` is the config path the issue paths are relative to. */
-export function describeIssues(base: ReadonlyArray<PropertyKey>, issues: readonly Issue[]): string[] {
-  return issues.map((issue) => `${configPath([...base, ...issue.path])}: ${issueMessage(issue)}`);
-}
-
-function issueMessage(issue: Issue): string {
-  // zod's own wording ("Unrecognized key") gets replaced; messages set by our schemas are kept.
-  if (issue.code === "unrecognized_keys" && issue.keys && issue.message.startsWith("Unrecognized key")) {
-    return unknownFieldsMessage(issue.keys);
-  }
-  return issue.message;
+/** Formats issues whose paths start at the config key: "nats-dr:<key path>: <message>". */
+export function describeIssues(issues: readonly Issue[]): string[] {
+  return issues.map((issue) => `${configPath(issue.path)}: ${issue.message}`);
 }
 
 /** A sentence for fields a schema does not know, optionally listing the ones it does. */

@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 // connectionSchema and failoverSchema are not re-exported by streams/index.ts yet.
-import { connectionSchema, failoverSchema } from "../../streams/spec";
+import { connectionSchema, failoverSchema } from "../../streams";
 import { CatalogModes, resolveCatalog } from "../catalog";
 import type { CatalogInput } from "../catalog";
 import { crossKeyIssues } from "./crossChecks";
@@ -81,7 +81,7 @@ export function stackConfigSchema() {
       region: regionSchema(`is not set; the stack settings file sets it, e.g. pulumi config set nats-dr:region us-east-1 (${regionChoices()})`),
       /** The region whose streams are primaries. @default "us-east-1" (Pulumi.yaml project config) */
       activeRegion: regionSchema(
-        `is not set; Pulumi.yaml gives it the project default "us-east-1": restore it, or run pulumi config set nats-dr:activeRegion us-east-1 (${regionChoices()})`,
+        `is not set; Pulumi.yaml gives it the project default (config: nats-dr:activeRegion: default: us-east-1), restore that entry (${regionChoices()})`,
       ),
       /** Per region: JetStream domain (@default the region name) and servers. */
       regions: regionsSchema(),
@@ -96,6 +96,7 @@ export function stackConfigSchema() {
       allowDeleteWithMessages: z.boolean({ error: () => "must be true or false" }).default(false),
       /** Streams and consumers. @default the default catalog (infra/catalog/defaults.ts) */
       catalog: catalogSchema(),
+      /** Credentials, as secret Outputs: natsUser + natsPassword, or natsToken, or natsCreds. @default none */
       natsUser: secretOutput,
       natsPassword: secretOutput,
       natsToken: secretOutput,

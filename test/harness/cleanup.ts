@@ -8,6 +8,8 @@ import path from "node:path";
  * registered here until it is stopped or removed. If the process exits (or is terminated by
  * a signal, which is how vitest ends its fork workers) with anything still registered, the
  * children are SIGKILLed and the dirs removed, so a crashed run leaves no servers behind.
+ * A SIGKILLed test process runs no hooks (vitest's watchdog SIGKILLs the workers when the
+ * main process dies), so on Linux the servers are also started with a parent-death signal.
  */
 interface Registry {
   readonly children: Set<ChildProcess>;
@@ -26,6 +28,7 @@ function registry(): Registry {
     existing = { children: new Set(), dirs: new Set() };
     holder[REGISTRY_KEY] = existing;
     installHooks(existing);
+    removeDirsOfDeadOwners();
   }
   return existing;
 }
@@ -62,6 +65,32 @@ function cleanUpNow(reg: Registry): void {
   reg.dirs.clear();
 }
 
+const SETPRIV = "/usr/bin/setpriv";
+let setprivUsable: boolean | undefined;
+
+/**
+ * The command line to spawn `file args` so that the kernel SIGKILLs it when this process dies:
+ * `setpriv --pdeathsig KILL -- file args` on Linux (setpriv execs, so the pid and signals are
+ * the server's own); unchanged where setpriv is missing.
+ */
+export function orphanSafeCommand(file: string, args: readonly string[]): { file: string; args: string[] } {
+  if (setprivUsable === undefined) {
+    setprivUsable = process.platform === "linux" && isExecutable(SETPRIV);
+  }
+  return setprivUsable
+    ? { file: SETPRIV, args: ["--pdeathsig", "KILL", "--", file, ...args] }
+    : { file, args: [...args] };
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Registers a child process until it exits. */
 export function trackChild(child: ChildProcess): void {
   const reg = registry();
@@ -69,12 +98,50 @@ export function trackChild(child: ChildProcess): void {
   child.once("exit", () => reg.children.delete(child));
 }
 
-/** Creates `<os.tmpdir()>/nats-dr-<label>-XXXXXX`, registered for removal at exit. */
+const TEMP_PREFIX = "nats-dr-";
+const OWNER_FILE = ".owner-pid";
+
+/**
+ * Creates `<os.tmpdir()>/nats-dr-<label>-XXXXXX`, registered for removal at exit. The dir
+ * records this process's pid, so a later run can remove it if this process was SIGKILLed.
+ */
 export async function makeTempDir(label: string): Promise<string> {
+  const reg = registry();
   const safe = label.replace(/[^A-Za-z0-9_.-]/g, "_");
-  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), `nats-dr-${safe}-`));
-  registry().dirs.add(dir);
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), `${TEMP_PREFIX}${safe}-`));
+  reg.dirs.add(dir);
+  await fs.promises.writeFile(path.join(dir, OWNER_FILE), `${process.pid}\n`);
   return dir;
+}
+
+/** Removes harness temp dirs left behind by test processes that no longer exist. */
+function removeDirsOfDeadOwners(): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith(TEMP_PREFIX));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const dir = path.join(os.tmpdir(), name);
+    try {
+      const owner = Number(fs.readFileSync(path.join(dir, OWNER_FILE), "utf8"));
+      if (Number.isInteger(owner) && owner > 0 && !isAlive(owner)) {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    } catch {
+      // Not one of ours, or already gone.
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** Removes a dir made by {@link makeTempDir} and forgets it. */

@@ -2,7 +2,7 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { natsServerBinary } from "./binaries";
-import { makeTempDir, removeTempDir, trackChild } from "./cleanup";
+import { makeTempDir, orphanSafeCommand, removeTempDir, trackChild } from "./cleanup";
 import { healthz } from "./monitor";
 import { settlesWithin, sleep } from "./wait";
 
@@ -145,7 +145,8 @@ class NatsServerProcess implements ServerHandle {
     const fd = fs.openSync(this.logFile, "a");
     let child: ChildProcess;
     try {
-      child = spawn(natsServerBinary(), ["-c", this.configFile], { cwd: this.tempDir, stdio: ["ignore", fd, fd] });
+      const command = orphanSafeCommand(natsServerBinary(), ["-c", this.configFile]);
+      child = spawn(command.file, command.args, { cwd: this.tempDir, stdio: ["ignore", fd, fd] });
     } finally {
       fs.closeSync(fd);
     }

@@ -11,8 +11,9 @@ describe("units", () => {
   });
 
   test("units - equal durations have one canonical spelling", () => {
-    expect(canonicalDuration("168h")).toBe("1w");
-    expect(canonicalDuration("7d")).toBe("1w");
+    expect(canonicalDuration("168h")).toBe("7d");
+    expect(canonicalDuration("1w")).toBe("7d");
+    expect(canonicalDuration("14d")).toBe("14d");
     expect(canonicalDuration("120s")).toBe("2m");
     expect(canonicalDuration("90d")).toBe("90d");
     expect(canonicalDuration("30s")).toBe("30s");

@@ -1,0 +1,80 @@
+// The JetStream streams and consumers of one region, as planned by planRegionStreams.
+import * as pulumi from "@pulumi/pulumi";
+import { JetStreamConsumer, JetStreamStream } from "../../streams";
+import type { ConnectionSpec, CredentialsSpec, FailoverSpec, StreamRole } from "../../streams";
+import type { PlannedStream } from "./plan";
+
+export interface RegionStreamsArgs {
+  /**
+   * The streams to declare with their roles and consumers, from planRegionStreams. A plain value,
+   * not an Input: it decides which resources exist, so it must be known at preview.
+   */
+  readonly streams: readonly PlannedStream[];
+  /** Servers of this region and timeouts (ms). */
+  readonly connection: pulumi.Input<ConnectionSpec>;
+  /** How to authenticate; passed on as a secret. @default no authentication */
+  readonly credentials?: pulumi.Input<CredentialsSpec>;
+  /** JetStream domain of this region, e.g. "us-east-1". */
+  readonly domain: pulumi.Input<string>;
+  /** Promotion timeouts (ms). @default { peerTimeoutMs: 3000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000 } */
+  readonly failover?: pulumi.Input<FailoverSpec>;
+  /** Let removing a stream from the catalog delete it while it holds messages. @default false */
+  readonly allowDeleteWithMessages?: pulumi.Input<boolean>;
+}
+
+/** One JetStreamStream per planned stream and one JetStreamConsumer per consumer, in one region. */
+export class RegionStreams extends pulumi.ComponentResource {
+  /** Stream resources by stream name. */
+  public readonly streams: Readonly<Record<string, JetStreamStream>>;
+  /** Consumer resources by consumer name. */
+  public readonly consumers: Readonly<Record<string, JetStreamConsumer>>;
+  /** Role of each stream in this region, by stream name, as the provider reports it. */
+  public readonly roles: pulumi.Output<Record<string, StreamRole>>;
+  /** The stream each consumer reads, by consumer name. */
+  public readonly consumerStreams: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: RegionStreamsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("natsdr:streams:RegionStreams", name, {}, opts);
+    const streams: Record<string, JetStreamStream> = {};
+    const consumers: Record<string, JetStreamConsumer> = {};
+    for (const planned of args.streams) {
+      const stream = new JetStreamStream(
+        `${name}-stream-${planned.name}`,
+        {
+          connection: args.connection,
+          credentials: args.credentials,
+          domain: args.domain,
+          spec: planned.spec,
+          role: planned.role,
+          peerDomain: planned.peerDomain,
+          failover: args.failover,
+          allowDeleteWithMessages: args.allowDeleteWithMessages,
+        },
+        { parent: this },
+      );
+      streams[planned.name] = stream;
+      for (const consumer of planned.consumers) {
+        consumers[consumer.name] = new JetStreamConsumer(
+          `${name}-consumer-${consumer.name}`,
+          {
+            connection: args.connection,
+            credentials: args.credentials,
+            domain: args.domain,
+            stream: planned.name,
+            spec: consumer.spec,
+          },
+          { parent: this, dependsOn: [stream] },
+        );
+      }
+    }
+    this.streams = streams;
+    this.consumers = consumers;
+    this.roles = pulumi.output(mapValues(streams, (resource) => resource.role));
+    this.consumerStreams = pulumi.output(mapValues(consumers, (resource) => resource.stream));
+    this.registerOutputs({ roles: this.roles, consumerStreams: this.consumerStreams });
+  }
+}
+
+function mapValues<T, U>(record: Record<string, T>, map: (value: T) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, map(value)]));
+}

@@ -1,0 +1,170 @@
+// RegionStreams under Pulumi mocks: setMocks first, then import the program pieces.
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Region } from "../../infra/config";
+import type { RegionStreams as RegionStreamsClass } from "../../infra/streams";
+import { isSecretInput, parsed, plainText, promiseOf, rawConfig, recordingMocks, withoutProvider } from "./support";
+import type { Registration } from "./support";
+
+const registrations: Registration[] = [];
+/** dependsOn of every resource, by resource name, captured by a transformation on the component. */
+const dependencies = new Map<string, unknown>();
+let RegionStreams: typeof RegionStreamsClass;
+let regionStreamsArgs: typeof import("../../infra/region.js").regionStreamsArgs;
+
+beforeAll(async () => {
+  await pulumi.runtime.setMocks(recordingMocks(registrations), "nats-dr", "unit", false);
+  ({ RegionStreams } = await import("../../infra/streams/index.js"));
+  ({ regionStreamsArgs } = await import("../../infra/region.js"));
+});
+
+const credentials = { natsUser: pulumi.secret("dr-operator"), natsPassword: pulumi.secret("pa55word-never-plain") };
+
+/** Declares a region's streams under `name` and waits until every child is registered. */
+async function declare(name: string, region: Region, activeRegion: Region): Promise<RegionStreamsClass> {
+  const config = parsed(rawConfig(region, { activeRegion, ...credentials }));
+  const component = new RegionStreams(name, regionStreamsArgs(config), {
+    transformations: [
+      (args) => {
+        dependencies.set(args.name, args.opts.dependsOn);
+        return undefined;
+      },
+    ],
+  });
+  const children = [...Object.values(component.streams), ...Object.values(component.consumers)];
+  await Promise.all(children.map((child) => promiseOf(child.urn)));
+  return component;
+}
+
+/** Recorded inputs of the children of `name`, keyed by the part after `${name}-`. */
+function childrenOf(name: string): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(
+    registrations.filter((entry) => entry.name.startsWith(`${name}-`)).map((entry) => [entry.name.slice(name.length + 1), entry.inputs]),
+  );
+}
+
+describe("region streams", () => {
+  it("region streams - us-east-1 active: primaries in us-east-1, mirrors with peerDomain us-east-1 in eu-central-1", async () => {
+    await declare("use1", "us-east-1", "us-east-1");
+    await declare("euc1", "eu-central-1", "us-east-1");
+    const us = childrenOf("use1");
+    const eu = childrenOf("euc1");
+    for (const stream of ["audit", "events", "metrics", "notifications"]) {
+      expect(us[`stream-${stream}`]).toMatchObject({ role: "primary", peerDomain: "eu-central-1", domain: "us-east-1" });
+      expect(eu[`stream-${stream}`]).toMatchObject({ role: "mirror", peerDomain: "us-east-1", domain: "eu-central-1" });
+    }
+    for (const stream of ["events-eu-gdpr", "audit-eu-gdpr"]) {
+      expect(us[`stream-${stream}`]).toBeUndefined();
+      expect(eu[`stream-${stream}`]).toMatchObject({ role: "primary", domain: "eu-central-1" });
+      expect(eu[`stream-${stream}`]).not.toHaveProperty("peerDomain");
+    }
+  });
+
+  it("region streams - passes the canonical spec, connection, failover and delete guard as inputs", async () => {
+    await declare("inputs", "us-east-1", "us-east-1");
+    const events = childrenOf("inputs")["stream-events"]!;
+    expect(registrations.find((entry) => entry.name === "inputs-stream-events")!.type).toBe("pulumi-nodejs:dynamic/natsdr:JetStreamStream");
+    expect(events["spec"]).toEqual({
+      name: "events",
+      subjects: ["events.*", "buddy.*", "kintell.*", "upskilling.*", "journey.*"],
+      description: expect.any(String),
+      storage: "file",
+      replicas: 3,
+      retention: "limits",
+      discard: "old",
+      maxAge: "7d",
+      maxBytes: "10Gi",
+      maxMsgs: -1,
+      maxMsgsPerSubject: -1,
+      maxMsgSize: "unlimited",
+      duplicateWindow: "2m",
+      denyDelete: false,
+      denyPurge: false,
+      allowDirect: true,
+      compression: "none",
+    });
+    expect(events["connection"]).toEqual({ servers: ["nats://nats.us-east-1.internal:4222"], connectTimeoutMs: 5000, requestTimeoutMs: 5000 });
+    expect(events["failover"]).toEqual({ peerTimeoutMs: 3000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000 });
+    expect(events["allowDeleteWithMessages"]).toBe(false);
+    expect(typeof events["__provider"]).toBe("string");
+  });
+
+  it("region streams - flipping activeRegion changes exactly the role input of replicated streams", async () => {
+    for (const region of ["us-east-1", "eu-central-1"] as const) {
+      await declare(`${region}-before`, region, "us-east-1");
+      await declare(`${region}-after`, region, "eu-central-1");
+      const before = childrenOf(`${region}-before`);
+      const after = childrenOf(`${region}-after`);
+      expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
+      const changed: string[] = [];
+      for (const [child, inputs] of Object.entries(before)) {
+        const { role: roleBefore, ...rest } = withoutProvider(inputs);
+        const { role: roleAfter, ...restAfter } = withoutProvider(after[child]!);
+        expect(restAfter).toEqual(rest);
+        if (roleAfter !== roleBefore) changed.push(`${child}: ${String(roleBefore)} -> ${String(roleAfter)}`);
+      }
+      const expected = region === "us-east-1" ? "primary -> mirror" : "mirror -> primary";
+      expect(changed.sort()).toEqual(["audit", "events", "metrics", "notifications"].map((name) => `stream-${name}: ${expected}`));
+    }
+  });
+
+  it("region streams - consumers exist wherever their stream does and depend on it", async () => {
+    const us = await declare("cons-us", "us-east-1", "us-east-1");
+    const eu = await declare("cons-eu", "eu-central-1", "us-east-1");
+    expect(Object.keys(us.consumers).sort()).toEqual(["analytics-consumer", "audit-consumer", "reporting-consumer"]);
+    expect(Object.keys(eu.consumers).sort()).toEqual(["analytics-consumer", "audit-consumer", "gdpr-audit-consumer", "reporting-consumer"]);
+    const eus = childrenOf("cons-eu");
+    expect(eus["consumer-analytics-consumer"]).toMatchObject({
+      stream: "events",
+      domain: "eu-central-1",
+      spec: { name: "analytics-consumer", deliver: "pull", ackPolicy: "explicit", ackWait: "30s", maxDeliver: 5, filterSubjects: ["events.analytics", "journey.*"] },
+    });
+    expect(eus["consumer-reporting-consumer"]).toMatchObject({ stream: "audit", spec: { filterSubjects: ["compliance.*"], ackWait: "30s", maxDeliver: 5 } });
+    expect(eus["consumer-audit-consumer"]).toMatchObject({
+      stream: "audit",
+      spec: { deliver: "push", deliverSubject: "deliver.audit-consumer", deliverGroup: "audit-workers", ackPolicy: "explicit" },
+    });
+    expect(eus["consumer-gdpr-audit-consumer"]).toMatchObject({ stream: "audit-eu-gdpr", spec: { ackWait: "30s", maxDeliver: 5 } });
+    for (const [component, name] of [[us, "cons-us"], [eu, "cons-eu"]] as const) {
+      for (const [consumer, resource] of Object.entries(component.consumers)) {
+        const stream = childrenOf(name)[`consumer-${consumer}`]!["stream"] as string;
+        expect(dependencies.get(`${name}-consumer-${consumer}`)).toEqual([component.streams[stream]]);
+        expect(await promiseOf(resource.stream)).toBe(stream);
+      }
+    }
+    expect(await promiseOf(eu.consumerStreams)).toEqual({
+      "analytics-consumer": "events",
+      "audit-consumer": "audit",
+      "gdpr-audit-consumer": "audit-eu-gdpr",
+      "reporting-consumer": "audit",
+    });
+  });
+
+  it("region streams - credentials are secret inputs and outputs, never plain text", async () => {
+    const component = await declare("secrets", "us-east-1", "us-east-1");
+    const children = registrations.filter((entry) => entry.name.startsWith("secrets-"));
+    expect(children).toHaveLength(7);
+    for (const { inputs } of children) {
+      expect(isSecretInput(inputs["credentials"])).toBe(true);
+      expect(plainText(inputs)).not.toContain("pa55word-never-plain");
+      expect(plainText(inputs)).not.toContain("dr-operator");
+    }
+    for (const resource of [...Object.values(component.streams), ...Object.values(component.consumers)]) {
+      const output = (resource as unknown as { credentials: pulumi.Output<unknown> }).credentials;
+      expect(await pulumi.isSecret(output)).toBe(true);
+    }
+  });
+
+  it("region streams - reports each stream's role and registers under its type token", async () => {
+    const component = await declare("roles", "eu-central-1", "eu-central-1");
+    expect(await promiseOf(component.roles)).toEqual({
+      audit: "primary",
+      "audit-eu-gdpr": "primary",
+      events: "primary",
+      "events-eu-gdpr": "primary",
+      metrics: "primary",
+      notifications: "primary",
+    });
+    expect(registrations.find((entry) => entry.name === "roles")?.type).toBe("natsdr:streams:RegionStreams");
+  });
+});
