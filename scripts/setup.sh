@@ -11,6 +11,9 @@ NODE_VERSION=24.21.0
 NODE_MIN_MAJOR=22
 NATS_SERVER_VERSION=v2.14.9
 NATS_CLI_VERSION=v0.3.0
+# The newest release line before in-place mirror promotion (2.12): the tests prove the
+# provider's "upgrade to 2.12" error against a real old server.
+NATS_SERVER_LEGACY_VERSION=v2.11.17
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
@@ -100,6 +103,18 @@ step_nats_server() {
   say "nats-server $NATS_SERVER_VERSION installed ($BIN/nats-server)"
 }
 
+step_nats_server_legacy() {
+  local dir="$TOOLS/legacy"
+  if [[ -x "$dir/nats-server" && "$("$dir/nats-server" --version 2>/dev/null)" == "nats-server: $NATS_SERVER_LEGACY_VERSION" ]]; then
+    return
+  fi
+  local go
+  go="$(find_go)"
+  quietly env GOBIN="$dir" "$go" install "github.com/nats-io/nats-server/v2@$NATS_SERVER_LEGACY_VERSION" \
+    || fail "go install nats-server@$NATS_SERVER_LEGACY_VERSION failed."
+  say "nats-server $NATS_SERVER_LEGACY_VERSION (for the old-server test) installed ($dir/nats-server)"
+}
+
 step_nats_cli() {
   local stamp="$BIN/.nats-cli-version"
   if [[ -x "$BIN/nats" && "$(cat "$stamp" 2>/dev/null)" == "$NATS_CLI_VERSION" ]]; then
@@ -162,6 +177,7 @@ mkdir -p "$BIN"
 step_node
 [[ "$USE_TOOLS_NODE" == 1 ]] && export PATH="$NODE_DIR:$PATH"
 step_nats_server
+step_nats_server_legacy
 step_nats_cli
 step_npm
 write_env

@@ -54,3 +54,12 @@ function isExecutable(file: string): boolean {
     return false;
   }
 }
+
+/**
+ * A nats-server older than 2.12 (installed by `npm run setup` into .tools/legacy), for tests of
+ * what the provider says to an old server; undefined when it is not installed.
+ */
+export function legacyNatsServerBinary(): string | undefined {
+  const candidate = path.join(PROJECT_ROOT, ".tools", "legacy", "nats-server");
+  return isExecutable(candidate) ? candidate : undefined;
+}
