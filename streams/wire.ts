@@ -117,8 +117,10 @@ export function consumerWireConfig(spec: ConsumerSpec, metadata: Record<string, 
     replay_policy: "instant" as ConsumerConfig["replay_policy"],
     metadata: { ...metadata, [MetadataKeys.managed]: "true", [MetadataKeys.deliverPolicy]: spec.deliverPolicy },
   };
-  if (spec.filterSubjects.length === 1) config.filter_subject = spec.filterSubjects[0];
-  if (spec.filterSubjects.length > 1) config.filter_subjects = [...spec.filterSubjects];
+  // Both keys are always present (one undefined): an update merges into the server's config,
+  // and the server rejects a consumer that has both.
+  config.filter_subject = spec.filterSubjects.length === 1 ? spec.filterSubjects[0] : undefined;
+  config.filter_subjects = spec.filterSubjects.length > 1 ? [...spec.filterSubjects] : undefined;
   if (spec.deliver === "push") {
     config.deliver_subject = spec.deliverSubject;
     if (spec.deliverGroup) config.deliver_group = spec.deliverGroup;
