@@ -16,8 +16,41 @@ export interface PausedConsumer {
   readonly unacknowledged: number;
 }
 
-/** Pauses the consumers that exist on both sides until far in the future (un-paused on abort). */
-const PAUSE_FOR_MS = 365 * 24 * 3600 * 1000;
+/** "Paused until" far in the future: pauses last until we resume them. */
+const PAUSE_FOR_MS = 100 * 365 * 24 * 3600 * 1000;
+
+/**
+ * A consumer on a mirror is created paused. Subject interest crosses the leafnode, so an active
+ * push consumer on the standby would deliver every mirrored message to the same subscribers as
+ * the primary's consumer; a paused one delivers nothing until the promotion resumes it.
+ */
+export function pausedWhileMirror(config: Partial<ConsumerConfig>): Partial<ConsumerConfig> {
+  return {
+    ...config,
+    pause_until: new Date(Date.now() + PAUSE_FOR_MS).toISOString(),
+    metadata: { ...userMetadata(config.metadata), [MetadataKeys.pausedWhileMirror]: "true" },
+  };
+}
+
+function withoutMirrorPause(config: Partial<ConsumerConfig>): Partial<ConsumerConfig> {
+  const metadata = userMetadata(config.metadata);
+  delete metadata[MetadataKeys.pausedWhileMirror];
+  const copy = { ...config, metadata };
+  delete copy.pause_until;
+  return copy;
+}
+
+/** After a promotion: resumes the consumers that were paused because the stream was a mirror. */
+export async function resumeMirrorPausedConsumers(session: Session, stream: string): Promise<string[]> {
+  const resumed: string[] = [];
+  for (const info of await listConsumers(session.jsm, stream)) {
+    if (userMetadata(info.config.metadata)[MetadataKeys.pausedWhileMirror] !== "true") continue;
+    await session.jsm.consumers.resume(stream, info.name);
+    await session.jsm.consumers.update(stream, info.name, { metadata: withoutMirrorPause(info.config).metadata ?? {} });
+    resumed.push(info.name);
+  }
+  return resumed;
+}
 
 async function listConsumers(jsm: JetStreamManager, stream: string): Promise<ConsumerInfo[]> {
   const result: ConsumerInfo[] = [];
@@ -66,10 +99,10 @@ export async function carryConsumerPositions(
   for (const consumer of paused) {
     const local = await session.jsm.consumers.info(stream, consumer.name);
     const config: Partial<ConsumerConfig> = {
-      ...local.config,
+      ...withoutMirrorPause(local.config),
       deliver_policy: "by_start_sequence" as ConsumerConfig["deliver_policy"],
       opt_start_seq: consumer.ackFloor + 1,
-      metadata: { ...userMetadata(local.config.metadata), [MetadataKeys.positionedAt]: String(consumer.ackFloor) },
+      metadata: { ...withoutMirrorPause(local.config).metadata, [MetadataKeys.positionedAt]: String(consumer.ackFloor) },
     };
     delete config.opt_start_time;
     await session.jsm.consumers.delete(stream, consumer.name);
@@ -84,7 +117,7 @@ export async function snapshotConsumers(session: Session, stream: string): Promi
   return (await listConsumers(session.jsm, stream)).map((info) => info.config);
 }
 
-/** Re-creates consumers on a freshly created mirror; their positions start from the beginning. */
+/** Re-creates consumers, paused, on a freshly created mirror; positions start from the beginning. */
 export async function restoreConsumers(session: Session, stream: string, configs: ConsumerConfig[]): Promise<void> {
   for (const config of configs) {
     const metadata = userMetadata(config.metadata);
@@ -93,6 +126,6 @@ export async function restoreConsumers(session: Session, stream: string, configs
     const fresh: Partial<ConsumerConfig> = { ...config, deliver_policy: declared as ConsumerConfig["deliver_policy"], metadata };
     delete fresh.opt_start_seq;
     delete fresh.opt_start_time;
-    await session.jsm.consumers.add(stream, fresh);
+    await session.jsm.consumers.add(stream, pausedWhileMirror(fresh));
   }
 }

@@ -1,12 +1,14 @@
 // The dynamic provider of durable JetStream consumers. Consumers live on primaries and mirrors
-// alike; their positions across a failover are carried by the stream's promotion (see
-// consumerPositions.ts), so this provider only manages their configuration.
+// alike (paused on mirrors until a promotion resumes them); their positions across a failover
+// are carried by the stream's promotion (see consumerPositions.ts), so this provider only
+// manages their configuration.
 import type * as pulumi from "@pulumi/pulumi";
 import type { ConsumerInfo } from "@nats-io/jetstream";
 import { isNotFound, openSession, type Session } from "./client";
 import { checkInputs, containsUnknown } from "./checking";
 import { diffConsumerInputs } from "./diff";
 import { consumerInputsSchema, credentialsSchema, type ConsumerResourceInputs, type CredentialsSpec } from "./spec";
+import { pausedWhileMirror } from "./consumerPositions";
 import { consumerSpecFromWire, consumerWireConfig, MetadataKeys, userMetadata } from "./wire";
 
 export interface ConsumerState extends ConsumerResourceInputs {
@@ -41,7 +43,8 @@ async function findConsumer(session: Session, stream: string, name: string): Pro
 async function upsert(session: Session, inputs: ConsumerState, existing: ConsumerInfo | undefined): Promise<void> {
   const desired = consumerWireConfig(inputs.spec, existing ? userMetadata(existing.config.metadata) : {});
   if (!existing) {
-    await session.jsm.consumers.add(inputs.stream, desired);
+    const stream = await session.jsm.streams.info(inputs.stream);
+    await session.jsm.consumers.add(inputs.stream, stream.config.mirror ? pausedWhileMirror(desired) : desired);
     return;
   }
   // Deliver policy and start sequence are fixed at creation (and set by a failover); keep them.

@@ -8,7 +8,7 @@
 // the RPO evidence. This path never needs the other region.
 import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import { ApiErrorCodes, apiErrorCode, isNotFound, isUnreachable, sleep, withDeadline, type Session } from "./client";
-import { carryConsumerPositions, pausePeerConsumers, resumePeerConsumers } from "./consumerPositions";
+import { carryConsumerPositions, pausePeerConsumers, resumeMirrorPausedConsumers, resumePeerConsumers } from "./consumerPositions";
 import type { PromotionRecord, StreamResourceInputs } from "./spec";
 import { fenceSubject, MetadataKeys, streamWireConfig, userMetadata } from "./wire";
 
@@ -93,6 +93,7 @@ export async function promoteMirror(session: Session, inputs: StreamResourceInpu
     // A previous run promoted the stream but failed before recording it: finish, don't redo.
     const metadata = userMetadata(local.config.metadata);
     await applyPrimaryConfig(session, inputs, instance, metadata);
+    await resumeMirrorPausedConsumers(session, name);
     return {
       mode: metadata[MetadataKeys.promotionMode] === "unplanned" ? "unplanned" : "planned",
       at: metadata[MetadataKeys.promotedAt] ?? new Date().toISOString(),
@@ -151,6 +152,7 @@ export async function promoteMirror(session: Session, inputs: StreamResourceInpu
     [MetadataKeys.promotedFrom]: record.fromDomain,
     [MetadataKeys.promotionMode]: mode,
   });
+  await resumeMirrorPausedConsumers(session, name);
   return record;
 }
 

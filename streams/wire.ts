@@ -17,6 +17,7 @@ export const MetadataKeys = {
   fencedSubjects: "natsdr.fenced-subjects",
   positionedAt: "natsdr.positioned-after",
   deliverPolicy: "natsdr.deliver-policy",
+  pausedWhileMirror: "natsdr.paused-while-mirror",
 } as const;
 
 /** The JetStream API prefix of a domain, as a mirror's `external.api` needs it. */

@@ -138,8 +138,11 @@ describe("failover", () => {
     for await (const message of inFlight) unacked.push(message.string());
     expect(unacked).toHaveLength(5);
 
+    // On the standby the consumer is paused: nothing is processed twice while it is a mirror.
+    expect((await (await jsm(west)).consumers.info(name, "worker")).paused).toBe(true);
     const promoted = await streamProvider.update!("id", westMirror.outs, await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "primary", { name, subjects: ["jobs.*"] })));
     expect(promoted.outs.lastPromotion.mode).toBe("planned");
+    expect((await (await jsm(west)).consumers.info(name, "worker")).paused ?? false).toBe(false);
     expect(promoted.outs.lastPromotion.consumersPositioned).toEqual({ worker: { ackFloor: 60, unacknowledged: 5 } });
 
     const westWorker = await (await jsm(west)).jetstream().consumers.get(name, "worker");
@@ -160,5 +163,34 @@ describe("failover", () => {
     const refreshed = await consumerProvider.read!("id", westConsumer);
     expect(await consumerProvider.diff!("id", refreshed.props!, westConsumer)).toMatchObject({ changes: false });
     expect(AckPolicy.Explicit).toBe("explicit");
+  });
+
+  test("failover - a push consumer on the mirror delivers nothing until its stream is promoted", async () => {
+    const name = "pushed";
+    await streamProvider.create(await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "primary", { name, subjects: ["pushed.*"] })));
+    const westMirror = await streamProvider.create(await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "mirror", { name, subjects: ["pushed.*"] })));
+    for (const region of [regions.east, regions.west]) {
+      await consumerProvider.create(await checked(consumerProvider, {
+        connection: { servers: [...region.clientUrls], connectTimeoutMs: 2000, requestTimeoutMs: 2000 },
+        credentials: APP_CREDENTIALS, domain: region.domain, stream: name,
+        spec: { name: "pusher", deliver: "push", deliverSubject: "deliver.pushed", deliverGroup: "workers" },
+      }));
+    }
+    // The workers subscribe in us-east-1; the leafnode carries interest to eu-central-1 too.
+    const received: string[] = [];
+    const subscription = east.subscribe("deliver.pushed", { queue: "workers", callback: (_error, message) => {
+      received.push(message.string());
+      message.respond();
+    } });
+    await east.flush();
+    await publish(east, "pushed.x", 10, "p");
+    await eventually("mirror at 10", async () => (await (await jsm(west)).streams.info(name)).state.last_seq === 10);
+    await eventually("10 deliveries", async () => received.length >= 10);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(received.sort()).toEqual(Array.from({ length: 10 }, (_, index) => `p-${index}`).sort());
+    const promoted = await streamProvider.update!("id", westMirror.outs, await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "primary", { name, subjects: ["pushed.*"] })));
+    expect(promoted.outs.lastPromotion.mode).toBe("planned");
+    expect((await (await jsm(west)).consumers.info(name, "pusher")).paused ?? false).toBe(false);
+    subscription.unsubscribe();
   });
 });
