@@ -101,6 +101,19 @@ function connectFailure(error: unknown, connection: ConnectionSpec, domain: stri
   return `cannot connect to the NATS servers of domain "${domain}" (${describeServers(connection)}) within ${connection.connectTimeoutMs} ms: ${text}. Check connection.servers (config nats-dr:regions) and that the servers are up, or raise connectTimeoutMs.`;
 }
 
+/**
+ * When this region's own JetStream API does not answer, nats.js says "jetstream is not enabled"
+ * (the real cause, no responders or a timeout, is in `cause`); say what to check instead.
+ */
+export function explainUnanswered(error: unknown, connection: ConnectionSpec, domain: string): unknown {
+  if (!isUnreachable(error)) return error;
+  const text = String((error as Error)?.message ?? error);
+  return new Error(
+    `the JetStream API of domain "${domain}" on ${describeServers(connection)} did not answer (${text}). Check that the servers run JetStream with domain "${domain}" (config nats-dr:regions.<region>.domain) and that the cluster has a meta leader, or raise requestTimeoutMs.`,
+    { cause: error },
+  );
+}
+
 /** Rejects when a promise takes longer than the deadline, so no provider call can hang. */
 export async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

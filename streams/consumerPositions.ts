@@ -89,25 +89,49 @@ export async function resumePeerConsumers(peerJsm: JetStreamManager, stream: str
   for (const consumer of paused) await peerJsm.consumers.resume(stream, consumer.name);
 }
 
-/** Re-creates each local consumer to start right after the peer's acknowledgement floor. */
+/** Name of the temporary consumer that holds an interest stream's messages during re-creation. */
+const ANCHOR_CONSUMER = "natsdr-position-anchor";
+
+/**
+ * Re-creates each local consumer to start right after the peer's acknowledgement floor.
+ * On an interest stream, deleting the last consumer would drop every message, so a temporary
+ * anchor consumer keeps interest in everything from the lowest floor while they are re-created.
+ */
 export async function carryConsumerPositions(
   session: Session,
   stream: string,
   paused: PausedConsumer[],
+  retention: string,
 ): Promise<PromotionRecord["consumersPositioned"]> {
   const positioned: PromotionRecord["consumersPositioned"] = {};
-  for (const consumer of paused) {
-    const local = await session.jsm.consumers.info(stream, consumer.name);
-    const config: Partial<ConsumerConfig> = {
-      ...withoutMirrorPause(local.config),
+  if (paused.length === 0) return positioned;
+  const anchored = retention === "interest";
+  if (anchored) {
+    const lowest = Math.min(...paused.map((consumer) => consumer.ackFloor)) + 1;
+    await session.jsm.consumers.add(stream, {
+      durable_name: ANCHOR_CONSUMER,
+      ack_policy: "explicit" as ConsumerConfig["ack_policy"],
       deliver_policy: "by_start_sequence" as ConsumerConfig["deliver_policy"],
-      opt_start_seq: consumer.ackFloor + 1,
-      metadata: { ...withoutMirrorPause(local.config).metadata, [MetadataKeys.positionedAt]: String(consumer.ackFloor) },
-    };
-    delete config.opt_start_time;
-    await session.jsm.consumers.delete(stream, consumer.name);
-    await session.jsm.consumers.add(stream, config);
-    positioned[consumer.name] = { ackFloor: consumer.ackFloor, unacknowledged: consumer.unacknowledged };
+      opt_start_seq: lowest,
+      pause_until: new Date(Date.now() + PAUSE_FOR_MS).toISOString(),
+    });
+  }
+  try {
+    for (const consumer of paused) {
+      const local = await session.jsm.consumers.info(stream, consumer.name);
+      const config: Partial<ConsumerConfig> = {
+        ...withoutMirrorPause(local.config),
+        deliver_policy: "by_start_sequence" as ConsumerConfig["deliver_policy"],
+        opt_start_seq: consumer.ackFloor + 1,
+        metadata: { ...withoutMirrorPause(local.config).metadata, [MetadataKeys.positionedAt]: String(consumer.ackFloor) },
+      };
+      delete config.opt_start_time;
+      await session.jsm.consumers.delete(stream, consumer.name);
+      await session.jsm.consumers.add(stream, config);
+      positioned[consumer.name] = { ackFloor: consumer.ackFloor, unacknowledged: consumer.unacknowledged };
+    }
+  } finally {
+    if (anchored) await session.jsm.consumers.delete(stream, ANCHOR_CONSUMER);
   }
   return positioned;
 }

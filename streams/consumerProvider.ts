@@ -4,7 +4,7 @@
 // manages their configuration.
 import type * as pulumi from "@pulumi/pulumi";
 import type { ConsumerInfo } from "@nats-io/jetstream";
-import { isNotFound, openSession, type Session } from "./client";
+import { explainUnanswered, isNotFound, openSession, type Session } from "./client";
 import { checkInputs, containsUnknown } from "./checking";
 import { diffConsumerInputs } from "./diff";
 import { consumerInputsSchema, credentialsSchema, type ConsumerResourceInputs, type CredentialsSpec } from "./spec";
@@ -25,6 +25,8 @@ async function withSession<T>(inputs: ConsumerState, work: (session: Session) =>
   const session = await openSession(inputs.connection, inputs.credentials, inputs.domain);
   try {
     return await work(session);
+  } catch (error) {
+    throw explainUnanswered(error, inputs.connection, inputs.domain);
   } finally {
     await session.close();
   }
@@ -62,9 +64,8 @@ export const consumerProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async diff(_id: string, olds: ConsumerState, news: ConsumerState) {
-    if (containsUnknown(news)) return { changes: true };
     const result = diffConsumerInputs(olds, news);
-    return { changes: result.changes, replaces: result.replaces, deleteBeforeReplace: result.deleteBeforeReplace };
+    return { changes: result.changes || containsUnknown(news), replaces: result.replaces, deleteBeforeReplace: result.deleteBeforeReplace };
   },
 
   async create(inputs: ConsumerState) {
@@ -72,7 +73,7 @@ export const consumerProvider: pulumi.dynamic.ResourceProvider = {
       const existing = await findConsumer(session, inputs.stream, inputs.spec.name);
       if (existing && userMetadata(existing.config.metadata)[MetadataKeys.managed] !== "true") {
         throw new Error(
-          `consumer ${inputs.spec.name} already exists on stream ${inputs.stream} in domain "${inputs.domain}" and was not created by nats-dr. Import it with \`pulumi import\` or delete it first.`,
+          `consumer ${inputs.spec.name} already exists on stream ${inputs.stream} in domain "${inputs.domain}" and was not created by nats-dr. Adopt it with the \`import\` resource option or delete it first.`,
         );
       }
       await upsert(session, inputs, existing);

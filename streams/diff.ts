@@ -1,7 +1,7 @@
 // Pure diff of stream and consumer inputs, following what the server can change in place.
 //
-// The rules mirror the JetStream API: StreamUpdateConfig fields update in place; storage,
-// retention and the name cannot change; a mirror cannot be re-pointed, and a primary cannot
+// The rules mirror the JetStream API: StreamUpdateConfig fields update in place; storage, the
+// name, a work queue retention and set deny flags cannot change; a mirror cannot be re-pointed, and a primary cannot
 // become a mirror (replace, with the orphan preservation done in `create`). A mirror becoming
 // a primary is an in-place update: the promotion.
 import type { ConsumerResourceInputs, ConsumerSpec, StreamResourceInputs, StreamSpec } from "./spec";
@@ -15,8 +15,16 @@ export interface InputsDiff {
   readonly changed: string[];
 }
 
-const IMMUTABLE_STREAM_FIELDS: ReadonlyArray<keyof StreamSpec> = ["storage", "retention"];
-const IMMUTABLE_CONSUMER_FIELDS: ReadonlyArray<keyof ConsumerSpec> = ["deliver", "deliverPolicy", "deliverGroup"];
+const IMMUTABLE_CONSUMER_FIELDS: ReadonlyArray<keyof ConsumerSpec> = ["deliver", "deliverPolicy", "deliverGroup", "ackPolicy"];
+
+/** Changes the server refuses in a stream update (nats-server's stream config update checks). */
+function immutableStreamChange(olds: StreamSpec, news: StreamSpec): boolean {
+  if (olds.storage !== news.storage) return true;
+  // limits <-> interest can change in place; to or from a work queue cannot.
+  if (olds.retention !== news.retention && (olds.retention === "workqueue" || news.retention === "workqueue")) return true;
+  // Once set, deny_delete and deny_purge cannot be cleared.
+  return (olds.denyDelete && !news.denyDelete) || (olds.denyPurge && !news.denyPurge);
+}
 
 function equal(left: unknown, right: unknown): boolean {
   return stableJson(left) === stableJson(right);
@@ -53,7 +61,7 @@ export function diffStreamInputs(olds: StreamResourceInputs, news: StreamResourc
   let deleteBeforeReplace = false;
   if (olds.domain !== news.domain) replaces.add("domain");
   if (olds.spec.name !== news.spec.name) replaces.add("spec");
-  if (IMMUTABLE_STREAM_FIELDS.some((field) => olds.spec[field] !== news.spec[field])) {
+  if (immutableStreamChange(olds.spec, news.spec)) {
     // Same stream name in the same domain: the old stream must go before the new one exists.
     replaces.add("spec");
     deleteBeforeReplace = olds.spec.name === news.spec.name && olds.domain === news.domain;

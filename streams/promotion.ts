@@ -1,178 +1,182 @@
 // Mirror -> primary: the failover, done in place so messages, sequences and consumers stay.
 //
 // Planned (the peer answers within failover.peerTimeoutMs): fence the peer primary so it stops
-// capturing application subjects, pause its consumers and let in-flight acks land, wait until
-// this mirror holds the peer's last sequence, carry the consumers' positions over, promote.
-// Nothing the peer acknowledged to a publisher can be left behind.
+// capturing application subjects, pause its consumers and let in-flight acks land, publish a
+// marker through the fence and wait until this mirror holds it (so it holds everything the peer
+// stored before), carry the consumers' positions over, promote. Nothing the peer acknowledged to
+// a publisher is left behind. Any failure after the fence un-fences the peer again.
 // Unplanned (the peer does not answer): promote at once and record the last mirrored message,
 // the RPO evidence. This path never needs the other region.
 import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import { ApiErrorCodes, apiErrorCode, isNotFound, isUnreachable, sleep, withDeadline, type Session } from "./client";
-import { carryConsumerPositions, pausePeerConsumers, resumeMirrorPausedConsumers, resumePeerConsumers } from "./consumerPositions";
+import { carryConsumerPositions, pausePeerConsumers, resumeMirrorPausedConsumers, resumePeerConsumers, type PausedConsumer } from "./consumerPositions";
+import { unfencePeer, fencePeer, publishFenceMarker, waitForMarker } from "./fencing";
 import type { PromotionRecord, StreamResourceInputs } from "./spec";
-import { fenceSubject, MetadataKeys, streamWireConfig, userMetadata } from "./wire";
+import { MetadataKeys, streamWireConfig, userMetadata } from "./wire";
 
 type PeerState =
   | { readonly kind: "primary"; readonly jsm: JetStreamManager; readonly info: StreamInfo }
   | { readonly kind: "absent"; readonly reason: string };
 
-/** Asks the peer domain for its copy of the stream, within the failover's peer timeout. */
+/**
+ * Asks the peer domain for its copy of the stream, retrying for the whole peer timeout: one lost
+ * request must not turn a planned failover (fence first) into an unplanned one.
+ */
 export async function findPeerPrimary(session: Session, inputs: StreamResourceInputs): Promise<PeerState> {
   const peerDomain = inputs.peerDomain!;
   const timeoutMs = inputs.failover.peerTimeoutMs;
-  const jsm = await session.managerFor(peerDomain, timeoutMs);
-  try {
-    const info = await withDeadline(jsm.streams.info(inputs.spec.name), timeoutMs + 500, "peer stream info");
-    if (info.config.mirror) {
-      return { kind: "absent", reason: `the stream in peer domain "${peerDomain}" is itself a mirror, so there is no primary to fence` };
-    }
-    return { kind: "primary", jsm, info };
-  } catch (error) {
-    if (isNotFound(error)) return { kind: "absent", reason: `peer domain "${peerDomain}" has no stream "${inputs.spec.name}"` };
-    if (isUnreachable(error) || /took longer/.test(String(error))) {
-      return { kind: "absent", reason: `peer domain "${peerDomain}" did not answer within ${timeoutMs} ms (${String((error as Error).message ?? error)})` };
-    }
-    throw error;
-  }
-}
-
-async function fencePeer(peer: { jsm: JetStreamManager; info: StreamInfo }, inputs: StreamResourceInputs): Promise<void> {
-  const config = peer.info.config;
-  const metadata = userMetadata(config.metadata);
-  const fence = fenceSubject(inputs.peerDomain!, config.name);
-  const originalSubjects = metadata[MetadataKeys.fencedSubjects] ?? JSON.stringify(config.subjects);
-  await peer.jsm.streams.update(config.name, {
-    subjects: [fence],
-    metadata: {
-      ...metadata,
-      [MetadataKeys.fencedBy]: inputs.domain,
-      [MetadataKeys.fencedAt]: new Date().toISOString(),
-      [MetadataKeys.fencedSubjects]: originalSubjects,
-    },
-  });
-}
-
-/** Gives the peer its subjects back after an aborted planned failover. */
-async function unfencePeer(peer: { jsm: JetStreamManager; info: StreamInfo }): Promise<void> {
-  const metadata = userMetadata(peer.info.config.metadata);
-  delete metadata[MetadataKeys.fencedBy];
-  delete metadata[MetadataKeys.fencedAt];
-  delete metadata[MetadataKeys.fencedSubjects];
-  await peer.jsm.streams.update(peer.info.config.name, { subjects: peer.info.config.subjects, metadata });
-}
-
-/** Waits until this mirror holds the fenced peer's last sequence; re-reads the peer every round. */
-async function waitForCatchup(
-  session: Session,
-  peerJsm: JetStreamManager,
-  name: string,
-  timeoutMs: number,
-): Promise<{ caughtUp: true; peerLast: number } | { caughtUp: false; peerLast: number; localLast: number; peerLost: boolean }> {
   const deadline = Date.now() + timeoutMs;
-  let peerLast = 0;
-  let localLast = 0;
-  for (;;) {
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    const attemptMs = Math.max(200, Math.min(inputs.connection.requestTimeoutMs, deadline - Date.now()));
+    const jsm = await session.managerFor(peerDomain, attemptMs);
     try {
-      peerLast = (await peerJsm.streams.info(name)).state.last_seq;
+      const info = await withDeadline(jsm.streams.info(inputs.spec.name), attemptMs + 500, "peer stream info");
+      if (info.config.mirror) {
+        return { kind: "absent", reason: `the stream in peer domain "${peerDomain}" is itself a mirror, so there is no primary to fence` };
+      }
+      return { kind: "primary", jsm: await session.managerFor(peerDomain, inputs.connection.requestTimeoutMs), info };
     } catch (error) {
-      if (isUnreachable(error)) return { caughtUp: false, peerLast, localLast, peerLost: true };
-      throw error;
+      if (isNotFound(error)) return { kind: "absent", reason: `peer domain "${peerDomain}" has no stream "${inputs.spec.name}"` };
+      if (!isUnreachable(error) && !/took longer/.test(String(error))) throw error;
+      lastError = error;
+      await sleep(100);
     }
-    localLast = (await session.jsm.streams.info(name)).state.last_seq;
-    if (localLast >= peerLast) return { caughtUp: true, peerLast };
-    if (Date.now() > deadline) return { caughtUp: false, peerLast, localLast, peerLost: false };
-    await sleep(5);
   }
+  const detail = (lastError as Error | undefined)?.message ?? "no answer";
+  return { kind: "absent", reason: `peer domain "${peerDomain}" did not answer within ${timeoutMs} ms (${detail})` };
+}
+
+/** nats-server promotes a mirror in place from 2.12.0 on; older servers answer error 10055. */
+function requirePromotionSupport(session: Session, inputs: StreamResourceInputs): void {
+  const version = session.nc.info?.version ?? "0.0.0";
+  const [major = 0, minor = 0] = version.split(/[.-]/).map(Number);
+  if (major > 2 || (major === 2 && minor >= 12)) return;
+  throw new Error(upgradeMessage(inputs, version));
+}
+
+function upgradeMessage(inputs: StreamResourceInputs, version: string): string {
+  return `stream ${inputs.spec.name}: the NATS server in domain "${inputs.domain}" (version ${version}) cannot promote a mirror in place; nats-server 2.12.0 or newer is required. Upgrade the servers, then run pulumi up again. Nothing was changed.`;
 }
 
 export async function promoteMirror(session: Session, inputs: StreamResourceInputs, instance: string): Promise<PromotionRecord> {
   const name = inputs.spec.name;
   const started = Date.now();
   const local = await session.jsm.streams.info(name);
-  if (!local.config.mirror) {
-    // A previous run promoted the stream but failed before recording it: finish, don't redo.
-    const metadata = userMetadata(local.config.metadata);
-    await applyPrimaryConfig(session, inputs, instance, metadata);
-    await resumeMirrorPausedConsumers(session, name);
-    return {
-      mode: metadata[MetadataKeys.promotionMode] === "unplanned" ? "unplanned" : "planned",
-      at: metadata[MetadataKeys.promotedAt] ?? new Date().toISOString(),
-      reason: "the stream was already primary on the server (an earlier run promoted it); its configuration was re-applied",
-      fromDomain: metadata[MetadataKeys.promotedFrom] ?? inputs.peerDomain ?? "",
-      lastMirroredSequence: Number(metadata[MetadataKeys.promotedAtSequence] ?? local.state.last_seq),
-      lastMirroredAt: local.state.last_ts ?? "",
-      waitedForCatchupMs: 0,
-      consumersPositioned: {},
-    };
-  }
+  if (!local.config.mirror) return finishEarlierPromotion(session, inputs, instance, local);
+  requirePromotionSupport(session, inputs);
 
   const peer = await findPeerPrimary(session, inputs);
-  let mode: "planned" | "unplanned" = "unplanned";
-  let reason = peer.kind === "absent" ? peer.reason : "";
-  let peerLastSequence: number | undefined;
-  let positions: PromotionRecord["consumersPositioned"] = {};
-
-  if (peer.kind === "primary") {
-    await fencePeer(peer, inputs);
-    const paused = await pausePeerConsumers(session, peer.jsm, name, inputs.failover.consumerDrainTimeoutMs);
-    const catchup = await waitForCatchup(session, peer.jsm, name, inputs.failover.catchupTimeoutMs);
-    if (catchup.caughtUp) {
-      mode = "planned";
-      peerLastSequence = catchup.peerLast;
-      reason = `peer domain "${inputs.peerDomain}" answered; it was fenced at sequence ${catchup.peerLast} and this mirror caught up`;
-      positions = await carryConsumerPositions(session, name, paused);
-    } else if (catchup.peerLost) {
-      reason = `peer domain "${inputs.peerDomain}" was fenced but stopped answering during catch-up; promoted with what was mirrored`;
-    } else {
-      await unfencePeer(peer).catch(() => undefined);
-      await resumePeerConsumers(peer.jsm, name, paused).catch(() => undefined);
-      throw new Error(
-        `stream ${name}: planned failover aborted: the mirror in "${inputs.domain}" held sequence ${catchup.localLast} but the fenced peer primary in "${inputs.peerDomain}" is at ${catchup.peerLast} after ${inputs.failover.catchupTimeoutMs} ms. The peer was unfenced and takes writes again. Raise failover.catchupTimeoutMs (config nats-dr:failover.catchupTimeoutMs) or check the leafnode link, then run pulumi up again.`,
-      );
-    }
+  if (peer.kind === "absent") {
+    return promote(session, inputs, instance, { mode: "unplanned", reason: peer.reason, started, positions: {} });
   }
 
+  let paused: PausedConsumer[] = [];
+  await fencePeer(peer.jsm, peer.info, inputs.domain, inputs.peerDomain!);
+  try {
+    paused = await pausePeerConsumers(session, peer.jsm, name, inputs.failover.consumerDrainTimeoutMs);
+    const marker = await publishFenceMarker(session, inputs, instance);
+    const catchup = await waitForMarker(session, peer.jsm, name, marker, inputs.failover.catchupTimeoutMs);
+    if (catchup.kind === "peer-lost") {
+      return promote(session, inputs, instance, {
+        mode: "unplanned",
+        reason: `peer domain "${inputs.peerDomain}" was fenced but stopped answering before this mirror caught up; promoted with what was mirrored`,
+        started,
+        positions: {},
+      });
+    }
+    if (catchup.kind === "behind") {
+      throw new Error(
+        `planned failover aborted: the mirror in "${inputs.domain}" held sequence ${catchup.localLast} but the fenced peer primary in "${inputs.peerDomain}" is at ${catchup.marker} after ${inputs.failover.catchupTimeoutMs} ms. Raise failover.catchupTimeoutMs (config nats-dr:failover.catchupTimeoutMs) or check the leafnode link, then run pulumi up again.`,
+      );
+    }
+    // The marker is not an application message: drop it before any consumer can see it.
+    await session.jsm.streams.deleteMessage(name, catchup.marker, false);
+    return await promote(session, inputs, instance, {
+      mode: "planned",
+      reason: `peer domain "${inputs.peerDomain}" answered; it was fenced at sequence ${catchup.marker} and this mirror caught up`,
+      peerLastSequence: catchup.marker,
+      started,
+      positions: {},
+      carry: paused,
+    });
+  } catch (error) {
+    const now = await session.jsm.streams.info(name).catch(() => undefined);
+    if (now && !now.config.mirror) {
+      // This side is primary already: un-fencing the peer now would make two primaries.
+      throw new Error(`stream ${name} was promoted, but a later step failed: ${String((error as Error).message ?? error)}. Run pulumi up again to finish.`, { cause: error });
+    }
+    const undo = await unfencePeer(peer.jsm, name).then(
+      () => "The peer was unfenced and takes writes again.",
+      (unfenceError: unknown) =>
+        `The peer could NOT be unfenced (${String((unfenceError as Error).message ?? unfenceError)}): it takes no writes until this promotion succeeds or its subjects are restored from its metadata key ${MetadataKeys.fencedSubjects}.`,
+    );
+    await resumePeerConsumers(peer.jsm, name, paused).catch(() => undefined);
+    throw new Error(`stream ${name}: ${String((error as Error).message ?? error)} ${undo}`, { cause: error });
+  }
+}
+
+interface PromotionPlan {
+  readonly mode: "planned" | "unplanned";
+  readonly reason: string;
+  readonly peerLastSequence?: number;
+  readonly started: number;
+  readonly positions: PromotionRecord["consumersPositioned"];
+  /** Peer consumers whose positions are carried over (planned only). */
+  readonly carry?: PausedConsumer[];
+}
+
+async function promote(session: Session, inputs: StreamResourceInputs, instance: string, plan: PromotionPlan): Promise<PromotionRecord> {
+  const name = inputs.spec.name;
   const before = await session.jsm.streams.info(name);
-  const lastMirroredSequence = before.state.last_seq;
+  const positions = plan.carry ? await carryConsumerPositions(session, name, plan.carry, before.config.retention) : plan.positions;
   const record: PromotionRecord = {
-    mode,
+    mode: plan.mode,
     at: new Date().toISOString(),
-    reason,
+    reason: plan.reason,
     fromDomain: inputs.peerDomain ?? "",
-    ...(peerLastSequence !== undefined ? { peerLastSequence } : {}),
-    lastMirroredSequence,
+    ...(plan.peerLastSequence !== undefined ? { peerLastSequence: plan.peerLastSequence } : {}),
+    lastMirroredSequence: before.state.last_seq,
     lastMirroredAt: before.state.last_ts ?? "",
-    waitedForCatchupMs: Date.now() - started,
+    waitedForCatchupMs: Date.now() - plan.started,
     consumersPositioned: positions,
   };
   await applyPrimaryConfig(session, inputs, instance, {
     ...userMetadata(before.config.metadata),
-    [MetadataKeys.promotedAtSequence]: String(lastMirroredSequence),
+    [MetadataKeys.promotedAtSequence]: String(record.lastMirroredSequence),
     [MetadataKeys.promotedAt]: record.at,
     [MetadataKeys.promotedFrom]: record.fromDomain,
-    [MetadataKeys.promotionMode]: mode,
+    [MetadataKeys.promotionMode]: plan.mode,
   });
   await resumeMirrorPausedConsumers(session, name);
   return record;
 }
 
+/** A previous run promoted the stream but failed before recording it: finish, don't redo. */
+async function finishEarlierPromotion(session: Session, inputs: StreamResourceInputs, instance: string, local: StreamInfo): Promise<PromotionRecord> {
+  const metadata = userMetadata(local.config.metadata);
+  await applyPrimaryConfig(session, inputs, instance, metadata);
+  await resumeMirrorPausedConsumers(session, inputs.spec.name);
+  return {
+    mode: metadata[MetadataKeys.promotionMode] === "unplanned" ? "unplanned" : "planned",
+    at: metadata[MetadataKeys.promotedAt] ?? new Date().toISOString(),
+    reason: "the stream was already primary on the server (an earlier run promoted it); its configuration was re-applied",
+    fromDomain: metadata[MetadataKeys.promotedFrom] ?? inputs.peerDomain ?? "",
+    lastMirroredSequence: Number(metadata[MetadataKeys.promotedAtSequence] ?? local.state.last_seq),
+    lastMirroredAt: local.state.last_ts ?? "",
+    waitedForCatchupMs: 0,
+    consumersPositioned: {},
+  };
+}
+
 /** Removes `mirror` and adds the subjects in one update: the server (>= 2.12) promotes in place. */
-async function applyPrimaryConfig(
-  session: Session,
-  inputs: StreamResourceInputs,
-  instance: string,
-  metadata: Record<string, string>,
-): Promise<void> {
+async function applyPrimaryConfig(session: Session, inputs: StreamResourceInputs, instance: string, metadata: Record<string, string>): Promise<void> {
   const desired = streamWireConfig(inputs.spec, "primary", undefined, { ...metadata, [MetadataKeys.instance]: instance });
   try {
     await session.jsm.streams.update(inputs.spec.name, { ...desired, mirror: undefined });
   } catch (error) {
     if (apiErrorCode(error) === ApiErrorCodes.mirrorConfigCannotBeUpdated) {
-      const version = session.nc.info?.version ?? "unknown";
-      throw new Error(
-        `stream ${inputs.spec.name}: the NATS server in domain "${inputs.domain}" (version ${version}) cannot promote a mirror in place; nats-server 2.12.0 or newer is required. Upgrade the servers, then run pulumi up again.`,
-        { cause: error },
-      );
+      throw new Error(upgradeMessage(inputs, session.nc.info?.version ?? "unknown"), { cause: error });
     }
     throw error;
   }

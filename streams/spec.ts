@@ -301,6 +301,15 @@ export function streamInputsSchema() {
           message: "a mirror needs peerDomain, the JetStream domain of the region it copies from",
         });
       }
+      if (inputs.peerDomain !== undefined && inputs.spec.retention === "workqueue") {
+        // A work queue allows one consumer per subject and deletes on ack: consumer positions
+        // cannot be carried across regions, and a failover would redo or lose work.
+        context.addIssue({
+          code: "custom",
+          path: ["spec", "retention"],
+          message: 'a workqueue stream cannot be replicated between regions; use retention "limits" or "interest", or give the stream a homeRegion so it is not replicated',
+        });
+      }
       if (inputs.peerDomain !== undefined && inputs.peerDomain === inputs.domain) {
         context.addIssue({
           code: "custom",

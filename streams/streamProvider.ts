@@ -5,10 +5,11 @@
 // inside functions (see client.ts); helpers from this folder are captured by value.
 import type * as pulumi from "@pulumi/pulumi";
 import type { StreamInfo } from "@nats-io/jetstream";
-import { isNotFound, openSession, type Session } from "./client";
+import { explainUnanswered, isNotFound, openSession, type Session } from "./client";
 import { demoteToMirror } from "./demotion";
 import { diffStreamInputs } from "./diff";
 import { checkInputs, containsUnknown } from "./checking";
+import { unfencePeer } from "./fencing";
 import { promoteMirror } from "./promotion";
 import { credentialsSchema, streamInputsSchema, type CredentialsSpec, type DemotionRecord, type PromotionRecord, type StreamResourceInputs } from "./spec";
 import { MetadataKeys, specFromWire, streamWireConfig, userMetadata } from "./wire";
@@ -32,6 +33,8 @@ async function withSession<T>(inputs: StreamState | StreamResourceInputs & { cre
   const session = await openSession(inputs.connection, inputs.credentials, inputs.domain);
   try {
     return await work(session);
+  } catch (error) {
+    throw explainUnanswered(error, inputs.connection, inputs.domain);
   } finally {
     await session.close();
   }
@@ -51,14 +54,29 @@ function newInstance(): string {
   return randomUUID();
 }
 
-/** Re-writes a stream's configuration for its role, keeping metadata earlier runs recorded. */
-async function applyConfig(session: Session, inputs: StreamResourceInputs, existing: StreamInfo, instance: string): Promise<void> {
-  const metadata: Record<string, string> = { ...userMetadata(existing.config.metadata), [MetadataKeys.instance]: instance };
-  if (metadata[MetadataKeys.fencedBy] && inputs.role === "primary") {
-    throw new Error(
-      `stream ${inputs.spec.name} in "${inputs.domain}" was fenced by "${metadata[MetadataKeys.fencedBy]}" at ${metadata[MetadataKeys.fencedAt]} during a failover, so "${metadata[MetadataKeys.fencedBy]}" is the primary now. This stack still declares it primary: set activeRegion to "${metadata[MetadataKeys.fencedBy]}" so it becomes a mirror, or fail back by flipping activeRegion and running this region's stack (the promotion fences the other side).`,
-    );
+/**
+ * A primary fenced by the other region: if that region's promotion never finished (its stream
+ * is still a mirror), take the fence down; otherwise the other region is the primary now and
+ * this stack must not make a second one.
+ */
+async function resolveFence(session: Session, inputs: StreamResourceInputs, existing: StreamInfo): Promise<StreamInfo> {
+  const fencedBy = userMetadata(existing.config.metadata)[MetadataKeys.fencedBy];
+  if (fencedBy === undefined || inputs.role !== "primary") return existing;
+  const fencer = await session.managerFor(fencedBy, inputs.failover.peerTimeoutMs);
+  const theirs = await fencer.streams.info(inputs.spec.name).catch(() => undefined);
+  if (theirs?.config.mirror) {
+    await unfencePeer(session.jsm, inputs.spec.name);
+    return session.jsm.streams.info(inputs.spec.name);
   }
+  throw new Error(
+    `stream ${inputs.spec.name} in "${inputs.domain}" was fenced by "${fencedBy}" at ${userMetadata(existing.config.metadata)[MetadataKeys.fencedAt]} during a failover, and "${fencedBy}" holds the primary now (or cannot be asked). This stack still declares it primary. Run this stack with activeRegion "${fencedBy}" first, so this stream becomes a mirror and keeps any messages "${fencedBy}" lacks; to fail back afterwards, set activeRegion to "${inputs.domain}" and run this stack again (its promotion fences "${fencedBy}").`,
+  );
+}
+
+/** Re-writes a stream's configuration for its role, keeping metadata earlier runs recorded. */
+async function applyConfig(session: Session, inputs: StreamResourceInputs, found: StreamInfo, instance: string): Promise<void> {
+  const existing = await resolveFence(session, inputs, found);
+  const metadata: Record<string, string> = { ...userMetadata(existing.config.metadata), [MetadataKeys.instance]: instance };
   const desired = streamWireConfig(inputs.spec, inputs.role, inputs.peerDomain, metadata);
   if (inputs.role === "mirror") {
     // A mirror's source cannot change; the merge in streams.update keeps the server's.
@@ -78,9 +96,9 @@ export const streamProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async diff(_id: string, olds: StreamState, news: StreamState) {
-    if (containsUnknown(news)) return { changes: true };
+    // Values not known yet (preview) compare as changed, so a role flip still shows as a replace.
     const result = diffStreamInputs(olds, news);
-    return { changes: result.changes, replaces: result.replaces, deleteBeforeReplace: result.deleteBeforeReplace };
+    return { changes: result.changes || containsUnknown(news), replaces: result.replaces, deleteBeforeReplace: result.deleteBeforeReplace };
   },
 
   async create(inputs: StreamState) {
@@ -97,7 +115,7 @@ export const streamProvider: pulumi.dynamic.ResourceProvider = {
           lastDemotion = await demoteToMirror(session, inputs, instance, existing);
         } else if (userMetadata(existing.config.metadata)[MetadataKeys.managed] !== "true") {
           throw new Error(
-            `stream ${inputs.spec.name} already exists in domain "${inputs.domain}" and was not created by nats-dr. Import it with \`pulumi import\` (id "${inputs.domain}/${inputs.spec.name}") or remove it from the catalog.`,
+            `stream ${inputs.spec.name} already exists in domain "${inputs.domain}" and was not created by nats-dr. Adopt it with the \`import\` resource option (id "${inputs.domain}/${inputs.spec.name}") or remove it from the catalog.`,
           );
         } else if (existingRole === "mirror" && inputs.role === "primary") {
           lastPromotion = await promoteMirror(session, inputs, instance);
@@ -136,7 +154,9 @@ export const streamProvider: pulumi.dynamic.ResourceProvider = {
           `stream ${news.spec.name} no longer exists in domain "${news.domain}". Run \`pulumi refresh\` so the state forgets it, then \`pulumi up\` re-creates it.`,
         );
       }
-      if (existing.config.mirror && news.role === "primary") {
+      // Also when the server shows a primary: a promotion interrupted after the server promoted
+      // the stream still has consumers to resume and evidence to record.
+      if (news.role === "primary" && (existing.config.mirror || olds.role === "mirror")) {
         lastPromotion = await promoteMirror(session, news, instance);
       } else {
         await applyConfig(session, news, existing, instance);

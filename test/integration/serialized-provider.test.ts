@@ -117,7 +117,8 @@ describe("serialized provider", () => {
     expect(promoted[0]).toEqual({ ok: true, value: { changes: false, replaces: [], deleteBeforeReplace: false } });
     expect(promoted[2]!.value).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
     expect(promoted[3]!.error).toBeUndefined();
-    expect(promoted[3]!.value.outs.lastPromotion).toMatchObject({ mode: "planned", peerLastSequence: 25, lastMirroredSequence: 25 });
+    // 25 messages, then the fence marker (26), which the promotion removes again.
+    expect(promoted[3]!.value.outs.lastPromotion).toMatchObject({ mode: "planned", peerLastSequence: 26, lastMirroredSequence: 26 });
     expect(promoted[4]!.error).toMatch(/refusing to delete stream serialized in domain "eu-central-1": it holds 25 messages/);
     expect(promoted[5]).toEqual({ ok: true, value: null });
   });

@@ -1,0 +1,137 @@
+// Copying a demoted stream's orphans (messages above the peer's promotion point) aside.
+//
+// Messages are read by sequence (works for any retention, tells gaps from the end), re-published
+// with their original subject, sequence, time, domain and message id in Nats-Dr-Original-*
+// headers. Headers the server would act on again (Nats-Expected-*, Nats-Rollup, Nats-TTL, ...)
+// are renamed so a re-publish is not rejected or turned into a rollup. The copy resumes where a
+// previous interrupted run stopped, and every sequence in the range is accounted for before the
+// caller may delete the source.
+import type { StreamInfo } from "@nats-io/jetstream";
+import type { MsgHdrs } from "@nats-io/transport-node";
+import { isNotFound, type Session } from "./client";
+import type { DemotionRecord, StreamResourceInputs } from "./spec";
+import { MetadataKeys } from "./wire";
+
+/** How many reads and publishes may be in flight at once. */
+const COPY_WINDOW = 128;
+
+export const OrphanHeaders = {
+  subject: "Nats-Dr-Original-Subject",
+  sequence: "Nats-Dr-Original-Sequence",
+  time: "Nats-Dr-Original-Time",
+  domain: "Nats-Dr-Original-Domain",
+  msgId: "Nats-Dr-Original-Msg-Id",
+  /** Prefix for other server-interpreted headers, e.g. Nats-Dr-Original-Header-Nats-Rollup. */
+  otherPrefix: "Nats-Dr-Original-Header-",
+} as const;
+
+export function orphanStreamName(stream: string, promotedAt: number): string {
+  return `${stream}-orphans-${promotedAt}`;
+}
+
+/** Headers for the copy: application headers as they were, server ones renamed, provenance added. */
+export function orphanHeaders(original: MsgHdrs | undefined, provenance: { subject: string; seq: number; time: string; domain: string }): MsgHdrs {
+  const { headers } = require("@nats-io/transport-node") as typeof import("@nats-io/transport-node");
+  const copy = headers();
+  for (const [key, values] of original ?? []) {
+    for (const value of values) {
+      if (key.toLowerCase() === "nats-msg-id") copy.append(OrphanHeaders.msgId, value);
+      else if (key.toLowerCase().startsWith("nats-")) copy.append(`${OrphanHeaders.otherPrefix}${key}`, value);
+      else copy.append(key, value);
+    }
+  }
+  copy.set(OrphanHeaders.subject, provenance.subject);
+  copy.set(OrphanHeaders.sequence, String(provenance.seq));
+  copy.set(OrphanHeaders.time, provenance.time);
+  copy.set(OrphanHeaders.domain, provenance.domain);
+  return copy;
+}
+
+export async function copyOrphans(
+  session: Session,
+  inputs: StreamResourceInputs,
+  source: StreamInfo,
+  promotedAt: number,
+): Promise<Omit<DemotionRecord, "at" | "promotedAtSequence">> {
+  const none = { orphanCount: 0, orphanStream: "", orphanFirstSequence: 0, orphanLastSequence: 0 };
+  const last = source.state.last_seq;
+  const first = Math.max(promotedAt + 1, source.state.first_seq);
+  if (source.state.messages === 0 || last < first) return none;
+
+  const name = inputs.spec.name;
+  const orphanStream = orphanStreamName(name, promotedAt);
+  const subject = `natsdr.orphans.${orphanStream}`;
+  const resumeFrom = await prepareOrphanStream(session, inputs, source, orphanStream, subject, promotedAt);
+  const { jetstream } = require("@nats-io/jetstream") as typeof import("@nats-io/jetstream");
+  const js = jetstream(session.nc, { timeout: inputs.connection.requestTimeoutMs });
+
+  let found = 0;
+  let gaps = 0;
+  let firstCopied = 0;
+  let lastCopied = 0;
+  for (let start = Math.max(first, resumeFrom); start <= last; start += COPY_WINDOW) {
+    const sequences = Array.from({ length: Math.min(COPY_WINDOW, last - start + 1) }, (_, index) => start + index);
+    const messages = await Promise.all(sequences.map((seq) => session.jsm.streams.getMessage(name, { seq })));
+    const publishes: Promise<unknown>[] = [];
+    for (const message of messages) {
+      if (!message) {
+        gaps++;
+        continue;
+      }
+      const copyHeaders = orphanHeaders(message.header, { subject: message.subject, seq: message.seq, time: message.time.toISOString(), domain: inputs.domain });
+      publishes.push(js.publish(subject, message.data, { msgID: `${inputs.domain}:${name}:${message.seq}`, headers: copyHeaders, expect: { streamName: orphanStream } }));
+      found++;
+      if (firstCopied === 0) firstCopied = message.seq;
+      lastCopied = message.seq;
+    }
+    await Promise.all(publishes);
+  }
+  const skipped = Math.max(first, resumeFrom) - first;
+  if (found + gaps !== last - first + 1 - skipped) {
+    throw new Error(`stream ${name}: accounted for ${found + gaps} of ${last - first + 1 - skipped} orphaned sequences; the stream was NOT deleted. Run pulumi up again.`);
+  }
+  const stored = await session.jsm.streams.info(orphanStream);
+  const total = stored.state.messages;
+  if (total < found) {
+    throw new Error(`stream ${name}: copied ${found} orphaned messages to ${orphanStream} but it holds ${total}; the stream was NOT deleted. Inspect ${orphanStream} and run pulumi up again.`);
+  }
+  if (total === 0) {
+    await session.jsm.streams.delete(orphanStream);
+    return none;
+  }
+  return {
+    orphanCount: total,
+    orphanStream,
+    orphanFirstSequence: skipped > 0 ? first : firstCopied,
+    orphanLastSequence: lastCopied || last,
+  };
+}
+
+/** Creates the orphan stream, or finds where an interrupted copy into it stopped. */
+async function prepareOrphanStream(
+  session: Session,
+  inputs: StreamResourceInputs,
+  source: StreamInfo,
+  orphanStream: string,
+  subject: string,
+  promotedAt: number,
+): Promise<number> {
+  try {
+    const info = await session.jsm.streams.info(orphanStream);
+    if (info.state.messages === 0) return 0;
+    const lastCopy = await session.jsm.streams.getMessage(orphanStream, { last_by_subj: subject });
+    return Number(lastCopy?.header.get(OrphanHeaders.sequence) ?? 0) + 1;
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  await session.jsm.streams.add({
+    name: orphanStream,
+    subjects: [subject],
+    description: `Messages of ${inputs.spec.name} in ${inputs.domain} stored after sequence ${promotedAt}, which never reached ${inputs.peerDomain}; re-publish them from here.`,
+    storage: source.config.storage,
+    num_replicas: source.config.num_replicas,
+    duplicate_window: 10 * 60 * 1e9,
+    metadata: { [MetadataKeys.managed]: "true", "natsdr.orphans-of": inputs.spec.name, [MetadataKeys.promotedAtSequence]: String(promotedAt) },
+  });
+  return 0;
+}
