@@ -79,7 +79,8 @@ export async function copyOrphans(
         continue;
       }
       const copyHeaders = orphanHeaders(message.header, { subject: message.subject, seq: message.seq, time: message.time.toISOString(), domain: inputs.domain });
-      publishes.push(js.publish(subject, message.data, { msgID: `${inputs.domain}:${name}:${message.seq}`, headers: copyHeaders, expect: { streamName: orphanStream } }));
+      // No `expect` option: it would be stored as a header and break a later re-publish.
+      publishes.push(js.publish(subject, message.data, { msgID: `${inputs.domain}:${name}:${message.seq}`, headers: copyHeaders }));
       found++;
       if (firstCopied === 0) firstCopied = message.seq;
       lastCopied = message.seq;

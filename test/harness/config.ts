@@ -130,7 +130,9 @@ function renderLeafnodes(options: ServerConfigOptions, auth: boolean): string | 
     if (auth) {
       fields.push(`account: ${ACCOUNTS.app}`);
     }
-    fields.push("ignore_discovered_servers: true");
+    // Belt and braces with no_advertise on the listener: dial only through the relay. Servers
+    // before 2.12 do not know the option (the old-server test runs one).
+    if (process.env["NATS_DR_HARNESS_OLD_SERVER"] !== "1") fields.push("ignore_discovered_servers: true");
     lines.push(...list("remotes", [`{ ${fields.join(", ")} }`]));
   }
   return lines.length === 0 ? undefined : block("leafnodes", lines);

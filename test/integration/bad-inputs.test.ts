@@ -49,6 +49,13 @@ describe("bad inputs", () => {
     expect(await failures(rawStreamInputs(here, peer, "standby" as never, { name: "s", subjects: ["a.*"] }))).toHaveLength(1);
   });
 
+  test("bad inputs - a work queue cannot be replicated between regions", async () => {
+    expect(await failures(rawStreamInputs(here, peer, "primary", { name: "jobs", subjects: ["jobs.*"], retention: "workqueue" }))).toEqual([
+      'spec.retention: a workqueue stream cannot be replicated between regions; use retention "limits" or "interest", or give the stream a homeRegion so it is not replicated',
+    ]);
+    expect(await failures(rawStreamInputs(here, undefined, "primary", { name: "jobs", subjects: ["jobs.*"], retention: "workqueue" }))).toEqual([]);
+  });
+
   test("bad inputs - connection and credentials mistakes", async () => {
     const withPassword = rawStreamInputs(here, peer, "primary", { name: "s", subjects: ["a.*"] }, {
       connection: { servers: ["nats://app:app-secret@127.0.0.1:4222"] },

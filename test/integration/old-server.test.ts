@@ -1,40 +1,50 @@
-// A server older than 2.12 cannot promote a mirror in place; the provider must say so, and
-// must not leave the stream half-changed.
+// A server older than 2.12 cannot promote a mirror in place; the provider must say so before
+// it touches anything: the peer stays unfenced and the mirror stays a mirror.
 import { execFileSync } from "node:child_process";
 import { jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { streamProvider } from "../../streams/streamProvider";
-import { connectApp, legacyNatsServerBinary, startStandalone, type Standalone } from "../harness";
-import { checked, rawStreamInputs } from "../support/provider";
+import { connectApp, legacyNatsServerBinary, startTwoDomains, type TwoDomains } from "../harness";
+import { checked, eventually, rawStreamInputs } from "../support/provider";
 
 const legacy = legacyNatsServerBinary();
-let server: Standalone;
+let regions: TwoDomains;
+let east: NatsConnection;
+let west: NatsConnection;
 
 beforeAll(async () => {
   if (!legacy) return;
   // Each test file runs in its own worker process, so this only affects this file's servers.
   process.env["NATS_SERVER_BIN"] = legacy;
-  server = await startStandalone({ domain: "eu-central-1" });
+  process.env["NATS_DR_HARNESS_OLD_SERVER"] = "1";
+  regions = await startTwoDomains({ clustered: false });
+  east = await connectApp(regions.east.clientUrls);
+  west = await connectApp(regions.west.clientUrls);
 });
 
 afterAll(async () => {
-  await server?.stop();
+  await east?.close();
+  await west?.close();
+  await regions?.stop();
 });
 
 describe.skipIf(!legacy)("old server", () => {
-  test("old server - promotion on nats-server < 2.12 fails with an upgrade message", async () => {
-    const version = execFileSync(legacy!, ["--version"]).toString();
-    expect(version).toMatch(/v2\.11\./);
-    const here = { domain: "eu-central-1", clientUrls: [server.clientUrl] };
-    const peer = { domain: "us-east-1", clientUrls: [] };
-    const mirror = await streamProvider.create(await checked(streamProvider, rawStreamInputs(here, peer, "mirror", { name: "orders", subjects: ["orders.*"] })));
-    const promote = await checked(streamProvider, rawStreamInputs(here, peer, "primary", { name: "orders", subjects: ["orders.*"] }));
+  test("old server - promotion on nats-server < 2.12 fails with an upgrade message and changes nothing", async () => {
+    expect(execFileSync(legacy!, ["--version"]).toString()).toMatch(/v2\.11\./);
+    const spec = { name: "orders", subjects: ["orders.*"] };
+    await streamProvider.create(await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "primary", spec)));
+    const mirror = await streamProvider.create(await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "mirror", spec)));
+    await (await jetstreamManager(east)).jetstream().publish("orders.created", new TextEncoder().encode("1"));
+    await eventually("mirrored", async () => (await (await jetstreamManager(west)).streams.info("orders")).state.messages === 1);
+
+    const promote = await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "primary", spec));
     await expect(streamProvider.update!("id", mirror.outs, promote)).rejects.toThrow(
-      /the NATS server in domain "eu-central-1" \(version 2\.11\.\d+\) cannot promote a mirror in place; nats-server 2\.12\.0 or newer is required/,
+      /the NATS server in domain "eu-central-1" \(version 2\.11\.\d+\) cannot promote a mirror in place; nats-server 2\.12\.0 or newer is required.*Nothing was changed/,
     );
-    const nc = await connectApp([server.clientUrl]);
-    const info = await (await jetstreamManager(nc)).streams.info("orders");
-    await nc.close();
-    expect(info.config.mirror?.external?.api).toBe("$JS.us-east-1.API");
+    expect((await (await jetstreamManager(west)).streams.info("orders")).config.mirror?.external?.api).toBe("$JS.us-east-1.API");
+    const peer = await (await jetstreamManager(east)).streams.info("orders");
+    expect(peer.config.subjects).toEqual(["orders.*"]);
+    expect(peer.config.metadata?.["natsdr.fenced-by"]).toBeUndefined();
   });
 });

@@ -1,0 +1,188 @@
+// Failover edge cases: aborts, re-runs, stale stacks, interest retention, server headers in
+// orphans, and a partition that drops packets instead of refusing connections.
+import { jetstreamManager } from "@nats-io/jetstream";
+import { headers, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { consumerProvider } from "../../streams/consumerProvider";
+import { streamProvider } from "../../streams/streamProvider";
+import { connectApp, startTwoDomains, waitForLink, type TwoDomains } from "../harness";
+import { APP_CREDENTIALS, checked, eventually, rawStreamInputs, readStream } from "../support/provider";
+
+let regions: TwoDomains;
+let east: NatsConnection;
+let west: NatsConnection;
+
+beforeAll(async () => {
+  regions = await startTwoDomains({ clustered: false });
+  east = await connectApp(regions.east.clientUrls);
+  west = await connectApp(regions.west.clientUrls);
+});
+
+afterAll(async () => {
+  await east?.close();
+  await west?.close();
+  await regions?.stop();
+});
+
+const jsm = (nc: NatsConnection) => jetstreamManager(nc);
+
+function streamInputs(side: "east" | "west", role: "primary" | "mirror", spec: Record<string, unknown>, failover?: Record<string, number>) {
+  const [here, peer] = side === "east" ? [regions.east, regions.west] : [regions.west, regions.east];
+  return checked(streamProvider, rawStreamInputs(here, peer, role, spec, failover ? { failover } : {}));
+}
+
+async function pair(spec: Record<string, unknown>) {
+  const primary = (await streamProvider.create(await streamInputs("east", "primary", spec))).outs;
+  const mirror = (await streamProvider.create(await streamInputs("west", "mirror", spec))).outs;
+  return { primary, mirror };
+}
+
+async function publish(nc: NatsConnection, subject: string, count: number, prefix: string) {
+  const js = (await jsm(nc)).jetstream();
+  for (let index = 0; index < count; index++) await js.publish(subject, new TextEncoder().encode(`${prefix}-${index}`), { msgID: `${prefix}-${index}` });
+}
+
+async function mirrored(name: string, seq: number) {
+  await eventually(`mirror ${name} at ${seq}`, async () => (await (await jsm(west)).streams.info(name)).state.last_seq >= seq);
+}
+
+describe("failover edges", () => {
+  test("failover edges - a planned failover that cannot catch up is aborted and the peer un-fenced", async () => {
+    const spec = { name: "slow", subjects: ["slow.*"] };
+    const { mirror } = await pair(spec);
+    const js = (await jsm(east)).jetstream();
+    // A large burst still in flight to the mirror when the failover starts, and a catch-up
+    // bound of 1 ms: the mirror cannot hold the fence marker in time.
+    const payload = new Uint8Array(4096);
+    for (let chunk = 0; chunk < 20; chunk++) {
+      await Promise.all(Array.from({ length: 1000 }, () => js.publish("slow.x", payload)));
+    }
+    const error = await streamProvider
+      .update!("id", mirror, await streamInputs("west", "primary", spec, { peerTimeoutMs: 1500, catchupTimeoutMs: 1, consumerDrainTimeoutMs: 0 }))
+      .then(() => undefined, (caught: Error) => caught);
+    expect(error?.message).toMatch(/planned failover aborted: the mirror in "eu-central-1" held sequence \d+ but the fenced peer primary in "us-east-1" is at \d+ after 1 ms.*The peer was unfenced and takes writes again/);
+    const eastInfo = await (await jsm(east)).streams.info("slow");
+    expect(eastInfo.config.subjects).toEqual(["slow.*"]);
+    expect(eastInfo.config.metadata?.["natsdr.fenced-by"]).toBeUndefined();
+    expect((await (await jsm(west)).streams.info("slow")).config.mirror).toBeDefined();
+    await js.publish("slow.x", new TextEncoder().encode("after the abort")); // the old primary takes writes again
+  });
+
+  test("failover edges - a re-run after an interrupted promotion resumes the consumers and records it", async () => {
+    const spec = { name: "rerun", subjects: ["rerun.*"] };
+    const { mirror } = await pair(spec);
+    await consumerProvider.create(await checked(consumerProvider, {
+      connection: { servers: [...regions.west.clientUrls], connectTimeoutMs: 2000, requestTimeoutMs: 2000 },
+      credentials: APP_CREDENTIALS, domain: "eu-central-1", stream: "rerun", spec: { name: "reader" },
+    }));
+    expect((await (await jsm(west)).consumers.info("rerun", "reader")).paused).toBe(true);
+    // The server promoted the stream, then `pulumi up` died before recording it.
+    await (await jsm(west)).streams.update("rerun", { mirror: undefined, subjects: ["rerun.*"], metadata: { "natsdr.managed": "true", "natsdr.promoted-at-seq": "0", "natsdr.promotion-mode": "planned", "natsdr.promoted-from": "us-east-1" } });
+    const again = await streamProvider.update!("id", mirror, await streamInputs("west", "primary", spec));
+    expect(again.outs.lastPromotion.reason).toMatch(/already primary on the server/);
+    expect((await (await jsm(west)).consumers.info("rerun", "reader")).paused ?? false).toBe(false);
+  });
+
+  test("failover edges - interest retention keeps unacknowledged messages through a planned failover", async () => {
+    const spec = { name: "interest", subjects: ["interest.*"], retention: "interest" };
+    const { mirror } = await pair(spec);
+    for (const region of [regions.east, regions.west]) {
+      await consumerProvider.create(await checked(consumerProvider, {
+        connection: { servers: [...region.clientUrls], connectTimeoutMs: 2000, requestTimeoutMs: 2000 },
+        credentials: APP_CREDENTIALS, domain: region.domain, stream: "interest", spec: { name: "worker" },
+      }));
+    }
+    await publish(east, "interest.x", 10, "i");
+    await mirrored("interest", 10);
+    const worker = await (await jsm(east)).jetstream().consumers.get("interest", "worker");
+    const batch = await worker.fetch({ max_messages: 4, expires: 2000 });
+    for await (const message of batch) await message.ackAck();
+
+    const promoted = await streamProvider.update!("id", mirror, await streamInputs("west", "primary", spec));
+    expect(promoted.outs.lastPromotion.consumersPositioned).toEqual({ worker: { ackFloor: 4, unacknowledged: 0 } });
+    const westWorker = await (await jsm(west)).jetstream().consumers.get("interest", "worker");
+    const delivered: string[] = [];
+    for await (const message of await westWorker.fetch({ max_messages: 20, expires: 1500 })) {
+      delivered.push(message.string());
+      message.ack();
+    }
+    expect(delivered).toEqual(["i-4", "i-5", "i-6", "i-7", "i-8", "i-9"]);
+  });
+
+  test("failover edges - a stale stack can neither demote to a fenced stream nor re-open a fenced primary", async () => {
+    const spec = { name: "stale", subjects: ["stale.*"] };
+    const { primary, mirror } = await pair(spec);
+    await publish(east, "stale.x", 5, "s");
+    await mirrored("stale", 5);
+    // Planned failover to eu-central-1; its second half (us-east-1 becomes a mirror) never runs.
+    const westPrimary = (await streamProvider.update!("id", mirror, await streamInputs("west", "primary", spec))).outs;
+    await publish(west, "stale.x", 3, "after");
+
+    // Someone flips back: the eu stack would demote its stream to a mirror of the fenced one.
+    await expect(streamProvider.create(await streamInputs("west", "mirror", spec))).rejects.toThrow(
+      /cannot become a mirror: its stream in "us-east-1" is fenced by "eu-central-1".*run this stack with activeRegion "us-east-1" first.*Nothing was changed/,
+    );
+    expect((await (await jsm(west)).streams.info("stale")).state.messages).toBe(8);
+    // And the us stack, refreshed, cannot make its fenced stream a primary again.
+    const refreshed = await streamProvider.read!("id", primary);
+    expect(refreshed.inputs?.spec).toMatchObject({ subjects: ["natsdr.fenced.us-east-1.stale"] });
+    await expect(streamProvider.update!("id", refreshed.props!, await streamInputs("east", "primary", spec))).rejects.toThrow(
+      /was fenced by "eu-central-1" .* Run this stack with activeRegion "eu-central-1" first/,
+    );
+    // The way forward works: the us stack with activeRegion eu-central-1 demotes, 0 orphans.
+    const demoted = await streamProvider.create(await streamInputs("east", "mirror", spec));
+    expect(demoted.outs.lastDemotion).toMatchObject({ orphanCount: 0 });
+    expect(westPrimary.lastPromotion.mode).toBe("planned");
+  });
+
+  test("failover edges - orphans keep server headers renamed so they can be re-published", async () => {
+    const spec = { name: "hdrs", subjects: ["hdrs.*"] };
+    const { primary, mirror } = await pair(spec);
+    await publish(east, "hdrs.x", 2, "h");
+    await mirrored("hdrs", 2);
+    regions.relay.cut();
+    try {
+      const js = (await jsm(east)).jetstream();
+      const h = headers();
+      h.set("App-Trace", "t-1");
+      await js.publish("hdrs.x", new TextEncoder().encode("orphan"), { msgID: "orphan-1", headers: h, expect: { streamName: "hdrs", lastSequence: 2 } });
+      await streamProvider.update!("id", mirror, await streamInputs("west", "primary", spec));
+    } finally {
+      regions.relay.heal();
+      await waitForLink(regions);
+    }
+    const demoted = await streamProvider.create(await streamInputs("east", "mirror", spec));
+    await streamProvider.delete!("id", primary);
+    expect(demoted.outs.lastDemotion).toMatchObject({ orphanCount: 1, orphanStream: "hdrs-orphans-2", orphanFirstSequence: 3, orphanLastSequence: 3 });
+    const [copy] = await readStream(east, "us-east-1", "hdrs-orphans-2");
+    expect(copy!.headers).toMatchObject({
+      "App-Trace": "t-1",
+      "Nats-Dr-Original-Msg-Id": "orphan-1",
+      "Nats-Dr-Original-Header-Nats-Expected-Stream": "hdrs",
+      "Nats-Dr-Original-Header-Nats-Expected-Last-Sequence": "2",
+      "Nats-Dr-Original-Subject": "hdrs.x",
+      "Nats-Dr-Original-Sequence": "3",
+      "Nats-Dr-Original-Domain": "us-east-1",
+    });
+    expect(copy!.headers["Nats-Expected-Stream"]).toBeUndefined();
+    // Re-publishing it to the active region as an operator would is accepted.
+    const ack = await (await jsm(west)).jetstream().publish(copy!.headers["Nats-Dr-Original-Subject"]!, new TextEncoder().encode("orphan"), { msgID: copy!.headers["Nats-Dr-Original-Msg-Id"] });
+    expect(ack.stream).toBe("hdrs");
+  });
+
+  test("failover edges - a partition that drops packets still gives an unplanned failover within the peer timeout", async () => {
+    const spec = { name: "blackhole", subjects: ["blackhole.*"] };
+    const { mirror } = await pair(spec);
+    await publish(east, "blackhole.x", 3, "b");
+    await mirrored("blackhole", 3);
+    regions.relay.cut("blackhole");
+    try {
+      const promoted = await streamProvider.update!("id", mirror, await streamInputs("west", "primary", spec, { peerTimeoutMs: 1000, catchupTimeoutMs: 5000, consumerDrainTimeoutMs: 500 }));
+      expect(promoted.outs.lastPromotion).toMatchObject({ mode: "unplanned", lastMirroredSequence: 3 });
+      expect(promoted.outs.lastPromotion.reason).toMatch(/did not answer within 1000 ms/);
+    } finally {
+      regions.relay.heal();
+      await waitForLink(regions);
+    }
+  });
+});
