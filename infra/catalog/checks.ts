@@ -31,6 +31,19 @@ export function caseCollisions(streams: readonly CatalogStream[]): Issue[] {
 }
 
 /**
+ * A work queue allows one consumer per subject and deletes what is acknowledged: consumer
+ * positions cannot be carried to the other region, so a failover would redo or lose work.
+ */
+export function replicatedWorkQueues(streams: readonly CatalogStream[]): Issue[] {
+  return streams
+    .filter(({ spec, replication }) => spec.retention === "workqueue" && replication.kind === "cross-region")
+    .map(({ spec }) => ({
+      path: streamPath(spec.name, "retention"),
+      message: `stream "${spec.name}" is a work queue and cannot be replicated between regions; use retention "limits" or "interest", or set replication: { homeRegion: <region> } so it lives in one region only`,
+    }));
+}
+
+/**
  * Subjects captured by two streams (or twice by one stream). All streams share one account,
  * including the EU-only ones, so any overlap makes the server refuse the second stream.
  */

@@ -2,7 +2,7 @@
 import { consumerSpecSchema, nameProblem } from "../../streams";
 import { unknownFieldsMessage } from "../config/problems";
 import type { Issue } from "../config/problems";
-import { caseCollisions, consumerProblems, subjectOverlaps } from "./checks";
+import { caseCollisions, consumerProblems, replicatedWorkQueues, subjectOverlaps } from "./checks";
 import { defaultCatalog } from "./defaults";
 import { consumerEntryFields, streamEntrySchema } from "./entries";
 import type { Catalog, CatalogConsumer, CatalogInput, CatalogStream } from "./entries";
@@ -43,7 +43,7 @@ export function resolveCatalog(
       message: 'mode "replace" with no streams would delete every stream; list the streams to keep, or use mode "extend"',
     });
   }
-  issues.push(...caseCollisions(streams), ...subjectOverlaps(streams), ...consumerProblems(streams, consumers, invalidStreams));
+  issues.push(...caseCollisions(streams), ...replicatedWorkQueues(streams), ...subjectOverlaps(streams), ...consumerProblems(streams, consumers, invalidStreams));
   return issues.length > 0 ? { issues } : { catalog: { streams, consumers } };
 }
 
