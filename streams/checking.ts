@@ -1,7 +1,7 @@
 // `check` for both providers: validate the inputs with the zod schemas, canonicalise them, and
 // report every problem as a failure naming the input path and the fix.
 import type { ZodType } from "zod";
-import { describeIssues } from "./spec";
+import { describeIssues } from "./schemas";
 
 /** Pulumi's marker for values that are not known yet (during preview). */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

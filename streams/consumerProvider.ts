@@ -7,7 +7,8 @@ import type { ConsumerInfo } from "@nats-io/jetstream";
 import { explainUnanswered, isNotFound, openSession, type Session } from "./client";
 import { checkInputs, containsUnknown } from "./checking";
 import { diffConsumerInputs } from "./diff";
-import { consumerInputsSchema, credentialsSchema, type ConsumerResourceInputs, type CredentialsSpec } from "./spec";
+import { consumerInputsSchema, credentialsSchema } from "./schemas";
+import type { ConsumerResourceInputs, CredentialsSpec } from "./spec";
 import { pausedWhileMirror } from "./consumerPositions";
 import { consumerSpecFromWire, consumerWireConfig, MetadataKeys, userMetadata } from "./wire";
 

@@ -10,12 +10,8 @@ export {
   RetentionPolicies,
   StorageTypes,
   StreamRoles,
-  connectionSchema,
-  consumerSpecSchema,
-  credentialsSchema,
-  failoverSchema,
-  streamSpecSchema,
 } from "./spec";
+export { connectionSchema, consumerSpecSchema, credentialsSchema, failoverSchema, streamSpecSchema } from "./schemas";
 export type {
   ConnectionSpec,
   ConsumerSpec,

@@ -11,7 +11,8 @@ import { diffStreamInputs } from "./diff";
 import { checkInputs, containsUnknown } from "./checking";
 import { unfencePeer } from "./fencing";
 import { promoteMirror } from "./promotion";
-import { credentialsSchema, streamInputsSchema, type CredentialsSpec, type DemotionRecord, type PromotionRecord, type StreamResourceInputs } from "./spec";
+import { credentialsSchema, streamInputsSchema } from "./schemas";
+import type { CredentialsSpec, DemotionRecord, PromotionRecord, StreamResourceInputs } from "./spec";
 import { MetadataKeys, specFromWire, streamWireConfig, userMetadata } from "./wire";
 
 /** What the provider stores: the inputs plus evidence of what it did. */

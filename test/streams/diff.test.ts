@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { diffConsumerInputs, diffStreamInputs, stableJson } from "../../streams/diff";
-import { consumerSpecSchema, streamSpecSchema, type ConsumerResourceInputs, type StreamResourceInputs } from "../../streams/spec";
+import { consumerSpecSchema, streamSpecSchema } from "../../streams/schemas";
+import type { ConsumerResourceInputs, StreamResourceInputs } from "../../streams/spec";
 
 const base: StreamResourceInputs = {
   connection: { servers: ["nats://127.0.0.1:4222"], connectTimeoutMs: 5000, requestTimeoutMs: 5000 },

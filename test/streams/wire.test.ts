@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { StreamConfig } from "@nats-io/jetstream";
 import type { ConsumerSpec, StreamSpec } from "../../streams/spec";
-import { consumerSpecSchema, streamSpecSchema } from "../../streams/spec";
+import { consumerSpecSchema, streamSpecSchema } from "../../streams/schemas";
 import { consumerSpecFromWire, consumerWireConfig, specFromWire, streamWireConfig } from "../../streams/wire";
 
 const events: StreamSpec = streamSpecSchema().parse({
