@@ -4,24 +4,19 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { streamProvider } from "../../streams/streamProvider";
-import { connectApp, startTwoDomains, type TwoDomains } from "../harness";
+import type { TwoDomains } from "../harness";
 import { checked, eventually, rawStreamInputs, readStream, startPublisher } from "../support/provider";
+import { closeRegions, openRegions } from "../support/regions";
 
 let regions: TwoDomains;
 let east: NatsConnection;
 let west: NatsConnection;
 
 beforeAll(async () => {
-  regions = await startTwoDomains({ clustered: true });
-  east = await connectApp(regions.east.clientUrls);
-  west = await connectApp(regions.west.clientUrls);
+  ({ regions, east, west } = await openRegions({ clustered: true }));
 }, 120_000);
 
-afterAll(async () => {
-  await east?.close();
-  await west?.close();
-  await regions?.stop();
-});
+afterAll(() => closeRegions({ regions, east, west }));
 
 const spec = { name: "audit", subjects: ["audit.*"], replicas: 3, maxAge: "90d", maxBytes: "1Gi" };
 

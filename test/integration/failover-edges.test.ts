@@ -5,24 +5,19 @@ import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { consumerProvider } from "../../streams/consumerProvider";
 import { streamProvider } from "../../streams/streamProvider";
-import { connectApp, startTwoDomains, waitForLink, type TwoDomains } from "../harness";
+import { waitForLink, type TwoDomains } from "../harness";
 import { APP_CREDENTIALS, checked, eventually, rawStreamInputs, readStream } from "../support/provider";
+import { closeRegions, openRegions } from "../support/regions";
 
 let regions: TwoDomains;
 let east: NatsConnection;
 let west: NatsConnection;
 
 beforeAll(async () => {
-  regions = await startTwoDomains({ clustered: false });
-  east = await connectApp(regions.east.clientUrls);
-  west = await connectApp(regions.west.clientUrls);
+  ({ regions, east, west } = await openRegions({ clustered: false }));
 });
 
-afterAll(async () => {
-  await east?.close();
-  await west?.close();
-  await regions?.stop();
-});
+afterAll(() => closeRegions({ regions, east, west }));
 
 const jsm = (nc: NatsConnection) => jetstreamManager(nc);
 

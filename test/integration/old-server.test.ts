@@ -5,8 +5,9 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { streamProvider } from "../../streams/streamProvider";
-import { connectApp, legacyNatsServerBinary, startTwoDomains, type TwoDomains } from "../harness";
+import { legacyNatsServerBinary, type TwoDomains } from "../harness";
 import { checked, eventually, rawStreamInputs } from "../support/provider";
+import { closeRegions, openRegions } from "../support/regions";
 
 const legacy = legacyNatsServerBinary();
 let regions: TwoDomains;
@@ -18,16 +19,10 @@ beforeAll(async () => {
   // Each test file runs in its own worker process, so this only affects this file's servers.
   process.env["NATS_SERVER_BIN"] = legacy;
   process.env["NATS_DR_HARNESS_OLD_SERVER"] = "1";
-  regions = await startTwoDomains({ clustered: false });
-  east = await connectApp(regions.east.clientUrls);
-  west = await connectApp(regions.west.clientUrls);
+  ({ regions, east, west } = await openRegions({ clustered: false }));
 });
 
-afterAll(async () => {
-  await east?.close();
-  await west?.close();
-  await regions?.stop();
-});
+afterAll(() => closeRegions({ regions, east, west }));
 
 describe.skipIf(!legacy)("old server", () => {
   test("old server - promotion on nats-server < 2.12 fails with an upgrade message and changes nothing", async () => {

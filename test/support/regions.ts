@@ -1,0 +1,21 @@
+// Two local regions with an app connection to each: the fixture most provider tests share.
+import type { NatsConnection } from "@nats-io/transport-node";
+import { connectApp, startTwoDomains, type TwoDomains, type TwoDomainsOptions } from "../harness";
+
+export interface RegionsWithClients {
+  readonly regions: TwoDomains;
+  readonly east: NatsConnection;
+  readonly west: NatsConnection;
+}
+
+export async function openRegions(options: TwoDomainsOptions = { clustered: false }): Promise<RegionsWithClients> {
+  const regions = await startTwoDomains(options);
+  return { regions, east: await connectApp(regions.east.clientUrls), west: await connectApp(regions.west.clientUrls) };
+}
+
+/** Closes what `openRegions` opened; tolerates a fixture that never finished opening. */
+export async function closeRegions(fixture: Partial<RegionsWithClients>): Promise<void> {
+  await fixture.east?.close();
+  await fixture.west?.close();
+  await fixture.regions?.stop();
+}
