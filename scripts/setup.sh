@@ -92,27 +92,25 @@ find_go() {
   fi
 }
 
-step_nats_server() {
-  if [[ -x "$BIN/nats-server" && "$("$BIN/nats-server" --version 2>/dev/null)" == "nats-server: $NATS_SERVER_VERSION" ]]; then
+# Builds nats-server VERSION into DIR unless it is there already.
+install_nats_server() {
+  local version="$1" dir="$2" purpose="$3"
+  if [[ -x "$dir/nats-server" && "$("$dir/nats-server" --version 2>/dev/null)" == "nats-server: $version" ]]; then
     return
   fi
   local go
   go="$(find_go)"
-  quietly env GOBIN="$BIN" "$go" install "github.com/nats-io/nats-server/v2@$NATS_SERVER_VERSION" \
-    || fail "go install nats-server@$NATS_SERVER_VERSION failed."
-  say "nats-server $NATS_SERVER_VERSION installed ($BIN/nats-server)"
+  quietly env GOBIN="$dir" "$go" install "github.com/nats-io/nats-server/v2@$version" \
+    || fail "go install nats-server@$version failed."
+  say "nats-server $version$purpose installed ($dir/nats-server)"
+}
+
+step_nats_server() {
+  install_nats_server "$NATS_SERVER_VERSION" "$BIN" ""
 }
 
 step_nats_server_legacy() {
-  local dir="$TOOLS/legacy"
-  if [[ -x "$dir/nats-server" && "$("$dir/nats-server" --version 2>/dev/null)" == "nats-server: $NATS_SERVER_LEGACY_VERSION" ]]; then
-    return
-  fi
-  local go
-  go="$(find_go)"
-  quietly env GOBIN="$dir" "$go" install "github.com/nats-io/nats-server/v2@$NATS_SERVER_LEGACY_VERSION" \
-    || fail "go install nats-server@$NATS_SERVER_LEGACY_VERSION failed."
-  say "nats-server $NATS_SERVER_LEGACY_VERSION (for the old-server test) installed ($dir/nats-server)"
+  install_nats_server "$NATS_SERVER_LEGACY_VERSION" "$TOOLS/legacy" " (for the old-server test)"
 }
 
 step_nats_cli() {
