@@ -11,3 +11,13 @@ export const streams = declared.jetstream.roles;
 export const consumers = declared.jetstream.consumerStreams;
 export const region = config.region;
 export const activeRegion = config.activeRegion;
+/** Host name of this region's NATS load balancer (clients, and the leafnode of the listening region). */
+export const natsClientEndpoint = declared.nats?.clientEndpoint;
+/** The region's backup bucket; backups are under <prefix>/<stream>/<timestamp>/. */
+export const backupBucket = declared.aws.backupBucket.bucketName;
+/** The streams the backup CronJob (or the script, run by hand) backs up in this region. */
+export const backupStreams = declared.aws.backupStreams;
+/** Weight of this region's client record: 1 while activeRegion is this region, else 0 (docs/dns.md). */
+export const dnsWeight = declared.aws.dns.weight;
+/** The Route53 health check of this region's endpoint. */
+export const healthCheckId = declared.aws.dns.healthCheck.id;

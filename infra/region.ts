@@ -1,6 +1,10 @@
-// Everything one region's stack declares. Today: the JetStream streams and consumers. The
-// Kubernetes and AWS components of the region join here.
+// Everything one region's stack declares: the JetStream streams and consumers, the NATS servers
+// on Kubernetes, and the AWS side (backup bucket, backup CronJob and its IAM role, Route53).
 import type { StackConfig } from "./config";
+import { declareNats } from "./kubernetes";
+import type { NatsCluster } from "./kubernetes";
+import { declareRegionAws, kubernetesParts } from "./regionAws";
+import type { RegionAws } from "./regionAws";
 import { RegionStreams, planRegionStreams } from "./streams";
 import type { RegionStreamsArgs } from "./streams";
 
@@ -18,9 +22,17 @@ export function regionStreamsArgs(config: StackConfig): RegionStreamsArgs {
 
 export interface DeclaredRegion {
   readonly jetstream: RegionStreams;
+  /** The region's NATS servers on Kubernetes; undefined when `nats-dr:kubernetes` is not set. */
+  readonly nats: NatsCluster | undefined;
+  /** AWS provider, backup bucket (and CronJob with its IAM role on Kubernetes), Route53 health check and record. */
+  readonly aws: RegionAws;
 }
 
 /** Declares the region's resources. `name` prefixes every resource name. */
 export function declareRegion(config: StackConfig, name = "jetstream"): DeclaredRegion {
-  return { jetstream: new RegionStreams(name, regionStreamsArgs(config)) };
+  const nats = declareNats(config);
+  const jetstream = new RegionStreams(name, regionStreamsArgs(config), nats === undefined ? {} : { dependsOn: [nats.statefulSet] });
+  const streams = Object.values(jetstream.streams);
+  const aws = declareRegionAws(config, { streams, ...(nats === undefined ? {} : { kubernetes: kubernetesParts(config, nats) }) });
+  return { jetstream, nats, aws };
 }

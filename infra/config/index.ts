@@ -1,4 +1,16 @@
+export {
+  DEFAULT_BACKUP_IMAGE,
+  DEFAULT_NATS_BOX_IMAGE,
+  HealthCheckTypes,
+  SseAlgorithms,
+  cronProblem,
+  oidcIssuerOfArn,
+  oidcIssuerOfUrl,
+} from "./aws";
+export type { AwsConfig, BackupConfig, DnsConfig, HealthCheckConfig, HealthCheckType, SseAlgorithm } from "./aws";
 export { configKeys, secretKeys } from "./keys";
+export { defaultImages, defaultLoadBalancerAnnotations } from "./kubernetes";
+export type { KubernetesStackConfig } from "./kubernetes";
 export type { ConfigKey, SecretKey } from "./keys";
 export { parseStackConfig } from "./parse";
 export type { RawStackConfig } from "./parse";

@@ -1,7 +1,8 @@
 // The keys of the `nats-dr` config namespace this program reads.
+import { kubernetesConfigKeys, kubernetesSecretKeys } from "./kubernetes";
 
 /** The keys holding credentials; read with getSecret so they stay secrets. */
-export const secretKeys = ["natsUser", "natsPassword", "natsToken", "natsCreds"] as const;
+export const secretKeys = ["natsUser", "natsPassword", "natsToken", "natsCreds", ...kubernetesSecretKeys] as const;
 export type SecretKey = (typeof secretKeys)[number];
 
 /** Every key this program reads, without the `nats-dr:` prefix. */
@@ -13,6 +14,10 @@ export const configKeys = [
   "failover",
   "allowDeleteWithMessages",
   "catalog",
+  "aws",
+  "dns",
+  "backup",
+  ...kubernetesConfigKeys,
   ...secretKeys,
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];

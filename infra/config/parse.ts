@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { CredentialsSpec } from "../../streams";
 import type { ConfigKey, SecretKey } from "./keys";
+import { toKubernetesConfig } from "./kubernetes";
 import { describeIssues } from "./problems";
 import { regionNames } from "./regions";
 import type { Region } from "./regions";
@@ -45,6 +46,10 @@ function toStackConfig(data: ParsedStackConfig): StackConfig {
     failover: data.failover,
     allowDeleteWithMessages: data.allowDeleteWithMessages,
     catalog: data.catalog,
+    aws: data.aws,
+    dns: data.dns,
+    backup: data.backup,
+    kubernetes: toKubernetesConfig(data),
   };
 }
 

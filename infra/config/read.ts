@@ -40,6 +40,12 @@ export function gatherStackConfig(config: pulumi.Config = new pulumi.Config(CONF
     failover: jsonValue(config.get("failover")),
     allowDeleteWithMessages: jsonValue(config.get("allowDeleteWithMessages")),
     catalog: jsonValue(config.get("catalog")),
+    aws: jsonValue(config.get("aws")),
+    dns: jsonValue(config.get("dns")),
+    backup: jsonValue(config.get("backup")),
+    kubernetes: jsonValue(config.get("kubernetes")),
+    leafnode: jsonValue(config.get("leafnode")),
+    tls: jsonValue(config.get("tls")),
     ...secrets,
     unknownKeys,
   };

@@ -7,7 +7,9 @@ import { z } from "zod";
 import { connectionSchema, failoverSchema } from "../../streams";
 import { CatalogModes, resolveCatalog } from "../catalog";
 import type { CatalogInput } from "../catalog";
+import { awsIssues, awsSchema, backupSchema, dnsSchema } from "./aws";
 import { crossKeyIssues } from "./crossChecks";
+import { kubernetesConfigShape, kubernetesIssues } from "./kubernetes";
 import { unknownFieldsError } from "./problems";
 import { Regions, regionChoices, regionNames } from "./regions";
 
@@ -96,17 +98,25 @@ export function stackConfigSchema() {
       allowDeleteWithMessages: z.boolean({ error: () => "must be true or false" }).default(false),
       /** Streams and consumers. @default the default catalog (infra/catalog/defaults.ts) */
       catalog: catalogSchema(),
+      /** The region's EKS OIDC provider (IRSA for the backup job). Required with nats-dr:kubernetes. */
+      aws: awsSchema(),
+      /** Route53 zone, client hostname and health check. Required: { hostedZoneId, hostname }. */
+      dns: dnsSchema(),
+      /** S3 backup bucket and CronJob. @default hourly, 30 days, noncurrent 7 days, aws:kms */
+      backup: backupSchema(),
       /** Credentials, as secret Outputs: natsUser + natsPassword, or natsToken, or natsCreds. @default none */
       natsUser: secretOutput,
       natsPassword: secretOutput,
       natsToken: secretOutput,
       natsCreds: secretOutput,
+      /** NATS on Kubernetes: kubernetes, leafnode, tls, kubeconfig and the server passwords (infra/config/kubernetes.ts). */
+      ...kubernetesConfigShape(),
       /** Keys found under `nats-dr:` that this program does not read (typos). */
       unknownKeys: z.array(z.string()).default([]),
     })
     .superRefine(
       (value: unknown, context) => {
-        for (const issue of crossKeyIssues(value)) context.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
+        for (const issue of [...crossKeyIssues(value), ...kubernetesIssues(value), ...awsIssues(value)]) context.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
       },
       // Also when single keys failed (the value is then partly raw), so every problem shows at once.
       { when: () => true },

@@ -2,6 +2,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { ConnectionSpec, CredentialsSpec, FailoverSpec } from "../../streams";
 import type { Catalog } from "../catalog";
+import type { AwsConfig, BackupConfig, DnsConfig } from "./aws";
+import type { KubernetesStackConfig } from "./kubernetes";
 import type { Region } from "./regions";
 
 export interface RegionEndpoint {
@@ -33,4 +35,12 @@ export interface StackConfig {
   readonly allowDeleteWithMessages: boolean;
   /** The stream catalog: defaults merged with `nats-dr:catalog`, validated and canonical. */
   readonly catalog: Catalog;
+  /** `nats-dr:aws`: the region's EKS OIDC provider for IRSA; set whenever `kubernetes` is. */
+  readonly aws: AwsConfig | undefined;
+  /** `nats-dr:dns`: Route53 zone, client hostname, health check (defaults filled in). */
+  readonly dns: DnsConfig;
+  /** `nats-dr:backup`: bucket, lifecycle and CronJob (defaults filled in). */
+  readonly backup: BackupConfig;
+  /** NATS servers on Kubernetes (`nats-dr:kubernetes`, `leafnode`, `tls`); undefined: run elsewhere. */
+  readonly kubernetes: KubernetesStackConfig | undefined;
 }

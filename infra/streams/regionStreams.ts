@@ -50,7 +50,9 @@ export class RegionStreams extends pulumi.ComponentResource {
           failover: args.failover,
           allowDeleteWithMessages: args.allowDeleteWithMessages,
         },
-        { parent: this },
+        // A component's dependsOn does not reach its children: pass it on, so the streams wait
+        // for the servers on a first `pulumi up`.
+        { parent: this, ...(opts?.dependsOn === undefined ? {} : { dependsOn: opts.dependsOn }) },
       );
       streams[planned.name] = stream;
       for (const consumer of planned.consumers) {

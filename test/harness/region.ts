@@ -1,8 +1,11 @@
 import { renderServerConfig } from "./config";
-import { jsz } from "./monitor";
+import { waitForMetaCluster } from "../../drill/local/meta";
 import { freePort } from "./ports";
 import { startServer, type ServerHandle } from "./server";
-import { waitFor, type WaitOptions } from "./wait";
+import type { WaitOptions } from "./wait";
+
+// Moved to drill/local/meta.ts (the drill starts clusters too); re-exported for the tests.
+export { waitForMetaCluster };
 
 /** The servers of one JetStream domain (one region). */
 export interface Region {
@@ -122,34 +125,4 @@ export async function startRegion(plan: RegionPlan, options: WaitOptions = {}): 
     clientUrls: servers.map((s) => s.clientUrl),
     stop,
   };
-}
-
-/**
- * Waits until all `servers` agree on a JetStream meta leader and that leader reports every
- * other server as a current peer; returns the leader's server name. Only the leader's /jsz
- * lists `meta_cluster.replicas`; `cluster_size` is known before the peers have met, so it
- * proves nothing on its own.
- */
-export async function waitForMetaCluster(
-  servers: readonly ServerHandle[],
-  options: WaitOptions = {},
-): Promise<string> {
-  const names = servers.map((s) => s.name).join(", ");
-  return waitFor(
-    `a JetStream meta leader with ${servers.length - 1} current peers among ${names}`,
-    async () => {
-      const infos = await Promise.all(servers.map((s) => jsz(s.monitorPort)));
-      const leaders = new Set(infos.map((info) => info.meta_cluster?.leader));
-      const leader = infos[0]?.meta_cluster?.leader;
-      if (leaders.size !== 1 || leader === undefined || leader === "") {
-        return false;
-      }
-      const leaderInfo = infos[servers.findIndex((s) => s.name === leader)];
-      const peers = leaderInfo?.meta_cluster?.replicas ?? [];
-      const allCurrent =
-        peers.length === servers.length - 1 && peers.every((p) => p.current && p.offline !== true);
-      return allCurrent ? leader : false;
-    },
-    { timeoutMs: 30_000, ...options },
-  );
 }

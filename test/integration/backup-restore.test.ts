@@ -60,7 +60,8 @@ function writeFakeAws(): string {
 set -euo pipefail
 store="$FAKE_S3"
 if [[ "$1 $2" == "s3 cp" ]]; then
-  src="$4"; dest="\${5#s3://}"
+  [[ "$3 $4" == "--recursive --only-show-errors" ]] || { echo "fake aws: unexpected $*" >&2; exit 2; }
+  src="$5"; dest="\${6#s3://}"
   mkdir -p "$store/$dest" && cp -R "$src/." "$store/$dest"
   if [[ -n "\${FAKE_S3_DROP:-}" ]]; then rm -f "$store/$dest/$FAKE_S3_DROP"; fi
 elif [[ "$1 $2" == "s3api list-objects-v2" ]]; then

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { problemsOf, rawConfig } from "./support";
+import { problemsOf, rawConfig, requiredAwsConfig } from "./support";
 
 const withCatalog = (catalog: unknown) => rawConfig("us-east-1", { catalog });
 
@@ -50,7 +50,7 @@ describe("stack config problems", () => {
   });
 
   it("config problems - a missing or unknown region", () => {
-    expect(problemsOf({ activeRegion: "us-east-1" })).toEqual([expect.stringMatching(/^nats-dr:region: is not set; the stack settings file sets it/)]);
+    expect(problemsOf({ activeRegion: "us-east-1", ...requiredAwsConfig })).toEqual([expect.stringMatching(/^nats-dr:region: is not set; the stack settings file sets it/)]);
     expect(problemsOf(rawConfig("us-east-1", { region: "eu-west-1" }))).toEqual([
       'nats-dr:region: "eu-west-1" is not one of our regions; set it to "us-east-1" or "eu-central-1"',
     ]);
@@ -128,6 +128,7 @@ describe("stack config problems", () => {
       regions: {},
       allowDeleteWithMessages: "yes",
       catalog: { streams: { events: { maxAge: "soon" } }, consumers: { x: { stream: "nope" } } },
+      ...requiredAwsConfig,
     });
     expect(problems.map((line) => line.split(":").slice(0, 2).join(":"))).toEqual([
       "nats-dr:activeRegion",

@@ -13,6 +13,7 @@ const base = {
   "nats-dr:region": "us-east-1",
   "nats-dr:activeRegion": "us-east-1",
   "nats-dr:regions": JSON.stringify({ "us-east-1": { servers: ["nats://nats.us-east-1.internal:4222"] } }),
+  "nats-dr:dns": JSON.stringify({ hostedZoneId: "Z0123456789EXAMPLE", hostname: "nats.example.com" }),
 };
 
 describe("config read", () => {

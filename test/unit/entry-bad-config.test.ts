@@ -15,6 +15,7 @@ beforeAll(async () => {
       "nats-dr:region": "eu-central-1",
       "nats-dr:activeRegion": "eu-west-1",
       "nats-dr:regions": JSON.stringify({ "eu-central-1": { servers: ["nats://nats.eu-central-1.internal:4222"] } }),
+      "nats-dr:dns": JSON.stringify({ hostedZoneId: "Z0123456789EXAMPLE", hostname: "nats.example.com" }),
       "nats-dr:catalog": JSON.stringify({ streams: { events: { maxAge: "7x" } }, consumers: { billing: { stream: "orders" } } }),
       "nats-dr:natsUser": "operator",
       "nats-dr:natsPassword": "bad-config-pa55word",

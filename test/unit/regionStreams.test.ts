@@ -21,9 +21,10 @@ beforeAll(async () => {
 const credentials = { natsUser: pulumi.secret("dr-operator"), natsPassword: pulumi.secret("pa55word-never-plain") };
 
 /** Declares a region's streams under `name` and waits until every child is registered. */
-async function declare(name: string, region: Region, activeRegion: Region): Promise<RegionStreamsClass> {
+async function declare(name: string, region: Region, activeRegion: Region, dependsOn?: pulumi.Resource[]): Promise<RegionStreamsClass> {
   const config = parsed(rawConfig(region, { activeRegion, ...credentials }));
   const component = new RegionStreams(name, regionStreamsArgs(config), {
+    ...(dependsOn ? { dependsOn } : {}),
     transformations: [
       (args) => {
         dependencies.set(args.name, args.opts.dependsOn);
@@ -166,5 +167,16 @@ describe("region streams", () => {
       notifications: "primary",
     });
     expect(registrations.find((entry) => entry.name === "roles")?.type).toBe("natsdr:streams:RegionStreams");
+  });
+
+  it("region streams - streams wait for what the component waits for (the NATS servers), consumers for their stream", async () => {
+    const servers = new pulumi.ComponentResource("test:index:Servers", "servers-for-order");
+    await declare("order", "us-east-1", "us-east-1", [servers]);
+    const streamNames = [...dependencies.keys()].filter((name) => name.startsWith("order-stream-"));
+    expect(streamNames.length).toBe(4);
+    for (const name of streamNames) expect(dependencies.get(name), name).toEqual([servers]);
+    const consumerDeps = dependencies.get("order-consumer-analytics-consumer") as pulumi.Resource[];
+    expect(consumerDeps).toHaveLength(1);
+    expect(await promiseOf(consumerDeps[0]!.urn)).toMatch(/order-stream-events$/);
   });
 });

@@ -1,0 +1,65 @@
+import fs from "node:fs";
+import path from "node:path";
+
+/** The repository root (this file lives in <root>/drill/local). */
+export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+
+/** Where scripts/setup.sh installs nats-server and the nats CLI. */
+export const TOOLS_BIN_DIR = path.join(PROJECT_ROOT, ".tools", "bin");
+
+/**
+ * The nats-server executable: `$NATS_SERVER_BIN`, else `<root>/.tools/bin/nats-server`,
+ * else `nats-server` on PATH. Throws an error that says to run `npm run setup` if none exists.
+ */
+export function natsServerBinary(): string {
+  return resolveBinary("nats-server", "NATS_SERVER_BIN");
+}
+
+/**
+ * The nats CLI executable: `$NATS_CLI_BIN`, else `<root>/.tools/bin/nats`, else `nats` on
+ * PATH. Throws an error that says to run `npm run setup` if none exists.
+ */
+export function natsCliBinary(): string {
+  return resolveBinary("nats", "NATS_CLI_BIN");
+}
+
+function resolveBinary(name: string, envVar: string): string {
+  const fromEnv = process.env[envVar];
+  if (fromEnv !== undefined && fromEnv !== "") {
+    if (!isExecutable(fromEnv)) {
+      throw new Error(`${envVar} is set to ${fromEnv}, which is not an executable file; fix or unset ${envVar}.`);
+    }
+    return fromEnv;
+  }
+  const local = path.join(TOOLS_BIN_DIR, name);
+  if (isExecutable(local)) {
+    return local;
+  }
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    const candidate = path.join(dir, name);
+    if (dir !== "" && isExecutable(candidate)) {
+      return candidate;
+    }
+  }
+  throw new Error(
+    `${name} was not found in $${envVar}, ${local} or on PATH; run "npm run setup" to install it into .tools/bin.`,
+  );
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A nats-server older than 2.12 (installed by `npm run setup` into .tools/legacy), for tests of
+ * what the provider says to an old server; undefined when it is not installed.
+ */
+export function legacyNatsServerBinary(): string | undefined {
+  const candidate = path.join(PROJECT_ROOT, ".tools", "legacy", "nats-server");
+  return isExecutable(candidate) ? candidate : undefined;
+}

@@ -1,0 +1,158 @@
+import type { ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+/**
+ * Last-resort cleanup: every nats-server the drill or the test harness spawns and every temp dir
+ * it creates is
+ * registered here until it is stopped or removed. If the process exits (or is terminated by
+ * a signal, which is how vitest ends its fork workers) with anything still registered, the
+ * children are SIGKILLed and the dirs removed, so a crashed run leaves no servers behind.
+ * A SIGKILLed test process runs no hooks (vitest's watchdog SIGKILLs the workers when the
+ * main process dies), so on Linux the servers are also started with a parent-death signal.
+ */
+interface Registry {
+  readonly children: Set<ChildProcess>;
+  readonly dirs: Set<string>;
+}
+
+// Shared through globalThis: vitest may load this module more than once per worker, and the
+// hooks must be installed once.
+// The key keeps its original name so the drill and the tests share one registry.
+const REGISTRY_KEY = Symbol.for("nats-dr.test-harness.cleanup");
+const TERMINATING_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+function registry(): Registry {
+  const holder = globalThis as { [REGISTRY_KEY]?: Registry };
+  let existing = holder[REGISTRY_KEY];
+  if (existing === undefined) {
+    existing = { children: new Set(), dirs: new Set() };
+    holder[REGISTRY_KEY] = existing;
+    installHooks(existing);
+    removeDirsOfDeadOwners();
+  }
+  return existing;
+}
+
+function installHooks(reg: Registry): void {
+  process.on("exit", () => cleanUpNow(reg));
+  for (const signal of TERMINATING_SIGNALS) {
+    const onSignal = (): void => {
+      cleanUpNow(reg);
+      // Keep the default behaviour (terminate) when nobody else handles the signal.
+      if (process.listenerCount(signal) === 1) {
+        process.removeListener(signal, onSignal);
+        process.kill(process.pid, signal);
+      }
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+function cleanUpNow(reg: Registry): void {
+  for (const child of reg.children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+    }
+  }
+  reg.children.clear();
+  for (const dir of reg.dirs) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Best effort while exiting; the dir is under os.tmpdir().
+    }
+  }
+  reg.dirs.clear();
+}
+
+const SETPRIV = "/usr/bin/setpriv";
+let setprivUsable: boolean | undefined;
+
+/**
+ * The command line to spawn `file args` so that the kernel SIGKILLs it when this process dies:
+ * `setpriv --pdeathsig KILL -- file args` on Linux (setpriv execs, so the pid and signals are
+ * the server's own); unchanged where setpriv is missing.
+ */
+export function orphanSafeCommand(file: string, args: readonly string[]): { file: string; args: string[] } {
+  if (setprivUsable === undefined) {
+    setprivUsable = process.platform === "linux" && isExecutable(SETPRIV);
+  }
+  return setprivUsable
+    ? { file: SETPRIV, args: ["--pdeathsig", "KILL", "--", file, ...args] }
+    : { file, args: [...args] };
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Registers a child process until it exits. */
+export function trackChild(child: ChildProcess): void {
+  const reg = registry();
+  reg.children.add(child);
+  child.once("exit", () => reg.children.delete(child));
+}
+
+const TEMP_PREFIX = "nats-dr-";
+const OWNER_FILE = ".owner-pid";
+
+/**
+ * Creates `<os.tmpdir()>/nats-dr-<label>-XXXXXX`, registered for removal at exit. The dir
+ * records this process's pid, so a later run can remove it if this process was SIGKILLed.
+ */
+export async function makeTempDir(label: string): Promise<string> {
+  const reg = registry();
+  const safe = label.replace(/[^A-Za-z0-9_.-]/g, "_");
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), `${TEMP_PREFIX}${safe}-`));
+  reg.dirs.add(dir);
+  await fs.promises.writeFile(path.join(dir, OWNER_FILE), `${process.pid}\n`);
+  return dir;
+}
+
+/** Removes harness temp dirs left behind by test processes that no longer exist. */
+function removeDirsOfDeadOwners(): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith(TEMP_PREFIX));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const dir = path.join(os.tmpdir(), name);
+    try {
+      const owner = Number(fs.readFileSync(path.join(dir, OWNER_FILE), "utf8"));
+      if (Number.isInteger(owner) && owner > 0 && !isAlive(owner)) {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    } catch {
+      // Not one of ours, or already gone.
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Removes a dir made by {@link makeTempDir} and forgets it. */
+export async function removeTempDir(dir: string): Promise<void> {
+  await fs.promises.rm(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 100 });
+  registry().dirs.delete(dir);
+}
+
+/** How many spawned children are still running (for tests of the harness itself). */
+export function liveChildCount(): number {
+  return registry().children.size;
+}

@@ -1,0 +1,256 @@
+// The AWS side of a region's config: `nats-dr:aws` (the cluster's IRSA identity provider),
+// `nats-dr:dns` (Route53 zone, client hostname, health check) and `nats-dr:backup` (S3 bucket,
+// lifecycle, CronJob). Pure zod schemas; every default is documented here and in
+// docs/configuration.md.
+import { z } from "zod";
+import { s3BucketNameProblem } from "../aws/names";
+import { isPlainObject } from "../catalog/merge";
+import type { Issue } from "./problems";
+import { unknownFieldsError } from "./problems";
+
+/** A strict object; when `missing` is given the key is required and its absence reads `missing`. */
+function strictObject<Shape extends z.ZodRawShape>(shape: Shape, missing?: string) {
+  const unknownFields = unknownFieldsError(Object.keys(shape));
+  return z.strictObject(shape, {
+    error: (issue) => (issue.input === undefined && missing !== undefined ? missing : unknownFields(issue)),
+  });
+}
+
+/** A string key that must be set; its absence reads `missing`. */
+function requiredString(missing: string) {
+  return z.string({ error: (issue) => (issue.input === undefined ? missing : "must be a string") });
+}
+
+function wholeNumber(min: number, max: number, unit: string) {
+  return z
+    .number({ error: () => `must be a whole number of ${unit} from ${min} to ${max}` })
+    .int({ error: () => `must be a whole number of ${unit} from ${min} to ${max}` })
+    .min(min, { error: () => `must be at least ${min} ${unit}` })
+    .max(max, { error: () => `must be at most ${max} ${unit}` });
+}
+
+// ---- nats-dr:aws ----------------------------------------------------------------------------
+
+const OIDC_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):oidc-provider\/([^\s]+)$/;
+
+/** The issuer host/path of an OIDC provider ARN ("oidc.eks.us-east-1.amazonaws.com/id/ABC"). */
+export function oidcIssuerOfArn(arn: string): string | undefined {
+  return OIDC_ARN.exec(arn)?.[2];
+}
+
+/** "https://oidc.eks.../id/ABC/" -> "oidc.eks.../id/ABC", the form IAM condition keys use. */
+export function oidcIssuerOfUrl(url: string): string {
+  return url.replace(/^https:\/\//, "").replace(/\/+$/, "");
+}
+
+export function awsSchema() {
+  const example = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
+  return strictObject(
+    {
+      /** IAM OIDC identity provider of the region's EKS cluster (IRSA). Required. */
+      oidcProviderArn: requiredString(`is not set; set it to the IAM OIDC provider of this region's EKS cluster, e.g. "${example}"`).regex(
+        OIDC_ARN,
+        `is not an IAM OIDC provider ARN; copy it from the IAM console or eksctl, e.g. "${example}"`,
+      ),
+      /** The provider's issuer URL; optional, checked against the ARN. @default derived from the ARN */
+      oidcProviderUrl: z
+        .string()
+        .regex(/^https:\/\/[^\s/]+(\/[^\s]*)?$/, 'is not an https URL; write the cluster\'s issuer, e.g. "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"')
+        .optional(),
+    },
+  ).superRefine((value, context) => {
+      const fromArn = oidcIssuerOfArn(value.oidcProviderArn);
+      if (value.oidcProviderUrl === undefined || fromArn === undefined) return;
+      if (oidcIssuerOfUrl(value.oidcProviderUrl) !== fromArn) {
+        context.addIssue({
+          code: "custom",
+          path: ["oidcProviderUrl"],
+          message: `names issuer "${oidcIssuerOfUrl(value.oidcProviderUrl)}" but oidcProviderArn names "${fromArn}"; they must be the same cluster's provider (or leave oidcProviderUrl out)`,
+        });
+      }
+    })
+    .optional();
+}
+
+/**
+ * `nats-dr:aws` is required when the stack runs NATS on Kubernetes (`nats-dr:kubernetes`): the
+ * backup CronJob's IAM role trusts the cluster's OIDC provider. Reads the raw value defensively.
+ */
+export function awsIssues(value: unknown): Issue[] {
+  if (!isPlainObject(value) || value["kubernetes"] === undefined || value["aws"] !== undefined) return [];
+  return [
+    {
+      path: ["aws"],
+      message:
+        "is not set but nats-dr:kubernetes is; the backup CronJob's IAM role trusts the cluster's OIDC provider, so set nats-dr:aws: { oidcProviderArn: <arn> } in the stack file (aws eks describe-cluster --query cluster.identity.oidc.issuer)",
+    },
+  ];
+}
+
+// ---- nats-dr:dns ----------------------------------------------------------------------------
+
+export const HealthCheckTypes = { tcp: "TCP", http: "HTTP", cloudwatch: "CLOUDWATCH_METRIC" } as const;
+export type HealthCheckType = (typeof HealthCheckTypes)[keyof typeof HealthCheckTypes];
+
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+export function dnsSchema() {
+  return strictObject(
+    {
+      /** Route53 hosted zone of the client hostname. Required. */
+      hostedZoneId: requiredString(
+        'is not set; set the Route53 hosted zone of the client hostname, e.g. pulumi config set --path "nats-dr:dns.hostedZoneId" Z0123456789ABCDEFGHIJ',
+      ).regex(/^Z[A-Z0-9]{1,31}$/, 'is not a Route53 hosted zone id; it looks like "Z0123456789ABCDEFGHIJ" (aws route53 list-hosted-zones)'),
+      /** The name clients connect to, e.g. "nats.example.com" (not the zone apex: it is a CNAME). Required. */
+      hostname: requiredString(
+        'is not set; set the name clients connect to, e.g. pulumi config set --path "nats-dr:dns.hostname" nats.example.com',
+      ).regex(HOSTNAME, 'is not a lower-case DNS name with at least two labels, e.g. "nats.example.com"'),
+      /** TTL of the client record, seconds. @default 30 */
+      ttl: wholeNumber(5, 3600, "seconds").default(30),
+      /** Route53 health check of the region's client endpoint. */
+      healthCheck: strictObject({
+        /**
+         * "TCP" connects to the client port; "HTTP" asks `path` on the monitoring port; both need an
+         * endpoint Route53's checkers reach from the internet. "CLOUDWATCH_METRIC" follows `alarmName`
+         * (for internal load balancers). @default "TCP"
+         */
+        type: z.enum(HealthCheckTypes, { error: () => 'must be "TCP", "HTTP" or "CLOUDWATCH_METRIC"' }).default("TCP"),
+        /** CLOUDWATCH_METRIC only: the alarm in the stack's region that says the region is down. */
+        alarmName: z.string().min(1, "must name a CloudWatch alarm").optional(),
+        /** Port checked. @default 4222 (the NATS client port) for TCP, 8222 (monitoring) for HTTP */
+        port: wholeNumber(1, 65535, "").optional(),
+        /** HTTP only: path asked. @default "/healthz" */
+        path: z.string().regex(/^\/\S*$/, 'must start with "/", e.g. "/healthz"').default("/healthz"),
+        /** Seconds between checks from each checker: 10 or 30. @default 10 */
+        intervalSeconds: z.union([z.literal(10), z.literal(30)], { error: () => "must be 10 or 30 (the intervals Route53 offers)" }).default(10),
+        /** Consecutive failures before the region counts as unhealthy, 1-10. @default 3 */
+        failureThreshold: wholeNumber(1, 10, "checks").default(3),
+      })
+        .superRefine((check, context) => {
+          if (check.type === "CLOUDWATCH_METRIC" && check.alarmName === undefined) {
+            context.addIssue({ code: "custom", path: ["alarmName"], message: 'is not set but type is "CLOUDWATCH_METRIC"; name the CloudWatch alarm (e.g. on the NLB\'s HealthyHostCount) the health check follows' });
+          }
+        })
+        .transform((check) => ({ ...check, port: check.port ?? (check.type === "HTTP" ? 8222 : 4222) }))
+        .prefault({}),
+    },
+    "is not set; Route53 failover needs at least nats-dr:dns: { hostedZoneId: <zone id>, hostname: <client hostname> } in the stack file",
+  );
+}
+
+// ---- nats-dr:backup -------------------------------------------------------------------------
+
+const CRON_MACROS = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
+const CRON_FIELDS = [
+  { name: "minute", min: 0, max: 59, names: [] as string[] },
+  { name: "hour", min: 0, max: 23, names: [] as string[] },
+  { name: "day of month", min: 1, max: 31, names: [] as string[] },
+  { name: "month", min: 1, max: 12, names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"] },
+  { name: "day of week", min: 0, max: 7, names: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] },
+];
+
+/** Why `expression` is not a Kubernetes CronJob schedule, or undefined when it is one. Pure. */
+export function cronProblem(expression: string): string | undefined {
+  const trimmed = expression.trim();
+  if (CRON_MACROS.includes(trimmed)) return undefined;
+  const fields = trimmed.split(/\s+/);
+  if (fields.length !== 5) {
+    return `"${expression}" is not a cron schedule; write five fields "minute hour day-of-month month day-of-week", e.g. "0 * * * *" (hourly), or @hourly/@daily`;
+  }
+  for (const [index, field] of fields.entries()) {
+    const spec = CRON_FIELDS[index]!;
+    const value = (text: string) => {
+      const named = spec.names.indexOf(text.toLowerCase());
+      if (named >= 0) return named + (spec.name === "month" ? 1 : 0);
+      return /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    };
+    for (const part of field!.split(",")) {
+      const match = /^(\*|([^-/]+)(?:-([^-/]+))?)(?:\/(\d+))?$/.exec(part);
+      const bounds = match?.[1] === "*" ? [spec.min, spec.max] : [value(match?.[2] ?? ""), value(match?.[3] ?? match?.[2] ?? "")];
+      const ok =
+        match !== null &&
+        bounds.every((bound) => Number.isInteger(bound) && bound >= spec.min && bound <= spec.max) &&
+        bounds[0]! <= bounds[1]! &&
+        (match[4] === undefined || Number(match[4]) >= 1);
+      if (!ok) return `"${expression}": the ${spec.name} field "${field}" is not valid; use ${spec.min}-${spec.max}, "*", ranges "a-b", steps "*/n" or lists "a,b"`;
+    }
+  }
+  return undefined;
+}
+
+export const SseAlgorithms = { kms: "aws:kms", aes256: "AES256" } as const;
+export type SseAlgorithm = (typeof SseAlgorithms)[keyof typeof SseAlgorithms];
+
+const IMAGE = /^[a-z0-9]+([._/-][a-z0-9]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+
+function pinnedImage(example: string) {
+  return z.string().superRefine((image, context) => {
+    if (!IMAGE.test(image)) context.addIssue({ code: "custom", message: `"${image}" is not an image reference; write e.g. "${example}"` });
+    else if (!/[:@]/.test(image.split("/").pop()!) || /:latest$/.test(image)) {
+      context.addIssue({ code: "custom", message: `"${image}" is not pinned; give a version tag or digest, e.g. "${example}"` });
+    }
+  });
+}
+
+export const DEFAULT_BACKUP_IMAGE = "amazon/aws-cli:2.27.50";
+export const DEFAULT_NATS_BOX_IMAGE = "natsio/nats-box:0.18.0";
+
+export function backupSchema() {
+  return strictObject({
+    /** When the CronJob runs (cron, UTC). @default "0 * * * *" (hourly) */
+    schedule: z
+      .string({ error: () => 'must be a cron schedule such as "0 * * * *"' })
+      .superRefine((schedule, context) => {
+        const problem = cronProblem(schedule);
+        if (problem) context.addIssue({ code: "custom", message: problem });
+      })
+      .default("0 * * * *"),
+    /** Days a backup is kept before S3 expires it. @default 30 */
+    retentionDays: wholeNumber(1, 3650, "days").default(30),
+    /** Days a replaced or deleted object version is kept. @default 7 (sooner than retentionDays) */
+    noncurrentDays: wholeNumber(1, 3650, "days").default(7),
+    /** Object key prefix of every backup: `<prefix>/<stream>/<timestamp>/`. @default "jetstream" */
+    prefix: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be one path segment of lower-case letters, digits and "-", e.g. "jetstream"').default("jetstream"),
+    /** Bucket name; S3 names are global. @default "<project>-<stack>[-<region>]-backups" */
+    bucketName: z
+      .string()
+      .superRefine((name, context) => {
+        const problem = s3BucketNameProblem(name);
+        if (problem) context.addIssue({ code: "custom", message: `${problem}; S3 names are global, e.g. "acme-nats-dr-us-east-1-backups"` });
+      })
+      .optional(),
+    /** Default encryption of the bucket: "aws:kms" or "AES256". @default "aws:kms" */
+    encryption: z.enum(SseAlgorithms, { error: () => 'must be "aws:kms" or "AES256"' }).default("aws:kms"),
+    /** KMS key for "aws:kms". @default the account's aws/s3 key */
+    kmsKeyArn: z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/\S+$/, "is not a KMS key or alias ARN").optional(),
+    /** Image that runs the script: bash, coreutils and the aws CLI. @default DEFAULT_BACKUP_IMAGE */
+    image: pinnedImage(DEFAULT_BACKUP_IMAGE).default(DEFAULT_BACKUP_IMAGE),
+    /** Image the `nats` CLI is copied from (an init container). @default DEFAULT_NATS_BOX_IMAGE */
+    natsImage: pinnedImage(DEFAULT_NATS_BOX_IMAGE).default(DEFAULT_NATS_BOX_IMAGE),
+    /** Kubernetes ServiceAccount of the job (the IAM role trusts exactly this one). @default "nats-backup" */
+    serviceAccountName: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a Kubernetes name (lower-case letters, digits, -)").default("nats-backup"),
+    /** Finished jobs kept. @default 3 successful, 5 failed */
+    successfulJobsHistoryLimit: wholeNumber(0, 100, "jobs").default(3),
+    failedJobsHistoryLimit: wholeNumber(0, 100, "jobs").default(5),
+    /** A run is stopped after this many seconds. @default 3000 (inside the hourly schedule) */
+    activeDeadlineSeconds: wholeNumber(60, 86400, "seconds").default(3000),
+  })
+    .superRefine((value, context) => {
+      if (value.noncurrentDays > value.retentionDays) {
+        context.addIssue({
+          code: "custom",
+          path: ["noncurrentDays"],
+          message: `(${value.noncurrentDays}) is longer than retentionDays (${value.retentionDays}); noncurrent versions are kept for a shorter time, lower it`,
+        });
+      }
+      if (value.kmsKeyArn !== undefined && value.encryption !== "aws:kms") {
+        context.addIssue({ code: "custom", path: ["kmsKeyArn"], message: 'is only used with encryption "aws:kms"; remove it or set encryption to "aws:kms"' });
+      }
+    })
+    .prefault({});
+}
+
+export type AwsConfig = NonNullable<z.output<ReturnType<typeof awsSchema>>>;
+export type DnsConfig = z.output<ReturnType<typeof dnsSchema>>;
+export type HealthCheckConfig = DnsConfig["healthCheck"];
+export type BackupConfig = z.output<ReturnType<typeof backupSchema>>;

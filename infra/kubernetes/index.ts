@@ -1,0 +1,20 @@
+export { declareNats, natsDeployment } from "./declare";
+export {
+  EnvVars,
+  Paths,
+  Ports,
+  SecretKeys,
+  Users,
+  commonLabels,
+  kubernetesTopology,
+  leafnodeUrls,
+  listensForLeafnode,
+  objectNames,
+  selectorLabels,
+} from "./deployment";
+export type { NatsDeployment, NatsSettings, ObjectNames } from "./deployment";
+export { NatsCluster, credentialSecretData } from "./natsCluster";
+export type { NatsClusterArgs } from "./natsCluster";
+export { headlessServiceSpec, loadBalancerServiceSpec, networkPolicySpec, podDisruptionBudgetSpec } from "./networkSpecs";
+export { createKubernetesProvider, kubernetesProviderArgs } from "./provider";
+export { ProbePaths, SHUTDOWN_MARGIN_SECONDS, configChecksum, natsEnv, natsPodSpec, natsStatefulSetSpec, terminationGracePeriodSeconds } from "./statefulSetSpec";

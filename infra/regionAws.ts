@@ -1,0 +1,145 @@
+// The AWS side of one region's stack: the explicit AWS provider, the backup bucket, the backup
+// CronJob with its IRSA role (when NATS runs on Kubernetes), and the region's Route53 health check
+// and client record. Nothing here depends on activeRegion except the record's weight.
+import * as aws from "@pulumi/aws";
+import type * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { BackupBucket, BackupRole, awsProviderArgs, backupBucketName } from "./aws";
+import { BackupJob, backupStreams } from "./backup";
+import type { BackupCredentials } from "./backup";
+import type { StackConfig } from "./config";
+import { RegionDns } from "./dns";
+import { Ports, SecretKeys, Users } from "./kubernetes";
+import type { NatsCluster } from "./kubernetes";
+
+/** What the region's Kubernetes component (infra/kubernetes) gives the AWS side. */
+export interface KubernetesParts {
+  /** The explicit Kubernetes provider of the region. */
+  readonly provider: k8s.Provider;
+  /** The NATS namespace; the backup CronJob runs there. */
+  readonly namespace: pulumi.Input<string>;
+  /** Hostname of the client LoadBalancer: the DNS record's target. */
+  readonly clientEndpoint: pulumi.Input<string>;
+  /** The headless Service of the servers: the backup job connects through it. */
+  readonly headlessServiceName: pulumi.Input<string>;
+  /** NATS client port. @default 4222 */
+  readonly clientPort?: number;
+  /** How the backup job authenticates (the component's Secret). @default none */
+  readonly credentials?: BackupCredentials;
+  /** The CA Secret and key when the client port uses TLS. @default plain connection */
+  readonly tlsCa?: { readonly secretName: pulumi.Input<string>; readonly key: string };
+}
+
+export interface RegionAws {
+  readonly provider: aws.Provider;
+  readonly backupBucket: BackupBucket;
+  readonly backupRole?: BackupRole;
+  readonly backupJob?: BackupJob;
+  readonly dns: RegionDns;
+  /** Streams the backup covers in this region. */
+  readonly backupStreams: readonly string[];
+}
+
+/** The parts of the region's NatsCluster the AWS side uses: the backup job logs in as user "app". */
+export function kubernetesParts(config: StackConfig, nats: NatsCluster): KubernetesParts {
+  const tls = config.kubernetes?.tls;
+  return {
+    provider: nats.provider,
+    namespace: nats.namespace,
+    clientEndpoint: nats.clientEndpoint,
+    headlessServiceName: nats.headlessServiceName,
+    clientPort: Ports.client,
+    credentials: { secretName: nats.credentialsSecretName, user: Users.app, passwordKey: SecretKeys.appPassword },
+    ...(tls?.client === true ? { tlsCa: { secretName: tls.secretName, key: "ca.crt" } } : {}),
+  };
+}
+
+/** The host of the first server URL ("nats://nats.us-east-1.internal:4222" -> "nats.us-east-1.internal"). Pure. */
+export function endpointOfServers(servers: readonly string[]): string {
+  const [first] = servers;
+  if (first === undefined) throw new Error("the stack's region lists no servers (nats-dr:regions.<region>.servers)");
+  return new URL(first).hostname;
+}
+
+/** `nats://<service>.<namespace>.svc:<port>`: every server of the region, from inside the cluster. */
+export function inClusterNatsUrl(service: pulumi.Input<string>, namespace: pulumi.Input<string>, port = 4222): pulumi.Output<string> {
+  return pulumi.interpolate`nats://${service}.${namespace}.svc:${port}`;
+}
+
+/**
+ * Declares the AWS side of the region. `streams` are the region's stream resources: the DNS record
+ * waits for them. Without `kubernetes` (servers run elsewhere) there is no CronJob and no IRSA
+ * role, and the record points at the host of the region's first server URL.
+ */
+export function declareRegionAws(
+  config: StackConfig,
+  input: { streams: readonly pulumi.Resource[]; kubernetes?: KubernetesParts },
+): RegionAws {
+  const region = config.region;
+  const provider = new aws.Provider(`aws-${region}`, awsProviderArgs({ project: pulumi.getProject(), stack: pulumi.getStack(), region }));
+  const { backup, dns } = config;
+  const backupBucket = new BackupBucket("backups", {
+    bucketName: backup.bucketName ?? backupBucketName(pulumi.getProject(), pulumi.getStack(), region),
+    prefix: backup.prefix,
+    retentionDays: backup.retentionDays,
+    noncurrentDays: backup.noncurrentDays,
+    encryption: backup.encryption,
+    ...(backup.kmsKeyArn === undefined ? {} : { kmsKeyArn: backup.kmsKeyArn }),
+    provider,
+  });
+  const streams = backupStreams(config);
+  let backupRole: BackupRole | undefined;
+  let backupJob: BackupJob | undefined;
+  const kubernetes = input.kubernetes;
+  if (kubernetes !== undefined) {
+    if (config.aws === undefined) throw new Error("nats-dr:aws is required with nats-dr:kubernetes (the schema checks this)");
+    backupRole = new BackupRole("backup", {
+      oidcProviderArn: config.aws.oidcProviderArn,
+      namespace: kubernetes.namespace,
+      serviceAccountName: backup.serviceAccountName,
+      bucketArn: backupBucket.bucketArn,
+      prefix: backup.prefix,
+      ...(backup.kmsKeyArn === undefined ? {} : { kmsKeyArn: backup.kmsKeyArn }),
+      provider,
+    });
+    backupJob = new BackupJob("backup", {
+      region,
+      streams,
+      namespace: kubernetes.namespace,
+      natsUrl: inClusterNatsUrl(kubernetes.headlessServiceName, kubernetes.namespace, kubernetes.clientPort),
+      domain: config.regions[region].domain,
+      bucketName: backupBucket.bucketName,
+      prefix: backup.prefix,
+      roleArn: backupRole.roleArn,
+      ...(kubernetes.credentials === undefined ? {} : { credentials: kubernetes.credentials }),
+      ...(kubernetes.tlsCa === undefined ? {} : { tlsCa: kubernetes.tlsCa }),
+      serviceAccountName: backup.serviceAccountName,
+      schedule: backup.schedule,
+      image: backup.image,
+      natsImage: backup.natsImage,
+      successfulJobsHistoryLimit: backup.successfulJobsHistoryLimit,
+      failedJobsHistoryLimit: backup.failedJobsHistoryLimit,
+      activeDeadlineSeconds: backup.activeDeadlineSeconds,
+      provider: kubernetes.provider,
+    });
+  }
+  const dnsComponent = new RegionDns("dns", {
+    region,
+    activeRegion: config.activeRegion,
+    hostedZoneId: dns.hostedZoneId,
+    hostname: dns.hostname,
+    ttl: dns.ttl,
+    healthCheck: dns.healthCheck,
+    endpoint: kubernetes?.clientEndpoint ?? endpointOfServers(config.regions[region].servers),
+    streams: input.streams,
+    provider,
+  });
+  return {
+    provider,
+    backupBucket,
+    ...(backupRole === undefined ? {} : { backupRole }),
+    ...(backupJob === undefined ? {} : { backupJob }),
+    dns: dnsComponent,
+    backupStreams: streams,
+  };
+}

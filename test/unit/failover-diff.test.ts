@@ -1,0 +1,78 @@
+// The whole program (infra/index.ts) under mocks, for both stacks and both values of activeRegion:
+// flipping activeRegion must change exactly the failover inputs (the replicated streams' `role` and
+// the region's DNS record weight) and nothing else: same resources, same names, same providers,
+// every other input equal, so nothing else can be updated or replaced.
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import type { FullRegistration } from "./awsMocks";
+import { runProgram } from "./program";
+
+/** Paths ("a.b[0].c") at which two values differ. */
+function differences(before: unknown, after: unknown, path = ""): string[] {
+  if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null;
+  if (!isObject(before) || !isObject(after) || Array.isArray(before) !== Array.isArray(after)) return [path];
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  return keys.flatMap((key) => differences(before[key], after[key], Array.isArray(before) ? `${path}[${key}]` : path ? `${path}.${key}` : key));
+}
+
+const runs: Record<string, Map<string, FullRegistration>> = {};
+
+beforeAll(async () => {
+  for (const stack of ["us-east-1", "eu-central-1"] as const) {
+    for (const active of ["us-east-1", "eu-central-1"] as const) {
+      vi.resetModules();
+      runs[`${stack}/${active}`] = await runProgram(stack, active, () => import("../../infra/index.js"));
+    }
+  }
+}, 120_000);
+
+describe("failover diff", () => {
+  for (const stack of ["us-east-1", "eu-central-1"] as const) {
+    it(`failover diff - ${stack}: flipping activeRegion changes only stream roles and the DNS weight`, () => {
+      const before = runs[`${stack}/us-east-1`]!;
+      const after = runs[`${stack}/eu-central-1`]!;
+      expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+      const changed: string[] = [];
+      for (const [key, registration] of before) {
+        const other = after.get(key)!;
+        expect(other.provider, `${key}: provider`).toBe(registration.provider);
+        for (const path of differences(registration.inputs, other.inputs)) changed.push(`${registration.name}: ${path}`);
+      }
+      const streams = ["audit", "events", "metrics", "notifications"];
+      expect(changed.sort()).toEqual(["dns-record: weightedRoutingPolicies[0].weight", ...streams.map((name) => `jetstream-stream-${name}: role`)].sort());
+      const weight = (run: Map<string, FullRegistration>) =>
+        (run.get("aws:route53/record:Record::dns-record")!.inputs["weightedRoutingPolicies"] as { weight: number }[])[0]!.weight;
+      expect([weight(before), weight(after)]).toEqual(stack === "us-east-1" ? [1, 0] : [0, 1]);
+      const role = (run: Map<string, FullRegistration>) => run.get("pulumi-nodejs:dynamic/natsdr:JetStreamStream::jetstream-stream-events")!.inputs["role"];
+      expect([role(before), role(after)]).toEqual(stack === "us-east-1" ? ["primary", "mirror"] : ["mirror", "primary"]);
+    });
+  }
+
+  it("failover diff - the runs declare the whole region: NATS, streams, bucket, IAM role, CronJob, DNS", () => {
+    for (const stack of ["us-east-1", "eu-central-1"] as const) {
+      const types = new Set([...runs[`${stack}/us-east-1`]!.values()].map((registration) => registration.type));
+      for (const type of [
+        "natsdr:kubernetes:NatsCluster",
+        "kubernetes:apps/v1:StatefulSet",
+        "pulumi-nodejs:dynamic/natsdr:JetStreamStream",
+        "aws:s3/bucket:Bucket",
+        "aws:iam/role:Role",
+        "kubernetes:batch/v1:CronJob",
+        "aws:route53/healthCheck:HealthCheck",
+        "aws:route53/record:Record",
+      ]) {
+        expect(types.has(type), `${stack} declares ${type}`).toBe(true);
+      }
+    }
+  });
+
+  it("failover diff - every AWS and Kubernetes resource names an explicit provider", () => {
+    for (const run of Object.values(runs)) {
+      for (const registration of run.values()) {
+        if (/^(aws|kubernetes):/.test(registration.type)) {
+          expect(registration.provider ?? "none", `${registration.name} (${registration.type}): ${registration.provider}`).toMatch(/::pulumi:providers:(aws|kubernetes)::(?!default)[^:]+::/);
+        }
+      }
+    }
+  });
+});

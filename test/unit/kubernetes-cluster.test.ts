@@ -1,0 +1,213 @@
+// NatsCluster under Pulumi mocks: the Kubernetes objects with their real input values, every one
+// created with the stack's explicit provider.
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Region } from "../../infra/config";
+import type * as KubernetesModule from "../../infra/kubernetes";
+import { renderNatsConf } from "../../infra/nats";
+import { kubernetesConfig, passwords } from "./kubernetes-support";
+import { isSecretInput, plainText, promiseOf } from "./support";
+
+interface Registered {
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, any>;
+  readonly provider: string | undefined;
+}
+const registered: Registered[] = [];
+const LB_HOSTNAME = "nats-lb-123.elb.us-east-1.amazonaws.com";
+let kubernetes: typeof KubernetesModule;
+
+beforeAll(async () => {
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+        // Kubernetes reports the load balancer's address in the Service's status.
+        const status = args.inputs?.spec?.type === "LoadBalancer" ? { loadBalancer: { ingress: [{ hostname: LB_HOSTNAME }] } } : undefined;
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...(status ? { status } : {}) } };
+      },
+      call: (args) => args.inputs,
+    },
+    "nats-dr",
+    "unit",
+    false,
+  );
+  kubernetes = await import("../../infra/kubernetes/index.js");
+});
+
+/** Declares the region's servers as the stack does and waits for every object. */
+async function declare(name: string, region: Region, overrides: Record<string, unknown> = {}) {
+  const config = kubernetesConfig(region, overrides);
+  const cluster = kubernetes.declareNats(config, name)!;
+  await Promise.all([promiseOf(cluster.clientEndpoint), promiseOf(cluster.urn), promiseOf(cluster.namespace)]);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const deployment = kubernetes.natsDeployment(config, config.kubernetes!);
+  const children = Object.fromEntries(registered.filter((r) => r.name.startsWith(`${name}-`)).map((r) => [r.name.slice(name.length + 1), r]));
+  return { cluster, deployment, children };
+}
+
+describe("kubernetes cluster", () => {
+  it("kubernetes cluster - declares every object of a region under the component, named <name>-<role>", async () => {
+    const { children } = await declare("names", "us-east-1");
+    expect(Object.fromEntries(Object.entries(children).map(([role, r]) => [role, r.type]))).toEqual({
+      kubernetes: "pulumi:providers:kubernetes",
+      namespace: "kubernetes:core/v1:Namespace",
+      config: "kubernetes:core/v1:ConfigMap",
+      credentials: "kubernetes:core/v1:Secret",
+      "service-account": "kubernetes:core/v1:ServiceAccount",
+      headless: "kubernetes:core/v1:Service",
+      "load-balancer": "kubernetes:core/v1:Service",
+      statefulset: "kubernetes:apps/v1:StatefulSet",
+      pdb: "kubernetes:policy/v1:PodDisruptionBudget",
+      "network-policy": "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    });
+    expect(registered.find((r) => r.name === "names")?.type).toBe("natsdr:kubernetes:NatsCluster");
+  });
+
+  it("kubernetes cluster - every object gets the stack's provider explicitly, made from kubeconfig and context", async () => {
+    const { children, cluster } = await declare("prov", "us-east-1", {
+      kubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n"),
+      kubernetes: { context: "eks-use1", peerCidrs: ["10.20.0.0/16"] },
+    });
+    const objects = Object.values(children).filter((r) => r.type.startsWith("kubernetes:"));
+    expect(objects).toHaveLength(9);
+    for (const object of objects) expect(object.provider, object.name).toMatch(/::pulumi:providers:kubernetes::prov-kubernetes::prov-kubernetes-id$/);
+    expect(children["kubernetes"]!.inputs["context"]).toBe("eks-use1");
+    expect(isSecretInput(children["kubernetes"]!.inputs["kubeconfig"])).toBe(true);
+    expect(await promiseOf(cluster.provider.urn)).toMatch(/prov-kubernetes$/);
+  });
+
+  it("kubernetes cluster - StatefulSet: replicas, parallel start, volume class and size, pinned images", async () => {
+    const { children } = await declare("sts", "us-east-1", { kubernetes: { peerCidrs: ["10.20.0.0/16"], storageClass: "io2", storageSize: "250Gi" } });
+    const statefulSet = children["statefulset"]!.inputs;
+    expect(statefulSet["metadata"]).toMatchObject({ name: "nats", namespace: "nats" });
+    const spec = statefulSet["spec"];
+    expect(spec).toMatchObject({ replicas: 3, podManagementPolicy: "Parallel", serviceName: "nats-headless" });
+    expect(spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: "Retain", whenScaled: "Retain" });
+    expect(spec.volumeClaimTemplates).toEqual([
+      {
+        metadata: { name: "jetstream", labels: { "app.kubernetes.io/name": "nats", "app.kubernetes.io/instance": "nats" } },
+        spec: { accessModes: ["ReadWriteOnce"], storageClassName: "io2", resources: { requests: { storage: "250Gi" } } },
+      },
+    ]);
+    const containers = spec.template.spec.containers as any[];
+    expect(containers.map((c) => [c.name, c.image])).toEqual([
+      ["nats", "nats:2.14.9-alpine"],
+      ["reloader", "natsio/nats-server-config-reloader:0.23.0"],
+      ["exporter", "natsio/prometheus-nats-exporter:0.20.1"],
+    ]);
+    expect(containers[0].resources).toEqual({ requests: { cpu: "1", memory: "2Gi" }, limits: { memory: "2Gi" } });
+    expect(containers[0].volumeMounts).toContainEqual({ name: "jetstream", mountPath: "/data" });
+  });
+
+  it("kubernetes cluster - probes hit /healthz on the monitor port with the JetStream options", async () => {
+    const { children } = await declare("probes", "us-east-1");
+    const nats = children["statefulset"]!.inputs["spec"].template.spec.containers[0];
+    expect(nats.ports).toEqual([
+      { name: "client", containerPort: 4222 },
+      { name: "cluster", containerPort: 6222 },
+      { name: "leafnode", containerPort: 7422 },
+      { name: "monitor", containerPort: 8222 },
+    ]);
+    expect(nats.startupProbe).toMatchObject({ httpGet: { path: "/healthz", port: "monitor" }, periodSeconds: 10, failureThreshold: 90 });
+    expect(nats.readinessProbe).toMatchObject({ httpGet: { path: "/healthz?js-server-only=true", port: "monitor" }, failureThreshold: 3 });
+    expect(nats.livenessProbe).toMatchObject({ httpGet: { path: "/healthz?js-enabled-only=true", port: "monitor" }, periodSeconds: 30 });
+  });
+
+  it("kubernetes cluster - lame duck before termination, and a grace period that covers it", async () => {
+    const { children } = await declare("ldm", "us-east-1");
+    const pod = children["statefulset"]!.inputs["spec"].template.spec;
+    expect(pod.containers[0].lifecycle).toEqual({ preStop: { exec: { command: ["nats-server", "--signal", "ldm=/var/run/nats/nats.pid"] } } });
+    expect(pod.terminationGracePeriodSeconds).toBe(30 + 10 + 20);
+    expect(pod.shareProcessNamespace).toBe(true);
+    expect(pod.containers[1].args).toEqual(["-pid", "/var/run/nats/nats.pid", "-config", "/etc/nats-config/nats.conf"]);
+    expect(pod.containers[2].args).toContain("http://localhost:8222/");
+    expect(pod.containers[2].ports).toEqual([{ name: "metrics", containerPort: 7777 }]);
+  });
+
+  it("kubernetes cluster - the ConfigMap holds renderNatsConf's text and the pod mounts it where --config points", async () => {
+    const { children, deployment, cluster } = await declare("conf", "eu-central-1");
+    const expected = renderNatsConf(kubernetes.kubernetesTopology(deployment));
+    const configMap = children["config"]!.inputs;
+    expect(configMap["data"]).toEqual({ "nats.conf": expected });
+    expect(cluster.configText).toBe(expected);
+    const pod = children["statefulset"]!.inputs["spec"].template.spec;
+    expect(pod.volumes).toContainEqual({ name: "config", configMap: { name: configMap["metadata"].name } });
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: "config", mountPath: "/etc/nats-config" });
+    expect(pod.containers[0].args).toEqual(["--config", "/etc/nats-config/nats.conf"]);
+    expect(children["statefulset"]!.inputs["spec"].template.metadata.annotations["checksum/config"]).toBe(kubernetes.configChecksum(expected));
+  });
+
+  it("kubernetes cluster - the Secret holds the passwords as a secret and the pod reads the ones the config names", async () => {
+    const { children } = await declare("secret", "eu-central-1");
+    const secret = children["credentials"]!.inputs;
+    expect(isSecretInput(secret["stringData"])).toBe(true);
+    const data = (secret["stringData"] as { value: Record<string, string> }).value;
+    expect(data).toMatchObject({
+      "app-password": passwords.app,
+      "conf-app-password": JSON.stringify(passwords.app),
+      "conf-leafnode-url-1": JSON.stringify("nats-leaf://leaf:leaf%3Ap%40ss%2Fw%23rd@nats-leaf.us-east-1.example.com:7422"),
+    });
+    for (const { inputs } of Object.values(children)) {
+      const text = plainText(inputs);
+      for (const password of Object.values(passwords)) expect(text).not.toContain(password);
+    }
+    const env = children["statefulset"]!.inputs["spec"].template.spec.containers[0].env as any[];
+    const fromSecret = Object.fromEntries(env.filter((e) => e.valueFrom?.secretKeyRef).map((e) => [e.name, e.valueFrom.secretKeyRef]));
+    expect(fromSecret).toEqual({
+      NATS_APP_PASSWORD: { name: "nats-credentials", key: "conf-app-password" },
+      NATS_SYSTEM_PASSWORD: { name: "nats-credentials", key: "conf-system-password" },
+      NATS_LEAFNODE_URL_1: { name: "nats-credentials", key: "conf-leafnode-url-1" },
+    });
+    for (const name of Object.keys(fromSecret)) expect(children["config"]!.inputs["data"]["nats.conf"]).toContain(`$${name}`);
+  });
+
+  it("kubernetes cluster - headless and load-balancer Services, PodDisruptionBudget", async () => {
+    const { children, cluster } = await declare("svc", "us-east-1");
+    const names = (spec: any) => spec.ports.map((p: any) => `${p.name}:${p.port}`);
+    const headless = children["headless"]!.inputs["spec"];
+    expect(headless).toMatchObject({ clusterIP: "None", publishNotReadyAddresses: true });
+    expect(names(headless)).toEqual(["client:4222", "cluster:6222", "leafnode:7422", "monitor:8222"]);
+    const lb = children["load-balancer"]!.inputs;
+    expect(lb["spec"].type).toBe("LoadBalancer");
+    expect(names(lb["spec"])).toEqual(["client:4222", "leafnode:7422"]);
+    expect(lb["metadata"].annotations["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"]).toBe("preserve_client_ip.enabled=true");
+    expect(children["pdb"]!.inputs["spec"]).toEqual({
+      maxUnavailable: 1,
+      selector: { matchLabels: { "app.kubernetes.io/name": "nats", "app.kubernetes.io/instance": "nats" } },
+    });
+    expect(await promiseOf(cluster.clientEndpoint)).toBe(LB_HOSTNAME);
+    expect(await promiseOf(cluster.namespace)).toBe("nats");
+    expect(await promiseOf(cluster.headlessServiceName)).toBe("nats-headless");
+  });
+
+  it("kubernetes cluster - NetworkPolicy admits each port only from its peers", async () => {
+    const selector = { matchLabels: { "app.kubernetes.io/name": "nats", "app.kubernetes.io/instance": "nats" } };
+    const ns = (name: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
+    const { children: listener } = await declare("np-us", "us-east-1");
+    expect(listener["network-policy"]!.inputs["spec"]).toEqual({
+      podSelector: selector,
+      policyTypes: ["Ingress"],
+      ingress: [
+        { ports: [{ port: 4222, protocol: "TCP" }], from: [ns("apps"), ns("nats"), { ipBlock: { cidr: "10.30.0.0/16" } }] },
+        { ports: [{ port: 6222, protocol: "TCP" }], from: [{ podSelector: selector }] },
+        { ports: [{ port: 7422, protocol: "TCP" }], from: [{ ipBlock: { cidr: "10.20.0.0/16" } }] },
+        { ports: [{ port: 8222, protocol: "TCP" }, { port: 7777, protocol: "TCP" }], from: [ns("monitoring")] },
+      ],
+    });
+    const { children: dialer } = await declare("np-eu", "eu-central-1");
+    const ports = (dialer["network-policy"]!.inputs["spec"].ingress as any[]).flatMap((rule) => rule.ports.map((p: any) => p.port));
+    expect(ports).toEqual([4222, 6222, 8222, 7777]);
+    expect(dialer["statefulset"]!.inputs["spec"].template.spec.containers[0].ports.map((p: any) => p.name)).toEqual(["client", "cluster", "monitor"]);
+  });
+
+  it("kubernetes cluster - activeRegion changes no input of any object", async () => {
+    for (const region of ["us-east-1", "eu-central-1"] as const) {
+      const before = await declare(`ar-${region}-a`, region, { activeRegion: "us-east-1" });
+      const after = await declare(`ar-${region}-b`, region, { activeRegion: "eu-central-1" });
+      expect(Object.keys(after.children)).toEqual(Object.keys(before.children));
+      for (const [role, object] of Object.entries(before.children)) expect(plainText(after.children[role]!.inputs), role).toBe(plainText(object.inputs));
+    }
+  });
+});
