@@ -92,48 +92,93 @@ export async function resumePeerConsumers(peerJsm: JetStreamManager, stream: str
 /** Name of the temporary consumer that holds an interest stream's messages during re-creation. */
 const ANCHOR_CONSUMER = "natsdr-position-anchor";
 
+/** Where a re-created consumer starts: a stream sequence, or a time. */
+type Start = { readonly seq: number } | { readonly time: string };
+
+function startConfig(start: Start): Partial<ConsumerConfig> {
+  return "seq" in start
+    ? { deliver_policy: "by_start_sequence" as ConsumerConfig["deliver_policy"], opt_start_seq: start.seq }
+    : { deliver_policy: "by_start_time" as ConsumerConfig["deliver_policy"], opt_start_time: start.time };
+}
+
 /**
- * Re-creates each local consumer to start right after the peer's acknowledgement floor.
- * On an interest stream, deleting the last consumer would drop every message, so a temporary
- * anchor consumer keeps interest in everything from the lowest floor while they are re-created.
+ * Re-creates consumers to start at the given positions (deliver policy and start are fixed at
+ * creation). On an interest stream, deleting the last consumer would drop every message, so a
+ * temporary anchor consumer keeps interest from the earliest start while they are re-created.
  */
+async function repositionConsumers(
+  session: Session,
+  stream: string,
+  targets: ReadonlyArray<{ readonly name: string; readonly start: Start; readonly marker: string }>,
+  retention: string,
+): Promise<void> {
+  if (targets.length === 0) return;
+  const anchored = retention === "interest";
+  if (anchored) {
+    const starts = targets.map((target) => target.start);
+    const earliest = starts.every((start) => "seq" in start)
+      ? { seq: Math.min(...starts.map((start) => (start as { seq: number }).seq)) }
+      : { seq: 1 };
+    await session.jsm.consumers.add(stream, {
+      durable_name: ANCHOR_CONSUMER,
+      ack_policy: "explicit" as ConsumerConfig["ack_policy"],
+      ...startConfig(earliest),
+      pause_until: new Date(Date.now() + PAUSE_FOR_MS).toISOString(),
+    });
+  }
+  try {
+    for (const target of targets) {
+      const local = await session.jsm.consumers.info(stream, target.name);
+      const config: Partial<ConsumerConfig> = {
+        ...withoutMirrorPause(local.config),
+        ...startConfig(target.start),
+        metadata: { ...withoutMirrorPause(local.config).metadata, [MetadataKeys.positionedAt]: target.marker },
+      };
+      if ("seq" in target.start) delete config.opt_start_time;
+      else delete config.opt_start_seq;
+      await session.jsm.consumers.delete(stream, target.name);
+      await session.jsm.consumers.add(stream, config);
+    }
+  } finally {
+    if (anchored) await session.jsm.consumers.delete(stream, ANCHOR_CONSUMER);
+  }
+}
+
+/** Planned: each local consumer starts right after the peer consumer's acknowledgement floor. */
 export async function carryConsumerPositions(
   session: Session,
   stream: string,
   paused: PausedConsumer[],
   retention: string,
 ): Promise<PromotionRecord["consumersPositioned"]> {
-  const positioned: PromotionRecord["consumersPositioned"] = {};
-  if (paused.length === 0) return positioned;
-  const anchored = retention === "interest";
-  if (anchored) {
-    const lowest = Math.min(...paused.map((consumer) => consumer.ackFloor)) + 1;
-    await session.jsm.consumers.add(stream, {
-      durable_name: ANCHOR_CONSUMER,
-      ack_policy: "explicit" as ConsumerConfig["ack_policy"],
-      deliver_policy: "by_start_sequence" as ConsumerConfig["deliver_policy"],
-      opt_start_seq: lowest,
-      pause_until: new Date(Date.now() + PAUSE_FOR_MS).toISOString(),
-    });
-  }
-  try {
-    for (const consumer of paused) {
-      const local = await session.jsm.consumers.info(stream, consumer.name);
-      const config: Partial<ConsumerConfig> = {
-        ...withoutMirrorPause(local.config),
-        deliver_policy: "by_start_sequence" as ConsumerConfig["deliver_policy"],
-        opt_start_seq: consumer.ackFloor + 1,
-        metadata: { ...withoutMirrorPause(local.config).metadata, [MetadataKeys.positionedAt]: String(consumer.ackFloor) },
-      };
-      delete config.opt_start_time;
-      await session.jsm.consumers.delete(stream, consumer.name);
-      await session.jsm.consumers.add(stream, config);
-      positioned[consumer.name] = { ackFloor: consumer.ackFloor, unacknowledged: consumer.unacknowledged };
-    }
-  } finally {
-    if (anchored) await session.jsm.consumers.delete(stream, ANCHOR_CONSUMER);
-  }
-  return positioned;
+  await repositionConsumers(
+    session,
+    stream,
+    paused.map((consumer) => ({ name: consumer.name, start: { seq: consumer.ackFloor + 1 }, marker: String(consumer.ackFloor) })),
+    retention,
+  );
+  return Object.fromEntries(paused.map((consumer) => [consumer.name, { ackFloor: consumer.ackFloor, unacknowledged: consumer.unacknowledged }]));
+}
+
+/**
+ * Unplanned: the peer's positions cannot be read. With a rewind window, the consumers that were
+ * waiting on the mirror start at messages stored that long before the last mirrored one, instead
+ * of everything the standby holds; an operator's trade of redeliveries against the risk of
+ * skipping messages the old region had not processed.
+ */
+export async function rewindConsumers(
+  session: Session,
+  stream: string,
+  lastMirroredAt: string,
+  rewindNanos: number,
+  retention: string,
+): Promise<PromotionRecord["consumersPositioned"]> {
+  const since = new Date(Date.parse(lastMirroredAt) - rewindNanos / 1e6).toISOString();
+  const waiting = (await listConsumers(session.jsm, stream)).filter(
+    (info) => userMetadata(info.config.metadata)[MetadataKeys.pausedWhileMirror] === "true",
+  );
+  await repositionConsumers(session, stream, waiting.map((info) => ({ name: info.name, start: { time: since }, marker: since })), retention);
+  return Object.fromEntries(waiting.map((info) => [info.name, { startTime: since }]));
 }
 
 /** The consumers of a stream, to re-create them after the stream itself is re-created. */

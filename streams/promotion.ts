@@ -9,9 +9,10 @@
 // the RPO evidence. This path never needs the other region.
 import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import { ApiErrorCodes, apiErrorCode, isNotFound, isUnreachable, sleep, withDeadline, type Session } from "./client";
-import { carryConsumerPositions, pausePeerConsumers, resumeMirrorPausedConsumers, resumePeerConsumers, type PausedConsumer } from "./consumerPositions";
+import { carryConsumerPositions, pausePeerConsumers, resumeMirrorPausedConsumers, resumePeerConsumers, rewindConsumers, type PausedConsumer } from "./consumerPositions";
 import { unfencePeer, fencePeer, publishFenceMarker, waitForMarker } from "./fencing";
 import type { PromotionRecord, StreamResourceInputs } from "./spec";
+import { durationToNanos } from "./units";
 import { MetadataKeys, streamWireConfig, userMetadata } from "./wire";
 
 type PeerState =
@@ -129,7 +130,12 @@ interface PromotionPlan {
 async function promote(session: Session, inputs: StreamResourceInputs, instance: string, plan: PromotionPlan): Promise<PromotionRecord> {
   const name = inputs.spec.name;
   const before = await session.jsm.streams.info(name);
-  const positions = plan.carry ? await carryConsumerPositions(session, name, plan.carry, before.config.retention) : plan.positions;
+  const rewind = inputs.failover.unplannedConsumerRewind;
+  const positions = plan.carry
+    ? await carryConsumerPositions(session, name, plan.carry, before.config.retention)
+    : plan.mode === "unplanned" && rewind !== "unlimited" && before.state.last_ts
+      ? await rewindConsumers(session, name, before.state.last_ts, durationToNanos(rewind), before.config.retention)
+      : plan.positions;
   const record: PromotionRecord = {
     mode: plan.mode,
     at: new Date().toISOString(),

@@ -117,6 +117,16 @@ export function failoverSchema() {
     peerTimeoutMs: z.number().int().positive().max(600_000).default(3000),
     catchupTimeoutMs: z.number().int().positive().max(3_600_000).default(30_000),
     consumerDrainTimeoutMs: z.number().int().min(0).max(600_000).default(5000),
+    unplannedConsumerRewind: z
+      .string()
+      .default("unlimited")
+      .transform((text, context) => {
+        if (text === "unlimited") return text;
+        const canonical = canonicalDuration(text);
+        if (typeof canonical === "string" && canonical !== "0") return canonical;
+        context.addIssue({ code: "custom", message: `"${text}" is not a rewind window; write a duration such as "15m" or "1h", or "unlimited"` });
+        return z.NEVER;
+      }),
   });
 }
 
@@ -136,7 +146,7 @@ export function streamInputsSchema() {
       spec: streamSpecSchema(),
       role: z.enum(StreamRoles),
       peerDomain: domainSchema().optional(),
-      failover: failoverSchema().default({ peerTimeoutMs: 3000, catchupTimeoutMs: 30_000, consumerDrainTimeoutMs: 5000 }),
+      failover: failoverSchema().default({ peerTimeoutMs: 3000, catchupTimeoutMs: 30_000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" }),
       allowDeleteWithMessages: z.boolean().default(false),
     })
     .superRefine((inputs, context) => {

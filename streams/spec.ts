@@ -82,6 +82,13 @@ export interface FailoverSpec {
   readonly catchupTimeoutMs: number;
   /** How long to let the peer's consumers finish acknowledging in-flight messages, ms. @default 5000 */
   readonly consumerDrainTimeoutMs: number;
+  /**
+   * After an unplanned promotion, the standby's durable consumers start at messages stored this
+   * long (a duration such as "1h") before the last mirrored message, or, with "unlimited",
+   * deliver everything they have not delivered yet (at-least-once; may be the whole retention).
+   * @default "unlimited"
+   */
+  readonly unplannedConsumerRewind: string;
 }
 
 export interface StreamResourceInputs {
@@ -138,10 +145,11 @@ export interface PromotionRecord {
   readonly lastMirroredAt: string;
   readonly waitedForCatchupMs: number;
   /**
-   * Consumers re-positioned from the peer's acknowledgement floor, by name; `unacknowledged` is
-   * how many delivered messages the peer still awaited acks for (they will be redelivered).
+   * Consumers re-positioned, by name. Planned: from the peer's acknowledgement floor;
+   * `unacknowledged` is how many delivered messages the peer still awaited acks for (they will be
+   * redelivered). Unplanned with a rewind window: the time they start from.
    */
-  readonly consumersPositioned: Record<string, { ackFloor: number; unacknowledged: number }>;
+  readonly consumersPositioned: Record<string, { ackFloor: number; unacknowledged: number } | { startTime: string }>;
 }
 
 export interface DemotionRecord {

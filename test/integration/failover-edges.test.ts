@@ -21,7 +21,7 @@ afterAll(() => closeRegions({ regions, east, west }));
 
 const jsm = (nc: NatsConnection) => jetstreamManager(nc);
 
-function streamInputs(side: "east" | "west", role: "primary" | "mirror", spec: Record<string, unknown>, failover?: Record<string, number>) {
+function streamInputs(side: "east" | "west", role: "primary" | "mirror", spec: Record<string, unknown>, failover?: Record<string, number | string>) {
   const [here, peer] = side === "east" ? [regions.east, regions.west] : [regions.west, regions.east];
   return checked(streamProvider, rawStreamInputs(here, peer, role, spec, failover ? { failover } : {}));
 }
@@ -175,6 +175,35 @@ describe("failover edges", () => {
       const promoted = await streamProvider.update!("id", mirror, await streamInputs("west", "primary", spec, { peerTimeoutMs: 1000, catchupTimeoutMs: 5000, consumerDrainTimeoutMs: 500 }));
       expect(promoted.outs.lastPromotion).toMatchObject({ mode: "unplanned", lastMirroredSequence: 3 });
       expect(promoted.outs.lastPromotion.reason).toMatch(/did not answer within 1000 ms/);
+    } finally {
+      regions.relay.heal();
+      await waitForLink(regions);
+    }
+  });
+
+  test("failover edges - an unplanned failover with a rewind window starts consumers there, not at the beginning", async () => {
+    const spec = { name: "rewind", subjects: ["rewind.*"] };
+    const { mirror } = await pair(spec);
+    await consumerProvider.create(await checked(consumerProvider, {
+      connection: { servers: [...regions.west.clientUrls], connectTimeoutMs: 2000, requestTimeoutMs: 2000 },
+      credentials: APP_CREDENTIALS, domain: "eu-central-1", stream: "rewind", spec: { name: "reader" },
+    }));
+    await publish(east, "rewind.old", 5, "old");
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // old messages are > 1 s older than the rest
+    await publish(east, "rewind.new", 3, "new");
+    await mirrored("rewind", 8);
+    regions.relay.cut();
+    try {
+      const promoted = await streamProvider.update!("id", mirror, await streamInputs("west", "primary", spec, { peerTimeoutMs: 500, catchupTimeoutMs: 5000, consumerDrainTimeoutMs: 0, unplannedConsumerRewind: "1s" }));
+      expect(promoted.outs.lastPromotion.mode).toBe("unplanned");
+      expect(promoted.outs.lastPromotion.consumersPositioned.reader.startTime).toMatch(/^\d{4}-/);
+      const reader = await (await jsm(west)).jetstream().consumers.get("rewind", "reader");
+      const delivered: string[] = [];
+      for await (const message of await reader.fetch({ max_messages: 20, expires: 1500 })) {
+        delivered.push(message.string());
+        message.ack();
+      }
+      expect(delivered).toEqual(["new-0", "new-1", "new-2"]);
     } finally {
       regions.relay.heal();
       await waitForLink(regions);
