@@ -31,6 +31,13 @@ beforeAll(async () => {
   await pulumi.runtime.setMocks(recordingMocks([]), "nats-dr", "stack-files", false);
 });
 
+/** What `pulumi config set --secret` adds to each stack file (encrypted there). */
+const operatorSecrets = {
+  "nats-dr:appPassword": "app-pa55word",
+  "nats-dr:natsPassword": "app-pa55word",
+  "nats-dr:leafnodePassword": "leaf-pa55word",
+};
+
 describe("stack files", () => {
   it("stack files - the project is nats-dr with activeRegion defaulting to us-east-1", () => {
     const project = yamlFile<ProjectFile>("Pulumi.yaml");
@@ -40,11 +47,12 @@ describe("stack files", () => {
   });
 
   for (const stack of ["us-east-1", "eu-central-1"] as const) {
-    it(`stack files - Pulumi.${stack}.yaml gives a valid ${stack} config`, () => {
+    it(`stack files - Pulumi.${stack}.yaml plus the secrets an operator sets gives a valid ${stack} config`, () => {
       const values = configFor(stack);
       expect(values["aws:region"]).toBe(stack);
-      pulumi.runtime.setAllConfig(values, []);
+      pulumi.runtime.setAllConfig({ ...values, ...operatorSecrets }, Object.keys(operatorSecrets));
       const config = readStackConfig();
+      expect(config.kubernetes).toBeDefined();
       expect(config.region).toBe(stack);
       expect(config.activeRegion).toBe("us-east-1");
       expect(config.connection.servers).toEqual([`nats://nats.${stack}.internal:4222`]);
@@ -52,4 +60,19 @@ describe("stack files", () => {
       expect(roles["events"]).toBe(stack === "us-east-1" ? "primary" : "mirror");
     });
   }
+
+  it("stack files - without the secrets, preview stops and says which to set and how", () => {
+    pulumi.runtime.setAllConfig(configFor("us-east-1"), []);
+    const errors: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void errors.push(args.join(" "));
+    try {
+      expect(() => readStackConfig()).toThrow(/configuration problems/);
+    } finally {
+      console.error = original;
+    }
+    const printed = errors.join("\n");
+    expect(printed).toMatch(/nats-dr:appPassword: is not set but nats-dr:kubernetes is; .*pulumi config set --secret nats-dr:appPassword/);
+    expect(printed).toMatch(/nats-dr:leafnodePassword: is not set/);
+  });
 });
