@@ -46,6 +46,22 @@ export function isUnreachable(error: unknown): boolean {
   return false;
 }
 
+/**
+ * True when nobody serves the subject: across a leafnode that is down the peer domain's API has
+ * no subscribers. A timeout instead means someone holds the subject but did not answer (a
+ * stream or meta leader election, or a link that silently drops packets).
+ */
+export function isNoResponders(error: unknown): boolean {
+  const { errors } = require("@nats-io/transport-node") as typeof import("@nats-io/transport-node");
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    if (current instanceof errors.NoRespondersError) return true;
+    if (current instanceof errors.RequestError && /no responders/i.test(String((current as Error).message))) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 function describeServers(spec: ConnectionSpec): string {
   return spec.servers.join(", ");
 }

@@ -8,7 +8,7 @@
 // Unplanned (the peer does not answer): promote at once and record the last mirrored message,
 // the RPO evidence. This path never needs the other region.
 import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
-import { ApiErrorCodes, apiErrorCode, isNotFound, isUnreachable, sleep, withDeadline, type Session } from "./client";
+import { ApiErrorCodes, apiErrorCode, isNoResponders, isNotFound, isUnreachable, sleep, withDeadline, type Session } from "./client";
 import { carryConsumerPositions, pausePeerConsumers, resumeMirrorPausedConsumers, resumePeerConsumers, rewindConsumers, type PausedConsumer } from "./consumerPositions";
 import { unfencePeer, fencePeer, publishFenceMarker, waitForMarker } from "./fencing";
 import type { PromotionRecord, StreamResourceInputs } from "./spec";
@@ -20,13 +20,17 @@ type PeerState =
   | { readonly kind: "absent"; readonly reason: string };
 
 /**
- * Asks the peer domain for its copy of the stream, retrying for the whole peer timeout: one lost
- * request must not turn a planned failover (fence first) into an unplanned one.
+ * Asks the peer domain for its copy of the stream, retrying: one lost request must not turn a
+ * planned failover (fence first) into an unplanned one. When nobody serves the peer's API (the
+ * link is down) it asks for `peerTimeoutMs`; when the API is there but does not answer (e.g. a
+ * leader election after one of its servers died) it keeps asking for `peerSettleMs`, because
+ * promoting past a live primary would make two.
  */
 export async function findPeerPrimary(session: Session, inputs: StreamResourceInputs): Promise<PeerState> {
   const peerDomain = inputs.peerDomain!;
-  const timeoutMs = inputs.failover.peerTimeoutMs;
-  const deadline = Date.now() + timeoutMs;
+  const { peerTimeoutMs, peerSettleMs } = inputs.failover;
+  const started = Date.now();
+  let deadline = started + peerTimeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     const attemptMs = Math.max(200, Math.min(inputs.connection.requestTimeoutMs, deadline - Date.now()));
@@ -40,12 +44,13 @@ export async function findPeerPrimary(session: Session, inputs: StreamResourceIn
     } catch (error) {
       if (isNotFound(error)) return { kind: "absent", reason: `peer domain "${peerDomain}" has no stream "${inputs.spec.name}"` };
       if (!isUnreachable(error) && !/took longer/.test(String(error))) throw error;
+      if (!isNoResponders(error)) deadline = Math.max(deadline, started + peerSettleMs);
       lastError = error;
       await sleep(100);
     }
   }
   const detail = (lastError as Error | undefined)?.message ?? "no answer";
-  return { kind: "absent", reason: `peer domain "${peerDomain}" did not answer within ${timeoutMs} ms (${detail})` };
+  return { kind: "absent", reason: `peer domain "${peerDomain}" did not answer within ${Date.now() - started} ms (${detail})` };
 }
 
 /** nats-server promotes a mirror in place from 2.12.0 on; older servers answer error 10055. */

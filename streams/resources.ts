@@ -29,7 +29,7 @@ export interface JetStreamStreamArgs {
   readonly role: pulumi.Input<StreamRole>;
   /** JetStream domain of the other region. Required for replicated streams. */
   readonly peerDomain?: pulumi.Input<string>;
-  /** Promotion timeouts. @default { peerTimeoutMs: 3000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" } */
+  /** Promotion timeouts. @default { peerTimeoutMs: 3000, peerSettleMs: 15000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" } */
   readonly failover?: pulumi.Input<FailoverSpec>;
   /** Let a delete drop a stream that still holds messages. @default false */
   readonly allowDeleteWithMessages?: pulumi.Input<boolean>;

@@ -115,6 +115,7 @@ export function failoverSchema() {
   const { z } = zod();
   return z.object({
     peerTimeoutMs: z.number().int().positive().max(600_000).default(3000),
+    peerSettleMs: z.number().int().min(0).max(600_000).default(15_000),
     catchupTimeoutMs: z.number().int().positive().max(3_600_000).default(30_000),
     consumerDrainTimeoutMs: z.number().int().min(0).max(600_000).default(5000),
     unplannedConsumerRewind: z
@@ -146,7 +147,7 @@ export function streamInputsSchema() {
       spec: streamSpecSchema(),
       role: z.enum(StreamRoles),
       peerDomain: domainSchema().optional(),
-      failover: failoverSchema().default({ peerTimeoutMs: 3000, catchupTimeoutMs: 30_000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" }),
+      failover: failoverSchema().default({ peerTimeoutMs: 3000, peerSettleMs: 15_000, catchupTimeoutMs: 30_000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" }),
       allowDeleteWithMessages: z.boolean().default(false),
     })
     .superRefine((inputs, context) => {

@@ -78,6 +78,12 @@ export interface StreamSpec {
 export interface FailoverSpec {
   /** How long to try to reach the peer region before promoting unplanned, ms. @default 3000 */
   readonly peerTimeoutMs: number;
+  /**
+   * When the peer's JetStream API is there but does not answer (a leader election after one of
+   * its servers died, or a link that drops packets), how long to keep asking before promoting
+   * unplanned, ms. @default 15000
+   */
+  readonly peerSettleMs: number;
   /** How long to wait for the mirror to hold the fenced peer's last message, ms. @default 30000 */
   readonly catchupTimeoutMs: number;
   /** How long to let the peer's consumers finish acknowledging in-flight messages, ms. @default 5000 */

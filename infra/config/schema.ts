@@ -92,7 +92,7 @@ export function stackConfigSchema() {
         connectTimeoutMs: connectionSchema().shape.connectTimeoutMs,
         requestTimeoutMs: connectionSchema().shape.requestTimeoutMs,
       }).prefault({}),
-      /** @default { peerTimeoutMs: 3000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" } */
+      /** @default { peerTimeoutMs: 3000, peerSettleMs: 15000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" } */
       failover: strictObject(failoverSchema().shape).prefault({}),
       /** Let removing a stream delete it while it holds messages. @default false */
       allowDeleteWithMessages: z.boolean({ error: () => "must be true or false" }).default(false),

@@ -16,7 +16,7 @@ export interface RegionStreamsArgs {
   readonly credentials?: pulumi.Input<CredentialsSpec>;
   /** JetStream domain of this region, e.g. "us-east-1". */
   readonly domain: pulumi.Input<string>;
-  /** Promotion timeouts (ms). @default { peerTimeoutMs: 3000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" } */
+  /** Promotion timeouts (ms). @default { peerTimeoutMs: 3000, peerSettleMs: 15000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" } */
   readonly failover?: pulumi.Input<FailoverSpec>;
   /** Let removing a stream from the catalog delete it while it holds messages. @default false */
   readonly allowDeleteWithMessages?: pulumi.Input<boolean>;

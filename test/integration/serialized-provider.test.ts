@@ -74,7 +74,7 @@ function unwrapSecrets(value: any): any {
 describe("serialized provider", () => {
   test("serialized provider - create, diff, promote and delete through the engine's loading path", async () => {
     const spec = { name: "serialized", subjects: ["serialized.*"], description: "", storage: "file", replicas: 1, retention: "limits", discard: "old", maxAge: "1d", maxBytes: "1Gi", maxMsgs: -1, maxMsgsPerSubject: -1, maxMsgSize: "unlimited", duplicateWindow: "2m", denyDelete: false, denyPurge: false, allowDirect: true, compression: "none" } satisfies StreamSpec;
-    const failover = { peerTimeoutMs: 1500, catchupTimeoutMs: 15_000, consumerDrainTimeoutMs: 1000, unplannedConsumerRewind: "unlimited" };
+    const failover = { peerTimeoutMs: 1500, peerSettleMs: 15000, catchupTimeoutMs: 15_000, consumerDrainTimeoutMs: 1000, unplannedConsumerRewind: "unlimited" };
     const connection = (urls: readonly string[]) => ({ servers: [...urls], connectTimeoutMs: 2000, requestTimeoutMs: 2000 });
     new JetStreamStream("east-serialized", { connection: connection(regions.east.clientUrls), credentials: APP_CREDENTIALS, domain: "us-east-1", spec, role: "primary", peerDomain: "eu-central-1", failover });
     new JetStreamStream("west-serialized", { connection: connection(regions.west.clientUrls), credentials: APP_CREDENTIALS, domain: "eu-central-1", spec, role: "mirror", peerDomain: "us-east-1", failover });

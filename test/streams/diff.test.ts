@@ -9,7 +9,7 @@ const base: StreamResourceInputs = {
   spec: streamSpecSchema().parse({ name: "events", subjects: ["events.*"], maxAge: "7d" }),
   role: "mirror",
   peerDomain: "us-east-1",
-  failover: { peerTimeoutMs: 3000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" },
+  failover: { peerTimeoutMs: 3000, peerSettleMs: 15000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" },
   allowDeleteWithMessages: false,
 };
 

@@ -26,7 +26,7 @@ export function rawStreamInputs(
     spec: { replicas: 1, ...spec },
     role,
     ...(peer ? { peerDomain: peer.domain } : {}),
-    failover: { peerTimeoutMs: 1500, catchupTimeoutMs: 15_000, consumerDrainTimeoutMs: 2000 },
+    failover: { peerTimeoutMs: 1500, peerSettleMs: 3000, catchupTimeoutMs: 15_000, consumerDrainTimeoutMs: 2000 },
     allowDeleteWithMessages: false,
     ...extra,
   };

@@ -13,7 +13,7 @@ describe("stack config", () => {
       "eu-central-1": { domain: "eu-central-1", servers: [] },
     });
     expect(config.connection).toEqual({ servers: servers["us-east-1"], connectTimeoutMs: 5000, requestTimeoutMs: 5000 });
-    expect(config.failover).toEqual({ peerTimeoutMs: 3000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" });
+    expect(config.failover).toEqual({ peerTimeoutMs: 3000, peerSettleMs: 15000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" });
     expect(config.allowDeleteWithMessages).toBe(false);
     expect(config.credentials).toBeUndefined();
     expect(config.credentialsMethod).toBe("none");
@@ -41,7 +41,7 @@ describe("stack config", () => {
 
   it("stack config - takes failover timeouts and allowDeleteWithMessages", () => {
     const config = parsed(rawConfig("us-east-1", { failover: { peerTimeoutMs: 1500 }, allowDeleteWithMessages: true }));
-    expect(config.failover).toEqual({ peerTimeoutMs: 1500, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" });
+    expect(config.failover).toEqual({ peerTimeoutMs: 1500, peerSettleMs: 15000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" });
     expect(config.allowDeleteWithMessages).toBe(true);
   });
 

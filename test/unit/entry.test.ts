@@ -67,7 +67,7 @@ describe("stack entry", () => {
       domain: "eu-central-1",
       peerDomain: "us-east-1",
       connection: { servers: ["nats://nats.eu-central-1.internal:4222"], connectTimeoutMs: 5000, requestTimeoutMs: 5000 },
-      failover: { peerTimeoutMs: 2000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" },
+      failover: { peerTimeoutMs: 2000, peerSettleMs: 15000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" },
     });
   });
 

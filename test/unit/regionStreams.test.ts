@@ -85,7 +85,7 @@ describe("region streams", () => {
       compression: "none",
     });
     expect(events["connection"]).toEqual({ servers: ["nats://nats.us-east-1.internal:4222"], connectTimeoutMs: 5000, requestTimeoutMs: 5000 });
-    expect(events["failover"]).toEqual({ peerTimeoutMs: 3000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" });
+    expect(events["failover"]).toEqual({ peerTimeoutMs: 3000, peerSettleMs: 15000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" });
     expect(events["allowDeleteWithMessages"]).toBe(false);
     expect(typeof events["__provider"]).toBe("string");
   });
