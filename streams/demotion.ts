@@ -14,7 +14,7 @@ import { copyOrphans } from "./orphans";
 import { fencePeer } from "./fencing";
 import { findPeerPrimary } from "./promotion";
 import type { DemotionRecord, StreamResourceInputs } from "./spec";
-import { MetadataKeys, streamWireConfig, userMetadata } from "./wire";
+import { fenceSubject, MetadataKeys, streamWireConfig, userMetadata } from "./wire";
 
 /** Why the peer cannot be trusted as the new primary, or undefined when it can. */
 function peerProblem(inputs: StreamResourceInputs, peer: StreamInfo): string | undefined {
@@ -52,11 +52,25 @@ export async function demoteToMirror(
 
   const promotedAt = Number(userMetadata(peer.info.config.metadata)[MetadataKeys.promotedAtSequence]);
   await fencePeer(session.jsm, existing, inputs.peerDomain!, inputs.domain);
+  // Everything stored before the marker is final (in a replicated stream, publishes still in
+  // flight when the subjects changed commit before it), so the orphan range ends right below it.
+  const marker = await publishOwnMarker(session, inputs, instance);
   const fenced = await session.jsm.streams.info(name);
-  const orphans = await copyOrphans(session, inputs, fenced, promotedAt);
+  const orphans = await copyOrphans(session, inputs, fenced, promotedAt, marker - 1);
   const consumers = await snapshotConsumers(session, name);
   await session.jsm.streams.delete(name);
   await session.jsm.streams.add(streamWireConfig(inputs.spec, "mirror", inputs.peerDomain, { [MetadataKeys.instance]: instance }));
   await restoreConsumers(session, name, consumers);
   return { at: new Date().toISOString(), promotedAtSequence: promotedAt, ...orphans };
+}
+
+/** Publishes a marker into this (fenced) stream through its fence subject; returns its sequence. */
+async function publishOwnMarker(session: Session, inputs: StreamResourceInputs, instance: string): Promise<number> {
+  const { jetstream } = require("@nats-io/jetstream") as typeof import("@nats-io/jetstream");
+  const js = jetstream(session.nc, { timeout: inputs.connection.requestTimeoutMs });
+  const ack = await js.publish(fenceSubject(inputs.domain, inputs.spec.name), new TextEncoder().encode("demotion marker"), {
+    msgID: `natsdr-demotion-${inputs.spec.name}-${instance}`,
+    expect: { streamName: inputs.spec.name },
+  });
+  return ack.seq;
 }

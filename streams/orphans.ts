@@ -52,9 +52,10 @@ export async function copyOrphans(
   inputs: StreamResourceInputs,
   source: StreamInfo,
   promotedAt: number,
+  /** Last sequence that belongs to the range (the fenced stream's last application message). */
+  last: number,
 ): Promise<Omit<DemotionRecord, "at" | "promotedAtSequence">> {
   const none = { orphanCount: 0, orphanStream: "", orphanFirstSequence: 0, orphanLastSequence: 0 };
-  const last = source.state.last_seq;
   const first = Math.max(promotedAt + 1, source.state.first_seq);
   if (source.state.messages === 0 || last < first) return none;
 
