@@ -137,3 +137,14 @@ async function prepareOrphanStream(
   });
   return 0;
 }
+
+/** Orphan streams of `stream` still in this domain (kept until an operator deals with them). */
+export async function listOrphanStreams(session: Session, stream: string): Promise<{ stream: string; messages: number }[]> {
+  const found: { stream: string; messages: number }[] = [];
+  for await (const info of session.jsm.streams.list("natsdr.orphans.>")) {
+    if (info.config.metadata?.["natsdr.orphans-of"] === stream && info.state.messages > 0) {
+      found.push({ stream: info.config.name, messages: info.state.messages });
+    }
+  }
+  return found.sort((a, b) => (a.stream < b.stream ? -1 : 1));
+}

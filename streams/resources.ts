@@ -43,6 +43,8 @@ export class JetStreamStream extends pulumi.dynamic.Resource {
   declare public readonly lastPromotion: pulumi.Output<PromotionRecord | undefined>;
   /** Evidence of the last demotion (primary -> mirror) and the orphaned messages it preserved. */
   declare public readonly lastDemotion: pulumi.Output<DemotionRecord | undefined>;
+  /** Orphan streams of this stream waiting for an operator (found when it became a mirror). */
+  declare public readonly pendingOrphans: pulumi.Output<{ stream: string; messages: number }[] | undefined>;
 
   constructor(name: string, args: JetStreamStreamArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -56,6 +58,7 @@ export class JetStreamStream extends pulumi.dynamic.Resource {
         allowDeleteWithMessages: args.allowDeleteWithMessages ?? false,
         lastPromotion: undefined,
         lastDemotion: undefined,
+        pendingOrphans: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["credentials"] }),
       "natsdr",

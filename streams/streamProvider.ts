@@ -10,6 +10,7 @@ import { demoteToMirror } from "./demotion";
 import { diffStreamInputs } from "./diff";
 import { checkInputs, containsUnknown } from "./checking";
 import { unfencePeer } from "./fencing";
+import { listOrphanStreams } from "./orphans";
 import { promoteMirror } from "./promotion";
 import { credentialsSchema, streamInputsSchema } from "./schemas";
 import type { CredentialsSpec, DemotionRecord, PromotionRecord, StreamResourceInputs } from "./spec";
@@ -22,6 +23,8 @@ export interface StreamState extends StreamResourceInputs {
   readonly instance: string;
   readonly lastPromotion?: PromotionRecord;
   readonly lastDemotion?: DemotionRecord;
+  /** Orphan streams of this stream found in its domain when it was created as a mirror. */
+  readonly pendingOrphans?: { stream: string; messages: number }[];
 }
 
 const INPUT_KEYS = ["connection", "credentials", "domain", "spec", "role", "peerDomain", "failover", "allowDeleteWithMessages"] as const;
@@ -125,7 +128,16 @@ export const streamProvider: pulumi.dynamic.ResourceProvider = {
           await applyConfig(session, inputs, existing, instance);
         }
       }
-      const outs: StreamState = { ...inputs, instance, ...(lastPromotion ? { lastPromotion } : {}), ...(lastDemotion ? { lastDemotion } : {}) };
+      // A demotion interrupted after its copy leaves the orphan stream behind: report it on the
+      // re-run too, so no kept message goes unnoticed.
+      const pendingOrphans = inputs.role === "mirror" ? await listOrphanStreams(session, inputs.spec.name) : [];
+      const outs: StreamState = {
+        ...inputs,
+        instance,
+        ...(lastPromotion ? { lastPromotion } : {}),
+        ...(lastDemotion ? { lastDemotion } : {}),
+        ...(pendingOrphans.length > 0 ? { pendingOrphans } : {}),
+      };
       return { id: `${inputs.domain}/${inputs.spec.name}`, outs };
     });
   },

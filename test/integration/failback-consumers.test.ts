@@ -70,6 +70,11 @@ describe("failover", () => {
 
     const record = demoted.outs.lastDemotion;
     expect(record).toMatchObject({ promotedAtSequence: 30, orphanCount: 7, orphanFirstSequence: 31, orphanLastSequence: 37 });
+    expect(demoted.outs.pendingOrphans).toEqual([{ stream: record.orphanStream, messages: 7 }]);
+    // A re-run (e.g. after an interrupted demotion) adopts the mirror and still reports them.
+    const again = await streamProvider.create(demoteInputs);
+    expect(again.outs.lastDemotion).toBeUndefined();
+    expect(again.outs.pendingOrphans).toEqual([{ stream: record.orphanStream, messages: 7 }]);
     const orphans = await readStream(east, "us-east-1", record.orphanStream);
     expect(orphans.map((message) => message.headers["Nats-Dr-Original-Msg-Id"])).toEqual(
       Array.from({ length: 7 }, (_, index) => `orphan-${index}`),
