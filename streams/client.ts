@@ -118,14 +118,19 @@ function connectFailure(error: unknown, connection: ConnectionSpec, domain: stri
 }
 
 /**
- * When this region's own JetStream API does not answer, nats.js says "jetstream is not enabled"
- * (the real cause, no responders or a timeout, is in `cause`); say what to check instead.
+ * When a JetStream API does not answer, nats.js says "jetstream is not enabled" (the real cause,
+ * no responders or a timeout, is in `cause`); say what to check instead. Errors the provider
+ * already explained (plain Errors, e.g. an aborted failover and whether the peer was un-fenced)
+ * pass unchanged.
  */
-export function explainUnanswered(error: unknown, connection: ConnectionSpec, domain: string): unknown {
-  if (!isUnreachable(error)) return error;
+export function explainUnanswered(error: unknown, connection: ConnectionSpec, domain: string, peerDomain?: string): unknown {
+  if (!isUnreachable(error) || (error as Error)?.constructor === Error) return error;
   const text = String((error as Error)?.message ?? error);
+  const peer = peerDomain
+    ? ` If this happened during a failover, the silent side may be the peer domain "${peerDomain}" across the leafnode; run pulumi up again when it answers.`
+    : "";
   return new Error(
-    `the JetStream API of domain "${domain}" on ${describeServers(connection)} did not answer (${text}). Check that the servers run JetStream with domain "${domain}" (config nats-dr:regions.<region>.domain) and that the cluster has a meta leader, or raise requestTimeoutMs.`,
+    `a JetStream API request did not answer (${text}). This stack talks to domain "${domain}" on ${describeServers(connection)}: check that the servers run JetStream with domain "${domain}" (config nats-dr:regions.<region>.domain) and that the cluster has a meta leader, or raise requestTimeoutMs.${peer}`,
     { cause: error },
   );
 }

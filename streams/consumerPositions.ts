@@ -181,9 +181,24 @@ export async function rewindConsumers(
   return Object.fromEntries(waiting.map((info) => [info.name, { startTime: since }]));
 }
 
-/** The consumers of a stream, to re-create them after the stream itself is re-created. */
+/**
+ * The consumers of a stream, to re-create them after the stream itself is re-created. A
+ * clustered server can answer the list with some consumers missing (right after a restart it
+ * logs "Did not receive all consumer info results"), so the list must match the stream's own
+ * consumer count before anything is deleted.
+ */
 export async function snapshotConsumers(session: Session, stream: string): Promise<ConsumerConfig[]> {
-  return (await listConsumers(session.jsm, stream)).map((info) => info.config);
+  let listed: ConsumerInfo[] = [];
+  let expected = 0;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    expected = (await session.jsm.streams.info(stream)).state.consumer_count;
+    listed = await listConsumers(session.jsm, stream);
+    if (listed.length === expected) return listed.map((info) => info.config);
+    await sleep(500);
+  }
+  throw new Error(
+    `listing the consumers of stream ${stream} returned ${listed.length} of its ${expected}; the stream was NOT deleted, so no consumer is lost. Run pulumi up again when the cluster has settled.`,
+  );
 }
 
 /** Re-creates consumers, paused, on a freshly created mirror; positions start from the beginning. */

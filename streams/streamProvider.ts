@@ -38,7 +38,7 @@ async function withSession<T>(inputs: StreamState | StreamResourceInputs & { cre
   try {
     return await work(session);
   } catch (error) {
-    throw explainUnanswered(error, inputs.connection, inputs.domain);
+    throw explainUnanswered(error, inputs.connection, inputs.domain, inputs.peerDomain);
   } finally {
     await session.close();
   }
@@ -146,7 +146,7 @@ export const streamProvider: pulumi.dynamic.ResourceProvider = {
     return withSession(props, async (session) => {
       const info = await findStream(session, props.spec.name);
       if (!info) return { id: undefined as unknown as string, props: {} };
-      const actual = specFromWire(info.config, props.spec.subjects);
+      const actual = specFromWire(info.config, props.spec);
       const refreshed: StreamState = {
         ...props,
         spec: actual.spec,

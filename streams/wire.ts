@@ -67,17 +67,19 @@ export function streamWireConfig(
 }
 
 /**
- * The spec and role a server's stream config expresses. Subjects of a mirror are not on the
- * server (a mirror captures none), so they are taken from `knownSubjects`.
+ * The spec and role a server's stream config expresses. What a mirror does not carry on the
+ * server (subjects: it captures none; the de-duplication window, which some servers drop for
+ * mirrors) is taken from the `known` spec, so a refreshed mirror shows no false drift.
  */
 export function specFromWire(
   config: StreamConfig,
-  knownSubjects: string[],
+  known: Pick<StreamSpec, "subjects" | "duplicateWindow">,
 ): { spec: StreamSpec; role: StreamRole; peerDomain?: string } {
   const role: StreamRole = config.mirror ? "mirror" : "primary";
+  const mirror = role === "mirror";
   const spec: StreamSpec = {
     name: config.name,
-    subjects: role === "mirror" ? [...knownSubjects] : [...(config.subjects ?? [])],
+    subjects: mirror ? [...known.subjects] : [...(config.subjects ?? [])],
     description: config.description ?? "",
     storage: config.storage as StreamSpec["storage"],
     replicas: config.num_replicas,
@@ -88,7 +90,7 @@ export function specFromWire(
     maxMsgs: config.max_msgs,
     maxMsgsPerSubject: config.max_msgs_per_subject,
     maxMsgSize: formatSize(config.max_msg_size),
-    duplicateWindow: formatDuration(config.duplicate_window),
+    duplicateWindow: mirror && !config.duplicate_window ? known.duplicateWindow : formatDuration(config.duplicate_window ?? 0),
     denyDelete: config.deny_delete,
     denyPurge: config.deny_purge,
     allowDirect: config.allow_direct,

@@ -152,6 +152,20 @@ export async function removeTempDir(dir: string): Promise<void> {
   registry().dirs.delete(dir);
 }
 
+/**
+ * SIGKILLs every registered child and waits (at most `timeoutMs`) until each has exited and
+ * been reaped, so a process that exits right after leaves no zombie behind. For an interrupt:
+ * the exit hook alone kills without waiting.
+ */
+export async function killAllChildren(timeoutMs = 5000): Promise<void> {
+  const children = [...registry().children].filter((child) => child.exitCode === null && child.signalCode === null);
+  const exited = children.map((child) => new Promise<void>((resolve) => child.once("exit", () => resolve())));
+  for (const child of children) child.kill("SIGKILL");
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(exited), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
+}
+
 /** How many spawned children are still running (for tests of the harness itself). */
 export function liveChildCount(): number {
   return registry().children.size;

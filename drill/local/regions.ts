@@ -132,6 +132,7 @@ export async function startLocalRegions(options: LocalRegionsOptions = {}): Prom
   }
 }
 
+
 function localRegion(region: Region, servers: ServerHandle[]): LocalRegion {
   return {
     region,

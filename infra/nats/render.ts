@@ -77,7 +77,14 @@ function leafnodeBlock(leafnode: LeafnodeSettings): string[] {
       ...(leafnode.tls === undefined ? [] : tlsBlock(leafnode.tls)),
     ]);
   }
-  const remote = [`urls: [${sortedValues(leafnode.urls).join(", ")}]`, `account: ${confString(NatsAccounts.app)}`];
+  // Dial only the given URLs (the other region's load balancer): without it the dialer learns
+  // the listener's own server addresses and reconnects to them directly after a cut, around
+  // the load balancer (seen in the drill). Needs nats-server >= 2.12.
+  const remote = [
+    `urls: [${sortedValues(leafnode.urls).join(", ")}]`,
+    `account: ${confString(NatsAccounts.app)}`,
+    "ignore_discovered_servers: true",
+  ];
   return block("leafnodes", [
     // A remote is retried forever (nats-server has no attempt limit for leafnode remotes); the
     // interval between attempts is set explicitly so the recovery time after a partition is known.

@@ -106,6 +106,14 @@ describe("bad connections", () => {
     );
   });
 
+  test("bad connections - a wrong JetStream domain says which domain and what to check", async () => {
+    const raw = rawStreamInputs({ domain: "us-west-9", clientUrls: [server.clientUrl] }, peer, "primary", { name: "s", subjects: ["a.*"] });
+    const inputs = (await streamProvider.check!({}, raw)).inputs;
+    await expect(streamProvider.create(inputs)).rejects.toThrow(
+      /a JetStream API request did not answer .*This stack talks to domain "us-west-9" on nats:\/\/127\.0\.0\.1:\d+: check that the servers run JetStream with domain "us-west-9"/,
+    );
+  });
+
   test("bad connections - wrong credentials give an authentication error without the secret", async () => {
     const raw = rawStreamInputs({ domain: "us-east-1", clientUrls: [server.clientUrl] }, peer, "primary", { name: "s", subjects: ["a.*"] }, {
       credentials: { user: "app", password: "wrong-password-123" },

@@ -73,7 +73,7 @@ describe("nats conf", () => {
     const text = renderNatsConf(localTopology({ ...base, domain: "eu-central-1", leafnode: { role: "dial", urls: [url] } }));
     await expectValid(text);
     expect(text).toContain('reconnect: "1s"');
-    expect(text).toContain('{ urls: ["nats-leaf://leaf:p%40ss%2Fw%3Ard@127.0.0.1:17422"], account: "APP" }');
+    expect(text).toContain('{ urls: ["nats-leaf://leaf:p%40ss%2Fw%3Ard@127.0.0.1:17422"], account: "APP", ignore_discovered_servers: true }');
     expect(text).not.toMatch(/^\s*listen: "127\.0\.0\.1:17422"/m);
   });
 
@@ -84,7 +84,7 @@ describe("nats conf", () => {
     await expectValid(listener);
     await expectValid(dialer);
     expect(listener.match(/^\s*tls \{$/gm)).toHaveLength(3);
-    expect(dialer).toMatch(/remotes: \[\n\s+\{ urls: \[.*\], account: "APP", tls: \{ cert_file: ".*tls\.crt", key_file: .*, ca_file: ".*ca\.crt", verify: false \} \}/);
+    expect(dialer).toMatch(/remotes: \[\n\s+\{ urls: \[.*\], account: "APP", ignore_discovered_servers: true, tls: \{ cert_file: ".*tls\.crt", key_file: .*, ca_file: ".*ca\.crt", verify: false \} \}/);
   });
 
   it("nats conf - a TLS file that does not exist is rejected (the check reads the files)", async () => {
@@ -109,7 +109,7 @@ describe("nats conf", () => {
         expect(text).toContain('listen: "0.0.0.0:7422"');
         expect(text).toContain('{ user: "leaf", password: $NATS_LEAFNODE_PASSWORD, account: "APP" }');
       } else {
-        expect(text).toContain('{ urls: [$NATS_LEAFNODE_URL_1], account: "APP" }');
+        expect(text).toContain('{ urls: [$NATS_LEAFNODE_URL_1], account: "APP", ignore_discovered_servers: true }');
         expect(text).not.toContain("7422");
       }
     });

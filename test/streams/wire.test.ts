@@ -46,12 +46,20 @@ describe("wire", () => {
     for (const spec of [events, full]) {
       for (const role of ["primary", "mirror"] as const) {
         const wire = streamWireConfig(spec, role, "eu-central-1", {}) as StreamConfig;
-        const back = specFromWire(wire, spec.subjects);
+        const back = specFromWire(wire, spec);
         expect(back.spec).toEqual(spec);
         expect(back.role).toBe(role);
         expect(back.peerDomain).toBe(role === "mirror" ? "eu-central-1" : undefined);
       }
     }
+  });
+
+  test("wire - a mirror without a duplicate window on the server keeps the declared one", () => {
+    const wire = streamWireConfig(events, "mirror", "us-east-1", {}) as StreamConfig;
+    delete (wire as Partial<StreamConfig>).duplicate_window;
+    expect(specFromWire(wire, events).spec.duplicateWindow).toBe("2m");
+    const primary = streamWireConfig(events, "primary", undefined, {}) as StreamConfig;
+    expect(specFromWire({ ...primary, duplicate_window: 0 }, events).spec.duplicateWindow).toBe("0");
   });
 
   test("wire - consumers map both ways", () => {

@@ -1,0 +1,111 @@
+// Durable consumers as our users' services run them: a worker per catalog consumer, bound to the
+// consumer of the region the router points at, acknowledging every message. Each delivery is
+// recorded by message id, so the drill can tell a duplicate delivery (same id twice) from a
+// redelivery of a message this worker had already acknowledged (what a failover must not cause).
+import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import type { Region } from "../../infra/config/regions";
+import type { Clients } from "./connections";
+import type { Router } from "./router";
+
+export interface ConsumerLoad {
+  readonly stream: string;
+  /** Durable name. */
+  readonly name: string;
+  readonly deliver: "pull" | "push";
+  /** Subjects the consumer delivers; empty for all of the stream. */
+  readonly filterSubjects: readonly string[];
+}
+
+export interface DeliveryEvent {
+  /** ms since the drill started. */
+  readonly at: number;
+  readonly kind: "duplicate" | "redelivered-acked";
+  readonly id: string;
+  readonly region: Region;
+}
+
+export class ConsumerWorker {
+  /** Message id -> deliveries. */
+  readonly delivered = new Map<string, number>();
+  /** Message id -> when this worker first acknowledged it (ms since the drill started). */
+  readonly acked = new Map<string, number>();
+  readonly events: DeliveryEvent[] = [];
+  errors = 0;
+  lastError = "";
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private current: ConsumerMessages | undefined;
+
+  constructor(
+    readonly load: ConsumerLoad,
+    private readonly connections: Clients,
+    private readonly router: Router,
+    private readonly clock: () => number,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.current?.stop();
+    await this.loop;
+  }
+
+  /** Deliveries of `kind` in [from, to) ms, optionally by one region's consumer only. */
+  count(kind: DeliveryEvent["kind"], from: number, to: number, region?: Region): number {
+    return this.events.filter((event) => event.kind === kind && event.at >= from && event.at < to && (region === undefined || event.region === region)).length;
+  }
+
+  /** Ids first acknowledged in [from, to) ms. */
+  ackedBetween(from: number, to: number): number {
+    let count = 0;
+    for (const at of this.acked.values()) if (at >= from && at < to) count++;
+    return count;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const region = this.router.current();
+      try {
+        const js = jetstream(await this.connections.get("consume", region), { timeout: 2000 });
+        const messages =
+          this.load.deliver === "pull"
+            ? await (await js.consumers.get(this.load.stream, this.load.name)).consume({ max_messages: 256, expires: 2000 })
+            : await (await js.consumers.getPushConsumer(this.load.stream, this.load.name)).consume();
+        this.current = messages;
+        // Follow the router: a client re-resolves the hostname and reconnects elsewhere.
+        const unsubscribe = this.router.onMove(() => messages.stop());
+        try {
+          for await (const message of messages) {
+            this.handle(message, region);
+            if (!this.running) break;
+          }
+        } finally {
+          unsubscribe();
+          messages.stop();
+        }
+      } catch (error) {
+        this.errors++;
+        this.lastError = String((error as Error)?.message ?? error);
+        if (this.running) await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  }
+
+  private handle(message: JsMsg, region: Region): void {
+    const id = message.headers?.get("Nats-Msg-Id") || `${region}:${this.load.stream}:${message.seq}`;
+    const now = this.clock();
+    const times = (this.delivered.get(id) ?? 0) + 1;
+    this.delivered.set(id, times);
+    if (times > 1) {
+      this.events.push({ at: now, kind: "duplicate", id, region });
+      if (this.acked.has(id)) this.events.push({ at: now, kind: "redelivered-acked", id, region });
+    }
+    message.ack();
+    if (!this.acked.has(id)) this.acked.set(id, now);
+  }
+}

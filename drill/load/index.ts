@@ -1,0 +1,10 @@
+export { Clients } from "./connections";
+export type { Purpose } from "./connections";
+export { ConsumerWorker } from "./consumers";
+export type { ConsumerLoad, DeliveryEvent } from "./consumers";
+export { LagSampler } from "./lag";
+export type { LagSample } from "./lag";
+export { Publisher, failureKind } from "./publisher";
+export type { AckRecord, PublisherOptions, StreamLoad } from "./publisher";
+export { Router } from "./router";
+export type { RouterMove } from "./router";

@@ -1,0 +1,101 @@
+// The drill's printed report: one block per scenario and a summary table. Pure text.
+import type { DrillReport, LagSummary, ScenarioResult } from "./types";
+
+/** Columns padded to their widest cell; numbers right-aligned, text left-aligned. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
+  const numeric = header.map((_, column) => rows.length > 0 && rows.every((row) => /^[-+]?[\d.,/ ]+(ms|s|%)?$|^n\/a$|^-$/.test(row[column] ?? "")));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => (numeric[column] ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)))
+      .join("  ")
+      .trimEnd();
+  return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)];
+}
+
+export function formatCount(value: number | null | undefined): string {
+  if (value === null || value === undefined) return "n/a";
+  return Math.round(value).toLocaleString("en-US");
+}
+
+export function formatMs(value: number | null | undefined): string {
+  if (value === null || value === undefined) return "n/a";
+  return value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`;
+}
+
+function lag(summary: LagSummary): string {
+  const resync = summary.resyncMs === null ? "" : `; re-created mirror resynced ${formatCount(summary.resyncMaxMsgs)} msgs in ~${formatMs(summary.resyncMs)}`;
+  if (summary.samples === 0) return `no samples${resync}`;
+  return `max ${formatMs(summary.maxMs)} (${formatCount(summary.maxMsgs)} msgs), p99 ${formatMs(summary.p99Ms)} (${formatCount(summary.p99Msgs)} msgs), p50 ${formatMs(summary.p50Ms)}; ${summary.samples} samples${resync}`;
+}
+
+/** The detail block of one scenario. */
+export function renderScenario(result: ScenarioResult): string[] {
+  const f = result.figures;
+  const verdict = result.passed ? "PASS" : "FAIL";
+  const title = `${result.title} (${formatMs(result.endedAt - result.startedAt)})`;
+  const rows: [string, string][] = [
+    ["active region", f.from === f.to ? f.from : `${f.from} -> ${f.to}`],
+    ["RTO (flip -> first write)", `${formatMs(f.rtoMs)}${f.rtoByStream === undefined ? "" : ` (${Object.entries(f.rtoByStream).map(([stream, ms]) => `${stream} ${formatMs(ms)}`).join(", ")})`}`],
+    ...(f.promotion === undefined ? [] : [["promotion", Object.entries(f.promotion).map(([stream, mode]) => `${stream} ${mode}`).join(", ")] as [string, string]]),
+    ["longest write gap", formatMs(f.longestWriteGapMs)],
+    ["RPO at failover", f.lostAtFailover === null ? "n/a" : `${formatCount(f.lostAtFailover)} acknowledged messages missing`],
+    ["RPO at end", `${formatCount(f.lost)} acknowledged messages missing${f.lost === f.lostHere ? "" : ` (${formatCount(f.lost - f.lostHere)} since an earlier scenario)`}`],
+    ...(f.demotionOrphans === undefined ? [] : [["orphans at demotion", `${formatCount(f.demotionOrphans)} kept aside by the old region's demotion`] as [string, string]]),
+    ["published / stored / consumed", `${formatCount(f.published)} / ${formatCount(f.stored)} / ${formatCount(f.consumed)} (${formatCount(f.publishRetries)} publish retries)`],
+    ["duplicates delivered", formatCount(f.duplicatesDelivered)],
+    ["redeliveries of acked msgs", formatCount(f.redeliveredAcked)],
+    ["duplicate ids stored", formatCount(f.duplicatesStored)],
+    ["not yet delivered", formatCount(f.undelivered)],
+    ["mirror lag", lag(f.mirrorLag)],
+  ];
+  if (f.unreplicatedAtKill !== undefined) rows.push(["unreplicated at the kill", formatCount(f.unreplicatedAtKill)]);
+  if (f.orphans !== undefined) {
+    const o = f.orphans;
+    rows.push(["orphans", `${formatCount(o.found)} found, ${formatCount(o.republished)} re-published (${formatCount(o.alreadyPresent)} already present), ${formatCount(o.missingFromOrphans)} missing`]);
+  }
+  if (f.catchUpMs !== undefined) rows.push(["catch-up after heal", formatMs(f.catchUpMs)]);
+  rows.push(["sequence mismatches", formatCount(f.sequenceMismatches)]);
+  for (const run of f.stackRuns) {
+    const what = run.changes.length === 0 ? "no changes" : run.changes.join("; ");
+    rows.push([`stack ${run.stack}`, `activeRegion ${run.activeRegion}, ${formatMs(run.ms)}, ${run.ok ? "ok" : `FAILED: ${run.error}`}: ${what}`]);
+  }
+  const width = Math.max(...rows.map(([key]) => key.length));
+  const lines = [`== ${title} ${"=".repeat(Math.max(3, 78 - title.length - verdict.length))} ${verdict}`];
+  lines.push(...rows.map(([key, value]) => `  ${key.padEnd(width)}  ${value}`));
+  lines.push("  checks:");
+  for (const item of result.checks) lines.push(`    ${item.ok ? "ok  " : "MISS"}  ${item.name}: ${item.actual} (target ${item.target})`);
+  for (const note of result.notes) lines.push(`  note: ${note}`);
+  return lines;
+}
+
+/** The summary table over all scenarios. */
+export function renderSummary(report: DrillReport): string[] {
+  const header = ["scenario", "verdict", "RTO", "RPO@failover", "RPO end", "published", "stored", "consumed", "dup", "redeliv", "lag max", "lag p99"];
+  const rows = report.scenarios.map((result) => {
+    const f = result.figures;
+    return [
+      result.id,
+      result.passed ? "PASS" : "FAIL",
+      formatMs(f.rtoMs),
+      formatCount(f.lostAtFailover),
+      formatCount(f.lost),
+      formatCount(f.published),
+      formatCount(f.stored),
+      formatCount(f.consumed),
+      formatCount(f.duplicatesDelivered),
+      formatCount(f.redeliveredAcked),
+      formatMs(f.mirrorLag.maxMs),
+      formatMs(f.mirrorLag.p99Ms),
+    ];
+  });
+  const verdict = report.passed ? "PASSED" : "FAILED";
+  return [...formatTable(header, rows), "", `drill ${verdict} in ${formatMs(report.totalMs)}`, ...report.failures.map((line) => `  missed: ${line}`)];
+}
+
+/** The whole printed report. */
+export function renderReport(report: DrillReport): string {
+  const blocks = report.scenarios.map((result) => renderScenario(result).join("\n"));
+  const notes = report.notes.length === 0 ? [] : ["notes:", ...report.notes.map((note) => `  - ${note}`)];
+  return `${[...blocks, "", ...renderSummary(report), ...(notes.length ? ["", ...notes] : [])].join("\n")}\n`;
+}

@@ -1,0 +1,149 @@
+// What a drill reports: per scenario the figures an SRE fills into a gameday table, the checks
+// against the targets, and the time series for the chart. Plain data, written as JSON as is.
+
+export const ScenarioIds = {
+  steady: "steady",
+  planned: "planned",
+  partition: "partition",
+  nodeLoss: "node-loss",
+  unplanned: "unplanned",
+  failback: "failback",
+} as const;
+export type ScenarioId = (typeof ScenarioIds)[keyof typeof ScenarioIds];
+
+/** Every scenario in the order the drill runs them (each leaves the regions ready for the next). */
+export const scenarioOrder: readonly ScenarioId[] = ["steady", "planned", "partition", "node-loss", "unplanned", "failback"];
+
+export interface LagSummary {
+  /** Samples with a value outside a resync (a region that did not answer gives none). */
+  readonly samples: number;
+  readonly maxMs: number | null;
+  readonly p99Ms: number | null;
+  readonly p50Ms: number | null;
+  readonly maxMsgs: number | null;
+  readonly p99Msgs: number | null;
+  /** A mirror re-created by a demotion copying the stream again: first to last such sample, ms. */
+  readonly resyncMs: number | null;
+  readonly resyncMaxMsgs: number | null;
+}
+
+export interface StackRunSummary {
+  readonly stack: string;
+  readonly activeRegion: string;
+  /** ms since the drill started. */
+  readonly at: number;
+  readonly ms: number;
+  readonly ok: boolean;
+  readonly error?: string;
+  /** Non-"same" steps, e.g. "update jetstream-stream-events [diff: ~role]". */
+  readonly changes: readonly string[];
+}
+
+export interface OrphanFigures {
+  /** Messages the demoted region held beyond the promotion point (lastDemotion.orphanCount). */
+  readonly found: number;
+  /** Orphans re-published to the active region by message id. */
+  readonly republished: number;
+  /** Of those, the active region already had (de-duplicated): stored in both during the split-brain window. */
+  readonly alreadyPresent: number;
+  /** Acknowledged messages missing after the unplanned failover that are not among the orphans. */
+  readonly missingFromOrphans: number;
+}
+
+export interface ScenarioFigures {
+  /** Active region before and after the scenario. */
+  readonly from: string;
+  readonly to: string;
+  /** Flip of activeRegion -> every stream's first acknowledged publish in the new region, ms. */
+  readonly rtoMs: number | null;
+  /** The same per stream. */
+  readonly rtoByStream?: Readonly<Record<string, number | null>>;
+  /** How each stream was promoted by the flip (lastPromotion.mode), by stream name. */
+  readonly promotion?: Readonly<Record<string, string>>;
+  /** Longest time a stream went without an acknowledged publish during the scenario, ms. */
+  readonly longestWriteGapMs: number | null;
+  /** Publishes acknowledged during the scenario. */
+  readonly published: number;
+  readonly publishRetries: number;
+  /** Of those, held by the primary at the end of the scenario. */
+  readonly stored: number;
+  /** Messages first acknowledged by the consumers during the scenario. */
+  readonly consumed: number;
+  readonly duplicatesDelivered: number;
+  /** Deliveries of messages a consumer had already acknowledged. */
+  readonly redeliveredAcked: number;
+  /** Message ids stored at more than one sequence in the primary (whole drill so far). */
+  readonly duplicatesStored: number;
+  /**
+   * Acknowledged messages missing from the new primary right after the failover, not counting
+   * those already missing before this scenario.
+   */
+  readonly lostAtFailover: number | null;
+  /** Acknowledged messages (whole drill so far) missing from the primary at the end of the scenario. */
+  readonly lost: number;
+  /** Of `lost`, those this scenario is charged with (missing since it ran, or left for it to recover). */
+  readonly lostHere: number;
+  /** Messages the old region's demotion kept aside as orphans (planned flips must keep none). */
+  readonly demotionOrphans?: number;
+  /** Acknowledged messages a consumer should have received and had not, at the end. */
+  readonly undelivered: number;
+  /** Unplanned: acknowledged by the killed region beyond what its mirror held at the kill. */
+  readonly unreplicatedAtKill?: number;
+  readonly orphans?: OrphanFigures;
+  /** Partition: heal -> mirror holds everything the primary holds, ms (null: not within the bound). */
+  readonly catchUpMs?: number | null;
+  /** Mirror messages whose id differs from the primary's at the same sequence, or missing. */
+  readonly sequenceMismatches: number;
+  readonly mirrorLag: LagSummary;
+  readonly stackRuns: readonly StackRunSummary[];
+}
+
+export interface Check {
+  readonly name: string;
+  readonly target: string;
+  readonly actual: string;
+  readonly ok: boolean;
+  /** Depends on wall-clock speed (RTO, lag): CI asserts the others only. */
+  readonly timing: boolean;
+}
+
+export interface ScenarioResult {
+  readonly id: ScenarioId;
+  readonly title: string;
+  /** ms since the drill started. */
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly figures: ScenarioFigures;
+  readonly checks: readonly Check[];
+  readonly passed: boolean;
+  readonly notes: readonly string[];
+}
+
+export interface SeriesPoint {
+  /** Bucket start, ms since the drill started. */
+  readonly at: number;
+  /** Acknowledged publishes per second in the bucket. */
+  readonly publishRate: number;
+  /** Largest mirror lag over the streams in the bucket, ms and messages; null: no sample. */
+  readonly lagMs: number | null;
+  readonly lagMsgs: number | null;
+}
+
+export interface TimelineEvent {
+  readonly at: number;
+  readonly label: string;
+}
+
+export interface DrillReport {
+  readonly startedAt: string;
+  readonly totalMs: number;
+  readonly passed: boolean;
+  /** Why the drill failed, one line per missed target or error. */
+  readonly failures: readonly string[];
+  readonly settings: Record<string, unknown>;
+  readonly environment: Record<string, string>;
+  readonly scenarios: readonly ScenarioResult[];
+  readonly series: readonly SeriesPoint[];
+  readonly events: readonly TimelineEvent[];
+  readonly notes: readonly string[];
+}

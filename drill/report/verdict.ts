@@ -1,0 +1,105 @@
+// The targets each scenario is judged by, as pure rules over its figures.
+//
+// planned / node-loss: nothing acknowledged is lost or redelivered to a consumer that had
+//   acknowledged it (the promotion fences, waits for the marker and carries consumer positions);
+//   the new region takes writes within the RTO target.
+// partition: after the heal the mirror catches up and holds the primary's messages at the same
+//   sequences; nothing is lost.
+// unplanned: the new primary misses at most what the killed region had not replicated.
+// failback: every message the unplanned failover missed is found among the orphans, re-published,
+//   and nothing acknowledged is missing after the failback; the failback itself is planned.
+import type { Check, ScenarioFigures, ScenarioId } from "./types";
+
+export interface Targets {
+  /** Planned failover: flip -> first write in the new region, ms. @default 2000 */
+  readonly rtoMs: number;
+  /**
+   * Failover with a node of the old primary's cluster killed, ms: its raft groups need new leaders
+   * (seconds to tens of seconds in our runs) before the peer can be fenced. @default 30000
+   */
+  readonly nodeLossRtoMs: number;
+  /** Partition: heal -> mirror caught up, ms. @default 30000 */
+  readonly catchUpMs: number;
+  /** Steady load: p99 mirror lag, ms. @default 1000 */
+  readonly lagP99Ms: number;
+}
+
+export const defaultTargets: Targets = { rtoMs: 2000, nodeLossRtoMs: 30_000, catchUpMs: 30_000, lagP99Ms: 1000 };
+
+function check(name: string, target: string, actual: number | null | undefined, ok: (value: number) => boolean, timing = false): Check {
+  const value = actual ?? null;
+  return { name, target, actual: value === null ? "n/a" : String(Math.round(value)), ok: value !== null && ok(value), timing };
+}
+
+const zero = (name: string, actual: number | null | undefined) => check(name, "0", actual, (value) => value === 0);
+
+/** A flip with the peer alive must fence it and carry consumer positions: a planned promotion. */
+function stayedPlanned(figures: ScenarioFigures): Check {
+  const modes = Object.values(figures.promotion ?? {});
+  const unplanned = modes.filter((mode) => mode !== "planned").length;
+  return { name: "promotions that were planned (peer fenced, positions carried)", target: `${modes.length} of ${modes.length}`, actual: `${modes.length - unplanned} of ${modes.length}`, ok: modes.length > 0 && unplanned === 0, timing: false };
+}
+
+function writable(figures: ScenarioFigures, limitMs: number): Check {
+  return check("RTO (flip -> first write in the new region)", `< ${limitMs} ms`, figures.rtoMs, (value) => value < limitMs, true);
+}
+
+/** The checks of one scenario; a scenario passes when every check is ok. */
+export function judge(id: ScenarioId, figures: ScenarioFigures, targets: Targets = defaultTargets): Check[] {
+  const noLoss = [zero("acknowledged messages lost", figures.lostHere), zero("mirror sequence mismatches", figures.sequenceMismatches)];
+  const noOrphans = figures.demotionOrphans === undefined ? [] : [zero("orphans kept by the old region's demotion", figures.demotionOrphans)];
+  switch (id) {
+    case "steady":
+      return [...noLoss, check("mirror lag p99", `< ${targets.lagP99Ms} ms`, figures.mirrorLag.p99Ms, (value) => value < targets.lagP99Ms, true)];
+    case "planned":
+      return [
+        stayedPlanned(figures),
+        zero("RPO at failover (acknowledged, missing from the new primary)", figures.lostAtFailover),
+        ...noLoss,
+        zero("redeliveries of acknowledged messages", figures.redeliveredAcked),
+        ...noOrphans,
+        writable(figures, targets.rtoMs),
+      ];
+    case "node-loss":
+      return [
+        stayedPlanned(figures),
+        zero("RPO at failover (acknowledged, missing from the new primary)", figures.lostAtFailover),
+        ...noLoss,
+        zero("redeliveries of acknowledged messages", figures.redeliveredAcked),
+        ...noOrphans,
+        writable(figures, targets.nodeLossRtoMs),
+      ];
+    case "partition":
+      return [
+        ...noLoss,
+        check("mirror catch-up after heal", `< ${targets.catchUpMs} ms`, figures.catchUpMs, (value) => value < targets.catchUpMs, true),
+      ];
+    case "unplanned": {
+      const unreplicated = figures.unreplicatedAtKill ?? null;
+      return [
+        check("promoted without the killed region", "yes", figures.rtoMs === null ? null : 1, () => true),
+        check(
+          "RPO at failover <= unreplicated at the kill",
+          `<= ${unreplicated ?? "n/a"}`,
+          figures.lostAtFailover,
+          (value) => unreplicated !== null && value <= unreplicated,
+        ),
+      ];
+    }
+    case "failback":
+      return [
+        zero("unreplicated messages not found among the orphans", figures.orphans?.missingFromOrphans),
+        zero("RPO after failback (acknowledged, missing)", figures.lostHere),
+        zero("mirror sequence mismatches", figures.sequenceMismatches),
+        stayedPlanned(figures),
+        ...noOrphans,
+        zero("redeliveries of acknowledged messages after the failback flip", figures.redeliveredAcked),
+        writable(figures, targets.rtoMs),
+      ];
+  }
+}
+
+/** "scenario: check: actual (target)" for each failed check. */
+export function failureLines(title: string, checks: readonly Check[]): string[] {
+  return checks.filter((item) => !item.ok).map((item) => `${title}: ${item.name} was ${item.actual}, target ${item.target}`);
+}

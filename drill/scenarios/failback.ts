@@ -1,0 +1,114 @@
+// Failback after the unplanned failover, in the order docs/failover.md gives:
+//   1. the killed region is restarted from its stores; its stack runs with activeRegion still on
+//      the survivor, so its primaries become mirrors and the orphans (acknowledged there after
+//      the last replication) are copied aside and counted;
+//   2. the operator re-publishes the orphans to the active region by message id;
+//   3. activeRegion flips back: the recovered region promotes (planned), the other one demotes.
+import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
+import { headers as natsHeaders } from "@nats-io/transport-node";
+import type { Region } from "../../infra/config/regions";
+import type { DemotionRecord } from "../../streams/spec";
+import { mark, type DrillContext } from "../context";
+import type { OrphanFigures } from "../report/types";
+import { failover, measure, orphanStreams, settle, sleep, rto, waitForStreams } from "./common";
+import type { Scenario } from "./types";
+import { streamOutputs } from "./unplanned";
+
+const ORIGINAL = { subject: "Nats-Dr-Original-Subject", msgId: "Nats-Dr-Original-Msg-Id" } as const;
+
+/** Re-publishes every message of the orphan streams into `active`, by its original id. */
+async function republishOrphans(ctx: DrillContext, recovered: Region, active: Region, orphanStreams: readonly string[]): Promise<{ ids: Set<string>; republished: number; alreadyPresent: number }> {
+  const source = jetstream(await ctx.clients.get("observe", recovered), { domain: recovered, timeout: 5000 });
+  const target = jetstream(await ctx.clients.get("observe", active), { timeout: 5000 });
+  const ids = new Set<string>();
+  let republished = 0;
+  let alreadyPresent = 0;
+  for (const name of orphanStreams) {
+    const consumer = await source.consumers.get(name, { deliver_policy: DeliverPolicy.All });
+    try {
+      for (;;) {
+        let received = 0;
+        for await (const message of await consumer.fetch({ max_messages: 500, expires: 1000 })) {
+          received++;
+          const id = message.headers?.get(ORIGINAL.msgId) ?? "";
+          const subject = message.headers?.get(ORIGINAL.subject) ?? "";
+          if (id === "" || subject === "") throw new Error(`orphan ${name}#${message.seq} has no ${ORIGINAL.msgId} or ${ORIGINAL.subject} header`);
+          // Application headers go along; the provenance headers stay with the orphan copy.
+          const carried = natsHeaders();
+          for (const [key, values] of message.headers ?? []) if (!key.startsWith("Nats-Dr-")) values.forEach((value) => carried.append(key, value));
+          const ack = await target.publish(subject, message.data, { msgID: id, headers: carried });
+          if (ack.domain !== undefined && ack.domain !== active) throw new Error(`re-published orphan ${id} was stored by ${ack.domain}, not ${active}`);
+          ids.add(id);
+          republished++;
+          if (ack.duplicate) alreadyPresent++;
+        }
+        if (received === 0) break;
+      }
+    } finally {
+      await consumer.delete().catch(() => undefined);
+    }
+  }
+  return { ids, republished, alreadyPresent };
+}
+
+export const failback: Scenario = async (ctx) => {
+  const recovered = ctx.unplanned?.region;
+  if (recovered === undefined) throw new Error("the failback scenario needs the unplanned scenario first");
+  const active = ctx.stacks.activeRegion;
+  const half = (ctx.options.durationS * 1000) / 2;
+  const start = ctx.clock();
+  ctx.publisher.start();
+  mark(ctx, `restart ${recovered} from its stores`);
+  const restartedAt = ctx.clock();
+  await ctx.local.regions[recovered].restart();
+  ctx.down.delete(recovered);
+  await ctx.local.waitForLink();
+  // What an operator waits for before running the stack: `nats stream info` answers again.
+  await waitForStreams(ctx, recovered);
+  const baseline = await orphanStreams(ctx, recovered);
+  mark(ctx, `pulumi up ${recovered} (activeRegion ${active}): demote, keep orphans`);
+  const demotions = await ctx.stacks.runUntilOk(recovered);
+  const records = ctx.streams.map((stream) => ({ stream, record: streamOutputs(ctx, recovered, stream)?.["lastDemotion"] as DemotionRecord | undefined }));
+  // The operator finds the orphan streams on the server (npm run status lists them), whether or
+  // not an interrupted run recorded them in lastDemotion.
+  const created = [...(await orphanStreams(ctx, recovered))].filter(([name]) => !baseline.has(name));
+  const orphanNames = created.map(([name]) => name);
+  const found = created.reduce((sum, [, messages]) => sum + messages, 0);
+  const recordedCount = records.reduce((sum, { record }) => sum + (record?.orphanCount ?? 0), 0);
+  mark(ctx, `${found} orphans found; re-publishing them to ${active}`);
+  const { ids, republished, alreadyPresent } = await republishOrphans(ctx, recovered, active, orphanNames);
+  const missingFromOrphans = (ctx.unplanned?.missing ?? []).filter((id) => !ids.has(id)).length;
+  await sleep(half / 2);
+  const outcome = await failover(ctx, recovered);
+  await sleep(half);
+  const end = ctx.clock();
+  await settle(ctx);
+  const measured = await measure(ctx, start, end, ctx.unplanned?.missing ?? []);
+  const splitBrain = ctx.consumers.reduce((sum, worker) => sum + worker.count("duplicate", restartedAt, outcome.flipAt), 0);
+  const orphans: OrphanFigures = { found, republished, alreadyPresent, missingFromOrphans };
+  const notes = records.map(({ stream, record }) =>
+    record ? `${stream}: demoted at ${record.at}, promoted-at sequence ${record.promotedAtSequence}, ${record.orphanCount} orphans${record.orphanCount ? ` in ${record.orphanStream} (sequences ${record.orphanFirstSequence}-${record.orphanLastSequence})` : ""}` : `${stream}: no lastDemotion record`,
+  );
+  if (recordedCount !== found) notes.push(`lastDemotion records ${recordedCount} orphans, the server holds ${found} in ${orphanNames.join(", ")}: a demotion run was interrupted`);
+  notes.push(`orphans beyond the ${ctx.unplanned?.missing.length ?? 0} unreplicated messages were stored by both regions while ${recovered} was back before its stack ran (the split-brain window, docs/failover.md); ${alreadyPresent} re-publishes were de-duplicated`);
+  notes.push(...outcome.notes);
+  if (splitBrain > 0) notes.push(`${splitBrain} duplicate deliveries between the restart of ${recovered} and the flip: its consumers were active again until its stack demoted the streams`);
+  return {
+    title: `failback ${active} -> ${recovered} (orphans re-published)`,
+    figures: {
+      ...measured.figures,
+      from: active,
+      to: recovered,
+      ...rto(ctx, recovered, outcome.flipAt),
+      lostAtFailover: outcome.lostAtFailover,
+      promotion: outcome.promotion,
+      ...(outcome.demotionOrphans === undefined ? {} : { demotionOrphans: outcome.demotionOrphans }),
+      // By the promoted region's consumers: what the failback's position carrying must prevent.
+      redeliveredAcked: ctx.consumers.reduce((sum, worker) => sum + worker.count("redelivered-acked", outcome.flipAt, end, recovered), 0),
+      orphans,
+      stackRuns: [...demotions, ...outcome.runs],
+    },
+    notes,
+    comparisons: measured.comparisons,
+  };
+};

@@ -1,0 +1,59 @@
+// Unplanned failover: every server of the active region is SIGKILLed under load. The health check
+// moves clients to the other region after --health-check ms (Route53 failover), and the operator
+// flips activeRegion and runs that region's stack alone: it promotes at once. What the killed
+// region acknowledged beyond the promoted streams' last mirrored sequence is the RPO; it stays
+// in the killed region's store until the failback finds it.
+import { peerRegion } from "../../infra/config/regions";
+import type { PromotionRecord } from "../../streams/spec";
+import { mark, type DrillContext } from "../context";
+import { failover, measure, settle, sleep, rto } from "./common";
+import type { Scenario } from "./types";
+
+export function streamOutputs(ctx: DrillContext, region: string, stream: string): Record<string, unknown> | undefined {
+  return ctx.stacks.stacks[region as keyof typeof ctx.stacks.stacks].state.get(`jetstream-stream-${stream}`)?.outputs;
+}
+
+export const unplanned: Scenario = async (ctx) => {
+  const from = ctx.stacks.activeRegion;
+  const to = peerRegion(from);
+  const half = (ctx.options.durationS * 1000) / 2;
+  const start = ctx.clock();
+  ctx.publisher.start();
+  await sleep(half);
+  mark(ctx, `SIGKILL all ${ctx.local.regions[from].servers.length} servers of ${from}`);
+  const killAt = ctx.clock();
+  await ctx.local.regions[from].kill();
+  ctx.down.add(from);
+  await sleep(ctx.options.healthCheckMs);
+  ctx.router.moveTo(to, `health check of ${from} failed`);
+  mark(ctx, `health check failed: clients -> ${to}`);
+  const outcome = await failover(ctx, to);
+  await sleep(half);
+  const end = ctx.clock();
+  await settle(ctx);
+  const measured = await measure(ctx, start, end);
+
+  // The RPO boundary the provider recorded, per stream, and what the killed region acknowledged past it.
+  const notes: string[] = [];
+  let unreplicated = 0;
+  for (const stream of ctx.streams) {
+    const record = streamOutputs(ctx, to, stream)?.["lastPromotion"] as PromotionRecord | undefined;
+    if (record === undefined) {
+      notes.push(`${stream}: no lastPromotion record in the ${to} stack`);
+      continue;
+    }
+    const beyond = [...ctx.publisher.acks.values()].filter((ack) => ack.domain === from && ack.stream === stream && ack.seq > record.lastMirroredSequence).length;
+    unreplicated += beyond;
+    notes.push(`${stream}: promoted ${record.mode} (${record.reason}); last mirrored sequence ${record.lastMirroredSequence} at ${record.lastMirroredAt || "-"}; ${beyond} acknowledged by ${from} after it`);
+  }
+  ctx.unplanned = { region: from, missing: outcome.missing };
+  const outageMs = rto(ctx, to, killAt).rtoMs;
+  notes.push(`writes resumed ${outageMs === null ? "never" : `${outageMs} ms`} after the kill (health check ${ctx.options.healthCheckMs} ms, then the ${to} stack)`);
+  notes.push("after an unplanned promotion consumers continue from their own positions in the new region: redeliveries are expected (docs/failover.md)");
+  return {
+    title: `unplanned failover: ${from} killed, ${to} promoted`,
+    figures: { ...measured.figures, from, to, ...rto(ctx, to, outcome.flipAt), lostAtFailover: outcome.lostAtFailover, unreplicatedAtKill: unreplicated, stackRuns: outcome.runs, promotion: outcome.promotion },
+    notes,
+    comparisons: measured.comparisons,
+  };
+};

@@ -1,0 +1,134 @@
+// Builds the drill's world: two local regions, both stacks applied with activeRegion us-east-1
+// (the first `pulumi up` of each), the load and the observers.
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Region } from "../infra/config/regions";
+import { parseSize } from "../streams/units";
+import { DrillStacks, mark, type DrillContext } from "./context";
+import { EvidenceWriter } from "./evidence";
+import { Clients } from "./load/connections";
+import { ConsumerWorker, type ConsumerLoad } from "./load/consumers";
+import { LagSampler } from "./load/lag";
+import { Publisher, type StreamLoad } from "./load/publisher";
+import { Router } from "./load/router";
+import { startLocalRegions } from "./local/regions";
+import type { DrillOptions } from "./options";
+import { Progress } from "./progress";
+import { maxOf } from "./report/stats";
+import { catalogStreamNames, drillStackConfig, replicatedStreams, type DrillStackSettings } from "./stacks";
+
+export const INITIAL_REGION: Region = "us-east-1";
+
+/** A concrete subject for a stream's subject pattern: wildcards become the token "drill". */
+export function concreteSubject(pattern: string): string {
+  return pattern
+    .split(".")
+    .map((token) => (token === "*" || token === ">" ? "drill" : token))
+    .join(".");
+}
+
+/** File store per server: every stream (R3 on 3 servers: one replica each) at its limit, plus room for orphan copies. */
+export function serverFileBytes(streamCount: number, streamMaxBytes: string): number {
+  const parsed = parseSize(streamMaxBytes);
+  if ("error" in parsed) throw new Error(`--stream-max-bytes: ${parsed.error}`);
+  if (parsed.bytes <= 0) throw new Error('--stream-max-bytes must be a limited size such as "256Mi"; JetStream reserves it up front.');
+  return Math.ceil(streamCount * parsed.bytes * 1.5) + 1024 ** 3;
+}
+
+export async function setUpDrill(options: DrillOptions, clock: () => number, stderr: NodeJS.WriteStream): Promise<DrillContext> {
+  fs.mkdirSync(options.outDir, { recursive: true });
+  const evidence = new EvidenceWriter(options.outDir);
+  const streamCount = options.streams === "all" ? catalogStreamNames().length : options.streams.length;
+  let current: DrillContext | undefined;
+  const progress = new Progress(stderr, () => (current ? progressState(current) : undefined));
+  progress.log(`nats-dr drill: output in ${options.outDir}`);
+  const local = await startLocalRegions({ maxFileBytes: serverFileBytes(streamCount, options.streamMaxBytes) });
+  try {
+    local.link.setLatency(options.latencyMs);
+    const settings: DrillStackSettings = {
+      servers: { "us-east-1": local.regions["us-east-1"].clientUrls, "eu-central-1": local.regions["eu-central-1"].clientUrls },
+      streams: options.streams,
+      streamMaxBytes: options.streamMaxBytes,
+      // The product's defaults (what a user gets), except what the options ask for.
+      failover: options.unplannedRewind === undefined ? {} : { unplannedConsumerRewind: options.unplannedRewind },
+      connection: {},
+    };
+    const stacks = new DrillStacks(INITIAL_REGION, settings, local.users.app, clock, options.refresh);
+    const plan = replicatedStreams(drillStackConfig(INITIAL_REGION, INITIAL_REGION, settings));
+    const streamLoads: StreamLoad[] = plan.map((planned) => ({ stream: planned.name, subjects: planned.spec.subjects.map(concreteSubject) }));
+    const consumerLoads: ConsumerLoad[] = plan.flatMap((planned) =>
+      planned.consumers.map((consumer) => ({ stream: planned.name, name: consumer.name, deliver: consumer.spec.deliver, filterSubjects: consumer.spec.filterSubjects })),
+    );
+    const clients = new Clients(settings.servers, local.users.app);
+    const router = new Router(INITIAL_REGION, clock);
+    const runId = randomBytes(3).toString("hex");
+    const publisher = new Publisher(streamLoads, clients, router, clock, {
+      rate: options.rate,
+      size: options.size,
+      window: options.window,
+      attemptTimeoutMs: 1000,
+      backoffMs: { initial: 20, max: 250 },
+      drainTimeoutMs: 20_000,
+    }, runId);
+    const ctx: DrillContext = {
+      options,
+      clock,
+      local,
+      clients,
+      router,
+      publisher,
+      consumers: consumerLoads.map((load) => new ConsumerWorker(load, clients, router, clock)),
+      sampler: new LagSampler(streamLoads.map((load) => load.stream), clients, () => stacks.activeRegion, publisher, clock, options.sampleMs),
+      stacks,
+      progress,
+      evidence,
+      streams: streamLoads.map((load) => load.stream),
+      events: [],
+      down: new Set(),
+      status: { scenario: "setup" },
+      knownMissing: new Set(),
+    };
+    current = ctx;
+    mark(ctx, `regions up: ${local.regions["us-east-1"].servers.length} servers each; pulumi up us-east-1, eu-central-1 (activeRegion ${INITIAL_REGION})`);
+    await stacks.runUntilOk("us-east-1", 1);
+    await stacks.runUntilOk("eu-central-1", 1);
+    for (const worker of ctx.consumers) worker.start();
+    ctx.sampler.start();
+    progress.start();
+    return ctx;
+  } catch (error) {
+    await local.stop();
+    throw error;
+  }
+}
+
+function progressState(ctx: DrillContext) {
+  const now = ctx.clock();
+  let recent = 0;
+  for (let bucket = Math.floor(now / 100) - 10; bucket < Math.floor(now / 100); bucket++) recent += ctx.publisher.ackBuckets.get(bucket) ?? 0;
+  const lastSamples = ctx.sampler.samples.slice(-ctx.streams.length).map((sample) => sample.lagMs).filter((value): value is number => value !== null);
+  return {
+    elapsedMs: now,
+    scenario: ctx.status.scenario,
+    acked: ctx.publisher.acks.size,
+    ratePerS: recent,
+    retries: ctx.publisher.retries,
+    inFlight: ctx.publisher.pending,
+    lagMs: maxOf(lastSamples),
+    consumed: ctx.consumers.reduce((sum, worker) => sum + worker.acked.size, 0),
+    active: ctx.router.current(),
+  };
+}
+
+/** What the report says about where it ran. */
+export function environment(version: string | undefined): Record<string, string> {
+  return {
+    natsServer: version ?? "unknown",
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    cpus: String(os.cpus().length),
+    cwd: path.resolve("."),
+  };
+}

@@ -1,0 +1,61 @@
+// Options of npm run drill.
+import { describe, expect, it } from "vitest";
+import { parseDrillArgs, resolveScenarios, type DrillOptions } from "../../drill/options";
+
+const parse = (...argv: string[]) => parseDrillArgs(argv, new Date("2026-01-02T03:04:05.678Z")) as DrillOptions;
+
+describe("drill options", () => {
+  it("drill options - defaults run every failover scenario within two minutes", () => {
+    const options = parse();
+    expect(options).toMatchObject({
+      scenarios: ["planned", "partition", "node-loss", "unplanned", "failback"],
+      durationS: 8,
+      rate: 200,
+      size: 256,
+      streams: ["events", "audit"],
+      outDir: "drill-output/2026-01-02T03-04-05",
+      latencyMs: 45,
+      partitionS: 4,
+      cutMode: "reset",
+      refresh: true,
+      keepRunning: false,
+    });
+    expect(options.unplannedRewind).toBeUndefined();
+  });
+
+  it("drill options - --short is a small, quick pass; explicit values still win", () => {
+    expect(parse("--short")).toMatchObject({ short: true, durationS: 3, rate: 50, partitionS: 1.5 });
+    expect(parse("--short", "--rate", "80")).toMatchObject({ rate: 80 });
+  });
+
+  it("drill options - unplanned and failback always run together, in the drill's order", () => {
+    expect(resolveScenarios("failback")).toEqual(["unplanned", "failback"]);
+    expect(resolveScenarios("unplanned,planned")).toEqual(["planned", "unplanned", "failback"]);
+    expect(resolveScenarios("all")).toEqual(["steady", "planned", "partition", "node-loss", "unplanned", "failback"]);
+  });
+
+  it("drill options - bad values are refused with the option and its range", () => {
+    expect(() => parse("--rate", "0")).toThrow('--rate must be a number from 1 to 20000; got "0".');
+    expect(() => parse("--duration", "ten")).toThrow(/--duration must be a number from 1 to 600/);
+    expect(() => parse("--scenarios", "planed")).toThrow(/--scenarios: "planed" is not a scenario; choose from steady, planned/);
+    expect(() => parse("--cut-mode", "drop")).toThrow(/--cut-mode is reset or blackhole/);
+    expect(() => parse("--streams", ",")).toThrow(/--streams is empty/);
+    expect(() => parse("--bogus")).toThrow(/bogus/);
+  });
+
+  it("drill options - --help returns the usage text", () => {
+    const help = parseDrillArgs(["--help"]);
+    expect("help" in help && help.help).toMatch(/^npm run drill -- \[options\]/);
+  });
+
+  it("drill options - other settings", () => {
+    expect(parse("--streams", "all", "--no-refresh", "--latency", "0", "--cut-mode", "blackhole", "--unplanned-rewind", "10s", "--out", "x")).toMatchObject({
+      streams: "all",
+      refresh: false,
+      latencyMs: 0,
+      cutMode: "blackhole",
+      unplannedRewind: "10s",
+      outDir: "x",
+    });
+  });
+});
