@@ -9,27 +9,6 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { DrillReport, ScenarioResult } from "../../drill/report/types";
 import { PROJECT_ROOT, TOOLS_BIN_DIR } from "../harness";
 
-/**
- * Checks that miss because of product issues reported to the streams/ owner; printed, not
- * asserted, until fixed (then delete the entry). Everything else must pass.
- */
-const KNOWN_PRODUCT_ISSUES: Record<string, { readonly checks: readonly string[]; readonly issue: string }> = {
-  "node-loss": {
-    checks: [
-      "promotions that were planned (peer fenced, positions carried)",
-      "RPO at failover (acknowledged, missing from the new primary)",
-      "acknowledged messages lost",
-      "redeliveries of acknowledged messages",
-      "orphans kept by the old region's demotion",
-    ],
-    issue: "a planned promotion turns unplanned (peer not fenced, positions not carried) when the old primary's cluster is electing a leader for longer than failover.peerTimeoutMs",
-  },
-  failback: {
-    checks: ["redeliveries of acknowledged messages after the failback flip"],
-    issue: "a demotion right after a restart can drop a durable consumer (consumer list incomplete while its raft group elects a leader); its later re-creation on the primary redelivers the stream",
-  },
-};
-
 const outDirs: string[] = [];
 
 afterAll(() => {
@@ -93,18 +72,11 @@ describe("drill", () => {
       expect(fs.existsSync(path.join(out, file)), file).toBe(true);
     }
 
-    const known: string[] = [];
     for (const scenario of report.scenarios) {
-      const tolerated = KNOWN_PRODUCT_ISSUES[scenario.id];
       for (const item of scenario.checks.filter((entry) => !entry.timing)) {
-        if (tolerated?.checks.includes(item.name)) {
-          if (!item.ok) known.push(`${scenario.id}: ${item.name} = ${item.actual} (known: ${tolerated.issue})`);
-          continue;
-        }
         expect(item.ok, `${scenario.title}: ${item.name} was ${item.actual}, target ${item.target}`).toBe(true);
       }
     }
-    if (known.length > 0) console.info(`drill: known product issues seen:\n  ${known.join("\n  ")}`);
 
     const [planned, partition, nodeLoss, unplanned, failback] = report.scenarios as [ScenarioResult, ScenarioResult, ScenarioResult, ScenarioResult, ScenarioResult];
     // Planned: zero loss, zero redelivery, a real promotion that took writes.
