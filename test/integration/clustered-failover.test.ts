@@ -43,6 +43,12 @@ describe("clustered failover", () => {
     await streamProvider.delete!("id", eastState);
     eastState = newEast;
     expect(eastState.lastDemotion).toMatchObject({ orphanCount: 0 });
+    // A refresh of the new R3 mirror and of the promoted primary finds no drift.
+    for (const [state, side, role] of [[eastState, "east", "mirror"], [westState, "west", "primary"]] as const) {
+      const refreshed = await streamProvider.read!("id", state);
+      const diff = await streamProvider.diff!("id", refreshed.props!, await inputs(side, role));
+      expect({ side, diff, spec: refreshed.props!.spec }).toMatchObject({ side, diff: { changes: false } });
+    }
     const afterFailover = publisher.acked.size;
     await eventually("publishing resumed", async () => publisher.acked.size > afterFailover + 300, 30_000);
 
