@@ -30,6 +30,13 @@ describe("clustered failover", () => {
     let eastState = (await streamProvider.create(await inputs("east", "primary"))).outs;
     let westState = (await streamProvider.create(await inputs("west", "mirror"))).outs;
     expect((await (await jetstreamManager(east)).streams.info("audit")).cluster?.replicas).toHaveLength(2);
+    const publisherWarmup = await (await jetstreamManager(east)).jetstream().publish("audit.login", new TextEncoder().encode("first"));
+    expect(publisherWarmup.seq).toBe(1);
+    for (const [state, side, role] of [[eastState, "east", "primary"], [westState, "west", "mirror"]] as const) {
+      const refreshed = await streamProvider.read!("id", state);
+      const diff = await streamProvider.diff!("id", refreshed.props!, await inputs(side, role));
+      expect({ side, diff, spec: refreshed.props!.spec }).toMatchObject({ side, diff: { changes: false } });
+    }
 
     const publisher = startPublisher(east, "audit.login", { prefix: "a" });
     await eventually("messages flowing", async () => publisher.acked.size > 300, 30_000);
