@@ -3,10 +3,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { backupCronJob, backupScriptConfigMap, backupServiceAccount } from "./objects";
-import type { BackupCredentials } from "./objects";
+import type { BackupJobSettings } from "./objects";
 import { renderBackupScript } from "./script";
 
-export interface BackupJobArgs {
+export interface BackupJobArgs extends BackupJobSettings {
   /** The stack's region (AWS_REGION of the job). */
   readonly region: string;
   /** Streams that live in the region (backupStreams), in the order they are backed up. */
@@ -20,24 +20,6 @@ export interface BackupJobArgs {
   /** Backup bucket name and key prefix: the job uploads to s3://<bucket>/<prefix>/<stream>/<timestamp>/. */
   readonly bucketName: pulumi.Input<string>;
   readonly prefix: string;
-  /** The IAM role of the ServiceAccount (BackupRole). */
-  readonly roleArn: pulumi.Input<string>;
-  /** NATS credentials from the Kubernetes component's Secret. @default none */
-  readonly credentials?: BackupCredentials;
-  /** Secret and key of the CA, when the client port uses TLS. @default plain connection */
-  readonly tlsCa?: { readonly secretName: pulumi.Input<string>; readonly key: string };
-  /** @default "nats-backup" */
-  readonly serviceAccountName: string;
-  /** Cron schedule, UTC. @default "0 * * * *" */
-  readonly schedule: string;
-  /** Image with bash, coreutils and the aws CLI; and the nats-box image the nats CLI is copied from. */
-  readonly image: string;
-  readonly natsImage: string;
-  /** @default 3 and 5 */
-  readonly successfulJobsHistoryLimit: number;
-  readonly failedJobsHistoryLimit: number;
-  /** Seconds. @default 3000 */
-  readonly activeDeadlineSeconds: number;
   /** The region's Kubernetes provider. */
   readonly provider: k8s.Provider;
 }

@@ -17,7 +17,29 @@ export interface BackupCredentials {
   readonly credsKey?: string;
 }
 
-export interface BackupObjectsInput {
+/** How the job runs: shared by BackupJob's args and the object builders below. */
+export interface BackupJobSettings {
+  /** IAM role the ServiceAccount assumes (IRSA; BackupRole). */
+  readonly roleArn: pulumi.Input<string>;
+  /** NATS credentials from the Kubernetes component's Secret. @default none */
+  readonly credentials?: BackupCredentials;
+  /** Secret and key of the CA that signed the servers' client certificates, when the client port uses TLS. @default plain connection */
+  readonly tlsCa?: { readonly secretName: pulumi.Input<string>; readonly key: string };
+  /** @default "nats-backup" */
+  readonly serviceAccountName: string;
+  /** Cron schedule, UTC. @default "0 * * * *" */
+  readonly schedule: string;
+  /** Image with bash, coreutils and the aws CLI; and the nats-box image the nats CLI is copied from. */
+  readonly image: string;
+  readonly natsImage: string;
+  /** @default 3 and 5 */
+  readonly successfulJobsHistoryLimit: number;
+  readonly failedJobsHistoryLimit: number;
+  /** Seconds. @default 3000 */
+  readonly activeDeadlineSeconds: number;
+}
+
+export interface BackupObjectsInput extends BackupJobSettings {
   readonly namespace: pulumi.Input<string>;
   readonly region: string;
   /** The generated script (renderBackupScript). */
@@ -28,18 +50,6 @@ export interface BackupObjectsInput {
   readonly domain: string;
   /** `s3://<bucket>/<prefix>`. */
   readonly target: pulumi.Input<string>;
-  /** IAM role the ServiceAccount assumes (IRSA). */
-  readonly roleArn: pulumi.Input<string>;
-  readonly credentials?: BackupCredentials;
-  /** The CA that signed the servers' client certificates, when the client port uses TLS. */
-  readonly tlsCa?: { readonly secretName: pulumi.Input<string>; readonly key: string };
-  readonly serviceAccountName: string;
-  readonly schedule: string;
-  readonly image: string;
-  readonly natsImage: string;
-  readonly successfulJobsHistoryLimit: number;
-  readonly failedJobsHistoryLimit: number;
-  readonly activeDeadlineSeconds: number;
 }
 
 /** Object names and labels; fixed so that nothing is renamed between runs. */
