@@ -1,6 +1,8 @@
 // Written as CommonJS because package.json has no "type": "module": an `import`/`export
 // default` here makes Vite warn that the file would break under its native config loader.
-const { defineConfig } = require("vitest/config") as typeof import("vitest/config", { with: { "resolution-mode": "import" } });
+const { defineConfig } = require("vitest/config") as typeof import("vitest/config", {
+  with: { "resolution-mode": "import" },
+});
 
 // Integration tests start real nats-server processes (clusters of 3, two regions); on a
 // 2-core machine two test files at a time keep them from starving each other.

@@ -13,13 +13,20 @@ import { maxOf, percentile } from "../drill/report/stats";
 import { runDrill } from "../drill/run";
 
 const BENCH_DEFAULTS = [
-  "--scenarios", "steady,planned",
-  "--rate", "5000",
-  "--size", "1024",
-  "--duration", "60",
-  "--window", "2048",
-  "--stream-max-bytes", "1Gi",
-  "--out", path.join("drill-output", `bench-${new Date().toISOString().replace(/[:]/g, "-").replace(/\..+$/, "")}`),
+  "--scenarios",
+  "steady,planned",
+  "--rate",
+  "5000",
+  "--size",
+  "1024",
+  "--duration",
+  "60",
+  "--window",
+  "2048",
+  "--stream-max-bytes",
+  "1Gi",
+  "--out",
+  path.join("drill-output", `bench-${new Date().toISOString().replace(/[:]/g, "-").replace(/\..+$/, "")}`),
 ];
 const JSON_FILE = path.join("bench", "results", "drill.json");
 
@@ -27,7 +34,9 @@ async function main(): Promise<number> {
   // Options given on the command line come after the defaults, so they win.
   const options = parseDrillArgs([...BENCH_DEFAULTS, ...process.argv.slice(2)]);
   if ("help" in options) {
-    process.stdout.write(`npm run bench:drill -- [drill options]; defaults: ${BENCH_DEFAULTS.join(" ")}\n\n${options.help}\n`);
+    process.stdout.write(
+      `npm run bench:drill -- [drill options]; defaults: ${BENCH_DEFAULTS.join(" ")}\n\n${options.help}\n`,
+    );
     return 0;
   }
   exitOnInterrupt("benchmark");
@@ -35,14 +44,20 @@ async function main(): Promise<number> {
   const { report } = run;
   const steady = report.scenarios.find((scenario) => scenario.id === "steady") ?? report.scenarios[0];
   const window = steady ? { from: steady.startedAt, to: steady.endedAt } : { from: 0, to: report.totalMs };
-  const lagMs = run.lagSamples.filter((sample) => sample.at >= window.from && sample.at < window.to && !sample.resync && sample.lagMs !== null).map((sample) => sample.lagMs as number);
+  const lagMs = run.lagSamples
+    .filter((sample) => sample.at >= window.from && sample.at < window.to && !sample.resync && sample.lagMs !== null)
+    .map((sample) => sample.lagMs as number);
   const lag = { p50: percentile(lagMs, 50), p90: percentile(lagMs, 90), p99: percentile(lagMs, 99), max: maxOf(lagMs) };
   const achieved = steady ? (steady.figures.published * 1000) / Math.max(1, steady.endedAt - steady.startedAt) : 0;
   const goalMet = lag.p99 !== null && lag.p99 < 1000;
 
   process.stdout.write(run.text);
-  process.stdout.write(`\nload: asked ${options.rate} msg/s of ${options.size} B; acknowledged ${Math.round(achieved)} msg/s during ${steady?.id ?? "the drill"}\n`);
-  process.stdout.write(`mirror lag during ${steady?.id ?? "the drill"} (${lagMs.length} samples over the streams, every ${options.sampleMs} ms): p50 ${lag.p50} ms, p90 ${lag.p90} ms, p99 ${lag.p99} ms, max ${lag.max} ms\n`);
+  process.stdout.write(
+    `\nload: asked ${options.rate} msg/s of ${options.size} B; acknowledged ${Math.round(achieved)} msg/s during ${steady?.id ?? "the drill"}\n`,
+  );
+  process.stdout.write(
+    `mirror lag during ${steady?.id ?? "the drill"} (${lagMs.length} samples over the streams, every ${options.sampleMs} ms): p50 ${lag.p50} ms, p90 ${lag.p90} ms, p99 ${lag.p99} ms, max ${lag.max} ms\n`,
+  );
   process.stdout.write(`goal: p99 mirror lag under 1 s -> ${goalMet ? "met" : "MISSED"}\n`);
   fs.mkdirSync(path.dirname(JSON_FILE), { recursive: true });
   fs.writeFileSync(

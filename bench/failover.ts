@@ -12,7 +12,15 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { consumerProvider } from "../streams/consumerProvider";
 import { streamProvider } from "../streams/streamProvider";
 import { connectApp, startTwoDomains, type TwoDomains } from "../test/harness";
-import { APP_CREDENTIALS, checked, eventually, rawStreamInputs, readStream, startPublisher, type Publisher } from "../test/support/provider";
+import {
+  APP_CREDENTIALS,
+  checked,
+  eventually,
+  rawStreamInputs,
+  readStream,
+  startPublisher,
+  type Publisher,
+} from "../test/support/provider";
 import { parseArgs } from "node:util";
 
 const { values: options } = parseArgs({
@@ -44,12 +52,14 @@ interface Row {
 async function withLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index]!);
+      }
+    }),
+  );
   return results;
 }
 
@@ -58,19 +68,34 @@ const names = (count: number) => Array.from({ length: count }, (_, index) => `be
 async function setUp(regions: TwoDomains, count: number, east: NatsConnection) {
   const mirrors = await withLimit(names(count), parallel, async (name) => {
     const subjects = [`${name}.*`];
-    await streamProvider.create(await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "primary", { name, subjects })));
-    const mirror = await streamProvider.create(await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "mirror", { name, subjects })));
+    await streamProvider.create(
+      await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "primary", { name, subjects })),
+    );
+    const mirror = await streamProvider.create(
+      await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "mirror", { name, subjects })),
+    );
     for (const region of [regions.east, regions.west]) {
-      await consumerProvider.create(await checked(consumerProvider, {
-        connection: { servers: [...region.clientUrls], connectTimeoutMs: 2000, requestTimeoutMs: 5000 },
-        credentials: APP_CREDENTIALS, domain: region.domain, stream: name, spec: { name: "worker", filterSubjects: [`${name}.*`] },
-      }));
+      await consumerProvider.create(
+        await checked(consumerProvider, {
+          connection: { servers: [...region.clientUrls], connectTimeoutMs: 2000, requestTimeoutMs: 5000 },
+          credentials: APP_CREDENTIALS,
+          domain: region.domain,
+          stream: name,
+          spec: { name: "worker", filterSubjects: [`${name}.*`] },
+        }),
+      );
     }
     return mirror.outs;
   });
   const js = (await jetstreamManager(east)).jetstream();
   for (const name of names(count)) {
-    await Promise.all(Array.from({ length: prefill }, (_, index) => js.publish(`${name}.fill`, new TextEncoder().encode(`${name}-fill-${index}`), { msgID: `${name}-fill-${index}` })));
+    await Promise.all(
+      Array.from({ length: prefill }, (_, index) =>
+        js.publish(`${name}.fill`, new TextEncoder().encode(`${name}-fill-${index}`), {
+          msgID: `${name}-fill-${index}`,
+        }),
+      ),
+    );
   }
   // The service in us-east-1 has processed and acknowledged the first half of every stream.
   const acknowledged = new Set<string>();
@@ -122,17 +147,27 @@ async function run(count: number, procedure: Row["procedure"]): Promise<Row> {
   const west = await connectApp(regions.west.clientUrls);
   try {
     const { mirrors, acknowledged } = await setUp(regions, count, east);
-    await eventually("mirrors caught up", async () => {
-      const jsm = await jetstreamManager(west);
-      const infos = await Promise.all(names(count).map((name) => jsm.streams.info(name)));
-      return infos.every((info) => info.state.last_seq >= prefill);
-    }, 60_000);
+    await eventually(
+      "mirrors caught up",
+      async () => {
+        const jsm = await jetstreamManager(west);
+        const infos = await Promise.all(names(count).map((name) => jsm.streams.info(name)));
+        return infos.every((info) => info.state.last_seq >= prefill);
+      },
+      60_000,
+    );
     // Services keep publishing: in the standby region for a planned failover (the leafnode
     // carries their messages until the promotion), in the failing region for an unplanned one.
     const publishFrom = procedure === "unplanned" ? east : west;
-    const publishers = names(count).map((name) => startPublisher(publishFrom, `${name}.live`, { prefix: `${name}-live`, intervalMs: 2 }));
+    const publishers = names(count).map((name) =>
+      startPublisher(publishFrom, `${name}.live`, { prefix: `${name}-live`, intervalMs: 2 }),
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const mirrorHeld = (await Promise.all(names(count).map(async (name) => (await (await jetstreamManager(west)).streams.info(name)).state.messages))).reduce((a, b) => a + b, 0);
+    const mirrorHeld = (
+      await Promise.all(
+        names(count).map(async (name) => (await (await jetstreamManager(west)).streams.info(name)).state.messages),
+      )
+    ).reduce((a, b) => a + b, 0);
     if (procedure === "unplanned") regions.relay.cut();
     const started = performance.now();
     if (procedure === "runbook") {
@@ -143,16 +178,30 @@ async function run(count: number, procedure: Row["procedure"]): Promise<Row> {
       });
     } else {
       await withLimit(mirrors, parallel, async (mirror) => {
-        const promote = await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "primary", { name: mirror.spec.name, subjects: mirror.spec.subjects }));
+        const promote = await checked(
+          streamProvider,
+          rawStreamInputs(regions.west, regions.east, "primary", {
+            name: mirror.spec.name,
+            subjects: mirror.spec.subjects,
+          }),
+        );
         await streamProvider.update!("id", mirror, promote);
       });
     }
     const js = (await jetstreamManager(west)).jetstream();
-    await Promise.all(names(count).map((name) => eventually("writable", async () => Boolean(await js.publish(`${name}.probe`)), 10_000)));
+    await Promise.all(
+      names(count).map((name) =>
+        eventually("writable", async () => Boolean(await js.publish(`${name}.probe`)), 10_000),
+      ),
+    );
     const secondsToWritable = (performance.now() - started) / 1000;
     await new Promise((resolve) => setTimeout(resolve, 200));
     await Promise.all(publishers.map((publisher) => publisher.stop()));
-    const keptNow = (await Promise.all(names(count).map(async (name) => (await (await jetstreamManager(west)).streams.info(name)).state.messages))).reduce((a, b) => a + b, 0);
+    const keptNow = (
+      await Promise.all(
+        names(count).map(async (name) => (await (await jetstreamManager(west)).streams.info(name)).state.messages),
+      )
+    ).reduce((a, b) => a + b, 0);
     const { lost, unreplicated, acknowledged: acked } = await lostAndUnreplicated(publishers, west, east, count);
     // The runbook leaves the old primary taking writes beside the new stream and later deletes
     // it by hand: what only it holds is gone. nats-dr copies it aside before the failback.
@@ -184,29 +233,64 @@ async function main() {
     }
   }
   process.stderr.write("\r" + " ".repeat(60) + "\r");
-  const header = ["streams", "procedure", "s to writable", "acked", "missing", "preserved*", "lost", "kept %", "acked redelivered"];
+  const header = [
+    "streams",
+    "procedure",
+    "s to writable",
+    "acked",
+    "missing",
+    "preserved*",
+    "lost",
+    "kept %",
+    "acked redelivered",
+  ];
   const lines = rows.map((row) => [
-    String(row.streams), row.procedure, row.secondsToWritable.toFixed(3), String(row.acknowledged), String(row.missing),
-    String(row.preservedForFailback), String(row.missing - row.preservedForFailback), row.messagesKeptPercent.toFixed(1),
+    String(row.streams),
+    row.procedure,
+    row.secondsToWritable.toFixed(3),
+    String(row.acknowledged),
+    String(row.missing),
+    String(row.preservedForFailback),
+    String(row.missing - row.preservedForFailback),
+    row.messagesKeptPercent.toFixed(1),
     row.procedure === "runbook" ? "n/a" : String(row.redeliveredAcknowledged),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column]!.length)));
   const format = (cells: string[]) => cells.map((cell, column) => cell.padStart(widths[column]!)).join("  ");
-  console.log(`failover benchmark: ${prefill} messages per stream before the failover, publishing continues, --parallel ${parallel}`);
+  console.log(
+    `failover benchmark: ${prefill} messages per stream before the failover, publishing continues, --parallel ${parallel}`,
+  );
   console.log(format(header));
   for (const line of lines) console.log(format(line));
-  console.log("missing: acknowledged messages the new primary does not hold. * preserved: of those, kept in the old region and copied aside by");
-  console.log("the failback's orphan preservation (the runbook has none, so they are lost). kept %: messages the standby held before the");
-  console.log("failover that the new primary still holds. acked redelivered: acknowledged messages delivered again in the new region");
-  console.log("(unplanned: the peer's consumer positions cannot be read, so delivery restarts from the standby's own positions).");
+  console.log(
+    "missing: acknowledged messages the new primary does not hold. * preserved: of those, kept in the old region and copied aside by",
+  );
+  console.log(
+    "the failback's orphan preservation (the runbook has none, so they are lost). kept %: messages the standby held before the",
+  );
+  console.log(
+    "failover that the new primary still holds. acked redelivered: acknowledged messages delivered again in the new region",
+  );
+  console.log(
+    "(unplanned: the peer's consumer positions cannot be read, so delivery restarts from the standby's own positions).",
+  );
   const ten = rows.find((row) => row.streams === 10 && row.procedure === "planned");
-  if (ten) console.log(`goal: 10 streams promoted, planned, zero loss, under 1 s -> ${ten.secondsToWritable.toFixed(3)} s, ${ten.missing} missing: ${ten.secondsToWritable < 1 && ten.missing === 0 ? "met" : "MISSED"}`);
+  if (ten)
+    console.log(
+      `goal: 10 streams promoted, planned, zero loss, under 1 s -> ${ten.secondsToWritable.toFixed(3)} s, ${ten.missing} missing: ${ten.secondsToWritable < 1 && ten.missing === 0 ? "met" : "MISSED"}`,
+    );
   fs.mkdirSync(path.dirname(options.json), { recursive: true });
-  fs.writeFileSync(options.json, JSON.stringify({ at: new Date().toISOString(), prefill, parallel, rows }, null, 2) + "\n");
+  fs.writeFileSync(
+    options.json,
+    JSON.stringify({ at: new Date().toISOString(), prefill, parallel, rows }, null, 2) + "\n",
+  );
   console.log(`wrote ${options.json}`);
 }
 
-main().then(() => process.exit(0), (error) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

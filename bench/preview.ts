@@ -23,7 +23,10 @@ const root = path.resolve(__dirname, "..");
 /** Forgets the program's modules so the next require evaluates it again (packages stay loaded, as in one `pulumi preview`). */
 function forgetProgram(): void {
   for (const file of Object.keys(require.cache)) {
-    if (!file.includes(`${path.sep}node_modules${path.sep}`) && (file.startsWith(path.join(root, "infra")) || file.startsWith(path.join(root, "streams")))) {
+    if (
+      !file.includes(`${path.sep}node_modules${path.sep}`) &&
+      (file.startsWith(path.join(root, "infra")) || file.startsWith(path.join(root, "streams")))
+    ) {
       delete require.cache[file];
     }
   }
@@ -40,9 +43,15 @@ async function measure(stack: Region, run: number): Promise<Row> {
   forgetProgram();
   const start = process.hrtime.bigint();
   let last = start;
-  const registered = await runProgram(stack, "us-east-1", async () => require("../infra/index"), {}, () => {
-    last = process.hrtime.bigint();
-  });
+  const registered = await runProgram(
+    stack,
+    "us-east-1",
+    async () => require("../infra/index"),
+    {},
+    () => {
+      last = process.hrtime.bigint();
+    },
+  );
   return { stack, run, resources: registered.size, seconds: Number(last - start) / 1e9 };
 }
 
@@ -52,9 +61,18 @@ async function main(): Promise<void> {
     for (let run = 1; run <= runs; run++) rows.push(await measure(stack, run));
   }
   const summary = (["us-east-1", "eu-central-1"] as const).map((stack) => {
-    const times = rows.filter((row) => row.stack === stack).map((row) => row.seconds).sort((a, b) => a - b);
+    const times = rows
+      .filter((row) => row.stack === stack)
+      .map((row) => row.seconds)
+      .sort((a, b) => a - b);
     const resources = rows.find((row) => row.stack === stack)!.resources;
-    return { stack, resources, firstRunSeconds: rows.find((row) => row.stack === stack)!.seconds, medianSeconds: times[Math.floor(times.length / 2)]!, maxSeconds: times[times.length - 1]! };
+    return {
+      stack,
+      resources,
+      firstRunSeconds: rows.find((row) => row.stack === stack)!.seconds,
+      medianSeconds: times[Math.floor(times.length / 2)]!,
+      maxSeconds: times[times.length - 1]!,
+    };
   });
   console.log("stack          resources  first run s  median s  max s  (goal < 3 s)");
   for (const row of summary) {
@@ -63,7 +81,10 @@ async function main(): Promise<void> {
     );
   }
   fs.mkdirSync(path.dirname(options.json), { recursive: true });
-  fs.writeFileSync(options.json, `${JSON.stringify({ runsPerStack: runs, goalSeconds: 3, node: process.version, summary, rows }, null, 2)}\n`);
+  fs.writeFileSync(
+    options.json,
+    `${JSON.stringify({ runsPerStack: runs, goalSeconds: 3, node: process.version, summary, rows }, null, 2)}\n`,
+  );
   console.log(`wrote ${options.json}`);
 }
 

@@ -17,7 +17,9 @@ async function main(): Promise<number> {
   }
   exitOnInterrupt("drill");
   const run = await runDrill(options, process.stderr);
-  process.stdout.write(options.json ? `${JSON.stringify(run.report, null, 2)}\n` : `${run.text}\nstatus at the end:\n${run.statusText}`);
+  process.stdout.write(
+    options.json ? `${JSON.stringify(run.report, null, 2)}\n` : `${run.text}\nstatus at the end:\n${run.statusText}`,
+  );
   process.stderr.write(`report, chart and evidence: ${options.outDir}\n`);
   if (options.keepRunning) {
     process.stderr.write(`\nthe regions keep running; status:\n  ${run.statusCommand}\nCtrl-C stops them.\n`);

@@ -17,7 +17,10 @@ import { desiredResources, drillStackConfig, type DrillStackSettings } from "./s
 /** The two stacks and the activeRegion both read (the project-level config value). */
 export class DrillStacks {
   activeRegion: Region;
-  readonly stacks: Record<Region, Stack> = { "us-east-1": new Stack("us-east-1"), "eu-central-1": new Stack("eu-central-1") };
+  readonly stacks: Record<Region, Stack> = {
+    "us-east-1": new Stack("us-east-1"),
+    "eu-central-1": new Stack("eu-central-1"),
+  };
   readonly runs: (StackRunSummary & { readonly steps: RunResult["steps"] })[] = [];
 
   constructor(
@@ -47,7 +50,9 @@ export class DrillStacks {
       ms: result.ms,
       ok: result.ok,
       ...(result.error === undefined ? {} : { error: result.error }),
-      changes: result.steps.filter((step) => step.op !== "same" && step.op !== "refresh").map((step) => `${step.op} ${step.name}${step.detail ? ` ${step.detail}` : ""}${step.error ? ` (error)` : ""}`),
+      changes: result.steps
+        .filter((step) => step.op !== "same" && step.op !== "refresh")
+        .map((step) => `${step.op} ${step.name}${step.detail ? ` ${step.detail}` : ""}${step.error ? ` (error)` : ""}`),
     };
     this.runs.push({ ...summary, steps: result.steps });
     return summary;
@@ -66,7 +71,9 @@ export class DrillStacks {
       if (run.ok) return runs;
       if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, 2000));
     }
-    throw new Error(`the ${region} stack failed ${attempts} times (activeRegion ${this.activeRegion}):\n${runs.map((run) => `  ${run.error}`).join("\n")}`);
+    throw new Error(
+      `the ${region} stack failed ${attempts} times (activeRegion ${this.activeRegion}):\n${runs.map((run) => `  ${run.error}`).join("\n")}`,
+    );
   }
 }
 

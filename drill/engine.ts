@@ -60,7 +60,11 @@ export interface RunOptions {
 }
 
 /** One `pulumi up` of `stack` to the desired resources. Never throws; errors are in the result. */
-export async function up(stack: Stack, desired: readonly DesiredResource[], options: RunOptions = {}): Promise<RunResult> {
+export async function up(
+  stack: Stack,
+  desired: readonly DesiredResource[],
+  options: RunOptions = {},
+): Promise<RunResult> {
   const started = performance.now();
   const steps: StepRecord[] = [];
   const elapsed = () => performance.now() - started;
@@ -88,7 +92,8 @@ export async function up(stack: Stack, desired: readonly DesiredResource[], opti
   for (const resource of desired) {
     const olds = stack.state.get(resource.name)?.inputs ?? {};
     const answer = await resource.provider.check!(olds, resource.inputs);
-    if (answer.failures && answer.failures.length > 0) failures.push(...answer.failures.map((f) => `${resource.name}: ${f.reason}`));
+    if (answer.failures && answer.failures.length > 0)
+      failures.push(...answer.failures.map((f) => `${resource.name}: ${f.reason}`));
     else checked.set(resource.name, answer.inputs as Record<string, unknown>);
   }
   if (failures.length > 0) return result(new Error(`check failed, nothing changed:\n${failures.join("\n")}`));
@@ -96,7 +101,9 @@ export async function up(stack: Stack, desired: readonly DesiredResource[], opti
   try {
     // 2. refresh.
     if (options.refresh) {
-      await Promise.all([...stack.state.values()].map((entry) => step(entry.name, "refresh", () => refresh(stack, entry))));
+      await Promise.all(
+        [...stack.state.values()].map((entry) => step(entry.name, "refresh", () => refresh(stack, entry))),
+      );
     }
     // 3. creates, updates and replacements, dependencies first.
     const pendingDeletes: StateEntry[] = [];
@@ -106,7 +113,12 @@ export async function up(stack: Stack, desired: readonly DesiredResource[], opti
       let promise = done.get(resource.name);
       if (promise === undefined) {
         promise = (async () => {
-          await Promise.all(resource.dependsOn.map((name) => byName.get(name)).filter((dep): dep is DesiredResource => dep !== undefined).map(visit));
+          await Promise.all(
+            resource.dependsOn
+              .map((name) => byName.get(name))
+              .filter((dep): dep is DesiredResource => dep !== undefined)
+              .map(visit),
+          );
           await apply(stack, resource, checked.get(resource.name)!, pendingDeletes, step);
         })();
         done.set(resource.name, promise);
@@ -133,10 +145,23 @@ export async function up(stack: Stack, desired: readonly DesiredResource[], opti
 
 type Step = (name: string, op: StepOp, work: () => Promise<string | void>) => Promise<void>;
 
-async function apply(stack: Stack, resource: DesiredResource, inputs: Record<string, unknown>, pendingDeletes: StateEntry[], step: Step): Promise<void> {
+async function apply(
+  stack: Stack,
+  resource: DesiredResource,
+  inputs: Record<string, unknown>,
+  pendingDeletes: StateEntry[],
+  step: Step,
+): Promise<void> {
   const old = stack.state.get(resource.name);
   const save = (id: string, outputs: Record<string, unknown>) =>
-    stack.state.set(resource.name, { name: resource.name, provider: resource.provider, id, inputs, outputs, dependsOn: resource.dependsOn });
+    stack.state.set(resource.name, {
+      name: resource.name,
+      provider: resource.provider,
+      id,
+      inputs,
+      outputs,
+      dependsOn: resource.dependsOn,
+    });
   if (old === undefined) {
     await step(resource.name, "create", async () => {
       const created = await resource.provider.create(inputs);
@@ -176,13 +201,27 @@ async function refresh(stack: Stack, entry: StateEntry): Promise<string | void> 
     stack.state.delete(entry.name);
     return "gone from the server: dropped from the state";
   }
-  stack.state.set(entry.name, { ...entry, id: read.id, outputs: (read.props as Record<string, unknown>) ?? entry.outputs });
+  stack.state.set(entry.name, {
+    ...entry,
+    id: read.id,
+    outputs: (read.props as Record<string, unknown>) ?? entry.outputs,
+  });
 }
 
 /** `~role` style summary of what changed, as a preview prints it. */
-export function describeDiff(olds: Record<string, unknown>, news: Record<string, unknown>, diff: dynamic.DiffResult): string {
+export function describeDiff(
+  olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+  diff: dynamic.DiffResult,
+): string {
   const changed = Object.keys({ ...olds, ...news })
-    .filter((key) => key !== "__provider" && !key.startsWith("last") && key !== "instance" && stableJson(olds[key]) !== stableJson(news[key]))
+    .filter(
+      (key) =>
+        key !== "__provider" &&
+        !key.startsWith("last") &&
+        key !== "instance" &&
+        stableJson(olds[key]) !== stableJson(news[key]),
+    )
     .sort();
   const replaces = diff.replaces ?? [];
   return `[diff: ${changed.map((key) => (replaces.includes(key) ? `+-${key}` : `~${key}`)).join(" ")}]`;
@@ -194,7 +233,9 @@ export function dependentsFirst(entries: readonly StateEntry[]): StateEntry[] {
   const depth = (entry: StateEntry, seen = new Set<string>()): number => {
     if (seen.has(entry.name)) return 0;
     seen.add(entry.name);
-    const parents = entry.dependsOn.filter((name) => names.has(name)).map((name) => entries.find((other) => other.name === name)!);
+    const parents = entry.dependsOn
+      .filter((name) => names.has(name))
+      .map((name) => entries.find((other) => other.name === name)!);
     return parents.length === 0 ? 0 : 1 + Math.max(...parents.map((parent) => depth(parent, seen)));
   };
   return [...entries].sort((a, b) => depth(b) - depth(a) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

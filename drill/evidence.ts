@@ -12,11 +12,26 @@ export interface StreamReport {
   readonly name: string;
   readonly role: "primary" | "mirror" | "fenced";
   readonly subjects: readonly string[];
-  readonly mirror: { readonly name: string; readonly api: string; readonly lag: number; readonly activeMs: number | null } | null;
+  readonly mirror: {
+    readonly name: string;
+    readonly api: string;
+    readonly lag: number;
+    readonly activeMs: number | null;
+  } | null;
   readonly metadata: Record<string, string>;
   readonly replicas: number;
-  readonly state: { readonly messages: number; readonly bytes: number; readonly firstSeq: number; readonly lastSeq: number; readonly lastTime: string | null; readonly deleted: number };
-  readonly cluster: { readonly leader: string | null; readonly replicas: readonly { readonly name: string; readonly current: boolean; readonly lag: number | null }[] };
+  readonly state: {
+    readonly messages: number;
+    readonly bytes: number;
+    readonly firstSeq: number;
+    readonly lastSeq: number;
+    readonly lastTime: string | null;
+    readonly deleted: number;
+  };
+  readonly cluster: {
+    readonly leader: string | null;
+    readonly replicas: readonly { readonly name: string; readonly current: boolean; readonly lag: number | null }[];
+  };
   readonly consumers: readonly ConsumerReport[];
 }
 
@@ -49,7 +64,11 @@ export function consumerReport(info: ConsumerInfo): ConsumerReport {
 }
 
 export function streamReport(info: StreamInfo, consumers: readonly ConsumerInfo[]): StreamReport {
-  const metadata = Object.fromEntries(Object.entries(info.config.metadata ?? {}).filter(([key]) => !key.startsWith("_nats")).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const metadata = Object.fromEntries(
+    Object.entries(info.config.metadata ?? {})
+      .filter(([key]) => !key.startsWith("_nats"))
+      .sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
   return {
     name: info.config.name,
     role: streamRole(info),
@@ -59,7 +78,8 @@ export function streamReport(info: StreamInfo, consumers: readonly ConsumerInfo[
           name: info.config.mirror.name,
           api: info.config.mirror.external?.api ?? "",
           lag: info.mirror?.lag ?? 0,
-          activeMs: info.mirror?.active === undefined || info.mirror.active < 0 ? null : Math.round(info.mirror.active / 1e6),
+          activeMs:
+            info.mirror?.active === undefined || info.mirror.active < 0 ? null : Math.round(info.mirror.active / 1e6),
         }
       : null,
     metadata,
@@ -74,7 +94,11 @@ export function streamReport(info: StreamInfo, consumers: readonly ConsumerInfo[
     },
     cluster: {
       leader: info.cluster?.leader ?? null,
-      replicas: (info.cluster?.replicas ?? []).map((peer) => ({ name: peer.name, current: peer.current, lag: peer.lag ?? null })),
+      replicas: (info.cluster?.replicas ?? []).map((peer) => ({
+        name: peer.name,
+        current: peer.current,
+        lag: peer.lag ?? null,
+      })),
     },
     consumers: consumers.map(consumerReport).sort((a, b) => (a.name < b.name ? -1 : 1)),
   };

@@ -5,5 +5,12 @@ export { USAGE, parseDrillArgs, resolveScenarios } from "./options";
 export type { DrillOptions } from "./options";
 export { runDrill } from "./run";
 export type { DrillRun } from "./run";
-export { catalogStreamNames, desiredResources, drillRawConfig, drillStackConfig, replicatedStreams, selectCatalog } from "./stacks";
+export {
+  catalogStreamNames,
+  desiredResources,
+  drillRawConfig,
+  drillStackConfig,
+  replicatedStreams,
+  selectCatalog,
+} from "./stacks";
 export type { DrillStackSettings } from "./stacks";

@@ -74,7 +74,8 @@ const DEFAULT_SCENARIOS: readonly ScenarioId[] = ["planned", "partition", "node-
 function number(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`--${name} must be a number from ${min} to ${max}; got "${text}".`);
+  if (!Number.isFinite(value) || value < min || value > max)
+    throw new Error(`--${name} must be a number from ${min} to ${max}; got "${text}".`);
   return value;
 }
 
@@ -82,7 +83,10 @@ function number(name: string, text: string | undefined, fallback: number, min: n
 export function resolveScenarios(text: string | undefined): ScenarioId[] {
   if (text === undefined) return [...DEFAULT_SCENARIOS];
   const wanted = new Set<string>();
-  for (const item of text.split(",").map((part) => part.trim()).filter(Boolean)) {
+  for (const item of text
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     if (item === "all") scenarioOrder.forEach((id) => wanted.add(id));
     else if ((scenarioOrder as readonly string[]).includes(item)) wanted.add(item);
     else throw new Error(`--scenarios: "${item}" is not a scenario; choose from ${scenarioOrder.join(", ")} or all.`);
@@ -127,9 +131,19 @@ export function parseDrillArgs(argv: readonly string[], now = new Date()): Drill
   const short = values.short ?? false;
   const durationS = number("duration", values.duration, short ? 3 : 8, 1, 600);
   const cutMode = values["cut-mode"] ?? "reset";
-  if (cutMode !== "reset" && cutMode !== "blackhole") throw new Error(`--cut-mode is reset or blackhole; got "${cutMode}".`);
-  const streams = values.streams === undefined ? ["events", "audit"] : values.streams === "all" ? "all" : values.streams.split(",").map((name) => name.trim()).filter(Boolean);
-  if (streams !== "all" && streams.length === 0) throw new Error('--streams is empty; name catalog streams such as "events,audit", or "all".');
+  if (cutMode !== "reset" && cutMode !== "blackhole")
+    throw new Error(`--cut-mode is reset or blackhole; got "${cutMode}".`);
+  const streams =
+    values.streams === undefined
+      ? ["events", "audit"]
+      : values.streams === "all"
+        ? "all"
+        : values.streams
+            .split(",")
+            .map((name) => name.trim())
+            .filter(Boolean);
+  if (streams !== "all" && streams.length === 0)
+    throw new Error('--streams is empty; name catalog streams such as "events,audit", or "all".');
   return {
     scenarios: resolveScenarios(values.scenarios),
     durationS,

@@ -16,7 +16,14 @@ import { environment, setUpDrill } from "./setup";
 import { collectStatus } from "./status/collect";
 import { renderStatus } from "./status/render";
 
-const SCENARIOS: Record<ScenarioId, Scenario> = { steady, planned, partition, "node-loss": nodeLoss, unplanned, failback };
+const SCENARIOS: Record<ScenarioId, Scenario> = {
+  steady,
+  planned,
+  partition,
+  "node-loss": nodeLoss,
+  unplanned,
+  failback,
+};
 
 export interface DrillRun {
   readonly report: DrillReport;
@@ -45,14 +52,26 @@ async function runScenarios(ctx: DrillContext, results: ScenarioResult[], failur
       ctx.evidence.write(`evidence/${label}-sequences.json`, outcome.comparisons);
       ctx.evidence.write(`evidence/${label}-deliveries.json`, deliveryEvidence(ctx, startedAt, ctx.clock()));
       const checks = judge(id, outcome.figures, defaultTargets);
-      const result: ScenarioResult = { id, title: outcome.title, startedAt, endedAt: ctx.clock(), figures: outcome.figures, checks, passed: checks.every((item) => item.ok), notes: outcome.notes };
+      const result: ScenarioResult = {
+        id,
+        title: outcome.title,
+        startedAt,
+        endedAt: ctx.clock(),
+        figures: outcome.figures,
+        checks,
+        passed: checks.every((item) => item.ok),
+        notes: outcome.notes,
+      };
       results.push(result);
       failures.push(...failureLines(outcome.title, checks));
       ctx.progress.log(`${outcome.title}: ${result.passed ? "PASS" : "FAIL"}`);
     } catch (error) {
       // The regions are in an unknown state: later scenarios would measure the wrong thing.
       failures.push(`${id}: could not complete: ${String((error as Error)?.message ?? error)}`);
-      ctx.evidence.write(`evidence/${label}-error.json`, { at: ctx.clock(), error: String((error as Error)?.stack ?? error) });
+      ctx.evidence.write(`evidence/${label}-error.json`, {
+        at: ctx.clock(),
+        error: String((error as Error)?.stack ?? error),
+      });
       await snapshot(ctx, `${label}-after-error`).catch(() => undefined);
       ctx.progress.log(`${id}: ERROR ${String((error as Error)?.message ?? error)}`);
       break;
@@ -62,7 +81,10 @@ async function runScenarios(ctx: DrillContext, results: ScenarioResult[], failur
 
 function statusCommand(ctx: DrillContext): string {
   const regions = Object.values(ctx.local.regions);
-  const flags = regions.flatMap((region) => [`--region ${region.region}=${region.clientUrls.join(",")}`, `--monitor ${region.region}=${region.monitorUrls.join(",")}`]);
+  const flags = regions.flatMap((region) => [
+    `--region ${region.region}=${region.clientUrls.join(",")}`,
+    `--monitor ${region.region}=${region.monitorUrls.join(",")}`,
+  ]);
   return `NATS_USER=${ctx.local.users.app.user} NATS_PASSWORD=${ctx.local.users.app.password} npm run status -- ${flags.join(" ")}`;
 }
 
@@ -111,7 +133,8 @@ export async function runDrill(options: DrillOptions, stderr: NodeJS.WriteStream
       `publishers: ${options.rate}/s of ${options.size} B over ${ctx.streams.join(", ")}, message ids, retries with backoff 20-250 ms; ${ctx.publisher.gaveUp} messages given up when the load stopped`,
       ...surprises(ctx),
     ];
-    if (totalMs > 120_000 && options.durationS <= 8) notes.push(`the drill took ${Math.round(totalMs / 1000)} s, more than the 2 minute goal`);
+    if (totalMs > 120_000 && options.durationS <= 8)
+      notes.push(`the drill took ${Math.round(totalMs / 1000)} s, more than the 2 minute goal`);
     const report: DrillReport = {
       startedAt,
       totalMs,
@@ -125,12 +148,31 @@ export async function runDrill(options: DrillOptions, stderr: NodeJS.WriteStream
       notes,
     };
     const text = renderReport(report);
-    const statusText = renderStatus(await collectStatus(Object.values(ctx.local.regions).map((region) => ({ region: region.region, domain: region.domain, servers: region.clientUrls, monitors: region.monitorUrls })), ctx.local.users.app));
+    const statusText = renderStatus(
+      await collectStatus(
+        Object.values(ctx.local.regions).map((region) => ({
+          region: region.region,
+          domain: region.domain,
+          servers: region.clientUrls,
+          monitors: region.monitorUrls,
+        })),
+        ctx.local.users.app,
+      ),
+    );
     ctx.evidence.write("stack-runs.json", ctx.stacks.runs);
     ctx.evidence.write("publish-failures.json", Object.fromEntries(ctx.publisher.failures));
     ctx.evidence.write("mirror-lag.json", ctx.sampler.samples);
     ctx.evidence.write("client-moves.json", ctx.router.moves);
-    ctx.evidence.writeText("chart.svg", renderChart(series, ctx.events, results.map((result) => ({ from: result.startedAt, to: result.endedAt, label: result.id })), totalMs, `nats-dr drill ${startedAt}: ${report.passed ? "passed" : "FAILED"}`));
+    ctx.evidence.writeText(
+      "chart.svg",
+      renderChart(
+        series,
+        ctx.events,
+        results.map((result) => ({ from: result.startedAt, to: result.endedAt, label: result.id })),
+        totalMs,
+        `nats-dr drill ${startedAt}: ${report.passed ? "passed" : "FAILED"}`,
+      ),
+    );
     ctx.evidence.writeText("report.txt", `${text}\nstatus at the end:\n${statusText}`);
     ctx.evidence.write("report.json", report);
     const command = statusCommand(ctx);
@@ -151,7 +193,9 @@ function surprises(ctx: DrillContext): string[] {
     for (const change of run.changes) {
       // Failed steps are reported with their run; role flips and the deletes after a replace are the failover.
       if (/~role|\+-role/.test(change) || /^delete /.test(change) || change.endsWith("(error)")) continue;
-      out.push(`stack ${run.stack} (activeRegion ${run.activeRegion}) at ${run.at} ms changed more than the role: ${change}`);
+      out.push(
+        `stack ${run.stack} (activeRegion ${run.activeRegion}) at ${run.at} ms changed more than the role: ${change}`,
+      );
     }
   }
   return out;

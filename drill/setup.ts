@@ -33,11 +33,16 @@ export function concreteSubject(pattern: string): string {
 export function serverFileBytes(streamCount: number, streamMaxBytes: string): number {
   const parsed = parseSize(streamMaxBytes);
   if ("error" in parsed) throw new Error(`--stream-max-bytes: ${parsed.error}`);
-  if (parsed.bytes <= 0) throw new Error('--stream-max-bytes must be a limited size such as "256Mi"; JetStream reserves it up front.');
+  if (parsed.bytes <= 0)
+    throw new Error('--stream-max-bytes must be a limited size such as "256Mi"; JetStream reserves it up front.');
   return Math.ceil(streamCount * parsed.bytes * 1.5) + 1024 ** 3;
 }
 
-export async function setUpDrill(options: DrillOptions, clock: () => number, stderr: NodeJS.WriteStream): Promise<DrillContext> {
+export async function setUpDrill(
+  options: DrillOptions,
+  clock: () => number,
+  stderr: NodeJS.WriteStream,
+): Promise<DrillContext> {
   fs.mkdirSync(options.outDir, { recursive: true });
   const evidence = new EvidenceWriter(options.outDir);
   const streamCount = options.streams === "all" ? catalogStreamNames().length : options.streams.length;
@@ -48,7 +53,10 @@ export async function setUpDrill(options: DrillOptions, clock: () => number, std
   try {
     local.link.setLatency(options.latencyMs);
     const settings: DrillStackSettings = {
-      servers: { "us-east-1": local.regions["us-east-1"].clientUrls, "eu-central-1": local.regions["eu-central-1"].clientUrls },
+      servers: {
+        "us-east-1": local.regions["us-east-1"].clientUrls,
+        "eu-central-1": local.regions["eu-central-1"].clientUrls,
+      },
       streams: options.streams,
       streamMaxBytes: options.streamMaxBytes,
       // The product's defaults (what a user gets), except what the options ask for.
@@ -57,21 +65,36 @@ export async function setUpDrill(options: DrillOptions, clock: () => number, std
     };
     const stacks = new DrillStacks(INITIAL_REGION, settings, local.users.app, clock, options.refresh);
     const plan = replicatedStreams(drillStackConfig(INITIAL_REGION, INITIAL_REGION, settings));
-    const streamLoads: StreamLoad[] = plan.map((planned) => ({ stream: planned.name, subjects: planned.spec.subjects.map(concreteSubject) }));
+    const streamLoads: StreamLoad[] = plan.map((planned) => ({
+      stream: planned.name,
+      subjects: planned.spec.subjects.map(concreteSubject),
+    }));
     const consumerLoads: ConsumerLoad[] = plan.flatMap((planned) =>
-      planned.consumers.map((consumer) => ({ stream: planned.name, name: consumer.name, deliver: consumer.spec.deliver, filterSubjects: consumer.spec.filterSubjects })),
+      planned.consumers.map((consumer) => ({
+        stream: planned.name,
+        name: consumer.name,
+        deliver: consumer.spec.deliver,
+        filterSubjects: consumer.spec.filterSubjects,
+      })),
     );
     const clients = new Clients(settings.servers, local.users.app);
     const router = new Router(INITIAL_REGION, clock);
     const runId = randomBytes(3).toString("hex");
-    const publisher = new Publisher(streamLoads, clients, router, clock, {
-      rate: options.rate,
-      size: options.size,
-      window: options.window,
-      attemptTimeoutMs: 1000,
-      backoffMs: { initial: 20, max: 250 },
-      drainTimeoutMs: 20_000,
-    }, runId);
+    const publisher = new Publisher(
+      streamLoads,
+      clients,
+      router,
+      clock,
+      {
+        rate: options.rate,
+        size: options.size,
+        window: options.window,
+        attemptTimeoutMs: 1000,
+        backoffMs: { initial: 20, max: 250 },
+        drainTimeoutMs: 20_000,
+      },
+      runId,
+    );
     const ctx: DrillContext = {
       options,
       clock,
@@ -80,7 +103,14 @@ export async function setUpDrill(options: DrillOptions, clock: () => number, std
       router,
       publisher,
       consumers: consumerLoads.map((load) => new ConsumerWorker(load, clients, router, clock)),
-      sampler: new LagSampler(streamLoads.map((load) => load.stream), clients, () => stacks.activeRegion, publisher, clock, options.sampleMs),
+      sampler: new LagSampler(
+        streamLoads.map((load) => load.stream),
+        clients,
+        () => stacks.activeRegion,
+        publisher,
+        clock,
+        options.sampleMs,
+      ),
       stacks,
       progress,
       evidence,
@@ -91,7 +121,10 @@ export async function setUpDrill(options: DrillOptions, clock: () => number, std
       knownMissing: new Set(),
     };
     current = ctx;
-    mark(ctx, `regions up: ${local.regions["us-east-1"].servers.length} servers each; pulumi up us-east-1, eu-central-1 (activeRegion ${INITIAL_REGION})`);
+    mark(
+      ctx,
+      `regions up: ${local.regions["us-east-1"].servers.length} servers each; pulumi up us-east-1, eu-central-1 (activeRegion ${INITIAL_REGION})`,
+    );
     await stacks.runUntilOk("us-east-1", 1);
     await stacks.runUntilOk("eu-central-1", 1);
     for (const worker of ctx.consumers) worker.start();
@@ -107,8 +140,12 @@ export async function setUpDrill(options: DrillOptions, clock: () => number, std
 function progressState(ctx: DrillContext) {
   const now = ctx.clock();
   let recent = 0;
-  for (let bucket = Math.floor(now / 100) - 10; bucket < Math.floor(now / 100); bucket++) recent += ctx.publisher.ackBuckets.get(bucket) ?? 0;
-  const lastSamples = ctx.sampler.samples.slice(-ctx.streams.length).map((sample) => sample.lagMs).filter((value): value is number => value !== null);
+  for (let bucket = Math.floor(now / 100) - 10; bucket < Math.floor(now / 100); bucket++)
+    recent += ctx.publisher.ackBuckets.get(bucket) ?? 0;
+  const lastSamples = ctx.sampler.samples
+    .slice(-ctx.streams.length)
+    .map((sample) => sample.lagMs)
+    .filter((value): value is number => value !== null);
   return {
     elapsedMs: now,
     scenario: ctx.status.scenario,

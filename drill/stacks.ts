@@ -35,19 +35,30 @@ export function catalogStreamNames(): string[] {
 }
 
 /** Which catalog entries the drill declares; throws with the valid names on an unknown one. */
-export function selectCatalog(streams: readonly string[] | "all", maxBytes: string): { streams: Record<string, StreamEntryInput>; consumers: Record<string, ConsumerEntryInput> } {
+export function selectCatalog(
+  streams: readonly string[] | "all",
+  maxBytes: string,
+): { streams: Record<string, StreamEntryInput>; consumers: Record<string, ConsumerEntryInput> } {
   const names = streams === "all" ? catalogStreamNames() : [...streams];
   const unknown = names.filter((name) => !(name in defaultStreams));
   if (unknown.length > 0) {
-    throw new Error(`--streams: ${unknown.map((name) => `"${name}"`).join(", ")} is not in the catalog; choose from ${catalogStreamNames().join(", ")} or "all".`);
+    throw new Error(
+      `--streams: ${unknown.map((name) => `"${name}"`).join(", ")} is not in the catalog; choose from ${catalogStreamNames().join(", ")} or "all".`,
+    );
   }
   const selected = Object.fromEntries(names.map((name) => [name, { ...defaultStreams[name]!, maxBytes }]));
-  const consumers = Object.fromEntries(Object.entries(defaultConsumers).filter(([, entry]) => entry.stream !== undefined && names.includes(entry.stream)));
+  const consumers = Object.fromEntries(
+    Object.entries(defaultConsumers).filter(([, entry]) => entry.stream !== undefined && names.includes(entry.stream)),
+  );
   return { streams: selected, consumers };
 }
 
 /** The raw `nats-dr:*` values of one region's stack, as Pulumi would hand them to the program. */
-export function drillRawConfig(region: Region, activeRegion: Region, settings: DrillStackSettings): Record<string, unknown> {
+export function drillRawConfig(
+  region: Region,
+  activeRegion: Region,
+  settings: DrillStackSettings,
+): Record<string, unknown> {
   return {
     region,
     activeRegion,
@@ -63,7 +74,8 @@ export function drillRawConfig(region: Region, activeRegion: Region, settings: D
 /** parseStackConfig, or an error listing every problem (a drill bug or a bad option). */
 export function drillStackConfig(region: Region, activeRegion: Region, settings: DrillStackSettings): StackConfig {
   const parsed = parseStackConfig(drillRawConfig(region, activeRegion, settings));
-  if ("problems" in parsed) throw new Error(`the drill's stack config for ${region} is invalid:\n${parsed.problems.join("\n")}`);
+  if ("problems" in parsed)
+    throw new Error(`the drill's stack config for ${region} is invalid:\n${parsed.problems.join("\n")}`);
   return parsed.config;
 }
 

@@ -18,7 +18,11 @@ async function main(): Promise<number> {
   }
   const credentials = options.credsFile ? { creds: fs.readFileSync(options.credsFile, "utf8") } : options.credentials;
   const status = await collectStatus(options.targets, credentials, options.timeoutMs);
-  process.stdout.write(options.json ? `${JSON.stringify({ at: new Date().toISOString(), healthy: isHealthy(status), regions: status }, null, 2)}\n` : renderStatus(status));
+  process.stdout.write(
+    options.json
+      ? `${JSON.stringify({ at: new Date().toISOString(), healthy: isHealthy(status), regions: status }, null, 2)}\n`
+      : renderStatus(status),
+  );
   return isHealthy(status) ? 0 : 1;
 }
 

@@ -13,7 +13,12 @@ export type StoredIds = Map<number, string>;
  * An ordered consumer that fails (its server restarted, a leader moved: "no responders") is
  * replaced by one starting after the last sequence read.
  */
-export async function readIds(nc: NatsConnection, domain: string, stream: string, timeoutMs = 60_000): Promise<StoredIds> {
+export async function readIds(
+  nc: NatsConnection,
+  domain: string,
+  stream: string,
+  timeoutMs = 60_000,
+): Promise<StoredIds> {
   const jsm = await jetstreamManager(nc, { domain, timeout: 5000, checkAPI: false });
   const info = await jsm.streams.info(stream);
   const ids: StoredIds = new Map();
@@ -22,7 +27,10 @@ export async function readIds(nc: NatsConnection, domain: string, stream: string
   let next = info.state.first_seq;
   let failures = 0;
   while (ids.size < info.state.messages && next <= info.state.last_seq && Date.now() < deadline) {
-    const consumer = await js.consumers.get(stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: next });
+    const consumer = await js.consumers.get(stream, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: next,
+    });
     try {
       // Ask for exactly what is left: a fetch for more than the stream holds waits for its expiry.
       for (;;) {
@@ -45,7 +53,9 @@ export async function readIds(nc: NatsConnection, domain: string, stream: string
     }
   }
   if (ids.size < info.state.messages && Date.now() >= deadline) {
-    throw new Error(`reading stream ${stream} in ${domain} took longer than ${timeoutMs} ms (${ids.size} of ${info.state.messages} messages read)`);
+    throw new Error(
+      `reading stream ${stream} in ${domain} took longer than ${timeoutMs} ms (${ids.size} of ${info.state.messages} messages read)`,
+    );
   }
   return ids;
 }
@@ -102,7 +112,13 @@ function bounds(stored: StoredIds): { count: number; first: number; last: number
  * so after a catch-up both must hold the same id at every sequence the primary holds. A
  * mirror re-created from scratch starts at the primary's first retained sequence.
  */
-export function compareSequences(stream: string, primaryRegion: string, primary: StoredIds, mirrorRegion: string, mirror: StoredIds): SequenceComparison {
+export function compareSequences(
+  stream: string,
+  primaryRegion: string,
+  primary: StoredIds,
+  mirrorRegion: string,
+  mirror: StoredIds,
+): SequenceComparison {
   const missing: number[] = [];
   const different: { seq: number; primary: string; mirror: string }[] = [];
   let differentCount = 0;

@@ -31,8 +31,15 @@ export interface DeclaredRegion {
 /** Declares the region's resources. `name` prefixes every resource name. */
 export function declareRegion(config: StackConfig, name = "jetstream"): DeclaredRegion {
   const nats = declareNats(config);
-  const jetstream = new RegionStreams(name, regionStreamsArgs(config), nats === undefined ? {} : { dependsOn: [nats.statefulSet] });
+  const jetstream = new RegionStreams(
+    name,
+    regionStreamsArgs(config),
+    nats === undefined ? {} : { dependsOn: [nats.statefulSet] },
+  );
   const streams = Object.values(jetstream.streams);
-  const aws = declareRegionAws(config, { streams, ...(nats === undefined ? {} : { kubernetes: kubernetesParts(config, nats) }) });
+  const aws = declareRegionAws(config, {
+    streams,
+    ...(nats === undefined ? {} : { kubernetes: kubernetesParts(config, nats) }),
+  });
   return { jetstream, nats, aws };
 }

@@ -62,7 +62,11 @@ export function endpointOfServers(servers: readonly string[]): string {
 }
 
 /** `nats://<service>.<namespace>.svc:<port>`: every server of the region, from inside the cluster. */
-export function inClusterNatsUrl(service: pulumi.Input<string>, namespace: pulumi.Input<string>, port = 4222): pulumi.Output<string> {
+export function inClusterNatsUrl(
+  service: pulumi.Input<string>,
+  namespace: pulumi.Input<string>,
+  port = 4222,
+): pulumi.Output<string> {
   return pulumi.interpolate`nats://${service}.${namespace}.svc:${port}`;
 }
 
@@ -76,7 +80,10 @@ export function declareRegionAws(
   input: { streams: readonly pulumi.Resource[]; kubernetes?: KubernetesParts },
 ): RegionAws {
   const region = config.region;
-  const provider = new aws.Provider(`aws-${region}`, awsProviderArgs({ project: pulumi.getProject(), stack: pulumi.getStack(), region }));
+  const provider = new aws.Provider(
+    `aws-${region}`,
+    awsProviderArgs({ project: pulumi.getProject(), stack: pulumi.getStack(), region }),
+  );
   const { backup, dns } = config;
   const backupBucket = new BackupBucket("backups", {
     bucketName: backup.bucketName ?? backupBucketName(pulumi.getProject(), pulumi.getStack(), region),
@@ -92,7 +99,8 @@ export function declareRegionAws(
   let backupJob: BackupJob | undefined;
   const kubernetes = input.kubernetes;
   if (kubernetes !== undefined) {
-    if (config.aws === undefined) throw new Error("nats-dr:aws is required with nats-dr:kubernetes (the schema checks this)");
+    if (config.aws === undefined)
+      throw new Error("nats-dr:aws is required with nats-dr:kubernetes (the schema checks this)");
     backupRole = new BackupRole("backup", {
       oidcProviderArn: config.aws.oidcProviderArn,
       namespace: kubernetes.namespace,

@@ -26,7 +26,10 @@ export function checkInputs(news: Record<string, unknown>, parts: InputPart[]) {
   for (const part of parts) {
     const result = part.schema.safeParse(part.pick(news));
     if (result.success) {
-      inputs = part.key === undefined ? { ...inputs, ...(result.data as Record<string, unknown>) } : { ...inputs, [part.key]: result.data };
+      inputs =
+        part.key === undefined
+          ? { ...inputs, ...(result.data as Record<string, unknown>) }
+          : { ...inputs, [part.key]: result.data };
       continue;
     }
     for (const issue of result.error.issues) {

@@ -40,7 +40,8 @@ export function isUnreachable(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; current && depth < 5; depth++) {
     if (current instanceof errors.TimeoutError || current instanceof errors.NoRespondersError) return true;
-    if (current instanceof errors.RequestError && /no responders|timeout/i.test(String((current as Error).message))) return true;
+    if (current instanceof errors.RequestError && /no responders|timeout/i.test(String((current as Error).message)))
+      return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;
@@ -56,7 +57,8 @@ export function isNoResponders(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; current && depth < 5; depth++) {
     if (current instanceof errors.NoRespondersError) return true;
-    if (current instanceof errors.RequestError && /no responders/i.test(String((current as Error).message))) return true;
+    if (current instanceof errors.RequestError && /no responders/i.test(String((current as Error).message)))
+      return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;
@@ -123,7 +125,12 @@ function connectFailure(error: unknown, connection: ConnectionSpec, domain: stri
  * already explained (plain Errors, e.g. an aborted failover and whether the peer was un-fenced)
  * pass unchanged.
  */
-export function explainUnanswered(error: unknown, connection: ConnectionSpec, domain: string, peerDomain?: string): unknown {
+export function explainUnanswered(
+  error: unknown,
+  connection: ConnectionSpec,
+  domain: string,
+  peerDomain?: string,
+): unknown {
   if (!isUnreachable(error) || (error as Error)?.constructor === Error) return error;
   const text = String((error as Error)?.message ?? error);
   const peer = peerDomain

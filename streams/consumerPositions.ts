@@ -79,13 +79,21 @@ export async function pausePeerConsumers(
     const infos = await Promise.all(names.map((name) => peerJsm.consumers.info(stream, name)));
     const drained = infos.every((info) => info.num_ack_pending === 0);
     if (drained || Date.now() >= deadline) {
-      return infos.map((info) => ({ name: info.name, ackFloor: info.ack_floor.stream_seq, unacknowledged: info.num_ack_pending }));
+      return infos.map((info) => ({
+        name: info.name,
+        ackFloor: info.ack_floor.stream_seq,
+        unacknowledged: info.num_ack_pending,
+      }));
     }
     await sleep(20);
   }
 }
 
-export async function resumePeerConsumers(peerJsm: JetStreamManager, stream: string, paused: PausedConsumer[]): Promise<void> {
+export async function resumePeerConsumers(
+  peerJsm: JetStreamManager,
+  stream: string,
+  paused: PausedConsumer[],
+): Promise<void> {
   for (const consumer of paused) await peerJsm.consumers.resume(stream, consumer.name);
 }
 
@@ -154,10 +162,16 @@ export async function carryConsumerPositions(
   await repositionConsumers(
     session,
     stream,
-    paused.map((consumer) => ({ name: consumer.name, start: { seq: consumer.ackFloor + 1 }, marker: String(consumer.ackFloor) })),
+    paused.map((consumer) => ({
+      name: consumer.name,
+      start: { seq: consumer.ackFloor + 1 },
+      marker: String(consumer.ackFloor),
+    })),
     retention,
   );
-  return Object.fromEntries(paused.map((consumer) => [consumer.name, { ackFloor: consumer.ackFloor, unacknowledged: consumer.unacknowledged }]));
+  return Object.fromEntries(
+    paused.map((consumer) => [consumer.name, { ackFloor: consumer.ackFloor, unacknowledged: consumer.unacknowledged }]),
+  );
 }
 
 /**
@@ -177,7 +191,12 @@ export async function rewindConsumers(
   const waiting = (await listConsumers(session.jsm, stream)).filter(
     (info) => userMetadata(info.config.metadata)[MetadataKeys.pausedWhileMirror] === "true",
   );
-  await repositionConsumers(session, stream, waiting.map((info) => ({ name: info.name, start: { time: since }, marker: since })), retention);
+  await repositionConsumers(
+    session,
+    stream,
+    waiting.map((info) => ({ name: info.name, start: { time: since }, marker: since })),
+    retention,
+  );
   return Object.fromEntries(waiting.map((info) => [info.name, { startTime: since }]));
 }
 
@@ -207,7 +226,11 @@ export async function restoreConsumers(session: Session, stream: string, configs
     const metadata = userMetadata(config.metadata);
     delete metadata[MetadataKeys.positionedAt];
     const declared = metadata[MetadataKeys.deliverPolicy] ?? config.deliver_policy;
-    const fresh: Partial<ConsumerConfig> = { ...config, deliver_policy: declared as ConsumerConfig["deliver_policy"], metadata };
+    const fresh: Partial<ConsumerConfig> = {
+      ...config,
+      deliver_policy: declared as ConsumerConfig["deliver_policy"],
+      metadata,
+    };
     delete fresh.opt_start_seq;
     delete fresh.opt_start_time;
     await session.jsm.consumers.add(stream, pausedWhileMirror(fresh));

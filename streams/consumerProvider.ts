@@ -66,7 +66,11 @@ export const consumerProvider: pulumi.dynamic.ResourceProvider = {
 
   async diff(_id: string, olds: ConsumerState, news: ConsumerState) {
     const result = diffConsumerInputs(olds, news);
-    return { changes: result.changes || containsUnknown(news), replaces: result.replaces, deleteBeforeReplace: result.deleteBeforeReplace };
+    return {
+      changes: result.changes || containsUnknown(news),
+      replaces: result.replaces,
+      deleteBeforeReplace: result.deleteBeforeReplace,
+    };
   },
 
   async create(inputs: ConsumerState) {

@@ -23,7 +23,10 @@ function peerProblem(inputs: StreamResourceInputs, peer: StreamInfo): string | u
   if (metadata[MetadataKeys.fencedBy] !== undefined) {
     return `its stream in "${peerDomain}" is fenced by "${metadata[MetadataKeys.fencedBy]}" (since ${metadata[MetadataKeys.fencedAt]}), so it is not a writable primary. An earlier failover to "${peerDomain}" was not completed in this region: run this stack with activeRegion "${peerDomain}" first`;
   }
-  if (metadata[MetadataKeys.promotedFrom] !== inputs.domain || metadata[MetadataKeys.promotedAtSequence] === undefined) {
+  if (
+    metadata[MetadataKeys.promotedFrom] !== inputs.domain ||
+    metadata[MetadataKeys.promotedAtSequence] === undefined
+  ) {
     return `its stream in "${peerDomain}" was not promoted from this region's copy (no ${MetadataKeys.promotedFrom}="${inputs.domain}" in its metadata), so sequences cannot be compared and this region's messages could not be told apart. Promote the peer with nats-dr first (run its stack with activeRegion "${peerDomain}")`;
   }
   return undefined;
@@ -48,7 +51,8 @@ export async function demoteToMirror(
     );
   }
   const problem = peerProblem(inputs, peer.info);
-  if (problem) throw new Error(`stream ${name} in "${inputs.domain}" cannot become a mirror: ${problem}. Nothing was changed.`);
+  if (problem)
+    throw new Error(`stream ${name} in "${inputs.domain}" cannot become a mirror: ${problem}. Nothing was changed.`);
 
   const promotedAt = Number(userMetadata(peer.info.config.metadata)[MetadataKeys.promotedAtSequence]);
   await fencePeer(session.jsm, existing, inputs.peerDomain!, inputs.domain);
@@ -59,7 +63,9 @@ export async function demoteToMirror(
   const orphans = await copyOrphans(session, inputs, fenced, promotedAt, marker - 1);
   const consumers = await snapshotConsumers(session, name);
   await session.jsm.streams.delete(name);
-  await session.jsm.streams.add(streamWireConfig(inputs.spec, "mirror", inputs.peerDomain, { [MetadataKeys.instance]: instance }));
+  await session.jsm.streams.add(
+    streamWireConfig(inputs.spec, "mirror", inputs.peerDomain, { [MetadataKeys.instance]: instance }),
+  );
   await restoreConsumers(session, name, consumers);
   return { at: new Date().toISOString(), promotedAtSequence: promotedAt, ...orphans };
 }
@@ -68,9 +74,13 @@ export async function demoteToMirror(
 async function publishOwnMarker(session: Session, inputs: StreamResourceInputs, instance: string): Promise<number> {
   const { jetstream } = require("@nats-io/jetstream") as typeof import("@nats-io/jetstream");
   const js = jetstream(session.nc, { timeout: inputs.connection.requestTimeoutMs });
-  const ack = await js.publish(fenceSubject(inputs.domain, inputs.spec.name), new TextEncoder().encode("demotion marker"), {
-    msgID: `natsdr-demotion-${inputs.spec.name}-${instance}`,
-    expect: { streamName: inputs.spec.name },
-  });
+  const ack = await js.publish(
+    fenceSubject(inputs.domain, inputs.spec.name),
+    new TextEncoder().encode("demotion marker"),
+    {
+      msgID: `natsdr-demotion-${inputs.spec.name}-${instance}`,
+      expect: { streamName: inputs.spec.name },
+    },
+  );
   return ack.seq;
 }

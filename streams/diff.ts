@@ -15,13 +15,19 @@ export interface InputsDiff {
   readonly changed: string[];
 }
 
-const IMMUTABLE_CONSUMER_FIELDS: ReadonlyArray<keyof ConsumerSpec> = ["deliver", "deliverPolicy", "deliverGroup", "ackPolicy"];
+const IMMUTABLE_CONSUMER_FIELDS: ReadonlyArray<keyof ConsumerSpec> = [
+  "deliver",
+  "deliverPolicy",
+  "deliverGroup",
+  "ackPolicy",
+];
 
 /** Changes the server refuses in a stream update (nats-server's stream config update checks). */
 function immutableStreamChange(olds: StreamSpec, news: StreamSpec): boolean {
   if (olds.storage !== news.storage) return true;
   // limits <-> interest can change in place; to or from a work queue cannot.
-  if (olds.retention !== news.retention && (olds.retention === "workqueue" || news.retention === "workqueue")) return true;
+  if (olds.retention !== news.retention && (olds.retention === "workqueue" || news.retention === "workqueue"))
+    return true;
   // Once set, deny_delete and deny_purge cannot be cleared.
   return (olds.denyDelete && !news.denyDelete) || (olds.denyPurge && !news.denyPurge);
 }
@@ -44,18 +50,39 @@ export function stableJson(value: unknown): string {
   });
 }
 
-function changedPaths(prefix: string, olds: Record<string, unknown> | undefined, news: Record<string, unknown> | undefined): string[] {
+function changedPaths(
+  prefix: string,
+  olds: Record<string, unknown> | undefined,
+  news: Record<string, unknown> | undefined,
+): string[] {
   const keys = new Set([...Object.keys(olds ?? {}), ...Object.keys(news ?? {})]);
-  return [...keys].filter((key) => !equal(olds?.[key], news?.[key])).sort().map((key) => `${prefix}.${key}`);
+  return [...keys]
+    .filter((key) => !equal(olds?.[key], news?.[key]))
+    .sort()
+    .map((key) => `${prefix}.${key}`);
 }
 
 export function diffStreamInputs(olds: StreamResourceInputs, news: StreamResourceInputs): InputsDiff {
   const changed = [
-    ...changedPaths("spec", olds.spec as unknown as Record<string, unknown>, news.spec as unknown as Record<string, unknown>),
-    ...changedPaths("connection", olds.connection as unknown as Record<string, unknown>, news.connection as unknown as Record<string, unknown>),
-    ...changedPaths("failover", olds.failover as unknown as Record<string, unknown>, news.failover as unknown as Record<string, unknown>),
-    ...(["domain", "role", "peerDomain", "allowDeleteWithMessages", "credentials"] as const)
-      .filter((key) => !equal((olds as unknown as Record<string, unknown>)[key], (news as unknown as Record<string, unknown>)[key])),
+    ...changedPaths(
+      "spec",
+      olds.spec as unknown as Record<string, unknown>,
+      news.spec as unknown as Record<string, unknown>,
+    ),
+    ...changedPaths(
+      "connection",
+      olds.connection as unknown as Record<string, unknown>,
+      news.connection as unknown as Record<string, unknown>,
+    ),
+    ...changedPaths(
+      "failover",
+      olds.failover as unknown as Record<string, unknown>,
+      news.failover as unknown as Record<string, unknown>,
+    ),
+    ...(["domain", "role", "peerDomain", "allowDeleteWithMessages", "credentials"] as const).filter(
+      (key) =>
+        !equal((olds as unknown as Record<string, unknown>)[key], (news as unknown as Record<string, unknown>)[key]),
+    ),
   ];
   const replaces = new Set<string>();
   let deleteBeforeReplace = false;
@@ -75,15 +102,29 @@ export function diffStreamInputs(olds: StreamResourceInputs, news: StreamResourc
     replaces.add("peerDomain");
     deleteBeforeReplace = true;
   }
-  return { changes: changed.length > 0, replaces: [...replaces].sort(), deleteBeforeReplace: replaces.size > 0 && deleteBeforeReplace, changed };
+  return {
+    changes: changed.length > 0,
+    replaces: [...replaces].sort(),
+    deleteBeforeReplace: replaces.size > 0 && deleteBeforeReplace,
+    changed,
+  };
 }
 
 export function diffConsumerInputs(olds: ConsumerResourceInputs, news: ConsumerResourceInputs): InputsDiff {
   const changed = [
-    ...changedPaths("spec", olds.spec as unknown as Record<string, unknown>, news.spec as unknown as Record<string, unknown>),
-    ...changedPaths("connection", olds.connection as unknown as Record<string, unknown>, news.connection as unknown as Record<string, unknown>),
+    ...changedPaths(
+      "spec",
+      olds.spec as unknown as Record<string, unknown>,
+      news.spec as unknown as Record<string, unknown>,
+    ),
+    ...changedPaths(
+      "connection",
+      olds.connection as unknown as Record<string, unknown>,
+      news.connection as unknown as Record<string, unknown>,
+    ),
     ...(["domain", "stream", "credentials"] as const).filter(
-      (key) => !equal((olds as unknown as Record<string, unknown>)[key], (news as unknown as Record<string, unknown>)[key]),
+      (key) =>
+        !equal((olds as unknown as Record<string, unknown>)[key], (news as unknown as Record<string, unknown>)[key]),
     ),
   ];
   const replaces = new Set<string>();

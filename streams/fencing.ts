@@ -21,7 +21,12 @@ export type CatchupResult =
   | { readonly kind: "behind"; readonly marker: number; readonly localLast: number }
   | { readonly kind: "peer-lost" };
 
-export async function fencePeer(peerJsm: JetStreamManager, peer: StreamInfo, byDomain: string, peerDomain: string): Promise<void> {
+export async function fencePeer(
+  peerJsm: JetStreamManager,
+  peer: StreamInfo,
+  byDomain: string,
+  peerDomain: string,
+): Promise<void> {
   const config = peer.config;
   const metadata = userMetadata(config.metadata);
   // A re-run finds the peer already fenced: keep the subjects recorded the first time.
@@ -50,15 +55,23 @@ export async function unfencePeer(peerJsm: JetStreamManager, name: string): Prom
 }
 
 /** Publishes the marker through the leafnode into the fenced peer; undefined if it is gone. */
-export async function publishFenceMarker(session: Session, inputs: StreamResourceInputs, instance: string): Promise<FenceMarker | undefined> {
+export async function publishFenceMarker(
+  session: Session,
+  inputs: StreamResourceInputs,
+  instance: string,
+): Promise<FenceMarker | undefined> {
   const { jetstream } = require("@nats-io/jetstream") as typeof import("@nats-io/jetstream");
   const js = jetstream(session.nc, { timeout: inputs.connection.requestTimeoutMs });
   const id = `natsdr-fence-${inputs.spec.name}-${instance}-${Date.now()}`;
   try {
-    const ack = await js.publish(fenceSubject(inputs.peerDomain!, inputs.spec.name), new TextEncoder().encode(`fenced by ${inputs.domain}`), {
-      msgID: id,
-      expect: { streamName: inputs.spec.name },
-    });
+    const ack = await js.publish(
+      fenceSubject(inputs.peerDomain!, inputs.spec.name),
+      new TextEncoder().encode(`fenced by ${inputs.domain}`),
+      {
+        msgID: id,
+        expect: { streamName: inputs.spec.name },
+      },
+    );
     if (ack.domain !== undefined && ack.domain !== inputs.peerDomain) {
       throw new Error(`the fence marker was stored by domain "${ack.domain}", not the peer "${inputs.peerDomain}"`);
     }

@@ -12,12 +12,5 @@ export {
   StreamRoles,
 } from "./spec";
 export { connectionSchema, consumerSpecSchema, credentialsSchema, failoverSchema, streamSpecSchema } from "./schemas";
-export type {
-  ConnectionSpec,
-  ConsumerSpec,
-  CredentialsSpec,
-  FailoverSpec,
-  StreamRole,
-  StreamSpec,
-} from "./spec";
+export type { ConnectionSpec, ConsumerSpec, CredentialsSpec, FailoverSpec, StreamRole, StreamSpec } from "./spec";
 export { canonicalDuration, canonicalSize, formatDuration, formatSize, parseDuration, parseSize } from "./units";

@@ -30,7 +30,10 @@ export function orphanStreamName(stream: string, promotedAt: number): string {
 }
 
 /** Headers for the copy: application headers as they were, server ones renamed, provenance added. */
-export function orphanHeaders(original: MsgHdrs | undefined, provenance: { subject: string; seq: number; time: string; domain: string }): MsgHdrs {
+export function orphanHeaders(
+  original: MsgHdrs | undefined,
+  provenance: { subject: string; seq: number; time: string; domain: string },
+): MsgHdrs {
   const { headers } = require("@nats-io/transport-node") as typeof import("@nats-io/transport-node");
   const copy = headers();
   for (const [key, values] of original ?? []) {
@@ -79,9 +82,16 @@ export async function copyOrphans(
         gaps++;
         continue;
       }
-      const copyHeaders = orphanHeaders(message.header, { subject: message.subject, seq: message.seq, time: message.time.toISOString(), domain: inputs.domain });
+      const copyHeaders = orphanHeaders(message.header, {
+        subject: message.subject,
+        seq: message.seq,
+        time: message.time.toISOString(),
+        domain: inputs.domain,
+      });
       // No `expect` option: it would be stored as a header and break a later re-publish.
-      publishes.push(js.publish(subject, message.data, { msgID: `${inputs.domain}:${name}:${message.seq}`, headers: copyHeaders }));
+      publishes.push(
+        js.publish(subject, message.data, { msgID: `${inputs.domain}:${name}:${message.seq}`, headers: copyHeaders }),
+      );
       found++;
       if (firstCopied === 0) firstCopied = message.seq;
       lastCopied = message.seq;
@@ -90,12 +100,16 @@ export async function copyOrphans(
   }
   const skipped = Math.max(first, resumeFrom) - first;
   if (found + gaps !== last - first + 1 - skipped) {
-    throw new Error(`stream ${name}: accounted for ${found + gaps} of ${last - first + 1 - skipped} orphaned sequences; the stream was NOT deleted. Run pulumi up again.`);
+    throw new Error(
+      `stream ${name}: accounted for ${found + gaps} of ${last - first + 1 - skipped} orphaned sequences; the stream was NOT deleted. Run pulumi up again.`,
+    );
   }
   const stored = await session.jsm.streams.info(orphanStream);
   const total = stored.state.messages;
   if (total < found) {
-    throw new Error(`stream ${name}: copied ${found} orphaned messages to ${orphanStream} but it holds ${total}; the stream was NOT deleted. Inspect ${orphanStream} and run pulumi up again.`);
+    throw new Error(
+      `stream ${name}: copied ${found} orphaned messages to ${orphanStream} but it holds ${total}; the stream was NOT deleted. Inspect ${orphanStream} and run pulumi up again.`,
+    );
   }
   if (total === 0) {
     await session.jsm.streams.delete(orphanStream);
@@ -133,13 +147,20 @@ async function prepareOrphanStream(
     storage: source.config.storage,
     num_replicas: source.config.num_replicas,
     duplicate_window: 10 * 60 * 1e9,
-    metadata: { [MetadataKeys.managed]: "true", "natsdr.orphans-of": inputs.spec.name, [MetadataKeys.promotedAtSequence]: String(promotedAt) },
+    metadata: {
+      [MetadataKeys.managed]: "true",
+      "natsdr.orphans-of": inputs.spec.name,
+      [MetadataKeys.promotedAtSequence]: String(promotedAt),
+    },
   });
   return 0;
 }
 
 /** Orphan streams of `stream` still in this domain (kept until an operator deals with them). */
-export async function listOrphanStreams(session: Session, stream: string): Promise<{ stream: string; messages: number }[]> {
+export async function listOrphanStreams(
+  session: Session,
+  stream: string,
+): Promise<{ stream: string; messages: number }[]> {
   const found: { stream: string; messages: number }[] = [];
   for await (const info of session.jsm.streams.list("natsdr.orphans.>")) {
     if (info.config.metadata?.["natsdr.orphans-of"] === stream && info.state.messages > 0) {

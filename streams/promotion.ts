@@ -8,8 +8,24 @@
 // Unplanned (the peer does not answer): promote at once and record the last mirrored message,
 // the RPO evidence. This path never needs the other region.
 import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
-import { ApiErrorCodes, apiErrorCode, isNoResponders, isNotFound, isUnreachable, sleep, withDeadline, type Session } from "./client";
-import { carryConsumerPositions, pausePeerConsumers, resumeMirrorPausedConsumers, resumePeerConsumers, rewindConsumers, type PausedConsumer } from "./consumerPositions";
+import {
+  ApiErrorCodes,
+  apiErrorCode,
+  isNoResponders,
+  isNotFound,
+  isUnreachable,
+  sleep,
+  withDeadline,
+  type Session,
+} from "./client";
+import {
+  carryConsumerPositions,
+  pausePeerConsumers,
+  resumeMirrorPausedConsumers,
+  resumePeerConsumers,
+  rewindConsumers,
+  type PausedConsumer,
+} from "./consumerPositions";
 import { unfencePeer, fencePeer, publishFenceMarker, waitForMarker } from "./fencing";
 import type { PromotionRecord, StreamResourceInputs } from "./spec";
 import { durationToNanos } from "./units";
@@ -38,11 +54,15 @@ export async function findPeerPrimary(session: Session, inputs: StreamResourceIn
     try {
       const info = await withDeadline(jsm.streams.info(inputs.spec.name), attemptMs + 500, "peer stream info");
       if (info.config.mirror) {
-        return { kind: "absent", reason: `the stream in peer domain "${peerDomain}" is itself a mirror, so there is no primary to fence` };
+        return {
+          kind: "absent",
+          reason: `the stream in peer domain "${peerDomain}" is itself a mirror, so there is no primary to fence`,
+        };
       }
       return { kind: "primary", jsm: await session.managerFor(peerDomain, inputs.connection.requestTimeoutMs), info };
     } catch (error) {
-      if (isNotFound(error)) return { kind: "absent", reason: `peer domain "${peerDomain}" has no stream "${inputs.spec.name}"` };
+      if (isNotFound(error))
+        return { kind: "absent", reason: `peer domain "${peerDomain}" has no stream "${inputs.spec.name}"` };
       if (!isUnreachable(error) && !/took longer/.test(String(error))) throw error;
       if (!isNoResponders(error)) deadline = Math.max(deadline, started + peerSettleMs);
       lastError = error;
@@ -50,7 +70,10 @@ export async function findPeerPrimary(session: Session, inputs: StreamResourceIn
     }
   }
   const detail = (lastError as Error | undefined)?.message ?? "no answer";
-  return { kind: "absent", reason: `peer domain "${peerDomain}" did not answer within ${Date.now() - started} ms (${detail})` };
+  return {
+    kind: "absent",
+    reason: `peer domain "${peerDomain}" did not answer within ${Date.now() - started} ms (${detail})`,
+  };
 }
 
 /** nats-server promotes a mirror in place from 2.12.0 on; older servers answer error 10055. */
@@ -65,7 +88,11 @@ function upgradeMessage(inputs: StreamResourceInputs, version: string): string {
   return `stream ${inputs.spec.name}: the NATS server in domain "${inputs.domain}" (version ${version}) cannot promote a mirror in place; nats-server 2.12.0 or newer is required. Upgrade the servers, then run pulumi up again. Nothing was changed.`;
 }
 
-export async function promoteMirror(session: Session, inputs: StreamResourceInputs, instance: string): Promise<PromotionRecord> {
+export async function promoteMirror(
+  session: Session,
+  inputs: StreamResourceInputs,
+  instance: string,
+): Promise<PromotionRecord> {
   const name = inputs.spec.name;
   const started = Date.now();
   const local = await session.jsm.streams.info(name);
@@ -110,7 +137,10 @@ export async function promoteMirror(session: Session, inputs: StreamResourceInpu
     const now = await session.jsm.streams.info(name).catch(() => undefined);
     if (now && !now.config.mirror) {
       // This side is primary already: un-fencing the peer now would make two primaries.
-      throw new Error(`stream ${name} was promoted, but a later step failed: ${String((error as Error).message ?? error)}. Run pulumi up again to finish.`, { cause: error });
+      throw new Error(
+        `stream ${name} was promoted, but a later step failed: ${String((error as Error).message ?? error)}. Run pulumi up again to finish.`,
+        { cause: error },
+      );
     }
     const undo = await unfencePeer(peer.jsm, name).then(
       () => "The peer was unfenced and takes writes again.",
@@ -132,7 +162,12 @@ interface PromotionPlan {
   readonly carry?: PausedConsumer[];
 }
 
-async function promote(session: Session, inputs: StreamResourceInputs, instance: string, plan: PromotionPlan): Promise<PromotionRecord> {
+async function promote(
+  session: Session,
+  inputs: StreamResourceInputs,
+  instance: string,
+  plan: PromotionPlan,
+): Promise<PromotionRecord> {
   const name = inputs.spec.name;
   const before = await session.jsm.streams.info(name);
   const rewind = inputs.failover.unplannedConsumerRewind;
@@ -164,14 +199,20 @@ async function promote(session: Session, inputs: StreamResourceInputs, instance:
 }
 
 /** A previous run promoted the stream but failed before recording it: finish, don't redo. */
-async function finishEarlierPromotion(session: Session, inputs: StreamResourceInputs, instance: string, local: StreamInfo): Promise<PromotionRecord> {
+async function finishEarlierPromotion(
+  session: Session,
+  inputs: StreamResourceInputs,
+  instance: string,
+  local: StreamInfo,
+): Promise<PromotionRecord> {
   const metadata = userMetadata(local.config.metadata);
   await applyPrimaryConfig(session, inputs, instance, metadata);
   await resumeMirrorPausedConsumers(session, inputs.spec.name);
   return {
     mode: metadata[MetadataKeys.promotionMode] === "unplanned" ? "unplanned" : "planned",
     at: metadata[MetadataKeys.promotedAt] ?? new Date().toISOString(),
-    reason: "the stream was already primary on the server (an earlier run promoted it); its configuration was re-applied",
+    reason:
+      "the stream was already primary on the server (an earlier run promoted it); its configuration was re-applied",
     fromDomain: metadata[MetadataKeys.promotedFrom] ?? inputs.peerDomain ?? "",
     lastMirroredSequence: Number(metadata[MetadataKeys.promotedAtSequence] ?? local.state.last_seq),
     lastMirroredAt: local.state.last_ts ?? "",
@@ -181,8 +222,16 @@ async function finishEarlierPromotion(session: Session, inputs: StreamResourceIn
 }
 
 /** Removes `mirror` and adds the subjects in one update: the server (>= 2.12) promotes in place. */
-async function applyPrimaryConfig(session: Session, inputs: StreamResourceInputs, instance: string, metadata: Record<string, string>): Promise<void> {
-  const desired = streamWireConfig(inputs.spec, "primary", undefined, { ...metadata, [MetadataKeys.instance]: instance });
+async function applyPrimaryConfig(
+  session: Session,
+  inputs: StreamResourceInputs,
+  instance: string,
+  metadata: Record<string, string>,
+): Promise<void> {
+  const desired = streamWireConfig(inputs.spec, "primary", undefined, {
+    ...metadata,
+    [MetadataKeys.instance]: instance,
+  });
   try {
     await session.jsm.streams.update(inputs.spec.name, { ...desired, mirror: undefined });
   } catch (error) {

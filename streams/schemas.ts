@@ -4,7 +4,16 @@
 // objects.
 import type { ZodType } from "zod";
 import { nameProblem, subjectProblem } from "./names";
-import { AckPolicies, Compressions, DeliverModes, DeliverPolicies, DiscardPolicies, RetentionPolicies, StorageTypes, StreamRoles } from "./spec";
+import {
+  AckPolicies,
+  Compressions,
+  DeliverModes,
+  DeliverPolicies,
+  DiscardPolicies,
+  RetentionPolicies,
+  StorageTypes,
+  StreamRoles,
+} from "./spec";
 import { canonicalDuration, canonicalSize } from "./units";
 
 function refineName(what: "stream" | "consumer") {
@@ -53,11 +62,15 @@ export function connectionSchema() {
       .array(
         z.string().superRefine((url, context) => {
           if (!/^(nats|tls|ws|wss):\/\/[^\s/]+(:\d+)?\/?$/.test(url)) {
-            context.addIssue({ code: "custom", message: `"${url}" is not a NATS server URL; write it as nats://host:4222` });
+            context.addIssue({
+              code: "custom",
+              message: `"${url}" is not a NATS server URL; write it as nats://host:4222`,
+            });
           } else if (/^[a-z]+:\/\/[^/]*@/.test(url)) {
             context.addIssue({
               code: "custom",
-              message: "a server URL must not carry user:password; put credentials in the credentials input so they stay secret",
+              message:
+                "a server URL must not carry user:password; put credentials in the credentials input so they stay secret",
             });
           }
         }),
@@ -92,7 +105,7 @@ export function streamSpecSchema() {
   const { z } = zod();
   return z.object({
     name: z.string().superRefine(refineName("stream")),
-    subjects: z.array(subjectSchema()).min(1, "a stream needs at least one subject, such as \"orders.>\""),
+    subjects: z.array(subjectSchema()).min(1, 'a stream needs at least one subject, such as "orders.>"'),
     description: z.string().default(""),
     storage: z.enum(StorageTypes).default("file"),
     replicas: z.number().int().min(1).max(5, "JetStream supports at most 5 replicas").default(3),
@@ -125,7 +138,10 @@ export function failoverSchema() {
         if (text === "unlimited") return text;
         const canonical = canonicalDuration(text);
         if (typeof canonical === "string" && canonical !== "0") return canonical;
-        context.addIssue({ code: "custom", message: `"${text}" is not a rewind window; write a duration such as "15m" or "1h", or "unlimited"` });
+        context.addIssue({
+          code: "custom",
+          message: `"${text}" is not a rewind window; write a duration such as "15m" or "1h", or "unlimited"`,
+        });
         return z.NEVER;
       }),
   });
@@ -133,9 +149,7 @@ export function failoverSchema() {
 
 function domainSchema() {
   const { z } = zod();
-  return z
-    .string()
-    .regex(/^[A-Za-z0-9_-]+$/, 'a JetStream domain is letters, digits, "-" and "_", e.g. "us-east-1"');
+  return z.string().regex(/^[A-Za-z0-9_-]+$/, 'a JetStream domain is letters, digits, "-" and "_", e.g. "us-east-1"');
 }
 
 export function streamInputsSchema() {
@@ -147,7 +161,13 @@ export function streamInputsSchema() {
       spec: streamSpecSchema(),
       role: z.enum(StreamRoles),
       peerDomain: domainSchema().optional(),
-      failover: failoverSchema().default({ peerTimeoutMs: 3000, peerSettleMs: 15_000, catchupTimeoutMs: 30_000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" }),
+      failover: failoverSchema().default({
+        peerTimeoutMs: 3000,
+        peerSettleMs: 15_000,
+        catchupTimeoutMs: 30_000,
+        consumerDrainTimeoutMs: 5000,
+        unplannedConsumerRewind: "unlimited",
+      }),
       allowDeleteWithMessages: z.boolean().default(false),
     })
     .superRefine((inputs, context) => {
@@ -164,7 +184,8 @@ export function streamInputsSchema() {
         context.addIssue({
           code: "custom",
           path: ["spec", "retention"],
-          message: 'a workqueue stream cannot be replicated between regions; use retention "limits" or "interest", or give the stream a homeRegion so it is not replicated',
+          message:
+            'a workqueue stream cannot be replicated between regions; use retention "limits" or "interest", or give the stream a homeRegion so it is not replicated',
         });
       }
       if (inputs.peerDomain !== undefined && inputs.peerDomain === inputs.domain) {
@@ -205,7 +226,11 @@ export function consumerSpecSchema() {
         });
       }
       if (spec.maxDeliver === 0) {
-        context.addIssue({ code: "custom", path: ["maxDeliver"], message: "maxDeliver must be positive, or -1 for unlimited" });
+        context.addIssue({
+          code: "custom",
+          path: ["maxDeliver"],
+          message: "maxDeliver must be positive, or -1 for unlimited",
+        });
       }
     });
 }
@@ -221,7 +246,10 @@ export function consumerInputsSchema() {
 }
 
 /** Turns zod issues into "path: message" lines a person can act on. */
-export function describeIssues(prefix: string, issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string[] {
+export function describeIssues(
+  prefix: string,
+  issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>,
+): string[] {
   return issues.map((issue) => {
     const path = [prefix, ...issue.path.map(String)].filter(Boolean).join(".");
     return `${path}: ${issue.message}`;

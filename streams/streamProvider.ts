@@ -27,13 +27,25 @@ export interface StreamState extends StreamResourceInputs {
   readonly pendingOrphans?: { stream: string; messages: number }[];
 }
 
-const INPUT_KEYS = ["connection", "credentials", "domain", "spec", "role", "peerDomain", "failover", "allowDeleteWithMessages"] as const;
+const INPUT_KEYS = [
+  "connection",
+  "credentials",
+  "domain",
+  "spec",
+  "role",
+  "peerDomain",
+  "failover",
+  "allowDeleteWithMessages",
+] as const;
 
 function inputsOf(state: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(INPUT_KEYS.filter((key) => state[key] !== undefined).map((key) => [key, state[key]]));
 }
 
-async function withSession<T>(inputs: StreamState | StreamResourceInputs & { credentials?: CredentialsSpec }, work: (session: Session) => Promise<T>): Promise<T> {
+async function withSession<T>(
+  inputs: StreamState | (StreamResourceInputs & { credentials?: CredentialsSpec }),
+  work: (session: Session) => Promise<T>,
+): Promise<T> {
   const session = await openSession(inputs.connection, inputs.credentials, inputs.domain);
   try {
     return await work(session);
@@ -78,9 +90,17 @@ async function resolveFence(session: Session, inputs: StreamResourceInputs, exis
 }
 
 /** Re-writes a stream's configuration for its role, keeping metadata earlier runs recorded. */
-async function applyConfig(session: Session, inputs: StreamResourceInputs, found: StreamInfo, instance: string): Promise<void> {
+async function applyConfig(
+  session: Session,
+  inputs: StreamResourceInputs,
+  found: StreamInfo,
+  instance: string,
+): Promise<void> {
   const existing = await resolveFence(session, inputs, found);
-  const metadata: Record<string, string> = { ...userMetadata(existing.config.metadata), [MetadataKeys.instance]: instance };
+  const metadata: Record<string, string> = {
+    ...userMetadata(existing.config.metadata),
+    [MetadataKeys.instance]: instance,
+  };
   const desired = streamWireConfig(inputs.spec, inputs.role, inputs.peerDomain, metadata);
   if (inputs.role === "mirror") {
     // A mirror's source cannot change; the merge in streams.update keeps the server's.
@@ -102,7 +122,11 @@ export const streamProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: StreamState, news: StreamState) {
     // Values not known yet (preview) compare as changed, so a role flip still shows as a replace.
     const result = diffStreamInputs(olds, news);
-    return { changes: result.changes || containsUnknown(news), replaces: result.replaces, deleteBeforeReplace: result.deleteBeforeReplace };
+    return {
+      changes: result.changes || containsUnknown(news),
+      replaces: result.replaces,
+      deleteBeforeReplace: result.deleteBeforeReplace,
+    };
   },
 
   async create(inputs: StreamState) {
@@ -112,7 +136,9 @@ export const streamProvider: pulumi.dynamic.ResourceProvider = {
       let lastDemotion: DemotionRecord | undefined;
       let lastPromotion: PromotionRecord | undefined;
       if (!existing) {
-        await session.jsm.streams.add(streamWireConfig(inputs.spec, inputs.role, inputs.peerDomain, { [MetadataKeys.instance]: instance }));
+        await session.jsm.streams.add(
+          streamWireConfig(inputs.spec, inputs.role, inputs.peerDomain, { [MetadataKeys.instance]: instance }),
+        );
       } else {
         const existingRole = existing.config.mirror ? "mirror" : "primary";
         if (existingRole === "primary" && inputs.role === "mirror") {

@@ -90,7 +90,8 @@ export function specFromWire(
     maxMsgs: config.max_msgs,
     maxMsgsPerSubject: config.max_msgs_per_subject,
     maxMsgSize: formatSize(config.max_msg_size),
-    duplicateWindow: mirror && !config.duplicate_window ? known.duplicateWindow : formatDuration(config.duplicate_window ?? 0),
+    duplicateWindow:
+      mirror && !config.duplicate_window ? known.duplicateWindow : formatDuration(config.duplicate_window ?? 0),
     denyDelete: config.deny_delete,
     denyPurge: config.deny_purge,
     allowDirect: config.allow_direct,
@@ -132,7 +133,11 @@ export function consumerWireConfig(spec: ConsumerSpec, metadata: Record<string, 
 }
 
 /** The consumer spec a server's consumer config expresses. */
-export function consumerSpecFromWire(config: ConsumerConfig, positioned: boolean, declared: ConsumerSpec): ConsumerSpec {
+export function consumerSpecFromWire(
+  config: ConsumerConfig,
+  positioned: boolean,
+  declared: ConsumerSpec,
+): ConsumerSpec {
   const filters = config.filter_subjects ?? (config.filter_subject ? [config.filter_subject] : []);
   const spec: ConsumerSpec = {
     name: config.durable_name ?? config.name ?? "",
@@ -147,6 +152,11 @@ export function consumerSpecFromWire(config: ConsumerConfig, positioned: boolean
     // that is not drift from the declared policy.
     deliverPolicy: positioned ? declared.deliverPolicy : (config.deliver_policy as ConsumerSpec["deliverPolicy"]),
   };
-  if (config.deliver_subject) return { ...spec, deliverSubject: config.deliver_subject, ...(config.deliver_group ? { deliverGroup: config.deliver_group } : {}) };
+  if (config.deliver_subject)
+    return {
+      ...spec,
+      deliverSubject: config.deliver_subject,
+      ...(config.deliver_group ? { deliverGroup: config.deliver_group } : {}),
+    };
   return spec;
 }

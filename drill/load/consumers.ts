@@ -57,7 +57,10 @@ export class ConsumerWorker {
 
   /** Deliveries of `kind` in [from, to) ms, optionally by one region's consumer only. */
   count(kind: DeliveryEvent["kind"], from: number, to: number, region?: Region): number {
-    return this.events.filter((event) => event.kind === kind && event.at >= from && event.at < to && (region === undefined || event.region === region)).length;
+    return this.events.filter(
+      (event) =>
+        event.kind === kind && event.at >= from && event.at < to && (region === undefined || event.region === region),
+    ).length;
   }
 
   /** Ids first acknowledged in [from, to) ms. */
@@ -74,7 +77,9 @@ export class ConsumerWorker {
         const js = jetstream(await this.connections.get("consume", region), { timeout: 2000 });
         const messages =
           this.load.deliver === "pull"
-            ? await (await js.consumers.get(this.load.stream, this.load.name)).consume({ max_messages: 256, expires: 2000 })
+            ? await (
+                await js.consumers.get(this.load.stream, this.load.name)
+              ).consume({ max_messages: 256, expires: 2000 })
             : await (await js.consumers.getPushConsumer(this.load.stream, this.load.name)).consume();
         this.current = messages;
         // Follow the router: a client re-resolves the hostname and reconnects elsewhere.

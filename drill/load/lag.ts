@@ -82,17 +82,34 @@ export class LagSampler {
 
   private async manager(region: Region): Promise<JetStreamManager | undefined> {
     try {
-      return await jetstreamManager(await this.connections.get("observe", region), { domain: region, timeout: 1000, checkAPI: false });
+      return await jetstreamManager(await this.connections.get("observe", region), {
+        domain: region,
+        timeout: 1000,
+        checkAPI: false,
+      });
     } catch {
       return undefined;
     }
   }
 
-  private async sampleStream(stream: string, primary: Region, primaryJsm: JetStreamManager | undefined, mirrorJsm: JetStreamManager | undefined): Promise<LagSample> {
+  private async sampleStream(
+    stream: string,
+    primary: Region,
+    primaryJsm: JetStreamManager | undefined,
+    mirrorJsm: JetStreamManager | undefined,
+  ): Promise<LagSample> {
     const [source, mirror] = await Promise.all([info(primaryJsm, stream), info(mirrorJsm, stream)]);
     const at = this.clock();
     if (source === undefined || mirror === undefined || mirror.config.mirror === undefined) {
-      return { at, stream, lagMsgs: null, lagMs: null, serverLag: mirror?.mirror?.lag ?? null, activeMs: activeMs(mirror), resync: false };
+      return {
+        at,
+        stream,
+        lagMsgs: null,
+        lagMs: null,
+        serverLag: mirror?.mirror?.lag ?? null,
+        activeMs: activeMs(mirror),
+        resync: false,
+      };
     }
     const primaryLast = source.state.last_seq;
     const mirrorLast = mirror.state.last_seq;
@@ -101,21 +118,35 @@ export class LagSampler {
     if (lagMsgs > 0) {
       lagMs = null;
       for (let seq = mirrorLast + 1; seq <= Math.min(primaryLast, mirrorLast + SEARCH); seq++) {
-        const ackedAt = this.publisher.ackTime(primary, stream, seq) ?? this.publisher.ackTime(peerRegion(primary), stream, seq);
+        const ackedAt =
+          this.publisher.ackTime(primary, stream, seq) ?? this.publisher.ackTime(peerRegion(primary), stream, seq);
         if (ackedAt !== undefined) {
           lagMs = Math.max(0, at - ackedAt);
           break;
         }
       }
     }
-    return { at, stream, lagMsgs, lagMs, serverLag: mirror.mirror?.lag ?? null, activeMs: activeMs(mirror), resync: this.resyncing(stream, mirror.created, primaryLast, mirrorLast) };
+    return {
+      at,
+      stream,
+      lagMsgs,
+      lagMs,
+      serverLag: mirror.mirror?.lag ?? null,
+      activeMs: activeMs(mirror),
+      resync: this.resyncing(stream, mirror.created, primaryLast, mirrorLast),
+    };
   }
 
   /** True while a re-created mirror is still copying what the primary held when it appeared. */
   private resyncing(stream: string, created: string, primaryLast: number, mirrorLast: number): boolean {
     const known = this.mirrors.get(stream);
     // The first mirror seen is the one the drill started with: it was never behind a full stream.
-    const state = known === undefined ? { created, target: 0, caughtUp: true } : known.created === created ? known : { created, target: primaryLast, caughtUp: false };
+    const state =
+      known === undefined
+        ? { created, target: 0, caughtUp: true }
+        : known.created === created
+          ? known
+          : { created, target: primaryLast, caughtUp: false };
     if (mirrorLast >= state.target) state.caughtUp = true;
     this.mirrors.set(stream, state);
     return !state.caughtUp;

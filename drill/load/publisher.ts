@@ -104,13 +104,16 @@ export class Publisher {
   }
 
   private tick(): void {
-    const due = this.scheduleBase.issued + Math.floor(((this.clock() - this.scheduleBase.at) * this.options.rate) / 1000);
+    const due =
+      this.scheduleBase.issued + Math.floor(((this.clock() - this.scheduleBase.at) * this.options.rate) / 1000);
     while (this.issued < due && this.inFlight.size < this.options.window) {
       const index = this.issued++;
       const load = this.streams[index % this.streams.length]!;
       const perStream = Math.floor(index / this.streams.length);
       const subject = load.subjects[perStream % load.subjects.length]!;
-      const task = this.send(`${this.runId}-${load.stream}-${perStream}`, load.stream, subject).finally(() => this.inFlight.delete(task));
+      const task = this.send(`${this.runId}-${load.stream}-${perStream}`, load.stream, subject).finally(() =>
+        this.inFlight.delete(task),
+      );
       this.inFlight.add(task);
     }
     // While the window is full (a region unavailable) the schedule keeps its debt: the backlog
@@ -120,7 +123,9 @@ export class Publisher {
   private jsFor(region: Region): Promise<JetStreamClient> {
     let client = this.clients.get(region);
     if (client === undefined) {
-      client = this.connections.get("publish", region).then((nc) => jetstream(nc, { timeout: this.options.attemptTimeoutMs }));
+      client = this.connections
+        .get("publish", region)
+        .then((nc) => jetstream(nc, { timeout: this.options.attemptTimeoutMs }));
       client.catch(() => this.clients.delete(region));
       this.clients.set(region, client);
     }
@@ -134,7 +139,16 @@ export class Publisher {
       try {
         const js = await this.jsFor(this.router.current());
         const ack = await js.publish(subject, this.payload, { msgID: id, timeout: this.options.attemptTimeoutMs });
-        this.record({ id, stream, subject, domain: ack.domain ?? "", seq: ack.seq, at: this.clock(), attempts: attempt, duplicate: ack.duplicate });
+        this.record({
+          id,
+          stream,
+          subject,
+          domain: ack.domain ?? "",
+          seq: ack.seq,
+          at: this.clock(),
+          attempts: attempt,
+          duplicate: ack.duplicate,
+        });
         return;
       } catch (error) {
         this.retries++;

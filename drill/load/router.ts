@@ -17,7 +17,10 @@ export class Router {
   private readonly listeners = new Set<(region: Region) => void>();
   readonly moves: RouterMove[] = [];
 
-  constructor(initial: Region, private readonly clock: () => number) {
+  constructor(
+    initial: Region,
+    private readonly clock: () => number,
+  ) {
     this.active = initial;
   }
 

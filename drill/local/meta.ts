@@ -8,10 +8,7 @@ import { waitFor, type WaitOptions } from "./wait";
  * lists `meta_cluster.replicas`; `cluster_size` is known before the peers have met, so it
  * proves nothing on its own.
  */
-export async function waitForMetaCluster(
-  servers: readonly ServerHandle[],
-  options: WaitOptions = {},
-): Promise<string> {
+export async function waitForMetaCluster(servers: readonly ServerHandle[], options: WaitOptions = {}): Promise<string> {
   const names = servers.map((s) => s.name).join(", ");
   return waitFor(
     `a JetStream meta leader with ${servers.length - 1} current peers among ${names}`,
@@ -24,8 +21,7 @@ export async function waitForMetaCluster(
       }
       const leaderInfo = infos[servers.findIndex((s) => s.name === leader)];
       const peers = leaderInfo?.meta_cluster?.replicas ?? [];
-      const allCurrent =
-        peers.length === servers.length - 1 && peers.every((p) => p.current && p.offline !== true);
+      const allCurrent = peers.length === servers.length - 1 && peers.every((p) => p.current && p.offline !== true);
       return allCurrent ? leader : false;
     },
     { timeoutMs: 30_000, ...options },

@@ -87,7 +87,11 @@ export async function healthz(monitorPort: number, query = ""): Promise<Healthz>
     signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
   const body = (await res.json()) as { status?: string; error?: string };
-  return { httpStatus: res.status, status: body.status ?? "", ...(body.error === undefined ? {} : { error: body.error }) };
+  return {
+    httpStatus: res.status,
+    status: body.status ?? "",
+    ...(body.error === undefined ? {} : { error: body.error }),
+  };
 }
 
 /** `/jsz`. */

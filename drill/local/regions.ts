@@ -66,7 +66,13 @@ interface MemberPorts {
 async function memberPorts(region: Region, nodes: number, listens: boolean): Promise<MemberPorts[]> {
   const members: MemberPorts[] = [];
   for (let n = 1; n <= nodes; n++) {
-    members.push({ name: `${region}-${n}`, client: await freePort(), monitor: await freePort(), route: await freePort(), leaf: listens ? await freePort() : undefined });
+    members.push({
+      name: `${region}-${n}`,
+      client: await freePort(),
+      monitor: await freePort(),
+      route: await freePort(),
+      leaf: listens ? await freePort() : undefined,
+    });
   }
   return members;
 }
@@ -75,7 +81,11 @@ async function memberPorts(region: Region, nodes: number, listens: boolean): Pro
 export async function startLocalRegions(options: LocalRegionsOptions = {}): Promise<LocalRegions> {
   const nodes = options.nodes ?? 3;
   const listenRegion = options.listenRegion ?? "us-east-1";
-  const users = { app: { user: "app", password: secret() }, system: { user: "sys", password: secret() }, leaf: { user: "leaf", password: secret() } };
+  const users = {
+    app: { user: "app", password: secret() },
+    system: { user: "sys", password: secret() },
+    leaf: { user: "leaf", password: secret() },
+  };
   const ports = {
     [listenRegion]: await memberPorts(listenRegion, nodes, true),
     [peerRegion(listenRegion)]: await memberPorts(peerRegion(listenRegion), nodes, false),
@@ -98,7 +108,10 @@ export async function startLocalRegions(options: LocalRegionsOptions = {}): Prom
             domain: region,
             users: { app: users.app, system: users.system },
             ...(nodes > 1 ? { cluster: { name: region, port: member.route, routePorts } } : {}),
-            leafnode: member.leaf !== undefined ? { role: "listen", port: member.leaf, user: users.leaf } : { role: "dial", urls: dialUrls },
+            leafnode:
+              member.leaf !== undefined
+                ? { role: "listen", port: member.leaf, user: users.leaf }
+                : { role: "dial", urls: dialUrls },
             ...(options.maxFileBytes === undefined ? {} : { maxFileBytes: options.maxFileBytes }),
           }),
         ),
@@ -122,8 +135,17 @@ export async function startLocalRegions(options: LocalRegionsOptions = {}): Prom
         if (nodes > 1) await waitForMetaCluster(byRegion[region]);
       }),
     );
-    const regions = Object.fromEntries(regionNames.map((region) => [region, localRegion(region, byRegion[region])])) as Record<Region, LocalRegion>;
-    const result: LocalRegions = { regions, listenRegion, link, users, waitForLink: (timeoutMs) => waitForLink(regions, listenRegion, users.app, timeoutMs), stop };
+    const regions = Object.fromEntries(
+      regionNames.map((region) => [region, localRegion(region, byRegion[region])]),
+    ) as Record<Region, LocalRegion>;
+    const result: LocalRegions = {
+      regions,
+      listenRegion,
+      link,
+      users,
+      waitForLink: (timeoutMs) => waitForLink(regions, listenRegion, users.app, timeoutMs),
+      stop,
+    };
     await result.waitForLink();
     return result;
   } catch (error) {
@@ -131,7 +153,6 @@ export async function startLocalRegions(options: LocalRegionsOptions = {}): Prom
     throw error;
   }
 }
-
 
 function localRegion(region: Region, servers: ServerHandle[]): LocalRegion {
   return {
@@ -150,7 +171,12 @@ function localRegion(region: Region, servers: ServerHandle[]): LocalRegion {
   };
 }
 
-async function waitForLink(regions: Record<Region, LocalRegion>, listenRegion: Region, app: Credentials, timeoutMs = 30_000): Promise<void> {
+async function waitForLink(
+  regions: Record<Region, LocalRegion>,
+  listenRegion: Region,
+  app: Credentials,
+  timeoutMs = 30_000,
+): Promise<void> {
   const dialing = regions[peerRegion(listenRegion)];
   await waitFor(
     `the leafnode from every ${dialing.region} server to ${listenRegion}`,
@@ -162,7 +188,9 @@ async function waitForLink(regions: Record<Region, LocalRegion>, listenRegion: R
   );
   for (const from of regionNames) {
     const to = peerRegion(from);
-    await waitFor(`the ${to} JetStream API from ${from}`, () => apiAnswers(regions[from].clientUrls, to, app), { timeoutMs });
+    await waitFor(`the ${to} JetStream API from ${from}`, () => apiAnswers(regions[from].clientUrls, to, app), {
+      timeoutMs,
+    });
   }
 }
 

@@ -45,7 +45,13 @@ interface Connection {
  * drained by one timer), and `from` is paused while `to` is full, so a slow side slows the
  * sender instead of filling memory.
  */
-function forward(from: net.Socket, to: net.Socket, conn: Connection, delay: () => number, count: (bytes: number) => void): void {
+function forward(
+  from: net.Socket,
+  to: net.Socket,
+  conn: Connection,
+  delay: () => number,
+  count: (bytes: number) => void,
+): void {
   const queue: { due: number; chunk: Buffer }[] = [];
   let timer: NodeJS.Timeout | undefined;
   const write = (chunk: Buffer): void => {

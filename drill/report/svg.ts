@@ -44,8 +44,12 @@ function panel(points: readonly SeriesPoint[], endMs: number, spec: Panel): stri
   ];
   for (const fraction of [0, 0.5, 1]) {
     const value = max * fraction;
-    out.push(`<line x1="${LEFT}" x2="${LEFT + plotWidth}" y1="${fixed(y(value))}" y2="${fixed(y(value))}" class="grid"/>`);
-    out.push(`<text x="${LEFT - 6}" y="${fixed(y(value) + 4)}" class="axis" text-anchor="end">${escape(`${Math.round(value)} ${spec.unit}`)}</text>`);
+    out.push(
+      `<line x1="${LEFT}" x2="${LEFT + plotWidth}" y1="${fixed(y(value))}" y2="${fixed(y(value))}" class="grid"/>`,
+    );
+    out.push(
+      `<text x="${LEFT - 6}" y="${fixed(y(value) + 4)}" class="axis" text-anchor="end">${escape(`${Math.round(value)} ${spec.unit}`)}</text>`,
+    );
   }
   // A gap in the data (no sample) breaks the line instead of drawing across it.
   let path = "";
@@ -74,7 +78,13 @@ export interface ChartSpan {
  * The SVG document for the series, the scenarios (`spans`) and the events; `endMs` is the drill's
  * length. Events are numbered on the plot and listed below it, so long labels never overlap.
  */
-export function renderChart(points: readonly SeriesPoint[], events: readonly TimelineEvent[], spans: readonly ChartSpan[], endMs: number, title: string): string {
+export function renderChart(
+  points: readonly SeriesPoint[],
+  events: readonly TimelineEvent[],
+  spans: readonly ChartSpan[],
+  endMs: number,
+  title: string,
+): string {
   const plotWidth = WIDTH - LEFT - RIGHT;
   const x = (at: number) => LEFT + (at / Math.max(1, endMs)) * plotWidth;
   const lagTop = TOP + PANEL + GAP;
@@ -90,23 +100,45 @@ export function renderChart(points: readonly SeriesPoint[], events: readonly Tim
   spans.forEach((span, index) => {
     if (index % 2 === 1) return;
     // Every other scenario shaded, over both panels, so neighbours are told apart.
-    lines.push(`<rect x="${fixed(x(span.from))}" y="${TOP}" width="${fixed(Math.max(0, x(span.to) - x(span.from)))}" height="${bottom - TOP}" class="span"/>`);
+    lines.push(
+      `<rect x="${fixed(x(span.from))}" y="${TOP}" width="${fixed(Math.max(0, x(span.to) - x(span.from)))}" height="${bottom - TOP}" class="span"/>`,
+    );
   });
-  spans.forEach((span) => lines.push(`<text x="${fixed(x(span.from) + 2)}" y="${TOP - 22}" class="spanlabel">${escape(span.label)}</text>`));
+  spans.forEach((span) =>
+    lines.push(`<text x="${fixed(x(span.from) + 2)}" y="${TOP - 22}" class="spanlabel">${escape(span.label)}</text>`),
+  );
   lines.push(
-    ...panel(points, endMs, { title: "acknowledged publishes per second", unit: "/s", top: TOP, color: "#2a6fdb", values: points.map((point) => point.publishRate) }),
-    ...panel(points, endMs, { title: "mirror lag (oldest unmirrored message)", unit: "ms", top: lagTop, color: "#d97a00", values: points.map((point) => point.lagMs) }),
+    ...panel(points, endMs, {
+      title: "acknowledged publishes per second",
+      unit: "/s",
+      top: TOP,
+      color: "#2a6fdb",
+      values: points.map((point) => point.publishRate),
+    }),
+    ...panel(points, endMs, {
+      title: "mirror lag (oldest unmirrored message)",
+      unit: "ms",
+      top: lagTop,
+      color: "#d97a00",
+      values: points.map((point) => point.lagMs),
+    }),
   );
   events.forEach((event, index) => {
     const at = fixed(x(event.at));
     lines.push(`<line x1="${at}" x2="${at}" y1="${TOP}" y2="${bottom}" class="event"/>`);
-    lines.push(`<text x="${at}" y="${bottom + 12 + (index % 2) * 10}" class="label" text-anchor="middle">${index + 1}</text>`);
-    lines.push(`<text x="${LEFT}" y="${legendTop + index * 14}" class="label">${escape(`${index + 1}  ${(event.at / 1000).toFixed(1)} s  ${event.label}`)}</text>`);
+    lines.push(
+      `<text x="${at}" y="${bottom + 12 + (index % 2) * 10}" class="label" text-anchor="middle">${index + 1}</text>`,
+    );
+    lines.push(
+      `<text x="${LEFT}" y="${legendTop + index * 14}" class="label">${escape(`${index + 1}  ${(event.at / 1000).toFixed(1)} s  ${event.label}`)}</text>`,
+    );
   });
   const seconds = Math.max(1, Math.ceil(endMs / 1000));
   const step = niceMax(seconds / 10);
   for (let second = 0; second <= seconds; second += step) {
-    lines.push(`<text x="${fixed(x(second * 1000))}" y="${bottom + 42}" class="axis" text-anchor="middle">${second} s</text>`);
+    lines.push(
+      `<text x="${fixed(x(second * 1000))}" y="${bottom + 42}" class="axis" text-anchor="middle">${second} s</text>`,
+    );
   }
   lines.push("</svg>");
   return `${lines.join("\n")}\n`;

@@ -3,8 +3,13 @@ import type { DrillReport, LagSummary, ScenarioResult } from "./types";
 
 /** Columns padded to their widest cell; numbers right-aligned, text left-aligned. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
-  const numeric = header.map((_, column) => rows.length > 0 && rows.every((row) => /^[-+]?[\d.,/ ]+(ms|s|%)?$|^n\/a$|^-$/.test(row[column] ?? "")));
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
+  const numeric = header.map(
+    (_, column) =>
+      rows.length > 0 && rows.every((row) => /^[-+]?[\d.,/ ]+(ms|s|%)?$|^n\/a$|^-$/.test(row[column] ?? "")),
+  );
   const line = (cells: readonly string[]) =>
     cells
       .map((cell, column) => (numeric[column] ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)))
@@ -24,7 +29,10 @@ export function formatMs(value: number | null | undefined): string {
 }
 
 function lag(summary: LagSummary): string {
-  const resync = summary.resyncMs === null ? "" : `; re-created mirror resynced ${formatCount(summary.resyncMaxMsgs)} msgs in ~${formatMs(summary.resyncMs)}`;
+  const resync =
+    summary.resyncMs === null
+      ? ""
+      : `; re-created mirror resynced ${formatCount(summary.resyncMaxMsgs)} msgs in ~${formatMs(summary.resyncMs)}`;
   if (summary.samples === 0) return `no samples${resync}`;
   return `max ${formatMs(summary.maxMs)} (${formatCount(summary.maxMsgs)} msgs), p99 ${formatMs(summary.p99Ms)} (${formatCount(summary.p99Msgs)} msgs), p50 ${formatMs(summary.p50Ms)}; ${summary.samples} samples${resync}`;
 }
@@ -36,13 +44,47 @@ export function renderScenario(result: ScenarioResult): string[] {
   const title = `${result.title} (${formatMs(result.endedAt - result.startedAt)})`;
   const rows: [string, string][] = [
     ["active region", f.from === f.to ? f.from : `${f.from} -> ${f.to}`],
-    ["RTO (flip -> first write)", `${formatMs(f.rtoMs)}${f.rtoByStream === undefined ? "" : ` (${Object.entries(f.rtoByStream).map(([stream, ms]) => `${stream} ${formatMs(ms)}`).join(", ")})`}`],
-    ...(f.promotion === undefined ? [] : [["promotion", Object.entries(f.promotion).map(([stream, mode]) => `${stream} ${mode}`).join(", ")] as [string, string]]),
+    [
+      "RTO (flip -> first write)",
+      `${formatMs(f.rtoMs)}${
+        f.rtoByStream === undefined
+          ? ""
+          : ` (${Object.entries(f.rtoByStream)
+              .map(([stream, ms]) => `${stream} ${formatMs(ms)}`)
+              .join(", ")})`
+      }`,
+    ],
+    ...(f.promotion === undefined
+      ? []
+      : [
+          [
+            "promotion",
+            Object.entries(f.promotion)
+              .map(([stream, mode]) => `${stream} ${mode}`)
+              .join(", "),
+          ] as [string, string],
+        ]),
     ["longest write gap", formatMs(f.longestWriteGapMs)],
-    ["RPO at failover", f.lostAtFailover === null ? "n/a" : `${formatCount(f.lostAtFailover)} acknowledged messages missing`],
-    ["RPO at end", `${formatCount(f.lost)} acknowledged messages missing${f.lost === f.lostHere ? "" : ` (${formatCount(f.lost - f.lostHere)} since an earlier scenario)`}`],
-    ...(f.demotionOrphans === undefined ? [] : [["orphans at demotion", `${formatCount(f.demotionOrphans)} kept aside by the old region's demotion`] as [string, string]]),
-    ["published / stored / consumed", `${formatCount(f.published)} / ${formatCount(f.stored)} / ${formatCount(f.consumed)} (${formatCount(f.publishRetries)} publish retries)`],
+    [
+      "RPO at failover",
+      f.lostAtFailover === null ? "n/a" : `${formatCount(f.lostAtFailover)} acknowledged messages missing`,
+    ],
+    [
+      "RPO at end",
+      `${formatCount(f.lost)} acknowledged messages missing${f.lost === f.lostHere ? "" : ` (${formatCount(f.lost - f.lostHere)} since an earlier scenario)`}`,
+    ],
+    ...(f.demotionOrphans === undefined
+      ? []
+      : [
+          ["orphans at demotion", `${formatCount(f.demotionOrphans)} kept aside by the old region's demotion`] as [
+            string,
+            string,
+          ],
+        ]),
+    [
+      "published / stored / consumed",
+      `${formatCount(f.published)} / ${formatCount(f.stored)} / ${formatCount(f.consumed)} (${formatCount(f.publishRetries)} publish retries)`,
+    ],
     ["duplicates delivered", formatCount(f.duplicatesDelivered)],
     ["redeliveries of acked msgs", formatCount(f.redeliveredAcked)],
     ["duplicate ids stored", formatCount(f.duplicatesStored)],
@@ -52,26 +94,46 @@ export function renderScenario(result: ScenarioResult): string[] {
   if (f.unreplicatedAtKill !== undefined) rows.push(["unreplicated at the kill", formatCount(f.unreplicatedAtKill)]);
   if (f.orphans !== undefined) {
     const o = f.orphans;
-    rows.push(["orphans", `${formatCount(o.found)} found, ${formatCount(o.republished)} re-published (${formatCount(o.alreadyPresent)} already present), ${formatCount(o.missingFromOrphans)} missing`]);
+    rows.push([
+      "orphans",
+      `${formatCount(o.found)} found, ${formatCount(o.republished)} re-published (${formatCount(o.alreadyPresent)} already present), ${formatCount(o.missingFromOrphans)} missing`,
+    ]);
   }
   if (f.catchUpMs !== undefined) rows.push(["catch-up after heal", formatMs(f.catchUpMs)]);
   rows.push(["sequence mismatches", formatCount(f.sequenceMismatches)]);
   for (const run of f.stackRuns) {
     const what = run.changes.length === 0 ? "no changes" : run.changes.join("; ");
-    rows.push([`stack ${run.stack}`, `activeRegion ${run.activeRegion}, ${formatMs(run.ms)}, ${run.ok ? "ok" : `FAILED: ${run.error}`}: ${what}`]);
+    rows.push([
+      `stack ${run.stack}`,
+      `activeRegion ${run.activeRegion}, ${formatMs(run.ms)}, ${run.ok ? "ok" : `FAILED: ${run.error}`}: ${what}`,
+    ]);
   }
   const width = Math.max(...rows.map(([key]) => key.length));
   const lines = [`== ${title} ${"=".repeat(Math.max(3, 78 - title.length - verdict.length))} ${verdict}`];
   lines.push(...rows.map(([key, value]) => `  ${key.padEnd(width)}  ${value}`));
   lines.push("  checks:");
-  for (const item of result.checks) lines.push(`    ${item.ok ? "ok  " : "MISS"}  ${item.name}: ${item.actual} (target ${item.target})`);
+  for (const item of result.checks)
+    lines.push(`    ${item.ok ? "ok  " : "MISS"}  ${item.name}: ${item.actual} (target ${item.target})`);
   for (const note of result.notes) lines.push(`  note: ${note}`);
   return lines;
 }
 
 /** The summary table over all scenarios. */
 export function renderSummary(report: DrillReport): string[] {
-  const header = ["scenario", "verdict", "RTO", "RPO@failover", "RPO end", "published", "stored", "consumed", "dup", "redeliv", "lag max", "lag p99"];
+  const header = [
+    "scenario",
+    "verdict",
+    "RTO",
+    "RPO@failover",
+    "RPO end",
+    "published",
+    "stored",
+    "consumed",
+    "dup",
+    "redeliv",
+    "lag max",
+    "lag p99",
+  ];
   const rows = report.scenarios.map((result) => {
     const f = result.figures;
     return [
@@ -90,7 +152,12 @@ export function renderSummary(report: DrillReport): string[] {
     ];
   });
   const verdict = report.passed ? "PASSED" : "FAILED";
-  return [...formatTable(header, rows), "", `drill ${verdict} in ${formatMs(report.totalMs)}`, ...report.failures.map((line) => `  missed: ${line}`)];
+  return [
+    ...formatTable(header, rows),
+    "",
+    `drill ${verdict} in ${formatMs(report.totalMs)}`,
+    ...report.failures.map((line) => `  missed: ${line}`),
+  ];
 }
 
 /** The whole printed report. */

@@ -12,7 +12,14 @@ export const ScenarioIds = {
 export type ScenarioId = (typeof ScenarioIds)[keyof typeof ScenarioIds];
 
 /** Every scenario in the order the drill runs them (each leaves the regions ready for the next). */
-export const scenarioOrder: readonly ScenarioId[] = ["steady", "planned", "partition", "node-loss", "unplanned", "failback"];
+export const scenarioOrder: readonly ScenarioId[] = [
+  "steady",
+  "planned",
+  "partition",
+  "node-loss",
+  "unplanned",
+  "failback",
+];
 
 export interface LagSummary {
   /** Samples with a value outside a resync (a region that did not answer gives none). */

@@ -26,9 +26,21 @@ export interface Targets {
 
 export const defaultTargets: Targets = { rtoMs: 2000, nodeLossRtoMs: 30_000, catchUpMs: 30_000, lagP99Ms: 1000 };
 
-function check(name: string, target: string, actual: number | null | undefined, ok: (value: number) => boolean, timing = false): Check {
+function check(
+  name: string,
+  target: string,
+  actual: number | null | undefined,
+  ok: (value: number) => boolean,
+  timing = false,
+): Check {
   const value = actual ?? null;
-  return { name, target, actual: value === null ? "n/a" : String(Math.round(value)), ok: value !== null && ok(value), timing };
+  return {
+    name,
+    target,
+    actual: value === null ? "n/a" : String(Math.round(value)),
+    ok: value !== null && ok(value),
+    timing,
+  };
 }
 
 const zero = (name: string, actual: number | null | undefined) => check(name, "0", actual, (value) => value === 0);
@@ -37,20 +49,47 @@ const zero = (name: string, actual: number | null | undefined) => check(name, "0
 function stayedPlanned(figures: ScenarioFigures): Check {
   const modes = Object.values(figures.promotion ?? {});
   const unplanned = modes.filter((mode) => mode !== "planned").length;
-  return { name: "promotions that were planned (peer fenced, positions carried)", target: `${modes.length} of ${modes.length}`, actual: `${modes.length - unplanned} of ${modes.length}`, ok: modes.length > 0 && unplanned === 0, timing: false };
+  return {
+    name: "promotions that were planned (peer fenced, positions carried)",
+    target: `${modes.length} of ${modes.length}`,
+    actual: `${modes.length - unplanned} of ${modes.length}`,
+    ok: modes.length > 0 && unplanned === 0,
+    timing: false,
+  };
 }
 
 function writable(figures: ScenarioFigures, limitMs: number): Check {
-  return check("RTO (flip -> first write in the new region)", `< ${limitMs} ms`, figures.rtoMs, (value) => value < limitMs, true);
+  return check(
+    "RTO (flip -> first write in the new region)",
+    `< ${limitMs} ms`,
+    figures.rtoMs,
+    (value) => value < limitMs,
+    true,
+  );
 }
 
 /** The checks of one scenario; a scenario passes when every check is ok. */
 export function judge(id: ScenarioId, figures: ScenarioFigures, targets: Targets = defaultTargets): Check[] {
-  const noLoss = [zero("acknowledged messages lost", figures.lostHere), zero("mirror sequence mismatches", figures.sequenceMismatches)];
-  const noOrphans = figures.demotionOrphans === undefined ? [] : [zero("orphans kept by the old region's demotion", figures.demotionOrphans)];
+  const noLoss = [
+    zero("acknowledged messages lost", figures.lostHere),
+    zero("mirror sequence mismatches", figures.sequenceMismatches),
+  ];
+  const noOrphans =
+    figures.demotionOrphans === undefined
+      ? []
+      : [zero("orphans kept by the old region's demotion", figures.demotionOrphans)];
   switch (id) {
     case "steady":
-      return [...noLoss, check("mirror lag p99", `< ${targets.lagP99Ms} ms`, figures.mirrorLag.p99Ms, (value) => value < targets.lagP99Ms, true)];
+      return [
+        ...noLoss,
+        check(
+          "mirror lag p99",
+          `< ${targets.lagP99Ms} ms`,
+          figures.mirrorLag.p99Ms,
+          (value) => value < targets.lagP99Ms,
+          true,
+        ),
+      ];
     case "planned":
       return [
         stayedPlanned(figures),
@@ -74,7 +113,13 @@ export function judge(id: ScenarioId, figures: ScenarioFigures, targets: Targets
     case "partition":
       return [
         ...noLoss,
-        check("mirror catch-up after heal", `< ${targets.catchUpMs} ms`, figures.catchUpMs, (value) => value < targets.catchUpMs, true),
+        check(
+          "mirror catch-up after heal",
+          `< ${targets.catchUpMs} ms`,
+          figures.catchUpMs,
+          (value) => value < targets.catchUpMs,
+          true,
+        ),
       ];
     case "unplanned": {
       const unreplicated = figures.unreplicatedAtKill ?? null;
@@ -103,5 +148,7 @@ export function judge(id: ScenarioId, figures: ScenarioFigures, targets: Targets
 
 /** "scenario: check: actual (target)" for each failed check. */
 export function failureLines(title: string, checks: readonly Check[]): string[] {
-  return checks.filter((item) => !item.ok).map((item) => `${title}: ${item.name} was ${item.actual}, target ${item.target}`);
+  return checks
+    .filter((item) => !item.ok)
+    .map((item) => `${title}: ${item.name} was ${item.actual}, target ${item.target}`);
 }

@@ -7,7 +7,14 @@ import { mark, type DrillContext } from "../context";
 import { regionReport, stackEvidence } from "../evidence";
 import { longestGap, maxOf, summarizeLag } from "../report/stats";
 import type { ScenarioFigures, StackRunSummary } from "../report/types";
-import { compareSequences, duplicateIds, missingIds, readIds, type SequenceComparison, type StoredIds } from "../verify";
+import {
+  compareSequences,
+  duplicateIds,
+  missingIds,
+  readIds,
+  type SequenceComparison,
+  type StoredIds,
+} from "../verify";
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -45,7 +52,12 @@ export async function failover(ctx: DrillContext, to: Region, during?: () => Pro
   const concurrent = during?.();
   const runs = [...(await ctx.stacks.runUntilOk(to))];
   const promotedAt = ctx.clock();
-  const promotion = Object.fromEntries(ctx.streams.map((stream) => [stream, String((outputsOf(ctx, to, stream)?.["lastPromotion"] as { mode?: string } | undefined)?.mode ?? "none")]));
+  const promotion = Object.fromEntries(
+    ctx.streams.map((stream) => [
+      stream,
+      String((outputsOf(ctx, to, stream)?.["lastPromotion"] as { mode?: string } | undefined)?.mode ?? "none"),
+    ]),
+  );
   ctx.router.moveTo(to, `the ${to} stack made its streams writable`);
   mark(ctx, `${to} promoted; clients -> ${to}`);
   await concurrent;
@@ -67,16 +79,34 @@ export async function failover(ctx: DrillContext, to: Region, during?: () => Pro
       const added = messages - (orphansBefore.get(name) ?? 0);
       if (added <= 0) continue;
       demotionOrphans += added;
-      const recorded = ctx.streams.some((stream) => (outputsOf(ctx, from, stream)?.["lastDemotion"] as { orphanStream?: string } | undefined)?.orphanStream === name);
-      notes.push(`${from} kept ${added} orphans in ${name} (acknowledged there, not in ${to}; re-publish them, docs/failover.md)${recorded ? "" : "; no lastDemotion output records them: the demotion was interrupted and a re-run adopted the mirror"}`);
+      const recorded = ctx.streams.some(
+        (stream) =>
+          (outputsOf(ctx, from, stream)?.["lastDemotion"] as { orphanStream?: string } | undefined)?.orphanStream ===
+          name,
+      );
+      notes.push(
+        `${from} kept ${added} orphans in ${name} (acknowledged there, not in ${to}; re-publish them, docs/failover.md)${recorded ? "" : "; no lastDemotion output records them: the demotion was interrupted and a re-run adopted the mirror"}`,
+      );
     }
   }
-  return { from, to, flipAt, runs: [...runs, ...demotions], lostAtFailover: missing.length, missing, promotion, ...(demotionOrphans === undefined ? {} : { demotionOrphans }), notes };
+  return {
+    from,
+    to,
+    flipAt,
+    runs: [...runs, ...demotions],
+    lostAtFailover: missing.length,
+    missing,
+    promotion,
+    ...(demotionOrphans === undefined ? {} : { demotionOrphans }),
+    notes,
+  };
 }
 
 async function readPrimary(ctx: DrillContext, region: Region): Promise<Map<string, StoredIds>> {
   const nc = await ctx.clients.get("observe", region);
-  const entries = await Promise.all(ctx.streams.map(async (stream) => [stream, await readIds(nc, region, stream)] as const));
+  const entries = await Promise.all(
+    ctx.streams.map(async (stream) => [stream, await readIds(nc, region, stream)] as const),
+  );
   return new Map(entries);
 }
 
@@ -88,17 +118,26 @@ export function firstWrites(ctx: DrillContext, domain: Region, from: number): Re
     const known = first.get(ack.stream);
     if (known === undefined || ack.at < known) first.set(ack.stream, ack.at);
   }
-  return Object.fromEntries(ctx.streams.map((stream) => [stream, first.has(stream) ? first.get(stream)! - from : null]));
+  return Object.fromEntries(
+    ctx.streams.map((stream) => [stream, first.has(stream) ? first.get(stream)! - from : null]),
+  );
 }
 
 /**
  * RTO: flip -> every stream takes writes in the new region, i.e. the slowest stream's first
  * acknowledged publish there (null when one never took any). Per stream in `rtoByStream`.
  */
-export function rto(ctx: DrillContext, domain: Region, from: number): { rtoMs: number | null; rtoByStream: Record<string, number | null> } {
+export function rto(
+  ctx: DrillContext,
+  domain: Region,
+  from: number,
+): { rtoMs: number | null; rtoByStream: Record<string, number | null> } {
   const rtoByStream = firstWrites(ctx, domain, from);
   const values = Object.values(rtoByStream);
-  return { rtoMs: values.length === 0 || values.some((value) => value === null) ? null : maxOf(values as number[]), rtoByStream };
+  return {
+    rtoMs: values.length === 0 || values.some((value) => value === null) ? null : maxOf(values as number[]),
+    rtoByStream,
+  };
 }
 
 /** Acknowledged messages a consumer should have been given (by its filter) and was not. */
@@ -124,7 +163,8 @@ export function deliveryEvidence(ctx: DrillContext, start: number, end: number):
   const missing = new Map(undeliveredIds(ctx).map((entry) => [entry.consumer, entry.ids]));
   return ctx.consumers.map((worker) => {
     const events = worker.events.filter((event) => event.at >= start && event.at < end);
-    const ids = (kind: string) => events.filter((event) => event.kind === kind).map((event) => `${event.id}@${event.region}`);
+    const ids = (kind: string) =>
+      events.filter((event) => event.kind === kind).map((event) => `${event.id}@${event.region}`);
     const undeliveredNow = missing.get(worker.load.name) ?? [];
     return {
       consumer: worker.load.name,
@@ -132,7 +172,10 @@ export function deliveryEvidence(ctx: DrillContext, start: number, end: number):
       firstAcknowledged: worker.ackedBetween(start, end),
       duplicates: ids("duplicate").slice(0, 50),
       redeliveredAfterAck: ids("redelivered-acked").slice(0, 50),
-      undelivered: { count: undeliveredNow.length, first: undeliveredNow.slice(0, 50).map((id) => ctx.publisher.acks.get(id) ?? id) },
+      undelivered: {
+        count: undeliveredNow.length,
+        first: undeliveredNow.slice(0, 50).map((id) => ctx.publisher.acks.get(id) ?? id),
+      },
       errors: worker.errors,
       lastError: worker.lastError,
     };
@@ -146,7 +189,11 @@ export function deliveryEvidence(ctx: DrillContext, start: number, end: number):
  */
 export async function waitForStreams(ctx: DrillContext, region: Region, timeoutMs = 30_000): Promise<number> {
   const started = ctx.clock();
-  const jsm = await jetstreamManager(await ctx.clients.get("observe", region), { domain: region, timeout: 2000, checkAPI: false });
+  const jsm = await jetstreamManager(await ctx.clients.get("observe", region), {
+    domain: region,
+    timeout: 2000,
+    checkAPI: false,
+  });
   const ready = async () => {
     await Promise.all(ctx.streams.map((stream) => jsm.streams.info(stream)));
     await Promise.all(ctx.consumers.map((worker) => jsm.consumers.info(worker.load.stream, worker.load.name)));
@@ -156,7 +203,9 @@ export async function waitForStreams(ctx: DrillContext, region: Region, timeoutM
     if (await ready().catch(() => false)) return ctx.clock() - started;
     await sleep(200);
   }
-  throw new Error(`the streams and consumers of ${region} did not answer within ${timeoutMs} ms after its servers were healthy`);
+  throw new Error(
+    `the streams and consumers of ${region} did not answer within ${timeoutMs} ms after its servers were healthy`,
+  );
 }
 
 /**
@@ -195,7 +244,12 @@ export interface Measured {
  * Figures of the window [start, end) after settle(): the primary is read, the mirror compared.
  * `recover` are ids missing before that this scenario must bring back (the failback's).
  */
-export async function measure(ctx: DrillContext, start: number, end: number, recover: readonly string[] = []): Promise<Measured> {
+export async function measure(
+  ctx: DrillContext,
+  start: number,
+  end: number,
+  recover: readonly string[] = [],
+): Promise<Measured> {
   const primaryRegion = ctx.stacks.activeRegion;
   const mirrorRegion = peerRegion(primaryRegion);
   const primary = await readPrimary(ctx, primaryRegion);
@@ -203,7 +257,9 @@ export async function measure(ctx: DrillContext, start: number, end: number, rec
   if (!ctx.down.has(mirrorRegion)) {
     const nc = await ctx.clients.get("observe", mirrorRegion);
     const mirrors = await Promise.all(ctx.streams.map((stream) => readIds(nc, mirrorRegion, stream)));
-    ctx.streams.forEach((stream, index) => comparisons.push(compareSequences(stream, primaryRegion, primary.get(stream)!, mirrorRegion, mirrors[index]!)));
+    ctx.streams.forEach((stream, index) =>
+      comparisons.push(compareSequences(stream, primaryRegion, primary.get(stream)!, mirrorRegion, mirrors[index]!)),
+    );
   }
   const storedIds = new Set<string>();
   for (const ids of primary.values()) for (const id of ids.values()) storedIds.add(id);
@@ -213,12 +269,22 @@ export async function measure(ctx: DrillContext, start: number, end: number, rec
   const charged = new Set(recover);
   const lostHere = missing.filter((id) => !ctx.knownMissing.has(id) || charged.has(id)).length;
   ctx.knownMissing = new Set(missing);
-  const count = (kind: "duplicate" | "redelivered-acked") => ctx.consumers.reduce((sum, worker) => sum + worker.count(kind, start, end), 0);
+  const count = (kind: "duplicate" | "redelivered-acked") =>
+    ctx.consumers.reduce((sum, worker) => sum + worker.count(kind, start, end), 0);
   return {
     comparisons,
     figures: {
       // Per stream: one stream still taking writes does not hide another one's outage.
-      longestWriteGapMs: maxOf(ctx.streams.map((stream) => longestGap(inWindow.filter((ack) => ack.stream === stream).map((ack) => ack.at), start, end) ?? 0)),
+      longestWriteGapMs: maxOf(
+        ctx.streams.map(
+          (stream) =>
+            longestGap(
+              inWindow.filter((ack) => ack.stream === stream).map((ack) => ack.at),
+              start,
+              end,
+            ) ?? 0,
+        ),
+      ),
       published: inWindow.length,
       publishRetries: inWindow.reduce((sum, ack) => sum + ack.attempts - 1, 0),
       stored: inWindow.filter((ack) => storedIds.has(ack.id)).length,
@@ -237,18 +303,38 @@ export async function measure(ctx: DrillContext, start: number, end: number, rec
 
 /** Messages in each orphan stream (`<stream>-orphans-<seq>`) of the load streams in `region`. */
 export async function orphanStreams(ctx: DrillContext, region: Region): Promise<Map<string, number>> {
-  const jsm = await jetstreamManager(await ctx.clients.get("observe", region), { domain: region, timeout: 3000, checkAPI: false });
+  const jsm = await jetstreamManager(await ctx.clients.get("observe", region), {
+    domain: region,
+    timeout: 3000,
+    checkAPI: false,
+  });
   const found = new Map<string, number>();
   for await (const info of jsm.streams.list()) {
-    if (ctx.streams.some((stream) => new RegExp(`^${stream}-orphans-\\d+$`).test(info.config.name))) found.set(info.config.name, info.state.messages);
+    if (ctx.streams.some((stream) => new RegExp(`^${stream}-orphans-\\d+$`).test(info.config.name)))
+      found.set(info.config.name, info.state.messages);
   }
   return found;
 }
 
 /** Last sequence of each load stream in `region` (undefined for a stream that did not answer). */
 export async function lastSequences(ctx: DrillContext, region: Region): Promise<Map<string, number | undefined>> {
-  const jsm = await jetstreamManager(await ctx.clients.get("observe", region), { domain: region, timeout: 2000, checkAPI: false });
-  const entries = await Promise.all(ctx.streams.map(async (stream) => [stream, await jsm.streams.info(stream).then((info) => info.state.last_seq, () => undefined)] as const));
+  const jsm = await jetstreamManager(await ctx.clients.get("observe", region), {
+    domain: region,
+    timeout: 2000,
+    checkAPI: false,
+  });
+  const entries = await Promise.all(
+    ctx.streams.map(
+      async (stream) =>
+        [
+          stream,
+          await jsm.streams.info(stream).then(
+            (info) => info.state.last_seq,
+            () => undefined,
+          ),
+        ] as const,
+    ),
+  );
   return new Map(entries);
 }
 
@@ -260,8 +346,17 @@ export async function snapshot(ctx: DrillContext, name: string): Promise<void> {
       regions[region] = { down: true };
       continue;
     }
-    regions[region] = await regionReport(await ctx.clients.get("observe", region), region).catch((error: unknown) => ({ error: String((error as Error)?.message ?? error) }));
+    regions[region] = await regionReport(await ctx.clients.get("observe", region), region).catch((error: unknown) => ({
+      error: String((error as Error)?.message ?? error),
+    }));
   }
-  const stacks = Object.fromEntries(Object.entries(ctx.stacks.stacks).map(([region, stack]) => [region, stackEvidence(stack)]));
-  ctx.evidence.write(`evidence/${name}.json`, { at: ctx.clock(), activeRegion: ctx.stacks.activeRegion, regions, stacks });
+  const stacks = Object.fromEntries(
+    Object.entries(ctx.stacks.stacks).map(([region, stack]) => [region, stackEvidence(stack)]),
+  );
+  ctx.evidence.write(`evidence/${name}.json`, {
+    at: ctx.clock(),
+    activeRegion: ctx.stacks.activeRegion,
+    regions,
+    stacks,
+  });
 }

@@ -17,7 +17,12 @@ import { streamOutputs } from "./unplanned";
 const ORIGINAL = { subject: "Nats-Dr-Original-Subject", msgId: "Nats-Dr-Original-Msg-Id" } as const;
 
 /** Re-publishes every message of the orphan streams into `active`, by its original id. */
-async function republishOrphans(ctx: DrillContext, recovered: Region, active: Region, orphanStreams: readonly string[]): Promise<{ ids: Set<string>; republished: number; alreadyPresent: number }> {
+async function republishOrphans(
+  ctx: DrillContext,
+  recovered: Region,
+  active: Region,
+  orphanStreams: readonly string[],
+): Promise<{ ids: Set<string>; republished: number; alreadyPresent: number }> {
   const source = jetstream(await ctx.clients.get("observe", recovered), { domain: recovered, timeout: 5000 });
   const target = jetstream(await ctx.clients.get("observe", active), { timeout: 5000 });
   const ids = new Set<string>();
@@ -32,12 +37,15 @@ async function republishOrphans(ctx: DrillContext, recovered: Region, active: Re
           received++;
           const id = message.headers?.get(ORIGINAL.msgId) ?? "";
           const subject = message.headers?.get(ORIGINAL.subject) ?? "";
-          if (id === "" || subject === "") throw new Error(`orphan ${name}#${message.seq} has no ${ORIGINAL.msgId} or ${ORIGINAL.subject} header`);
+          if (id === "" || subject === "")
+            throw new Error(`orphan ${name}#${message.seq} has no ${ORIGINAL.msgId} or ${ORIGINAL.subject} header`);
           // Application headers go along; the provenance headers stay with the orphan copy.
           const carried = natsHeaders();
-          for (const [key, values] of message.headers ?? []) if (!key.startsWith("Nats-Dr-")) values.forEach((value) => carried.append(key, value));
+          for (const [key, values] of message.headers ?? [])
+            if (!key.startsWith("Nats-Dr-")) values.forEach((value) => carried.append(key, value));
           const ack = await target.publish(subject, message.data, { msgID: id, headers: carried });
-          if (ack.domain !== undefined && ack.domain !== active) throw new Error(`re-published orphan ${id} was stored by ${ack.domain}, not ${active}`);
+          if (ack.domain !== undefined && ack.domain !== active)
+            throw new Error(`re-published orphan ${id} was stored by ${ack.domain}, not ${active}`);
           ids.add(id);
           republished++;
           if (ack.duplicate) alreadyPresent++;
@@ -68,7 +76,10 @@ export const failback: Scenario = async (ctx) => {
   const baseline = await orphanStreams(ctx, recovered);
   mark(ctx, `pulumi up ${recovered} (activeRegion ${active}): demote, keep orphans`);
   const demotions = await ctx.stacks.runUntilOk(recovered);
-  const records = ctx.streams.map((stream) => ({ stream, record: streamOutputs(ctx, recovered, stream)?.["lastDemotion"] as DemotionRecord | undefined }));
+  const records = ctx.streams.map((stream) => ({
+    stream,
+    record: streamOutputs(ctx, recovered, stream)?.["lastDemotion"] as DemotionRecord | undefined,
+  }));
   // The operator finds the orphan streams on the server (npm run status lists them), whether or
   // not an interrupted run recorded them in lastDemotion.
   const created = [...(await orphanStreams(ctx, recovered))].filter(([name]) => !baseline.has(name));
@@ -84,15 +95,28 @@ export const failback: Scenario = async (ctx) => {
   const end = ctx.clock();
   await settle(ctx);
   const measured = await measure(ctx, start, end, ctx.unplanned?.missing ?? []);
-  const splitBrain = ctx.consumers.reduce((sum, worker) => sum + worker.count("duplicate", restartedAt, outcome.flipAt), 0);
+  const splitBrain = ctx.consumers.reduce(
+    (sum, worker) => sum + worker.count("duplicate", restartedAt, outcome.flipAt),
+    0,
+  );
   const orphans: OrphanFigures = { found, republished, alreadyPresent, missingFromOrphans };
   const notes = records.map(({ stream, record }) =>
-    record ? `${stream}: demoted at ${record.at}, promoted-at sequence ${record.promotedAtSequence}, ${record.orphanCount} orphans${record.orphanCount ? ` in ${record.orphanStream} (sequences ${record.orphanFirstSequence}-${record.orphanLastSequence})` : ""}` : `${stream}: no lastDemotion record`,
+    record
+      ? `${stream}: demoted at ${record.at}, promoted-at sequence ${record.promotedAtSequence}, ${record.orphanCount} orphans${record.orphanCount ? ` in ${record.orphanStream} (sequences ${record.orphanFirstSequence}-${record.orphanLastSequence})` : ""}`
+      : `${stream}: no lastDemotion record`,
   );
-  if (recordedCount !== found) notes.push(`lastDemotion records ${recordedCount} orphans, the server holds ${found} in ${orphanNames.join(", ")}: a demotion run was interrupted`);
-  notes.push(`orphans beyond the ${ctx.unplanned?.missing.length ?? 0} unreplicated messages were stored by both regions while ${recovered} was back before its stack ran (the split-brain window, docs/failover.md); ${alreadyPresent} re-publishes were de-duplicated`);
+  if (recordedCount !== found)
+    notes.push(
+      `lastDemotion records ${recordedCount} orphans, the server holds ${found} in ${orphanNames.join(", ")}: a demotion run was interrupted`,
+    );
+  notes.push(
+    `orphans beyond the ${ctx.unplanned?.missing.length ?? 0} unreplicated messages were stored by both regions while ${recovered} was back before its stack ran (the split-brain window, docs/failover.md); ${alreadyPresent} re-publishes were de-duplicated`,
+  );
   notes.push(...outcome.notes);
-  if (splitBrain > 0) notes.push(`${splitBrain} duplicate deliveries between the restart of ${recovered} and the flip: its consumers were active again until its stack demoted the streams`);
+  if (splitBrain > 0)
+    notes.push(
+      `${splitBrain} duplicate deliveries between the restart of ${recovered} and the flip: its consumers were active again until its stack demoted the streams`,
+    );
   return {
     title: `failback ${active} -> ${recovered} (orphans re-published)`,
     figures: {
@@ -104,7 +128,10 @@ export const failback: Scenario = async (ctx) => {
       promotion: outcome.promotion,
       ...(outcome.demotionOrphans === undefined ? {} : { demotionOrphans: outcome.demotionOrphans }),
       // By the promoted region's consumers: what the failback's position carrying must prevent.
-      redeliveredAcked: ctx.consumers.reduce((sum, worker) => sum + worker.count("redelivered-acked", outcome.flipAt, end, recovered), 0),
+      redeliveredAcked: ctx.consumers.reduce(
+        (sum, worker) => sum + worker.count("redelivered-acked", outcome.flipAt, end, recovered),
+        0,
+      ),
       orphans,
       stackRuns: [...demotions, ...outcome.runs],
     },

@@ -12,7 +12,9 @@ import type { Scenario } from "./types";
 import { streamOutputs } from "./unplanned";
 
 function reasonOf(ctx: Parameters<Scenario>[0], region: string, stream: string): string {
-  return String((streamOutputs(ctx, region, stream)?.["lastPromotion"] as { reason?: string } | undefined)?.reason ?? "no record");
+  return String(
+    (streamOutputs(ctx, region, stream)?.["lastPromotion"] as { reason?: string } | undefined)?.reason ?? "no record",
+  );
 }
 
 export const nodeLoss: Scenario = async (ctx) => {
@@ -23,7 +25,11 @@ export const nodeLoss: Scenario = async (ctx) => {
   const start = ctx.clock();
   ctx.publisher.start();
   await sleep(half);
-  const jsm = await jetstreamManager(await ctx.clients.get("observe", from), { domain: from, timeout: 2000, checkAPI: false });
+  const jsm = await jetstreamManager(await ctx.clients.get("observe", from), {
+    domain: from,
+    timeout: 2000,
+    checkAPI: false,
+  });
   const leader = (await jsm.streams.info(ctx.streams[0]!)).cluster?.leader;
   const victim = cluster.servers.find((server) => server.name === leader) ?? cluster.servers[0]!;
   const outcome = await failover(ctx, to, async () => {
@@ -42,11 +48,26 @@ export const nodeLoss: Scenario = async (ctx) => {
   const failedRuns = outcome.runs.filter((run) => !run.ok);
   return {
     title: `failover ${from} -> ${to} with ${victim.name} killed`,
-    figures: { ...measured.figures, from, to, ...rto(ctx, to, outcome.flipAt), lostAtFailover: outcome.lostAtFailover, stackRuns: outcome.runs, promotion: outcome.promotion, ...(outcome.demotionOrphans === undefined ? {} : { demotionOrphans: outcome.demotionOrphans }) },
+    figures: {
+      ...measured.figures,
+      from,
+      to,
+      ...rto(ctx, to, outcome.flipAt),
+      lostAtFailover: outcome.lostAtFailover,
+      stackRuns: outcome.runs,
+      promotion: outcome.promotion,
+      ...(outcome.demotionOrphans === undefined ? {} : { demotionOrphans: outcome.demotionOrphans }),
+    },
     notes: [
       ...outcome.notes,
-      ...Object.entries(outcome.promotion).filter(([, mode]) => mode !== "planned").map(([stream, mode]) => `${stream} was promoted ${mode}: ${reasonOf(ctx, to, stream)}`),
-      ...(failedRuns.length === 0 ? [] : [`${failedRuns.length} stack run(s) failed and were re-run, as an operator would: ${failedRuns.map((run) => run.error).join(" | ")}`]),
+      ...Object.entries(outcome.promotion)
+        .filter(([, mode]) => mode !== "planned")
+        .map(([stream, mode]) => `${stream} was promoted ${mode}: ${reasonOf(ctx, to, stream)}`),
+      ...(failedRuns.length === 0
+        ? []
+        : [
+            `${failedRuns.length} stack run(s) failed and were re-run, as an operator would: ${failedRuns.map((run) => run.error).join(" | ")}`,
+          ]),
     ],
     comparisons: measured.comparisons,
   };

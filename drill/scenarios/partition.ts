@@ -39,7 +39,15 @@ export const partition: Scenario = async (ctx) => {
   const measured = await measure(ctx, start, end);
   return {
     title: `partition of the leafnode (${ctx.options.partitionS} s, ${ctx.options.cutMode})`,
-    figures: { ...measured.figures, from: region, to: region, rtoMs: null, lostAtFailover: null, catchUpMs, stackRuns: [] },
+    figures: {
+      ...measured.figures,
+      from: region,
+      to: region,
+      rtoMs: null,
+      lostAtFailover: null,
+      catchUpMs,
+      stackRuns: [],
+    },
     notes: [],
     comparisons: measured.comparisons,
   };

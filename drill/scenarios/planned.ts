@@ -19,7 +19,16 @@ export const planned: Scenario = async (ctx) => {
   const measured = await measure(ctx, start, end);
   return {
     title: `planned failover ${from} -> ${to}`,
-    figures: { ...measured.figures, from, to, ...rto(ctx, to, outcome.flipAt), lostAtFailover: outcome.lostAtFailover, stackRuns: outcome.runs, promotion: outcome.promotion, ...(outcome.demotionOrphans === undefined ? {} : { demotionOrphans: outcome.demotionOrphans }) },
+    figures: {
+      ...measured.figures,
+      from,
+      to,
+      ...rto(ctx, to, outcome.flipAt),
+      lostAtFailover: outcome.lostAtFailover,
+      stackRuns: outcome.runs,
+      promotion: outcome.promotion,
+      ...(outcome.demotionOrphans === undefined ? {} : { demotionOrphans: outcome.demotionOrphans }),
+    },
     notes: outcome.notes,
     comparisons: measured.comparisons,
   };

@@ -42,17 +42,34 @@ export const unplanned: Scenario = async (ctx) => {
       notes.push(`${stream}: no lastPromotion record in the ${to} stack`);
       continue;
     }
-    const beyond = [...ctx.publisher.acks.values()].filter((ack) => ack.domain === from && ack.stream === stream && ack.seq > record.lastMirroredSequence).length;
+    const beyond = [...ctx.publisher.acks.values()].filter(
+      (ack) => ack.domain === from && ack.stream === stream && ack.seq > record.lastMirroredSequence,
+    ).length;
     unreplicated += beyond;
-    notes.push(`${stream}: promoted ${record.mode} (${record.reason}); last mirrored sequence ${record.lastMirroredSequence} at ${record.lastMirroredAt || "-"}; ${beyond} acknowledged by ${from} after it`);
+    notes.push(
+      `${stream}: promoted ${record.mode} (${record.reason}); last mirrored sequence ${record.lastMirroredSequence} at ${record.lastMirroredAt || "-"}; ${beyond} acknowledged by ${from} after it`,
+    );
   }
   ctx.unplanned = { region: from, missing: outcome.missing };
   const outageMs = rto(ctx, to, killAt).rtoMs;
-  notes.push(`writes resumed ${outageMs === null ? "never" : `${outageMs} ms`} after the kill (health check ${ctx.options.healthCheckMs} ms, then the ${to} stack)`);
-  notes.push("after an unplanned promotion consumers continue from their own positions in the new region: redeliveries are expected (docs/failover.md)");
+  notes.push(
+    `writes resumed ${outageMs === null ? "never" : `${outageMs} ms`} after the kill (health check ${ctx.options.healthCheckMs} ms, then the ${to} stack)`,
+  );
+  notes.push(
+    "after an unplanned promotion consumers continue from their own positions in the new region: redeliveries are expected (docs/failover.md)",
+  );
   return {
     title: `unplanned failover: ${from} killed, ${to} promoted`,
-    figures: { ...measured.figures, from, to, ...rto(ctx, to, outcome.flipAt), lostAtFailover: outcome.lostAtFailover, unreplicatedAtKill: unreplicated, stackRuns: outcome.runs, promotion: outcome.promotion },
+    figures: {
+      ...measured.figures,
+      from,
+      to,
+      ...rto(ctx, to, outcome.flipAt),
+      lostAtFailover: outcome.lostAtFailover,
+      unreplicatedAtKill: unreplicated,
+      stackRuns: outcome.runs,
+      promotion: outcome.promotion,
+    },
     notes,
     comparisons: measured.comparisons,
   };

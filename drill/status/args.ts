@@ -33,13 +33,18 @@ function pairs(flag: string, items: readonly string[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const item of items) {
     const at = item.indexOf("=");
-    if (at <= 0 || at === item.length - 1) throw new Error(`--${flag} takes NAME=VALUE, e.g. --${flag} us-east-1=...; got "${item}".`);
+    if (at <= 0 || at === item.length - 1)
+      throw new Error(`--${flag} takes NAME=VALUE, e.g. --${flag} us-east-1=...; got "${item}".`);
     out.set(item.slice(0, at), item.slice(at + 1));
   }
   return out;
 }
 
-const list = (text: string) => text.split(",").map((part) => part.trim()).filter(Boolean);
+const list = (text: string) =>
+  text
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean);
 
 /** Options, or the usage text; throws a one-line error naming the bad option. */
 export function parseStatusArgs(argv: readonly string[], env: NodeJS.ProcessEnv): StatusOptions | { help: string } {
@@ -65,21 +70,32 @@ export function parseStatusArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
   const monitors = pairs("monitor", values.monitor ?? []);
   const domains = pairs("domain", values.domain ?? []);
   for (const name of [...monitors.keys(), ...domains.keys()]) {
-    if (!regions.has(name)) throw new Error(`--monitor/--domain name "${name}", which no --region gives; add --region ${name}=nats://...`);
+    if (!regions.has(name))
+      throw new Error(`--monitor/--domain name "${name}", which no --region gives; add --region ${name}=nats://...`);
   }
   const timeoutMs = values.timeout === undefined ? 3000 : Number(values.timeout);
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 60_000) throw new Error(`--timeout must be whole ms from 100 to 60000; got "${values.timeout}".`);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 60_000)
+    throw new Error(`--timeout must be whole ms from 100 to 60000; got "${values.timeout}".`);
   const user = values.user ?? env["NATS_USER"];
   const password = values.password ?? env["NATS_PASSWORD"];
   const token = values.token ?? env["NATS_TOKEN"];
   const credsFile = values.creds ?? env["NATS_CREDS"];
   const methods = [user, token, credsFile].filter((value) => value !== undefined && value !== "");
-  if (methods.length > 1) throw new Error("set only one of --user/NATS_USER, --token/NATS_TOKEN or --creds/NATS_CREDS.");
+  if (methods.length > 1)
+    throw new Error("set only one of --user/NATS_USER, --token/NATS_TOKEN or --creds/NATS_CREDS.");
   const targets = [...regions].map(([region, urls]) => {
     const servers = list(urls);
-    for (const url of servers) if (!/^(nats|tls):\/\/[^\s/@]+(:\d+)?\/?$/.test(url)) throw new Error(`--region ${region}: "${url}" is not a server URL such as nats://host:4222 (credentials go in --user/NATS_USER, not the URL).`);
+    for (const url of servers)
+      if (!/^(nats|tls):\/\/[^\s/@]+(:\d+)?\/?$/.test(url))
+        throw new Error(
+          `--region ${region}: "${url}" is not a server URL such as nats://host:4222 (credentials go in --user/NATS_USER, not the URL).`,
+        );
     return { region, domain: domains.get(region) ?? region, servers, monitors: list(monitors.get(region) ?? "") };
   });
-  const credentials: StatusCredentials = user ? { user, ...(password === undefined ? {} : { password }) } : token ? { token } : {};
+  const credentials: StatusCredentials = user
+    ? { user, ...(password === undefined ? {} : { password }) }
+    : token
+      ? { token }
+      : {};
   return { targets, credentials, ...(credsFile ? { credsFile } : {}), timeoutMs, json: values.json ?? false };
 }

@@ -50,7 +50,8 @@ export interface RegionStatus {
 }
 
 function authOptions(credentials: StatusCredentials): Partial<ConnectionOptions> {
-  if (credentials.creds !== undefined) return { authenticator: credsAuthenticator(new TextEncoder().encode(credentials.creds)) };
+  if (credentials.creds !== undefined)
+    return { authenticator: credsAuthenticator(new TextEncoder().encode(credentials.creds)) };
   if (credentials.token !== undefined) return { token: credentials.token };
   if (credentials.user !== undefined) return { user: credentials.user, pass: credentials.password ?? "" };
   return {};
@@ -61,9 +62,20 @@ function message(error: unknown): string {
 }
 
 /** Connects to one server only (no reconnect, no other cluster members) and reads its INFO. */
-export async function serverHealth(url: string, credentials: StatusCredentials, timeoutMs: number): Promise<ServerHealth> {
+export async function serverHealth(
+  url: string,
+  credentials: StatusCredentials,
+  timeoutMs: number,
+): Promise<ServerHealth> {
   try {
-    const nc = await connect({ servers: [url], ...authOptions(credentials), reconnect: false, timeout: timeoutMs, ignoreClusterUpdates: true, name: "nats-dr status" });
+    const nc = await connect({
+      servers: [url],
+      ...authOptions(credentials),
+      reconnect: false,
+      timeout: timeoutMs,
+      ignoreClusterUpdates: true,
+      name: "nats-dr status",
+    });
     try {
       const info = nc.info;
       const rttMs = await nc.rtt();
@@ -96,14 +108,24 @@ export async function monitorHealth(url: string, timeoutMs: number): Promise<Mon
   }
 }
 
-export async function regionStatus(target: RegionTarget, credentials: StatusCredentials, timeoutMs: number): Promise<RegionStatus> {
+export async function regionStatus(
+  target: RegionTarget,
+  credentials: StatusCredentials,
+  timeoutMs: number,
+): Promise<RegionStatus> {
   const [servers, monitors] = await Promise.all([
     Promise.all(target.servers.map((url) => serverHealth(url, credentials, timeoutMs))),
     Promise.all(target.monitors.map((url) => monitorHealth(url, timeoutMs))),
   ]);
   const base = { region: target.region, domain: target.domain, servers, monitors };
   try {
-    const nc = await connect({ servers: [...target.servers], ...authOptions(credentials), reconnect: false, timeout: timeoutMs, name: "nats-dr status" });
+    const nc = await connect({
+      servers: [...target.servers],
+      ...authOptions(credentials),
+      reconnect: false,
+      timeout: timeoutMs,
+      name: "nats-dr status",
+    });
     try {
       return { ...base, streams: await regionReport(nc, target.domain, timeoutMs) };
     } finally {
@@ -114,11 +136,20 @@ export async function regionStatus(target: RegionTarget, credentials: StatusCred
   }
 }
 
-export async function collectStatus(targets: readonly RegionTarget[], credentials: StatusCredentials, timeoutMs = 3000): Promise<RegionStatus[]> {
+export async function collectStatus(
+  targets: readonly RegionTarget[],
+  credentials: StatusCredentials,
+  timeoutMs = 3000,
+): Promise<RegionStatus[]> {
   return Promise.all(targets.map((target) => regionStatus(target, credentials, timeoutMs)));
 }
 
 /** Healthy: every server answered, every monitor said 200, every region listed its streams. */
 export function isHealthy(status: readonly RegionStatus[]): boolean {
-  return status.every((region) => region.error === undefined && region.servers.every((server) => server.ok) && region.monitors.every((monitor) => monitor.ok));
+  return status.every(
+    (region) =>
+      region.error === undefined &&
+      region.servers.every((server) => server.ok) &&
+      region.monitors.every((monitor) => monitor.ok),
+  );
 }

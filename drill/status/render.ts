@@ -11,7 +11,9 @@ export function renderStatus(status: readonly RegionStatus[]): string {
   const lines: string[] = [];
   for (const region of status) {
     const healthy = region.servers.filter((server) => server.ok).length;
-    lines.push(`${region.region} (JetStream domain ${region.domain}): ${healthy}/${region.servers.length} servers answer`);
+    lines.push(
+      `${region.region} (JetStream domain ${region.domain}): ${healthy}/${region.servers.length} servers answer`,
+    );
     const monitorOf = (index: number) => region.monitors[index];
     lines.push(
       ...formatTable(
@@ -24,7 +26,11 @@ export function renderStatus(status: readonly RegionStatus[]): string {
             server.name ?? "-",
             server.version ?? "-",
             server.rttMs === undefined ? "-" : `${server.rttMs} ms`,
-            monitor === undefined ? "-" : monitor.ok ? "200 ok" : `${monitor.httpStatus ?? "no answer"} ${monitor.detail}`.trim(),
+            monitor === undefined
+              ? "-"
+              : monitor.ok
+                ? "200 ok"
+                : `${monitor.httpStatus ?? "no answer"} ${monitor.detail}`.trim(),
           ];
         }),
       ).map((line) => `  ${line}`),
@@ -49,7 +55,9 @@ export function renderStatus(status: readonly RegionStatus[]): string {
         ]),
       ).map((line) => `  ${line}`),
     );
-    const consumers = region.streams.flatMap((stream) => stream.consumers.map((consumer) => ({ stream: stream.name, consumer })));
+    const consumers = region.streams.flatMap((stream) =>
+      stream.consumers.map((consumer) => ({ stream: stream.name, consumer })),
+    );
     if (consumers.length > 0) {
       lines.push("");
       lines.push(

@@ -43,7 +43,9 @@ export class BackupRole extends pulumi.ComponentResource {
       `${name}-policy`,
       {
         role: this.role.id,
-        policy: pulumi.output(args.bucketArn).apply((bucketArn) => JSON.stringify(backupRolePolicy({ ...args, bucketArn }))),
+        policy: pulumi
+          .output(args.bucketArn)
+          .apply((bucketArn) => JSON.stringify(backupRolePolicy({ ...args, bucketArn }))),
       },
       children,
     );

@@ -3,7 +3,8 @@
 
 /** Why `name` is not a valid general purpose S3 bucket name, or undefined when it is one. */
 export function s3BucketNameProblem(name: string): string | undefined {
-  if (name.length < 3 || name.length > 63) return `"${name}" has ${name.length} characters; an S3 bucket name has 3 to 63`;
+  if (name.length < 3 || name.length > 63)
+    return `"${name}" has ${name.length} characters; an S3 bucket name has 3 to 63`;
   if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) {
     return `"${name}" is not a bucket name; use lower-case letters, digits, "-" and ".", starting and ending with a letter or digit`;
   }

@@ -81,7 +81,11 @@ function issuerOf(oidcProviderArn: string): string {
  * Trust policy of the backup role (IRSA): only the Kubernetes ServiceAccount
  * `system:serviceaccount:<namespace>:<serviceAccount>` of this cluster, with the STS audience.
  */
-export function backupRoleTrustPolicy(input: { oidcProviderArn: string; namespace: string; serviceAccountName: string }): PolicyDocument {
+export function backupRoleTrustPolicy(input: {
+  oidcProviderArn: string;
+  namespace: string;
+  serviceAccountName: string;
+}): PolicyDocument {
   const issuer = issuerOf(input.oidcProviderArn);
   return {
     Version: "2012-10-17",

@@ -7,6 +7,8 @@ import type { Region } from "../config/regions";
 export function awsProviderArgs(input: { project: string; stack: string; region: Region }): aws.ProviderArgs {
   return {
     region: input.region,
-    defaultTags: { tags: { "nats-dr:project": input.project, "nats-dr:stack": input.stack, "nats-dr:region": input.region } },
+    defaultTags: {
+      tags: { "nats-dr:project": input.project, "nats-dr:stack": input.stack, "nats-dr:region": input.region },
+    },
   };
 }

@@ -92,7 +92,9 @@ function credentialEnv(credentials: BackupCredentials | undefined): k8s.types.in
   const fromSecret = (name: string, key: string | undefined): k8s.types.input.core.v1.EnvVar[] =>
     key === undefined ? [] : [{ name, valueFrom: { secretKeyRef: { name: credentials.secretName, key } } }];
   return [
-    ...(credentials.user !== undefined ? [{ name: "NATS_USER", value: credentials.user }] : fromSecret("NATS_USER", credentials.userKey)),
+    ...(credentials.user !== undefined
+      ? [{ name: "NATS_USER", value: credentials.user }]
+      : fromSecret("NATS_USER", credentials.userKey)),
     ...fromSecret("NATS_PASSWORD", credentials.passwordKey),
     ...fromSecret("NATS_TOKEN", credentials.tokenKey),
     ...(credentials.credsKey === undefined ? [] : [{ name: "NATS_CREDS", value: `${CREDS}/${credentials.credsKey}` }]),
@@ -105,8 +107,17 @@ export function backupCronJob(input: BackupObjectsInput): k8s.types.input.batch.
     { name: "script", configMap: { name: BACKUP_SCRIPT_CONFIGMAP, defaultMode: 0o555 } },
     { name: "tools", emptyDir: {} },
     { name: "work", emptyDir: {} },
-    ...(credsVolume ? [{ name: "creds", secret: { secretName: input.credentials!.secretName, defaultMode: 0o400 } }] : []),
-    ...(input.tlsCa ? [{ name: "ca", secret: { secretName: input.tlsCa.secretName, items: [{ key: input.tlsCa.key, path: "ca.crt" }] } }] : []),
+    ...(credsVolume
+      ? [{ name: "creds", secret: { secretName: input.credentials!.secretName, defaultMode: 0o400 } }]
+      : []),
+    ...(input.tlsCa
+      ? [
+          {
+            name: "ca",
+            secret: { secretName: input.tlsCa.secretName, items: [{ key: input.tlsCa.key, path: "ca.crt" }] },
+          },
+        ]
+      : []),
   ];
   const restricted: k8s.types.input.core.v1.SecurityContext = {
     allowPrivilegeEscalation: false,
@@ -132,7 +143,13 @@ export function backupCronJob(input: BackupObjectsInput): k8s.types.input.batch.
             spec: {
               serviceAccountName: input.serviceAccountName,
               restartPolicy: "Never",
-              securityContext: { runAsNonRoot: true, runAsUser: NOBODY, runAsGroup: NOBODY, fsGroup: NOBODY, seccompProfile: { type: "RuntimeDefault" } },
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: NOBODY,
+                runAsGroup: NOBODY,
+                fsGroup: NOBODY,
+                seccompProfile: { type: "RuntimeDefault" },
+              },
               initContainers: [
                 {
                   // The nats CLI is one static binary; copy it next to the aws CLI.

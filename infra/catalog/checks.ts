@@ -94,7 +94,10 @@ export function consumerProblems(
     if (!target && invalidStreams.includes(stream)) continue; // that stream's own problems are reported
     if (!target) {
       const known = [...byName.keys()].map((name) => `"${name}"`).join(", ");
-      problems.push({ path: consumerPath(spec.name, "stream"), message: `stream "${stream}" is not in the catalog; use one of ${known}` });
+      problems.push({
+        path: consumerPath(spec.name, "stream"),
+        message: `stream "${stream}" is not in the catalog; use one of ${known}`,
+      });
       continue;
     }
     for (const filter of spec.filterSubjects) {

@@ -3,7 +3,12 @@ import { Regions } from "../config/regions";
 import type { CatalogInput, ConsumerEntryInput, StreamEntryInput } from "./entries";
 
 /** Limits shared by every default stream. */
-const durable = { storage: "file", replicas: 3, discard: "old", duplicateWindow: "2m" } as const satisfies StreamEntryInput;
+const durable = {
+  storage: "file",
+  replicas: 3,
+  discard: "old",
+  duplicateWindow: "2m",
+} as const satisfies StreamEntryInput;
 
 /** Acknowledgement settings shared by every default consumer. */
 const acknowledged = { ackPolicy: "explicit", ackWait: "30s", maxDeliver: 5 } as const satisfies ConsumerEntryInput;

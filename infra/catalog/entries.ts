@@ -18,23 +18,30 @@ export type ReplicationInput = "cross-region" | { readonly homeRegion: Region };
 
 function replicationSchema() {
   const fix = `write "cross-region" (the default), or { homeRegion: ${regionChoices()} } for a stream that lives in one region only`;
-  return z.unknown().optional().transform((value, context): Replication => {
-    if (value === undefined || value === "cross-region") return { kind: "cross-region" };
-    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
-      const { homeRegion, ...rest } = value as Record<string, unknown>;
-      const extra = Object.keys(rest);
-      if (extra.length > 0) {
-        context.addIssue({ code: "custom", message: `unknown field "${extra[0]}" in replication; ${fix}` });
+  return z
+    .unknown()
+    .optional()
+    .transform((value, context): Replication => {
+      if (value === undefined || value === "cross-region") return { kind: "cross-region" };
+      if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+        const { homeRegion, ...rest } = value as Record<string, unknown>;
+        const extra = Object.keys(rest);
+        if (extra.length > 0) {
+          context.addIssue({ code: "custom", message: `unknown field "${extra[0]}" in replication; ${fix}` });
+          return z.NEVER;
+        }
+        if (isRegion(homeRegion)) return { kind: "home", homeRegion };
+        const got = homeRegion === undefined ? "is missing" : `${JSON.stringify(homeRegion)} is not one of our regions`;
+        context.addIssue({
+          code: "custom",
+          path: ["homeRegion"],
+          message: `homeRegion ${got}; set it to ${regionChoices()}`,
+        });
         return z.NEVER;
       }
-      if (isRegion(homeRegion)) return { kind: "home", homeRegion };
-      const got = homeRegion === undefined ? "is missing" : `${JSON.stringify(homeRegion)} is not one of our regions`;
-      context.addIssue({ code: "custom", path: ["homeRegion"], message: `homeRegion ${got}; set it to ${regionChoices()}` });
+      context.addIssue({ code: "custom", message: `${JSON.stringify(value)} is not a replication mode; ${fix}` });
       return z.NEVER;
-    }
-    context.addIssue({ code: "custom", message: `${JSON.stringify(value)} is not a replication mode; ${fix}` });
-    return z.NEVER;
-  });
+    });
 }
 
 /** Validates a stream entry; output is the StreamSpec fields (canonical units) and the replication. */

@@ -40,10 +40,16 @@ export function resolveCatalog(
   if (mode === "replace" && streams.length === 0 && issues.length === 0) {
     issues.push({
       path: ["streams"],
-      message: 'mode "replace" with no streams would delete every stream; list the streams to keep, or use mode "extend"',
+      message:
+        'mode "replace" with no streams would delete every stream; list the streams to keep, or use mode "extend"',
     });
   }
-  issues.push(...caseCollisions(streams), ...replicatedWorkQueues(streams), ...subjectOverlaps(streams), ...consumerProblems(streams, consumers, invalidStreams));
+  issues.push(
+    ...caseCollisions(streams),
+    ...replicatedWorkQueues(streams),
+    ...subjectOverlaps(streams),
+    ...consumerProblems(streams, consumers, invalidStreams),
+  );
   return issues.length > 0 ? { issues } : { catalog: { streams, consumers } };
 }
 
@@ -55,7 +61,8 @@ function resolveStream(name: string, entry: unknown): Resolved<CatalogStream> {
   const badName = nameProblem(name, "stream");
   if (badName) issues.push({ path: base, message: `${badName}; rename the catalog key` });
   const parsed = streamEntrySchema().safeParse(entry);
-  if (!parsed.success) issues.push(...parsed.error.issues.map((issue) => ({ ...issue, path: [...base, ...issue.path] })));
+  if (!parsed.success)
+    issues.push(...parsed.error.issues.map((issue) => ({ ...issue, path: [...base, ...issue.path] })));
   if (issues.length > 0 || !parsed.success) return { issues };
   const { replication, ...fields } = parsed.data;
   return { value: { spec: { name, ...fields }, replication } };
@@ -63,14 +70,18 @@ function resolveStream(name: string, entry: unknown): Resolved<CatalogStream> {
 
 function resolveConsumer(name: string, entry: unknown): Resolved<CatalogConsumer> {
   const base = ["consumers", name];
-  if (!isPlainObject(entry)) return { issues: [{ path: base, message: 'a consumer entry is an object such as { stream: "events" }' }] };
+  if (!isPlainObject(entry))
+    return { issues: [{ path: base, message: 'a consumer entry is an object such as { stream: "events" }' }] };
   const { stream, ...fields } = entry;
   const issues: Issue[] = [];
   const known = consumerEntryFields();
   const unknown = Object.keys(entry).filter((key) => !known.includes(key));
   if (unknown.length > 0) issues.push({ path: base, message: unknownFieldsMessage(unknown, known) });
   if (typeof stream !== "string" || stream.length === 0) {
-    issues.push({ path: [...base, "stream"], message: 'name the catalog stream this consumer reads, e.g. stream: "events"' });
+    issues.push({
+      path: [...base, "stream"],
+      message: 'name the catalog stream this consumer reads, e.g. stream: "events"',
+    });
   }
   const parsed = consumerSpecSchema().safeParse({ ...fields, name });
   if (!parsed.success) {

@@ -44,21 +44,23 @@ export function oidcIssuerOfUrl(url: string): string {
 }
 
 export function awsSchema() {
-  const example = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
-  return strictObject(
-    {
-      /** IAM OIDC identity provider of the region's EKS cluster (IRSA). Required. */
-      oidcProviderArn: requiredString(`is not set; set it to the IAM OIDC provider of this region's EKS cluster, e.g. "${example}"`).regex(
-        OIDC_ARN,
-        `is not an IAM OIDC provider ARN; copy it from the IAM console or eksctl, e.g. "${example}"`,
-      ),
-      /** The provider's issuer URL; optional, checked against the ARN. @default derived from the ARN */
-      oidcProviderUrl: z
-        .string()
-        .regex(/^https:\/\/[^\s/]+(\/[^\s]*)?$/, 'is not an https URL; write the cluster\'s issuer, e.g. "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"')
-        .optional(),
-    },
-  ).superRefine((value, context) => {
+  const example =
+    "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
+  return strictObject({
+    /** IAM OIDC identity provider of the region's EKS cluster (IRSA). Required. */
+    oidcProviderArn: requiredString(
+      `is not set; set it to the IAM OIDC provider of this region's EKS cluster, e.g. "${example}"`,
+    ).regex(OIDC_ARN, `is not an IAM OIDC provider ARN; copy it from the IAM console or eksctl, e.g. "${example}"`),
+    /** The provider's issuer URL; optional, checked against the ARN. @default derived from the ARN */
+    oidcProviderUrl: z
+      .string()
+      .regex(
+        /^https:\/\/[^\s/]+(\/[^\s]*)?$/,
+        'is not an https URL; write the cluster\'s issuer, e.g. "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"',
+      )
+      .optional(),
+  })
+    .superRefine((value, context) => {
       const fromArn = oidcIssuerOfArn(value.oidcProviderArn);
       if (value.oidcProviderUrl === undefined || fromArn === undefined) return;
       if (oidcIssuerOfUrl(value.oidcProviderUrl) !== fromArn) {
@@ -100,7 +102,10 @@ export function dnsSchema() {
       /** Route53 hosted zone of the client hostname. Required. */
       hostedZoneId: requiredString(
         'is not set; set the Route53 hosted zone of the client hostname, e.g. pulumi config set --path "nats-dr:dns.hostedZoneId" Z0123456789ABCDEFGHIJ',
-      ).regex(/^Z[A-Z0-9]{1,31}$/, 'is not a Route53 hosted zone id; it looks like "Z0123456789ABCDEFGHIJ" (aws route53 list-hosted-zones)'),
+      ).regex(
+        /^Z[A-Z0-9]{1,31}$/,
+        'is not a Route53 hosted zone id; it looks like "Z0123456789ABCDEFGHIJ" (aws route53 list-hosted-zones)',
+      ),
       /** The name clients connect to, e.g. "nats.example.com" (not the zone apex: it is a CNAME). Required. */
       hostname: requiredString(
         'is not set; set the name clients connect to, e.g. pulumi config set --path "nats-dr:dns.hostname" nats.example.com',
@@ -120,15 +125,25 @@ export function dnsSchema() {
         /** Port checked. @default 4222 (the NATS client port) for TCP, 8222 (monitoring) for HTTP */
         port: wholeNumber(1, 65535, "").optional(),
         /** HTTP only: path asked. @default "/healthz" */
-        path: z.string().regex(/^\/\S*$/, 'must start with "/", e.g. "/healthz"').default("/healthz"),
+        path: z
+          .string()
+          .regex(/^\/\S*$/, 'must start with "/", e.g. "/healthz"')
+          .default("/healthz"),
         /** Seconds between checks from each checker: 10 or 30. @default 10 */
-        intervalSeconds: z.union([z.literal(10), z.literal(30)], { error: () => "must be 10 or 30 (the intervals Route53 offers)" }).default(10),
+        intervalSeconds: z
+          .union([z.literal(10), z.literal(30)], { error: () => "must be 10 or 30 (the intervals Route53 offers)" })
+          .default(10),
         /** Consecutive failures before the region counts as unhealthy, 1-10. @default 3 */
         failureThreshold: wholeNumber(1, 10, "checks").default(3),
       })
         .superRefine((check, context) => {
           if (check.type === "CLOUDWATCH_METRIC" && check.alarmName === undefined) {
-            context.addIssue({ code: "custom", path: ["alarmName"], message: 'is not set but type is "CLOUDWATCH_METRIC"; name the CloudWatch alarm (e.g. on the NLB\'s HealthyHostCount) the health check follows' });
+            context.addIssue({
+              code: "custom",
+              path: ["alarmName"],
+              message:
+                'is not set but type is "CLOUDWATCH_METRIC"; name the CloudWatch alarm (e.g. on the NLB\'s HealthyHostCount) the health check follows',
+            });
           }
         })
         .transform((check) => ({ ...check, port: check.port ?? (check.type === "HTTP" ? 8222 : 4222) }))
@@ -145,7 +160,12 @@ const CRON_FIELDS = [
   { name: "minute", min: 0, max: 59, names: [] as string[] },
   { name: "hour", min: 0, max: 23, names: [] as string[] },
   { name: "day of month", min: 1, max: 31, names: [] as string[] },
-  { name: "month", min: 1, max: 12, names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"] },
+  {
+    name: "month",
+    min: 1,
+    max: 12,
+    names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+  },
   { name: "day of week", min: 0, max: 7, names: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] },
 ];
 
@@ -166,13 +186,15 @@ export function cronProblem(expression: string): string | undefined {
     };
     for (const part of field!.split(",")) {
       const match = /^(\*|([^-/]+)(?:-([^-/]+))?)(?:\/(\d+))?$/.exec(part);
-      const bounds = match?.[1] === "*" ? [spec.min, spec.max] : [value(match?.[2] ?? ""), value(match?.[3] ?? match?.[2] ?? "")];
+      const bounds =
+        match?.[1] === "*" ? [spec.min, spec.max] : [value(match?.[2] ?? ""), value(match?.[3] ?? match?.[2] ?? "")];
       const ok =
         match !== null &&
         bounds.every((bound) => Number.isInteger(bound) && bound >= spec.min && bound <= spec.max) &&
         bounds[0]! <= bounds[1]! &&
         (match[4] === undefined || Number(match[4]) >= 1);
-      if (!ok) return `"${expression}": the ${spec.name} field "${field}" is not valid; use ${spec.min}-${spec.max}, "*", ranges "a-b", steps "*/n" or lists "a,b"`;
+      if (!ok)
+        return `"${expression}": the ${spec.name} field "${field}" is not valid; use ${spec.min}-${spec.max}, "*", ranges "a-b", steps "*/n" or lists "a,b"`;
     }
   }
   return undefined;
@@ -185,9 +207,13 @@ const IMAGE = /^[a-z0-9]+([._/-][a-z0-9]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?
 
 function pinnedImage(example: string) {
   return z.string().superRefine((image, context) => {
-    if (!IMAGE.test(image)) context.addIssue({ code: "custom", message: `"${image}" is not an image reference; write e.g. "${example}"` });
+    if (!IMAGE.test(image))
+      context.addIssue({ code: "custom", message: `"${image}" is not an image reference; write e.g. "${example}"` });
     else if (!/[:@]/.test(image.split("/").pop()!) || /:latest$/.test(image)) {
-      context.addIssue({ code: "custom", message: `"${image}" is not pinned; give a version tag or digest, e.g. "${example}"` });
+      context.addIssue({
+        code: "custom",
+        message: `"${image}" is not pinned; give a version tag or digest, e.g. "${example}"`,
+      });
     }
   });
 }
@@ -210,25 +236,41 @@ export function backupSchema() {
     /** Days a replaced or deleted object version is kept. @default 7 (sooner than retentionDays) */
     noncurrentDays: wholeNumber(1, 3650, "days").default(7),
     /** Object key prefix of every backup: `<prefix>/<stream>/<timestamp>/`. @default "jetstream" */
-    prefix: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be one path segment of lower-case letters, digits and "-", e.g. "jetstream"').default("jetstream"),
+    prefix: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9-]{0,62}$/,
+        'must be one path segment of lower-case letters, digits and "-", e.g. "jetstream"',
+      )
+      .default("jetstream"),
     /** Bucket name; S3 names are global. @default "<project>-<stack>[-<region>]-backups" */
     bucketName: z
       .string()
       .superRefine((name, context) => {
         const problem = s3BucketNameProblem(name);
-        if (problem) context.addIssue({ code: "custom", message: `${problem}; S3 names are global, e.g. "acme-nats-dr-us-east-1-backups"` });
+        if (problem)
+          context.addIssue({
+            code: "custom",
+            message: `${problem}; S3 names are global, e.g. "acme-nats-dr-us-east-1-backups"`,
+          });
       })
       .optional(),
     /** Default encryption of the bucket: "aws:kms" or "AES256". @default "aws:kms" */
     encryption: z.enum(SseAlgorithms, { error: () => 'must be "aws:kms" or "AES256"' }).default("aws:kms"),
     /** KMS key for "aws:kms". @default the account's aws/s3 key */
-    kmsKeyArn: z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/\S+$/, "is not a KMS key or alias ARN").optional(),
+    kmsKeyArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/\S+$/, "is not a KMS key or alias ARN")
+      .optional(),
     /** Image that runs the script: bash, coreutils and the aws CLI. @default DEFAULT_BACKUP_IMAGE */
     image: pinnedImage(DEFAULT_BACKUP_IMAGE).default(DEFAULT_BACKUP_IMAGE),
     /** Image the `nats` CLI is copied from (an init container). @default DEFAULT_NATS_BOX_IMAGE */
     natsImage: pinnedImage(DEFAULT_NATS_BOX_IMAGE).default(DEFAULT_NATS_BOX_IMAGE),
     /** Kubernetes ServiceAccount of the job (the IAM role trusts exactly this one). @default "nats-backup" */
-    serviceAccountName: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a Kubernetes name (lower-case letters, digits, -)").default("nats-backup"),
+    serviceAccountName: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a Kubernetes name (lower-case letters, digits, -)")
+      .default("nats-backup"),
     /** Finished jobs kept. @default 3 successful, 5 failed */
     successfulJobsHistoryLimit: wholeNumber(0, 100, "jobs").default(3),
     failedJobsHistoryLimit: wholeNumber(0, 100, "jobs").default(5),
@@ -244,7 +286,11 @@ export function backupSchema() {
         });
       }
       if (value.kmsKeyArn !== undefined && value.encryption !== "aws:kms") {
-        context.addIssue({ code: "custom", path: ["kmsKeyArn"], message: 'is only used with encryption "aws:kms"; remove it or set encryption to "aws:kms"' });
+        context.addIssue({
+          code: "custom",
+          path: ["kmsKeyArn"],
+          message: 'is only used with encryption "aws:kms"; remove it or set encryption to "aws:kms"',
+        });
       }
     })
     .prefault({});

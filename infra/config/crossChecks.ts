@@ -55,10 +55,16 @@ function credentialIssues(value: Record<string, unknown>): Issue[] {
   const has = (key: string) => value[key] !== undefined;
   const issues: Issue[] = [];
   if (has("natsPassword") && !has("natsUser")) {
-    issues.push({ path: ["natsUser"], message: "is not set but nats-dr:natsPassword is; run pulumi config set nats-dr:natsUser <user>" });
+    issues.push({
+      path: ["natsUser"],
+      message: "is not set but nats-dr:natsPassword is; run pulumi config set nats-dr:natsUser <user>",
+    });
   }
   if (has("natsUser") && !has("natsPassword")) {
-    issues.push({ path: ["natsPassword"], message: "is not set but nats-dr:natsUser is; run pulumi config set --secret nats-dr:natsPassword <password>" });
+    issues.push({
+      path: ["natsPassword"],
+      message: "is not set but nats-dr:natsUser is; run pulumi config set --secret nats-dr:natsPassword <password>",
+    });
   }
   const methods = [
     has("natsUser") || has("natsPassword") ? "natsUser/natsPassword" : undefined,

@@ -6,7 +6,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { isPlainObject } from "../catalog/merge";
-import { bytesQuantity, cidr, cpuQuantity, dnsLabel, pinnedImage, seconds, strictObject, text } from "./kubernetesValues";
+import {
+  bytesQuantity,
+  cidr,
+  cpuQuantity,
+  dnsLabel,
+  pinnedImage,
+  seconds,
+  strictObject,
+  text,
+} from "./kubernetesValues";
 import type { Issue } from "./problems";
 import { quantityBytes } from "./quantity";
 import { Regions, isRegion, regionChoices } from "./regions";
@@ -38,9 +47,9 @@ export const defaultLoadBalancerAnnotations: Readonly<Record<string, string>> = 
 function kubernetesSchema() {
   return strictObject({
     /** kubeconfig context. @default the kubeconfig's current context */
-    context: text('a kubeconfig context name').optional(),
+    context: text("a kubeconfig context name").optional(),
     /** @default "nats" */
-    namespace: dnsLabel('the namespace of the NATS servers').default("nats"),
+    namespace: dnsLabel("the namespace of the NATS servers").default("nats"),
     /** @default "gp3" */
     storageClass: dnsLabel('a StorageClass name such as "gp3"').default("gp3"),
     /** JetStream volume per server. @default "100Gi" */
@@ -57,11 +66,16 @@ function kubernetesSchema() {
       .default(3),
     /** nats container resources. @default requests { cpu: "1", memory: "2Gi" }, limits { memory: "2Gi" } */
     resources: strictObject({
-      requests: strictObject({ cpu: cpuQuantity().default("1"), memory: bytesQuantity("2Gi").default("2Gi") }).prefault({}),
+      requests: strictObject({ cpu: cpuQuantity().default("1"), memory: bytesQuantity("2Gi").default("2Gi") }).prefault(
+        {},
+      ),
       limits: strictObject({ cpu: cpuQuantity().optional(), memory: bytesQuantity("2Gi").default("2Gi") }).prefault({}),
     }).prefault({}),
     /** JetStream limits. @default { maxMemory: "512Mi", maxFile: 90% of storageSize } */
-    jetstream: strictObject({ maxMemory: bytesQuantity("512Mi").default("512Mi"), maxFile: bytesQuantity("90Gi").optional() }).prefault({}),
+    jetstream: strictObject({
+      maxMemory: bytesQuantity("512Mi").default("512Mi"),
+      maxFile: bytesQuantity("90Gi").optional(),
+    }).prefault({}),
     /** @default { duration: "30s", gracePeriod: "10s" } */
     lameDuck: strictObject({ duration: seconds(30).default(30), gracePeriod: seconds(0).default(10) }).prefault({}),
     /** @default defaultImages */
@@ -79,9 +93,11 @@ function kubernetesSchema() {
     /** The other region's address ranges, the only ones allowed on the leafnode port. @default [] */
     peerCidrs: z.array(cidr()).default([]),
     /** Annotations of the LoadBalancer Service. @default defaultLoadBalancerAnnotations */
-    loadBalancerAnnotations: z.record(z.string(), z.string(), { error: () => "must map annotation names to strings" }).default({
-      ...defaultLoadBalancerAnnotations,
-    }),
+    loadBalancerAnnotations: z
+      .record(z.string(), z.string(), { error: () => "must map annotation names to strings" })
+      .default({
+        ...defaultLoadBalancerAnnotations,
+      }),
   });
 }
 
@@ -89,13 +105,25 @@ function leafnodeSchema() {
   return strictObject({
     /** The region that accepts the leafnode; the other one dials it. Fixed: not activeRegion. @default "us-east-1" */
     listenRegion: z
-      .enum(Regions, { error: (issue) => `${JSON.stringify(issue.input)} is not one of our regions; set it to ${regionChoices()}` })
+      .enum(Regions, {
+        error: (issue) => `${JSON.stringify(issue.input)} is not one of our regions; set it to ${regionChoices()}`,
+      })
       .default(Regions.usEast1),
     /** @default 7422 */
-    port: z.number({ error: () => "must be a TCP port number such as 7422" }).int().min(1).max(65535, "must be a TCP port from 1 to 65535").default(7422),
+    port: z
+      .number({ error: () => "must be a TCP port number such as 7422" })
+      .int()
+      .min(1)
+      .max(65535, "must be a TCP port from 1 to 65535")
+      .default(7422),
     /** "host" or "host:port" of the listening region's load balancer, for the dialing region. @default [] */
     listenerHosts: z
-      .array(text('a host name such as "nats-leaf.us-east-1.example.com"').regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'must be "host" or "host:port"'))
+      .array(
+        text('a host name such as "nats-leaf.us-east-1.example.com"').regex(
+          /^[A-Za-z0-9.-]+(:\d{1,5})?$/,
+          'must be "host" or "host:port"',
+        ),
+      )
       .default([]),
     /** Pause between attempts to reach the listening region (retried forever). @default "1s" */
     reconnect: seconds(1).default(1),
@@ -118,7 +146,10 @@ function tlsSchema() {
 }
 
 const secretOutput = z
-  .custom<pulumi.Output<string>>((value) => pulumi.Output.isInstance(value), "read it with config.getSecret so it stays a secret")
+  .custom<pulumi.Output<string>>(
+    (value) => pulumi.Output.isInstance(value),
+    "read it with config.getSecret so it stays a secret",
+  )
   .optional();
 
 /** The fields this module adds to the stack config schema. */
@@ -144,10 +175,13 @@ export function kubernetesIssues(value: unknown): Issue[] {
   const listenRegion = leafnode["listenRegion"] ?? Regions.usEast1;
   for (const [key, purpose] of [
     ["appPassword", 'the password of user "app" in account APP (applications and the provider use it)'],
-    ["leafnodePassword", 'the password the regions\' leafnode authenticates with; set the same value in both stacks'],
+    ["leafnodePassword", "the password the regions' leafnode authenticates with; set the same value in both stacks"],
   ] as const) {
     if (value[key] === undefined) {
-      issues.push({ path: [key], message: `is not set but nats-dr:kubernetes is; it is ${purpose}: run pulumi config set --secret nats-dr:${key} <password>` });
+      issues.push({
+        path: [key],
+        message: `is not set but nats-dr:kubernetes is; it is ${purpose}: run pulumi config set --secret nats-dr:${key} <password>`,
+      });
     }
   }
   if (isRegion(region) && isRegion(listenRegion)) {
@@ -190,7 +224,9 @@ export function kubernetesIssues(value: unknown): Issue[] {
 
 type Shape = ReturnType<typeof kubernetesConfigShape>;
 /** The parsed values of this module's keys (optional keys may be missing). */
-type Parsed = { readonly [Key in keyof Shape]?: z.output<Shape[Key]> } & { readonly leafnode: z.output<Shape["leafnode"]> };
+type Parsed = { readonly [Key in keyof Shape]?: z.output<Shape[Key]> } & {
+  readonly leafnode: z.output<Shape["leafnode"]>;
+};
 
 /** The validated settings of the region's NATS servers on Kubernetes. */
 export interface KubernetesStackConfig {
@@ -222,7 +258,13 @@ export interface KubernetesStackConfig {
     readonly listenerHosts: readonly string[];
     readonly reconnectSeconds: number;
   };
-  readonly tls?: { readonly secretName: string; readonly client: boolean; readonly cluster: boolean; readonly leafnode: boolean; readonly verifyClients: boolean };
+  readonly tls?: {
+    readonly secretName: string;
+    readonly client: boolean;
+    readonly cluster: boolean;
+    readonly leafnode: boolean;
+    readonly verifyClients: boolean;
+  };
   readonly appPassword: pulumi.Output<string>;
   readonly leafnodePassword: pulumi.Output<string>;
   /** @default none: nobody logs in to the system account */
@@ -249,7 +291,10 @@ export function toKubernetesConfig(data: Parsed): KubernetesStackConfig | undefi
       limits: { ...(limits.cpu === undefined ? {} : { cpu: limits.cpu }), memory: limits.memory },
     },
     // 10% of the volume stays free for the store's own files and compaction.
-    jetstream: { maxMemoryBytes: bytes(maxMemory), maxFileBytes: maxFile === undefined ? Math.floor(bytes(kubernetes.storageSize) * 0.9) : bytes(maxFile) },
+    jetstream: {
+      maxMemoryBytes: bytes(maxMemory),
+      maxFileBytes: maxFile === undefined ? Math.floor(bytes(kubernetes.storageSize) * 0.9) : bytes(maxFile),
+    },
     lameDuck: { durationSeconds: kubernetes.lameDuck.duration, gracePeriodSeconds: kubernetes.lameDuck.gracePeriod },
     images: kubernetes.images,
     allowedClientNamespaces: [...kubernetes.allowedClientNamespaces].sort(),

@@ -38,7 +38,10 @@ export function seconds(minimum: number) {
     const result = "error" in parsed ? Number.NaN : parsed.nanos / 1e9;
     if ("error" in parsed) context.addIssue({ code: "custom", message: parsed.error });
     else if (!Number.isInteger(result) || result < minimum) {
-      context.addIssue({ code: "custom", message: `${JSON.stringify(value)} must be whole seconds, at least ${minimum}s` });
+      context.addIssue({
+        code: "custom",
+        message: `${JSON.stringify(value)} must be whole seconds, at least ${minimum}s`,
+      });
     }
     return result;
   });
@@ -47,7 +50,10 @@ export function seconds(minimum: number) {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** A Kubernetes object name (DNS label). */
 export function dnsLabel(what: string) {
-  return text(what).regex(DNS_LABEL, `must be a Kubernetes name: lower-case letters, digits and "-", at most 63, e.g. "nats"`);
+  return text(what).regex(
+    DNS_LABEL,
+    `must be a Kubernetes name: lower-case letters, digits and "-", at most 63, e.g. "nats"`,
+  );
 }
 
 /** An IPv4 or IPv6 CIDR range. */

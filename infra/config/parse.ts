@@ -63,7 +63,9 @@ function credentialsOf(data: ParsedStackConfig): {
     const credentials = pulumi.all([natsUser, natsPassword]).apply(([user, password]) => ({ user, password }));
     return { credentials: pulumi.secret(credentials), credentialsMethod: "userPassword" };
   }
-  if (natsToken) return { credentials: pulumi.secret(natsToken.apply((token) => ({ token }))), credentialsMethod: "token" };
-  if (natsCreds) return { credentials: pulumi.secret(natsCreds.apply((creds) => ({ creds }))), credentialsMethod: "creds" };
+  if (natsToken)
+    return { credentials: pulumi.secret(natsToken.apply((token) => ({ token }))), credentialsMethod: "token" };
+  if (natsCreds)
+    return { credentials: pulumi.secret(natsCreds.apply((creds) => ({ creds }))), credentialsMethod: "creds" };
   return { credentials: undefined, credentialsMethod: "none" };
 }

@@ -8,7 +8,9 @@ export function configPath(path: ReadonlyArray<PropertyKey>): string {
   const [key, ...rest] = path.map(String);
   if (key === undefined) return CONFIG_NAMESPACE;
   // Names with dots or other punctuation (an invalid stream name, say) are quoted to keep the path readable.
-  const segments = rest.map((segment) => (/^[A-Za-z0-9_-]+$/.test(segment) ? `.${segment}` : `[${JSON.stringify(segment)}]`));
+  const segments = rest.map((segment) =>
+    /^[A-Za-z0-9_-]+$/.test(segment) ? `.${segment}` : `[${JSON.stringify(segment)}]`,
+  );
   return `${CONFIG_NAMESPACE}:${key}${segments.join("")}`;
 }
 

@@ -27,7 +27,8 @@ export function quantityBytes(text: string): { bytes: number } | { error: string
       error: `${JSON.stringify(text)} is not a Kubernetes quantity of bytes; write a number with a unit such as "100Gi", "512Mi" or "5G" (units: Ki, Mi, Gi, Ti, Pi, k, M, G, T, P)`,
     };
   }
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) return { error: `${JSON.stringify(text)} is not a positive whole number of bytes` };
+  if (!Number.isSafeInteger(bytes) || bytes <= 0)
+    return { error: `${JSON.stringify(text)} is not a positive whole number of bytes` };
   return { bytes };
 }
 

@@ -59,6 +59,8 @@ export function readStackConfig(config?: pulumi.Config): StackConfig {
   const result = parseStackConfig(gatherStackConfig(config));
   if ("config" in result) return result.config;
   const count = `${result.problems.length} configuration problem${result.problems.length === 1 ? "" : "s"}`;
-  console.error([`${CONFIG_NAMESPACE}: ${count}; nothing was changed:`, ...result.problems.map((line) => `  - ${line}`)].join("\n"));
+  console.error(
+    [`${CONFIG_NAMESPACE}: ${count}; nothing was changed:`, ...result.problems.map((line) => `  - ${line}`)].join("\n"),
+  );
   throw new pulumi.RunError(`${CONFIG_NAMESPACE}: ${count}; see above`);
 }

@@ -54,11 +54,14 @@ function catalogSchema() {
   const entries = (what: string, example: string) =>
     z
       .record(z.string(), z.record(z.string(), z.unknown()), {
-        error: (issue) => (issue.code === "invalid_type" ? `each ${what} entry is an object such as ${example}` : undefined),
+        error: (issue) =>
+          issue.code === "invalid_type" ? `each ${what} entry is an object such as ${example}` : undefined,
       })
       .optional();
   return strictObject({
-    mode: z.enum(CatalogModes, { error: () => 'mode is "extend" (merge into the default catalog) or "replace"' }).optional(),
+    mode: z
+      .enum(CatalogModes, { error: () => 'mode is "extend" (merge into the default catalog) or "replace"' })
+      .optional(),
     streams: entries("stream", '{ maxAge: "7d" }'),
     consumers: entries("consumer", '{ stream: "events" }'),
   })
@@ -67,20 +70,26 @@ function catalogSchema() {
       // Entries are checked field by field inside resolveCatalog (they may be partial overrides).
       const resolved = resolveCatalog(input as CatalogInput | undefined);
       if ("catalog" in resolved) return resolved.catalog;
-      for (const issue of resolved.issues) context.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
+      for (const issue of resolved.issues)
+        context.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
       return z.NEVER;
     });
 }
 
 const secretOutput = z
-  .custom<pulumi.Output<string>>((value) => pulumi.Output.isInstance(value), "read it with config.getSecret so it stays a secret")
+  .custom<pulumi.Output<string>>(
+    (value) => pulumi.Output.isInstance(value),
+    "read it with config.getSecret so it stays a secret",
+  )
   .optional();
 
 export function stackConfigSchema() {
   return z
     .object({
       /** The stack's region. Required; the stack settings file sets it. */
-      region: regionSchema(`is not set; the stack settings file sets it, e.g. pulumi config set nats-dr:region us-east-1 (${regionChoices()})`),
+      region: regionSchema(
+        `is not set; the stack settings file sets it, e.g. pulumi config set nats-dr:region us-east-1 (${regionChoices()})`,
+      ),
       /** The region whose streams are primaries. @default "us-east-1" (Pulumi.yaml project config) */
       activeRegion: regionSchema(
         `is not set; Pulumi.yaml gives it the project default (config: nats-dr:activeRegion: default: us-east-1), restore that entry (${regionChoices()})`,
@@ -116,7 +125,8 @@ export function stackConfigSchema() {
     })
     .superRefine(
       (value: unknown, context) => {
-        for (const issue of [...crossKeyIssues(value), ...kubernetesIssues(value), ...awsIssues(value)]) context.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
+        for (const issue of [...crossKeyIssues(value), ...kubernetesIssues(value), ...awsIssues(value)])
+          context.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
       },
       // Also when single keys failed (the value is then partly raw), so every problem shows at once.
       { when: () => true },

@@ -14,7 +14,12 @@ export interface RegionEndpoint {
 }
 
 /** How the provider authenticates; the values themselves stay secret Outputs. */
-export const CredentialsMethods = { none: "none", userPassword: "userPassword", token: "token", creds: "creds" } as const;
+export const CredentialsMethods = {
+  none: "none",
+  userPassword: "userPassword",
+  token: "token",
+  creds: "creds",
+} as const;
 export type CredentialsMethod = (typeof CredentialsMethods)[keyof typeof CredentialsMethods];
 
 export interface StackConfig {

@@ -62,24 +62,38 @@ export function zoneProblems(zone: Zone): string[] {
   }
   for (const [name, records] of byName) {
     const types = new Set(records.map((record) => record.type));
-    if (types.has("CNAME") && types.size > 1) problems.push(`${name}: a CNAME record cannot share its name with ${[...types].filter((t) => t !== "CNAME").join(", ")}`);
+    if (types.has("CNAME") && types.size > 1)
+      problems.push(
+        `${name}: a CNAME record cannot share its name with ${[...types].filter((t) => t !== "CNAME").join(", ")}`,
+      );
     for (const type of types) {
       const group = records.filter((record) => record.type === type);
       const kinds = new Set(group.map((record) => record.policy.kind));
-      if (kinds.size > 1) problems.push(`${name} ${type}: records of one name and type must share one routing policy, found ${[...kinds].join(" and ")}`);
+      if (kinds.size > 1)
+        problems.push(
+          `${name} ${type}: records of one name and type must share one routing policy, found ${[...kinds].join(" and ")}`,
+        );
       for (const record of group) {
         if (record.policy.kind === "simple" ? record.setIdentifier !== undefined : record.setIdentifier === undefined) {
-          problems.push(`${describe(record)}: a ${record.policy.kind} record ${record.policy.kind === "simple" ? "has no" : "needs a"} set identifier`);
+          problems.push(
+            `${describe(record)}: a ${record.policy.kind} record ${record.policy.kind === "simple" ? "has no" : "needs a"} set identifier`,
+          );
         }
-        if (record.policy.kind === "weighted" && !(Number.isInteger(record.policy.weight) && record.policy.weight >= 0 && record.policy.weight <= 255)) {
+        if (
+          record.policy.kind === "weighted" &&
+          !(Number.isInteger(record.policy.weight) && record.policy.weight >= 0 && record.policy.weight <= 255)
+        ) {
           problems.push(`${describe(record)}: weight ${record.policy.weight} is not 0-255`);
         }
       }
-      if (kinds.has("simple") && group.length > 1) problems.push(`${name} ${type}: a simple record must be the only record of its name and type`);
+      if (kinds.has("simple") && group.length > 1)
+        problems.push(`${name} ${type}: a simple record must be the only record of its name and type`);
       for (const role of ["PRIMARY", "SECONDARY"] as const) {
         const holders = group.filter((record) => record.policy.kind === "failover" && record.policy.role === role);
         if (holders.length > 1) {
-          problems.push(`${name} ${type}: ${holders.map(describe).join(" and ")} are both failover ${role}; a name has at most one ${role} record`);
+          problems.push(
+            `${name} ${type}: ${holders.map(describe).join(" and ")} are both failover ${role}; a name has at most one ${role} record`,
+          );
         }
       }
     }
@@ -91,15 +105,22 @@ export function zoneProblems(zone: Zone): string[] {
  * Applies a change batch the way ChangeResourceRecordSets does: all of it, or (with the reason in
  * `error`) none of it.
  */
-export function applyBatch(zone: Zone, changes: readonly Change[]): { zone: Zone; error?: undefined } | { zone: Zone; error: string } {
+export function applyBatch(
+  zone: Zone,
+  changes: readonly Change[],
+): { zone: Zone; error?: undefined } | { zone: Zone; error: string } {
   const next = new Map(zone);
   for (const { action, record } of changes) {
     const key = keyOf(record);
     const existing = next.get(key);
-    if (action === "CREATE" && existing) return { zone, error: `InvalidChangeBatch: tried to create ${describe(record)} but it already exists` };
+    if (action === "CREATE" && existing)
+      return { zone, error: `InvalidChangeBatch: tried to create ${describe(record)} but it already exists` };
     if (action === "DELETE") {
       if (!existing || JSON.stringify(existing) !== JSON.stringify(record)) {
-        return { zone, error: `InvalidChangeBatch: tried to delete ${describe(record)} but it was not found with the given values` };
+        return {
+          zone,
+          error: `InvalidChangeBatch: tried to delete ${describe(record)} but it was not found with the given values`,
+        };
       }
       next.delete(key);
     } else {
@@ -123,8 +144,11 @@ function healthy(record: ModelRecord, health: Health): boolean {
  * drawn), sorted by set identifier; empty when the name has no records.
  */
 export function answer(zone: Zone, name: string, type: string, health: Health): ModelRecord[] {
-  const group = [...zone.values()].filter((record) => record.name.toLowerCase() === name.toLowerCase() && record.type === type);
-  const sorted = (records: ModelRecord[]) => [...records].sort((a, b) => ((a.setIdentifier ?? "") < (b.setIdentifier ?? "") ? -1 : 1));
+  const group = [...zone.values()].filter(
+    (record) => record.name.toLowerCase() === name.toLowerCase() && record.type === type,
+  );
+  const sorted = (records: ModelRecord[]) =>
+    [...records].sort((a, b) => ((a.setIdentifier ?? "") < (b.setIdentifier ?? "") ? -1 : 1));
   const [first] = group;
   if (!first) return [];
   if (first.policy.kind === "simple") return [first];

@@ -24,7 +24,12 @@ export interface ClientRecordSpec {
 }
 
 /** The record a region's stack owns. Only `weight` depends on activeRegion. */
-export function clientRecordSpec(input: { region: Region; activeRegion: Region; hostname: string; ttl: number }): ClientRecordSpec {
+export function clientRecordSpec(input: {
+  region: Region;
+  activeRegion: Region;
+  hostname: string;
+  ttl: number;
+}): ClientRecordSpec {
   return {
     name: input.hostname,
     type: "CNAME",

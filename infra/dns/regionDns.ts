@@ -43,7 +43,10 @@ export class RegionDns extends pulumi.ComponentResource {
     const children = { parent: this, provider: args.provider };
     this.healthCheck = new aws.route53.HealthCheck(
       `${name}-health`,
-      { ...healthCheckInputs(healthCheckSpec(args.healthCheck, args.region), args.endpoint), tags: { Name: `${args.hostname} ${args.region}` } },
+      {
+        ...healthCheckInputs(healthCheckSpec(args.healthCheck, args.region), args.endpoint),
+        tags: { Name: `${args.hostname} ${args.region}` },
+      },
       children,
     );
     this.record = new aws.route53.Record(

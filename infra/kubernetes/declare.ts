@@ -5,9 +5,23 @@ import { NatsCluster } from "./natsCluster";
 import { createKubernetesProvider } from "./provider";
 
 /** The deployment of the stack's region. Pure; activeRegion plays no part. */
-export function natsDeployment(config: Pick<StackConfig, "region" | "regions">, kubernetes: KubernetesStackConfig): NatsDeployment {
-  const { kubeconfig: _kubeconfig, appPassword: _app, leafnodePassword: _leaf, systemPassword, ...settings } = kubernetes;
-  return { region: config.region, domain: config.regions[config.region].domain, settings, systemUser: systemPassword !== undefined };
+export function natsDeployment(
+  config: Pick<StackConfig, "region" | "regions">,
+  kubernetes: KubernetesStackConfig,
+): NatsDeployment {
+  const {
+    kubeconfig: _kubeconfig,
+    appPassword: _app,
+    leafnodePassword: _leaf,
+    systemPassword,
+    ...settings
+  } = kubernetes;
+  return {
+    region: config.region,
+    domain: config.regions[config.region].domain,
+    settings,
+    systemUser: systemPassword !== undefined,
+  };
 }
 
 /**

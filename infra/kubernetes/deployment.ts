@@ -6,7 +6,10 @@ import { env, leafnodeUrl } from "../nats";
 import type { LeafnodeSettings, NatsTopology, NatsUser, TlsFiles } from "../nats";
 
 /** The plain settings of a region's deployment (no secrets: they never reach the config text). */
-export type NatsSettings = Omit<KubernetesStackConfig, "kubeconfig" | "appPassword" | "leafnodePassword" | "systemPassword">;
+export type NatsSettings = Omit<
+  KubernetesStackConfig,
+  "kubeconfig" | "appPassword" | "leafnodePassword" | "systemPassword"
+>;
 
 /** Everything that decides the Kubernetes objects and the rendered config of one region. */
 export interface NatsDeployment {
@@ -114,7 +117,12 @@ export function leafnodeUrls(deployment: NatsDeployment, password: string): stri
 }
 
 function tlsFiles(verify: boolean): TlsFiles {
-  return { certFile: `${Paths.tlsDir}/tls.crt`, keyFile: `${Paths.tlsDir}/tls.key`, caFile: `${Paths.tlsDir}/ca.crt`, verify };
+  return {
+    certFile: `${Paths.tlsDir}/tls.crt`,
+    keyFile: `${Paths.tlsDir}/tls.key`,
+    caFile: `${Paths.tlsDir}/ca.crt`,
+    verify,
+  };
 }
 
 /** The server topology of a pod: values from the pod's environment, listeners on all interfaces. */
@@ -142,7 +150,8 @@ export function kubernetesTopology(deployment: NatsDeployment, names: ObjectName
   const scheme = tls?.cluster ? "tls" : "nats";
   const routes = Array.from(
     { length: settings.replicas },
-    (_, index) => `${scheme}://${names.statefulSet}-${index}.${names.headlessService}.${settings.namespace}.svc:${Ports.cluster}`,
+    (_, index) =>
+      `${scheme}://${names.statefulSet}-${index}.${names.headlessService}.${settings.namespace}.svc:${Ports.cluster}`,
   );
   return {
     serverName: env(EnvVars.podName),
@@ -158,7 +167,14 @@ export function kubernetesTopology(deployment: NatsDeployment, names: ObjectName
     ...(tls?.client ? { clientTls: tlsFiles(tls.verifyClients) } : {}),
     // One server needs no routes; three (or five) form the region's JetStream cluster.
     ...(settings.replicas > 1
-      ? { cluster: { name: `nats-${region}`, listen: { host: anyInterface, port: Ports.cluster }, routes, ...(tls?.cluster ? { tls: tlsFiles(true) } : {}) } }
+      ? {
+          cluster: {
+            name: `nats-${region}`,
+            listen: { host: anyInterface, port: Ports.cluster },
+            routes,
+            ...(tls?.cluster ? { tls: tlsFiles(true) } : {}),
+          },
+        }
       : {}),
     leafnode,
   };

@@ -15,6 +15,19 @@ export {
 export type { NatsDeployment, NatsSettings, ObjectNames } from "./deployment";
 export { NatsCluster, credentialSecretData } from "./natsCluster";
 export type { NatsClusterArgs } from "./natsCluster";
-export { headlessServiceSpec, loadBalancerServiceSpec, networkPolicySpec, podDisruptionBudgetSpec } from "./networkSpecs";
+export {
+  headlessServiceSpec,
+  loadBalancerServiceSpec,
+  networkPolicySpec,
+  podDisruptionBudgetSpec,
+} from "./networkSpecs";
 export { createKubernetesProvider, kubernetesProviderArgs } from "./provider";
-export { ProbePaths, SHUTDOWN_MARGIN_SECONDS, configChecksum, natsEnv, natsPodSpec, natsStatefulSetSpec, terminationGracePeriodSeconds } from "./statefulSetSpec";
+export {
+  ProbePaths,
+  SHUTDOWN_MARGIN_SECONDS,
+  configChecksum,
+  natsEnv,
+  natsPodSpec,
+  natsStatefulSetSpec,
+  terminationGracePeriodSeconds,
+} from "./statefulSetSpec";

@@ -4,9 +4,21 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { confString, renderNatsConf } from "../nats";
-import { SecretKeys, commonLabels, kubernetesTopology, leafnodeUrls, listensForLeafnode, objectNames } from "./deployment";
+import {
+  SecretKeys,
+  commonLabels,
+  kubernetesTopology,
+  leafnodeUrls,
+  listensForLeafnode,
+  objectNames,
+} from "./deployment";
 import type { NatsDeployment } from "./deployment";
-import { headlessServiceSpec, loadBalancerServiceSpec, networkPolicySpec, podDisruptionBudgetSpec } from "./networkSpecs";
+import {
+  headlessServiceSpec,
+  loadBalancerServiceSpec,
+  networkPolicySpec,
+  podDisruptionBudgetSpec,
+} from "./networkSpecs";
 import { natsStatefulSetSpec } from "./statefulSetSpec";
 
 export interface NatsClusterArgs {
@@ -41,7 +53,9 @@ export function credentialSecretData(
   put(SecretKeys.leafnodePassword, passwords.leafnode);
   if (passwords.system !== undefined) put(SecretKeys.systemPassword, passwords.system);
   if (!listensForLeafnode(deployment)) {
-    leafnodeUrls(deployment, passwords.leafnode).forEach((url, index) => (data[SecretKeys.leafnodeUrl(index)] = confString(url)));
+    leafnodeUrls(deployment, passwords.leafnode).forEach(
+      (url, index) => (data[SecretKeys.leafnodeUrl(index)] = confString(url)),
+    );
   }
   return data;
 }
@@ -92,13 +106,19 @@ export class NatsCluster extends pulumi.ComponentResource {
     );
     const passwords = pulumi
       .all([args.appPassword, args.leafnodePassword, args.systemPassword])
-      .apply(([app, leafnode, system]) => credentialSecretData(deployment, { app, leafnode, ...(system === undefined ? {} : { system }) }));
+      .apply(([app, leafnode, system]) =>
+        credentialSecretData(deployment, { app, leafnode, ...(system === undefined ? {} : { system }) }),
+      );
     const secret = new k8s.core.v1.Secret(
       `${name}-credentials`,
       { metadata: metadata(names.secret), type: "Opaque", stringData: pulumi.secret(passwords) },
       child,
     );
-    const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-service-account`, { metadata: metadata(names.serviceAccount) }, child);
+    const serviceAccount = new k8s.core.v1.ServiceAccount(
+      `${name}-service-account`,
+      { metadata: metadata(names.serviceAccount) },
+      child,
+    );
     const headless = new k8s.core.v1.Service(
       `${name}-headless`,
       { metadata: metadata(names.headlessService), spec: headlessServiceSpec(deployment, names) },

@@ -66,13 +66,19 @@ export function networkPolicySpec(deployment: NatsDeployment, names: ObjectNames
   // The servers' own namespace always reaches the client port: the backup job runs there.
   const clientNamespaces = [...new Set([settings.namespace, ...settings.allowedClientNamespaces])].sort();
   const ingress: k8s.types.input.networking.v1.NetworkPolicyIngressRule[] = [
-    { ports: [tcp(Ports.client)], from: [...clientNamespaces.map(namespacePeer), ...settings.allowedClientCidrs.map(cidrPeer)] },
+    {
+      ports: [tcp(Ports.client)],
+      from: [...clientNamespaces.map(namespacePeer), ...settings.allowedClientCidrs.map(cidrPeer)],
+    },
   ];
   if (settings.replicas > 1) ingress.push({ ports: [tcp(Ports.cluster)], from: [ownPods] });
   // An empty `from` would admit every source, so without peer ranges the port gets no rule at all.
   if (listensForLeafnode(deployment) && settings.peerCidrs.length > 0) {
     ingress.push({ ports: [tcp(settings.leafnode.port)], from: settings.peerCidrs.map(cidrPeer) });
   }
-  ingress.push({ ports: [tcp(Ports.monitor), tcp(Ports.metrics)], from: [namespacePeer(settings.monitoringNamespace)] });
+  ingress.push({
+    ports: [tcp(Ports.monitor), tcp(Ports.metrics)],
+    from: [namespacePeer(settings.monitoringNamespace)],
+  });
   return { podSelector: { matchLabels: selectorLabels(names) }, policyTypes: ["Ingress"], ingress };
 }

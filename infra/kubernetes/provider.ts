@@ -6,7 +6,9 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { KubernetesStackConfig } from "../config";
 
 /** The provider's inputs: kubeconfig (path or contents, secret) and context when configured. */
-export function kubernetesProviderArgs(config: Pick<KubernetesStackConfig, "kubeconfig" | "context">): k8s.ProviderArgs {
+export function kubernetesProviderArgs(
+  config: Pick<KubernetesStackConfig, "kubeconfig" | "context">,
+): k8s.ProviderArgs {
   return {
     ...(config.kubeconfig === undefined ? {} : { kubeconfig: config.kubeconfig }),
     ...(config.context === undefined ? {} : { context: config.context }),

@@ -54,7 +54,8 @@ export function natsEnv(deployment: NatsDeployment, names: ObjectNames): EnvVar[
     { name: EnvVars.podName, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
     secretEnv(EnvVars.appPassword, SecretKeys.conf(SecretKeys.appPassword), names.secret),
   ];
-  if (deployment.systemUser) vars.push(secretEnv(EnvVars.systemPassword, SecretKeys.conf(SecretKeys.systemPassword), names.secret));
+  if (deployment.systemUser)
+    vars.push(secretEnv(EnvVars.systemPassword, SecretKeys.conf(SecretKeys.systemPassword), names.secret));
   if (listensForLeafnode(deployment)) {
     vars.push(secretEnv(EnvVars.leafnodePassword, SecretKeys.conf(SecretKeys.leafnodePassword), names.secret));
   } else {
@@ -117,7 +118,10 @@ function natsContainer(deployment: NatsDeployment, names: ObjectNames): Containe
 /** Sends SIGHUP to the server when the config or the TLS files change (certificate rotation). */
 function reloaderContainer(deployment: NatsDeployment): Container {
   const tls = deployment.settings.tls;
-  const watched = [Paths.configFile, ...(tls ? ["tls.crt", "tls.key", "ca.crt"].map((file) => `${Paths.tlsDir}/${file}`) : [])];
+  const watched = [
+    Paths.configFile,
+    ...(tls ? ["tls.crt", "tls.key", "ca.crt"].map((file) => `${Paths.tlsDir}/${file}`) : []),
+  ];
   return {
     name: "reloader",
     image: deployment.settings.images.reloader,
@@ -172,11 +176,20 @@ export function natsPodSpec(deployment: NatsDeployment, names: ObjectNames): Pod
     ],
     // One server per zone: a zone outage costs JetStream one of three peers, never its quorum.
     topologySpreadConstraints: [
-      { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: selector },
+      {
+        maxSkew: 1,
+        topologyKey: "topology.kubernetes.io/zone",
+        whenUnsatisfiable: "DoNotSchedule",
+        labelSelector: selector,
+      },
     ],
     // And never two servers on one node, whatever the zones.
     affinity: {
-      podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "kubernetes.io/hostname", labelSelector: selector }] },
+      podAntiAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          { topologyKey: "kubernetes.io/hostname", labelSelector: selector },
+        ],
+      },
     },
   };
 }

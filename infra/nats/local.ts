@@ -58,7 +58,12 @@ export function localTopology(options: LocalServerOptions): NatsTopology {
       ...(tls === undefined ? {} : { tls }),
     };
   } else if (leafnode?.role === "dial") {
-    leafnodeSettings = { role: "dial", urls: leafnode.urls, reconnectSeconds: 1, ...(tls === undefined ? {} : { tls }) };
+    leafnodeSettings = {
+      role: "dial",
+      urls: leafnode.urls,
+      reconnectSeconds: 1,
+      ...(tls === undefined ? {} : { tls }),
+    };
   }
   return {
     serverName: options.serverName,

@@ -90,7 +90,9 @@ function leafnodeBlock(leafnode: LeafnodeSettings): string[] {
     // interval between attempts is set explicitly so the recovery time after a partition is known.
     `reconnect: ${confString(`${leafnode.reconnectSeconds}s`)}`,
     ...list("remotes", [
-      leafnode.tls === undefined ? `{ ${remote.join(", ")} }` : `{ ${remote.join(", ")}, tls: ${inlineTls(leafnode.tls)} }`,
+      leafnode.tls === undefined
+        ? `{ ${remote.join(", ")} }`
+        : `{ ${remote.join(", ")}, tls: ${inlineTls(leafnode.tls)} }`,
     ]),
   ]);
 }
@@ -164,7 +166,9 @@ function checkTopology(topology: NatsTopology): void {
   };
   const checkValue = (what: string, item: ConfValue) => {
     if (isEnvRef(item) && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(item.env)) {
-      problems.push(`${what} refers to "${item.env}", which is not an environment variable name (letters, digits, "_")`);
+      problems.push(
+        `${what} refers to "${item.env}", which is not an environment variable name (letters, digits, "_")`,
+      );
     }
     if (!isEnvRef(item) && item === "") problems.push(`${what} is empty`);
   };
@@ -174,14 +178,20 @@ function checkTopology(topology: NatsTopology): void {
   // nats-server's own limits: lame_duck_duration >= 30s, lame_duck_grace_period >= 0.
   const { durationSeconds, gracePeriodSeconds } = topology.lameDuck;
   if (!Number.isInteger(durationSeconds) || durationSeconds < MIN_LAME_DUCK_SECONDS) {
-    problems.push(`lameDuck.durationSeconds is ${durationSeconds}; nats-server needs whole seconds >= ${MIN_LAME_DUCK_SECONDS}`);
+    problems.push(
+      `lameDuck.durationSeconds is ${durationSeconds}; nats-server needs whole seconds >= ${MIN_LAME_DUCK_SECONDS}`,
+    );
   }
   if (!Number.isInteger(gracePeriodSeconds) || gracePeriodSeconds < 0) {
     problems.push(`lameDuck.gracePeriodSeconds is ${gracePeriodSeconds}; use whole seconds >= 0`);
   }
   const { jetstream } = topology;
-  if (!/^[A-Za-z0-9_-]+$/.test(jetstream.domain)) problems.push(`jetstream.domain "${jetstream.domain}" may hold only letters, digits, "-" and "_"`);
-  for (const [what, bytes] of Object.entries({ maxMemoryBytes: jetstream.maxMemoryBytes, maxFileBytes: jetstream.maxFileBytes })) {
+  if (!/^[A-Za-z0-9_-]+$/.test(jetstream.domain))
+    problems.push(`jetstream.domain "${jetstream.domain}" may hold only letters, digits, "-" and "_"`);
+  for (const [what, bytes] of Object.entries({
+    maxMemoryBytes: jetstream.maxMemoryBytes,
+    maxFileBytes: jetstream.maxFileBytes,
+  })) {
     if (!Number.isSafeInteger(bytes) || bytes < 0) problems.push(`jetstream.${what} is ${bytes}; use whole bytes >= 0`);
   }
   const leafUsers = topology.leafnode?.role === "listen" ? topology.leafnode.users : [];

@@ -13,12 +13,17 @@ function fake(calls: Call[], options: { failCheck?: boolean; failCreate?: string
   let serial = 0;
   return {
     async check(_olds, news) {
-      if (options.failCheck) return { inputs: news, failures: [{ property: "role", reason: "role: must be primary or mirror" }] };
+      if (options.failCheck)
+        return { inputs: news, failures: [{ property: "role", reason: "role: must be primary or mirror" }] };
       return { inputs: { ...news, checked: true } };
     },
     async diff(_id, olds, news) {
       const changed = Object.keys(news).filter((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]));
-      return { changes: changed.length > 0, replaces: changed.filter((key) => key === "role" || key === "key"), deleteBeforeReplace: changed.includes("key") };
+      return {
+        changes: changed.length > 0,
+        replaces: changed.filter((key) => key === "role" || key === "key"),
+        deleteBeforeReplace: changed.includes("key"),
+      };
     },
     async create(inputs) {
       calls.push({ op: "create", name: String(inputs["name"]) });
@@ -35,7 +40,12 @@ function fake(calls: Call[], options: { failCheck?: boolean; failCreate?: string
   };
 }
 
-function resource(provider: dynamic.ResourceProvider, name: string, inputs: Record<string, unknown>, dependsOn: string[] = []): DesiredResource {
+function resource(
+  provider: dynamic.ResourceProvider,
+  name: string,
+  inputs: Record<string, unknown>,
+  dependsOn: string[] = [],
+): DesiredResource {
   return { name, provider, inputs: { name, ...inputs }, dependsOn };
 }
 
@@ -44,10 +54,16 @@ describe("drill engine", () => {
     const calls: Call[] = [];
     const provider = fake(calls);
     const stack = new Stack("us-east-1");
-    const desired = [resource(provider, "consumer", { size: 1 }, ["stream"]), resource(provider, "stream", { role: "primary" })];
+    const desired = [
+      resource(provider, "consumer", { size: 1 }, ["stream"]),
+      resource(provider, "stream", { role: "primary" }),
+    ];
     const first = await up(stack, desired);
     expect(first.ok).toBe(true);
-    expect(calls).toEqual([{ op: "create", name: "stream" }, { op: "create", name: "consumer" }]);
+    expect(calls).toEqual([
+      { op: "create", name: "stream" },
+      { op: "create", name: "consumer" },
+    ]);
     expect(stack.state.get("stream")).toMatchObject({ id: "stream-1", outputs: { checked: true, role: "primary" } });
     calls.length = 0;
     const second = await up(stack, desired);
@@ -59,11 +75,21 @@ describe("drill engine", () => {
     const calls: Call[] = [];
     const provider = fake(calls);
     const stack = new Stack("s");
-    await up(stack, [resource(provider, "stream", { role: "primary", size: 1 }), resource(provider, "other", { size: 1 })]);
+    await up(stack, [
+      resource(provider, "stream", { role: "primary", size: 1 }),
+      resource(provider, "other", { size: 1 }),
+    ]);
     calls.length = 0;
-    const run = await up(stack, [resource(provider, "stream", { role: "mirror", size: 1 }), resource(provider, "other", { size: 2 })]);
+    const run = await up(stack, [
+      resource(provider, "stream", { role: "mirror", size: 1 }),
+      resource(provider, "other", { size: 2 }),
+    ]);
     expect(run.ok).toBe(true);
-    expect(calls).toEqual([{ op: "create", name: "stream" }, { op: "update", name: "other" }, { op: "delete", name: "stream-1" }]);
+    expect(calls).toEqual([
+      { op: "create", name: "stream" },
+      { op: "update", name: "other" },
+      { op: "delete", name: "stream-1" },
+    ]);
     expect(run.steps.find((step) => step.op === "replace")?.detail).toBe("[diff: +-role]");
     expect(stack.state.get("stream")?.id).toBe("stream-3");
     expect(stack.state.get("other")?.id).toBe("other-2");
@@ -76,7 +102,10 @@ describe("drill engine", () => {
     await up(stack, [resource(provider, "stream", { key: "a" })]);
     calls.length = 0;
     const run = await up(stack, [resource(provider, "stream", { key: "b" })]);
-    expect(calls).toEqual([{ op: "delete", name: "stream-1" }, { op: "create", name: "stream" }]);
+    expect(calls).toEqual([
+      { op: "delete", name: "stream-1" },
+      { op: "create", name: "stream" },
+    ]);
     expect(run.steps[0]?.detail).toBe("[diff: +-key] (delete before replace)");
   });
 
@@ -93,7 +122,10 @@ describe("drill engine", () => {
   it("drill engine - a failed step stops its dependents and keeps the old state", async () => {
     const calls: Call[] = [];
     const stack = new Stack("s");
-    const run = await up(stack, [resource(fake(calls, { failCreate: "stream" }), "stream", {}), resource(fake(calls), "consumer", {}, ["stream"])]);
+    const run = await up(stack, [
+      resource(fake(calls, { failCreate: "stream" }), "stream", {}),
+      resource(fake(calls), "consumer", {}, ["stream"]),
+    ]);
     expect(run.ok).toBe(false);
     expect(run.error).toBe("stream: create failed: server said no");
     expect(calls).toEqual([{ op: "create", name: "stream" }]);
@@ -104,22 +136,37 @@ describe("drill engine", () => {
     const calls: Call[] = [];
     const provider = fake(calls);
     const stack = new Stack("s");
-    await up(stack, [resource(provider, "stream", {}), resource(provider, "consumer", {}, ["stream"]), resource(provider, "keep", {})]);
+    await up(stack, [
+      resource(provider, "stream", {}),
+      resource(provider, "consumer", {}, ["stream"]),
+      resource(provider, "keep", {}),
+    ]);
     calls.length = 0;
     await up(stack, [resource(provider, "keep", {})]);
-    expect(calls.map((call) => `${call.op} ${call.name.replace(/-\d+$/, "")}`)).toEqual(["delete consumer", "delete stream"]);
+    expect(calls.map((call) => `${call.op} ${call.name.replace(/-\d+$/, "")}`)).toEqual([
+      "delete consumer",
+      "delete stream",
+    ]);
     expect([...stack.state.keys()]).toEqual(["keep"]);
     expect(dependentsFirst([...stack.state.values()]).map((entry) => entry.name)).toEqual(["keep"]);
   });
 
   it("drill engine - refresh drops what the server no longer has", async () => {
     const calls: Call[] = [];
-    const provider: dynamic.ResourceProvider = { ...fake(calls), async read(id, props) { return props?.["name"] === "gone" ? { id: undefined as unknown as string } : { id, props }; } };
+    const provider: dynamic.ResourceProvider = {
+      ...fake(calls),
+      async read(id, props) {
+        return props?.["name"] === "gone" ? { id: undefined as unknown as string } : { id, props };
+      },
+    };
     const stack = new Stack("s");
     await up(stack, [resource(provider, "gone", {}), resource(provider, "here", {})]);
     calls.length = 0;
     const run = await up(stack, [resource(provider, "gone", {}), resource(provider, "here", {})], { refresh: true });
-    expect(run.steps.filter((step) => step.op === "refresh").map((step) => [step.name, step.detail])).toContainEqual(["gone", "gone from the server: dropped from the state"]);
+    expect(run.steps.filter((step) => step.op === "refresh").map((step) => [step.name, step.detail])).toContainEqual([
+      "gone",
+      "gone from the server: dropped from the state",
+    ]);
     expect(calls).toEqual([{ op: "create", name: "gone" }]);
   });
 });

@@ -19,8 +19,26 @@ export function figures(overrides: Partial<ScenarioFigures> = {}): ScenarioFigur
     lostHere: 0,
     undelivered: 0,
     sequenceMismatches: 0,
-    mirrorLag: { samples: 10, maxMs: 120, p99Ms: 95, p50Ms: 10, maxMsgs: 32, p99Msgs: 20, resyncMs: null, resyncMaxMsgs: null },
-    stackRuns: [{ stack: "eu-central-1", activeRegion: "eu-central-1", at: 3000, ms: 420, ok: true, changes: ["update jetstream-stream-events [diff: ~role]"] }],
+    mirrorLag: {
+      samples: 10,
+      maxMs: 120,
+      p99Ms: 95,
+      p50Ms: 10,
+      maxMsgs: 32,
+      p99Msgs: 20,
+      resyncMs: null,
+      resyncMaxMsgs: null,
+    },
+    stackRuns: [
+      {
+        stack: "eu-central-1",
+        activeRegion: "eu-central-1",
+        at: 3000,
+        ms: 420,
+        ok: true,
+        changes: ["update jetstream-stream-events [diff: ~role]"],
+      },
+    ],
     ...overrides,
   };
 }

@@ -37,7 +37,9 @@ describe("drill options", () => {
   it("drill options - bad values are refused with the option and its range", () => {
     expect(() => parse("--rate", "0")).toThrow('--rate must be a number from 1 to 20000; got "0".');
     expect(() => parse("--duration", "ten")).toThrow(/--duration must be a number from 1 to 600/);
-    expect(() => parse("--scenarios", "planed")).toThrow(/--scenarios: "planed" is not a scenario; choose from steady, planned/);
+    expect(() => parse("--scenarios", "planed")).toThrow(
+      /--scenarios: "planed" is not a scenario; choose from steady, planned/,
+    );
     expect(() => parse("--cut-mode", "drop")).toThrow(/--cut-mode is reset or blackhole/);
     expect(() => parse("--streams", ",")).toThrow(/--streams is empty/);
     expect(() => parse("--bogus")).toThrow(/bogus/);
@@ -49,7 +51,21 @@ describe("drill options", () => {
   });
 
   it("drill options - other settings", () => {
-    expect(parse("--streams", "all", "--no-refresh", "--latency", "0", "--cut-mode", "blackhole", "--unplanned-rewind", "10s", "--out", "x")).toMatchObject({
+    expect(
+      parse(
+        "--streams",
+        "all",
+        "--no-refresh",
+        "--latency",
+        "0",
+        "--cut-mode",
+        "blackhole",
+        "--unplanned-rewind",
+        "10s",
+        "--out",
+        "x",
+      ),
+    ).toMatchObject({
       streams: "all",
       refresh: false,
       latencyMs: 0,

@@ -25,7 +25,16 @@ describe("drill report - statistics", () => {
       { at: 3, lagMs: 9000, lagMsgs: 900, resync: true },
       { at: 5003, lagMs: 50, lagMsgs: 400, resync: true },
     ]);
-    expect(summary).toEqual({ samples: 2, maxMs: 30, p99Ms: 30, p50Ms: 10, maxMsgs: 3, p99Msgs: 3, resyncMs: 5000, resyncMaxMsgs: 900 });
+    expect(summary).toEqual({
+      samples: 2,
+      maxMs: 30,
+      p99Ms: 30,
+      p50Ms: 10,
+      maxMsgs: 3,
+      p99Msgs: 3,
+      resyncMs: 5000,
+      resyncMaxMsgs: 900,
+    });
     expect(summarizeLag([])).toMatchObject({ samples: 0, maxMs: null, p99Ms: null, resyncMs: null });
   });
 
@@ -37,7 +46,11 @@ describe("drill report - statistics", () => {
   });
 
   it("drill report - series turns 100 ms acknowledgement buckets into rates and keeps the worst lag", () => {
-    const acks = new Map([[0, 10], [1, 20], [5, 5]]);
+    const acks = new Map([
+      [0, 10],
+      [1, 20],
+      [5, 5],
+    ]);
     const lag = [
       { at: 50, lagMs: 5, lagMsgs: 1 },
       { at: 150, lagMs: 40, lagMsgs: 4 },
@@ -52,7 +65,13 @@ describe("drill report - statistics", () => {
 
 describe("drill report - tables", () => {
   it("drill report - columns align, numbers to the right", () => {
-    const lines = formatTable(["scenario", "RTO"], [["planned", "412 ms"], ["partition", "n/a"]]);
+    const lines = formatTable(
+      ["scenario", "RTO"],
+      [
+        ["planned", "412 ms"],
+        ["partition", "n/a"],
+      ],
+    );
     expect(lines).toEqual(["scenario      RTO", "---------  ------", "planned    412 ms", "partition     n/a"]);
   });
 
@@ -63,24 +82,46 @@ describe("drill report - tables", () => {
   });
 
   it("drill report - a scenario block shows the figures, the stack runs and every check", () => {
-    const text = renderScenario(result({ checks: [{ name: "RTO (flip -> first write in the new region)", target: "< 2000 ms", actual: "2500", ok: false, timing: true }], passed: false, notes: ["look here"] })).join("\n");
+    const text = renderScenario(
+      result({
+        checks: [
+          {
+            name: "RTO (flip -> first write in the new region)",
+            target: "< 2000 ms",
+            actual: "2500",
+            ok: false,
+            timing: true,
+          },
+        ],
+        passed: false,
+        notes: ["look here"],
+      }),
+    ).join("\n");
     expect(text).toMatch(/^== planned failover us-east-1 -> eu-central-1 \(11\.0 s\) =+ FAIL$/m);
     expect(text).toContain("RTO (flip -> first write)      412 ms");
     expect(text).toContain("published / stored / consumed  1,602 / 1,602 / 2,410 (21 publish retries)");
-    expect(text).toContain("mirror lag                     max 120 ms (32 msgs), p99 95 ms (20 msgs), p50 10 ms; 10 samples");
-    expect(text).toContain("stack eu-central-1             activeRegion eu-central-1, 420 ms, ok: update jetstream-stream-events [diff: ~role]");
+    expect(text).toContain(
+      "mirror lag                     max 120 ms (32 msgs), p99 95 ms (20 msgs), p50 10 ms; 10 samples",
+    );
+    expect(text).toContain(
+      "stack eu-central-1             activeRegion eu-central-1, 420 ms, ok: update jetstream-stream-events [diff: ~role]",
+    );
     expect(text).toContain("    MISS  RTO (flip -> first write in the new region): 2500 (target < 2000 ms)");
     expect(text).toContain("  note: look here");
   });
 
   it("drill report - the RTO is the slowest stream's, each stream's shown beside it", () => {
-    const text = renderScenario(result({ figures: figures({ rtoMs: 16_500, rtoByStream: { events: 981, audit: 16_500 } }) })).join("\n");
+    const text = renderScenario(
+      result({ figures: figures({ rtoMs: 16_500, rtoByStream: { events: 981, audit: 16_500 } }) }),
+    ).join("\n");
     expect(text).toContain("RTO (flip -> first write)      16.5 s (events 981 ms, audit 16.5 s)");
   });
 
   it("drill report - losses from an earlier scenario are told apart", () => {
     const text = renderScenario(result({ figures: figures({ lost: 3, lostHere: 1 }) })).join("\n");
-    expect(text).toContain("RPO at end                     3 acknowledged messages missing (2 since an earlier scenario)");
+    expect(text).toContain(
+      "RPO at end                     3 acknowledged messages missing (2 since an earlier scenario)",
+    );
   });
 
   it("drill report - the summary lists every scenario and each missed target", () => {
@@ -91,7 +132,10 @@ describe("drill report - tables", () => {
       failures: ["planned failover: RTO was 2500, target < 2000 ms"],
       settings: {},
       environment: {},
-      scenarios: [result(), result({ id: "partition", passed: false, figures: figures({ rtoMs: null, lostAtFailover: null }) })],
+      scenarios: [
+        result(),
+        result({ id: "partition", passed: false, figures: figures({ rtoMs: null, lostAtFailover: null }) }),
+      ],
       series: [],
       events: [],
       notes: ["a note"],

@@ -39,13 +39,16 @@ describe("drill stacks", () => {
 
   it("drill stacks - home-region streams exist only in their region", () => {
     const all = { ...settings, streams: "all" as const };
-    const names = (region: "us-east-1" | "eu-central-1") => desiredResources(drillStackConfig(region, "us-east-1", all), {}).map((resource) => resource.name);
+    const names = (region: "us-east-1" | "eu-central-1") =>
+      desiredResources(drillStackConfig(region, "us-east-1", all), {}).map((resource) => resource.name);
     expect(names("eu-central-1")).toContain("jetstream-stream-events-eu-gdpr");
     expect(names("us-east-1")).not.toContain("jetstream-stream-events-eu-gdpr");
   });
 
   it("drill stacks - an unknown catalog stream names the choices", () => {
-    expect(() => selectCatalog(["events", "orders"], "1Gi")).toThrow(/--streams: "orders" is not in the catalog; choose from events, audit, metrics/);
+    expect(() => selectCatalog(["events", "orders"], "1Gi")).toThrow(
+      /--streams: "orders" is not in the catalog; choose from events, audit, metrics/,
+    );
   });
 
   it("drill stacks - load subjects and server storage", () => {

@@ -9,11 +9,26 @@ const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => parseStatusArgs(a
 describe("status options", () => {
   it("status options - regions, monitors, domains and credentials from flags and env", () => {
     const options = parse(
-      ["--region", "us-east-1=nats://10.0.0.1:4222,nats://10.0.0.2:4222", "--region", "eu-central-1=nats://10.1.0.1:4222", "--monitor", "us-east-1=http://10.0.0.1:8222", "--domain", "eu-central-1=eu", "--json"],
+      [
+        "--region",
+        "us-east-1=nats://10.0.0.1:4222,nats://10.0.0.2:4222",
+        "--region",
+        "eu-central-1=nats://10.1.0.1:4222",
+        "--monitor",
+        "us-east-1=http://10.0.0.1:8222",
+        "--domain",
+        "eu-central-1=eu",
+        "--json",
+      ],
       { NATS_USER: "app", NATS_PASSWORD: "pw" },
     );
     expect(options.targets).toEqual([
-      { region: "us-east-1", domain: "us-east-1", servers: ["nats://10.0.0.1:4222", "nats://10.0.0.2:4222"], monitors: ["http://10.0.0.1:8222"] },
+      {
+        region: "us-east-1",
+        domain: "us-east-1",
+        servers: ["nats://10.0.0.1:4222", "nats://10.0.0.2:4222"],
+        monitors: ["http://10.0.0.1:8222"],
+      },
       { region: "eu-central-1", domain: "eu", servers: ["nats://10.1.0.1:4222"], monitors: [] },
     ]);
     expect(options.credentials).toEqual({ user: "app", password: "pw" });
@@ -26,7 +41,9 @@ describe("status options", () => {
     expect(() => parse([])).toThrow(/give at least one --region NAME=nats:\/\/host:4222/);
     expect(() => parse(["--region", "us-east-1"])).toThrow(/--region takes NAME=VALUE/);
     expect(() => parse(["--region", "a=nats://user:pw@h:4222"])).toThrow(/not a server URL .*credentials go in --user/);
-    expect(() => parse(["--region", "a=nats://h:1", "--monitor", "b=http://h:2"])).toThrow(/"b", which no --region gives/);
+    expect(() => parse(["--region", "a=nats://h:1", "--monitor", "b=http://h:2"])).toThrow(
+      /"b", which no --region gives/,
+    );
     expect(() => parse(["--region", "a=nats://h:1", "--user", "u", "--token", "t"])).toThrow(/set only one of/);
     expect(() => parse(["--region", "a=nats://h:1", "--timeout", "5"])).toThrow(/--timeout must be whole ms/);
   });
@@ -51,11 +68,28 @@ const status: RegionStatus[] = [
         replicas: 3,
         state: { messages: 1200, bytes: 1, firstSeq: 1, lastSeq: 1201, lastTime: null, deleted: 1 },
         cluster: { leader: "us-east-1-1", replicas: [] },
-        consumers: [{ name: "analytics-consumer", paused: true, pending: 1200, ackPending: 0, redelivered: 0, ackFloor: 0, delivered: 0 }],
+        consumers: [
+          {
+            name: "analytics-consumer",
+            paused: true,
+            pending: 1200,
+            ackPending: 0,
+            redelivered: 0,
+            ackFloor: 0,
+            delivered: 0,
+          },
+        ],
       },
     ],
   },
-  { region: "eu-central-1", domain: "eu-central-1", servers: [{ url: "nats://127.0.0.1:5222", ok: true }], monitors: [], streams: [], error: "no responders" },
+  {
+    region: "eu-central-1",
+    domain: "eu-central-1",
+    servers: [{ url: "nats://127.0.0.1:5222", ok: true }],
+    monitors: [],
+    streams: [],
+    error: "no responders",
+  },
 ];
 
 describe("status table", () => {

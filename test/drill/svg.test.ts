@@ -20,7 +20,13 @@ describe("drill chart", () => {
   });
 
   it("drill chart - two panels, a line per series that breaks where samples are missing, and the events", () => {
-    const svg = renderChart(points, [{ at: 500, label: "activeRegion us-east-1 -> eu-central-1 & <more>" }], [{ from: 0, to: 600, label: "planned" }], 1000, "drill");
+    const svg = renderChart(
+      points,
+      [{ at: 500, label: "activeRegion us-east-1 -> eu-central-1 & <more>" }],
+      [{ from: 0, to: 600, label: "planned" }],
+      1000,
+      "drill",
+    );
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
     expect(svg).toContain("acknowledged publishes per second");

@@ -7,13 +7,26 @@ const failed = (checks: ReturnType<typeof judge>) => checks.filter((check) => !c
 
 describe("drill verdicts", () => {
   it("drill verdicts - a clean planned failover passes every check", () => {
-    const checks = judge("planned", figures({ promotion: { events: "planned", audit: "planned" }, demotionOrphans: 0 }));
+    const checks = judge(
+      "planned",
+      figures({ promotion: { events: "planned", audit: "planned" }, demotionOrphans: 0 }),
+    );
     expect(failed(checks)).toEqual([]);
     expect(checks.map((check) => check.name)).toContain("RTO (flip -> first write in the new region)");
   });
 
   it("drill verdicts - a planned failover fails on loss, redelivery, an unplanned promotion, orphans and a slow RTO", () => {
-    const checks = judge("planned", figures({ lostAtFailover: 1, lostHere: 1, redeliveredAcked: 3, promotion: { events: "unplanned" }, demotionOrphans: 5, rtoMs: 2000 }));
+    const checks = judge(
+      "planned",
+      figures({
+        lostAtFailover: 1,
+        lostHere: 1,
+        redeliveredAcked: 3,
+        promotion: { events: "unplanned" },
+        demotionOrphans: 5,
+        rtoMs: 2000,
+      }),
+    );
     expect(failed(checks)).toEqual([
       "promotions that were planned (peer fenced, positions carried)",
       "RPO at failover (acknowledged, missing from the new primary)",
@@ -22,7 +35,11 @@ describe("drill verdicts", () => {
       "orphans kept by the old region's demotion",
       "RTO (flip -> first write in the new region)",
     ]);
-    expect(checks.find((check) => check.name.startsWith("RTO"))).toMatchObject({ timing: true, actual: "2000", target: "< 2000 ms" });
+    expect(checks.find((check) => check.name.startsWith("RTO"))).toMatchObject({
+      timing: true,
+      actual: "2000",
+      target: "< 2000 ms",
+    });
   });
 
   it("drill verdicts - a failover that never became writable fails its RTO with n/a", () => {
@@ -37,28 +54,59 @@ describe("drill verdicts", () => {
 
   it("drill verdicts - an unplanned failover may lose only what was unreplicated at the kill", () => {
     expect(failed(judge("unplanned", figures({ lostAtFailover: 3, unreplicatedAtKill: 3 })))).toEqual([]);
-    expect(failed(judge("unplanned", figures({ lostAtFailover: 4, unreplicatedAtKill: 3 })))).toEqual(["RPO at failover <= unreplicated at the kill"]);
-    expect(failed(judge("unplanned", figures({ rtoMs: null, unreplicatedAtKill: 0 })))).toEqual(["promoted without the killed region"]);
+    expect(failed(judge("unplanned", figures({ lostAtFailover: 4, unreplicatedAtKill: 3 })))).toEqual([
+      "RPO at failover <= unreplicated at the kill",
+    ]);
+    expect(failed(judge("unplanned", figures({ rtoMs: null, unreplicatedAtKill: 0 })))).toEqual([
+      "promoted without the killed region",
+    ]);
   });
 
   it("drill verdicts - a failback must find every unreplicated message among the orphans and lose nothing", () => {
-    const clean = figures({ promotion: { events: "planned" }, orphans: { found: 5, republished: 5, alreadyPresent: 3, missingFromOrphans: 0 } });
+    const clean = figures({
+      promotion: { events: "planned" },
+      orphans: { found: 5, republished: 5, alreadyPresent: 3, missingFromOrphans: 0 },
+    });
     expect(failed(judge("failback", clean))).toEqual([]);
-    const bad = figures({ promotion: { events: "planned" }, lostHere: 2, orphans: { found: 1, republished: 1, alreadyPresent: 0, missingFromOrphans: 2 } });
-    expect(failed(judge("failback", bad))).toEqual(["unreplicated messages not found among the orphans", "RPO after failback (acknowledged, missing)"]);
+    const bad = figures({
+      promotion: { events: "planned" },
+      lostHere: 2,
+      orphans: { found: 1, republished: 1, alreadyPresent: 0, missingFromOrphans: 2 },
+    });
+    expect(failed(judge("failback", bad))).toEqual([
+      "unreplicated messages not found among the orphans",
+      "RPO after failback (acknowledged, missing)",
+    ]);
   });
 
   it("drill verdicts - node loss allows a longer RTO, steady load judges the mirror lag", () => {
     expect(failed(judge("node-loss", figures({ promotion: { events: "planned" }, rtoMs: 16_500 })))).toEqual([]);
-    expect(failed(judge("node-loss", figures({ promotion: { events: "planned" }, rtoMs: defaultTargets.nodeLossRtoMs })))).toEqual(["RTO (flip -> first write in the new region)"]);
-    const lag = (p99Ms: number) => figures({ mirrorLag: { samples: 5, maxMs: p99Ms, p99Ms, p50Ms: 1, maxMsgs: 1, p99Msgs: 1, resyncMs: null, resyncMaxMsgs: null } });
+    expect(
+      failed(judge("node-loss", figures({ promotion: { events: "planned" }, rtoMs: defaultTargets.nodeLossRtoMs }))),
+    ).toEqual(["RTO (flip -> first write in the new region)"]);
+    const lag = (p99Ms: number) =>
+      figures({
+        mirrorLag: {
+          samples: 5,
+          maxMs: p99Ms,
+          p99Ms,
+          p50Ms: 1,
+          maxMsgs: 1,
+          p99Msgs: 1,
+          resyncMs: null,
+          resyncMaxMsgs: null,
+        },
+      });
     expect(failed(judge("steady", lag(999)))).toEqual([]);
     expect(failed(judge("steady", lag(1000)))).toEqual(["mirror lag p99"]);
   });
 
   it("drill verdicts - failure lines name the scenario, the check, the value and the target", () => {
-    expect(failureLines("planned failover", judge("planned", figures({ redeliveredAcked: 2, promotion: { events: "planned" } })))).toEqual([
-      "planned failover: redeliveries of acknowledged messages was 2, target 0",
-    ]);
+    expect(
+      failureLines(
+        "planned failover",
+        judge("planned", figures({ redeliveredAcked: 2, promotion: { events: "planned" } })),
+      ),
+    ).toEqual(["planned failover: redeliveries of acknowledged messages was 2, target 0"]);
   });
 });

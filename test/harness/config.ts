@@ -91,8 +91,7 @@ function renderJetStream(options: ServerConfigOptions): string {
 }
 
 function renderAccounts(): string {
-  const user = (u: { user: string; password: string }): string =>
-    `{ user: ${q(u.user)}, password: ${q(u.password)} }`;
+  const user = (u: { user: string; password: string }): string => `{ user: ${q(u.user)}, password: ${q(u.password)} }`;
   return [
     `system_account: ${ACCOUNTS.system}`,
     block("accounts", [

@@ -72,7 +72,10 @@ export async function startTwoDomains(options: TwoDomainsOptions = {}): Promise<
  * region's JetStream API answers through the other region (getAccountInfo with `domain`).
  * Call it after `relay.heal()` to wait for the regions to rejoin.
  */
-export async function waitForLink(regions: Pick<TwoDomains, "east" | "west">, options: WaitOptions = {}): Promise<void> {
+export async function waitForLink(
+  regions: Pick<TwoDomains, "east" | "west">,
+  options: WaitOptions = {},
+): Promise<void> {
   const { east, west } = regions;
   const opts = { timeoutMs: 30_000, ...options };
   await waitFor(
@@ -89,8 +92,16 @@ export async function waitForLink(regions: Pick<TwoDomains, "east" | "west">, op
     },
     opts,
   );
-  await waitFor(`the ${east.domain} JetStream API from ${west.domain}`, () => jetStreamApiAnswers(west, east.domain), opts);
-  await waitFor(`the ${west.domain} JetStream API from ${east.domain}`, () => jetStreamApiAnswers(east, west.domain), opts);
+  await waitFor(
+    `the ${east.domain} JetStream API from ${west.domain}`,
+    () => jetStreamApiAnswers(west, east.domain),
+    opts,
+  );
+  await waitFor(
+    `the ${west.domain} JetStream API from ${east.domain}`,
+    () => jetStreamApiAnswers(east, west.domain),
+    opts,
+  );
 }
 
 /**

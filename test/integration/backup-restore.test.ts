@@ -88,8 +88,16 @@ async function messages(manager: JetStreamManager, stream: string): Promise<Map<
 
 function comparable(message: StoredMsg | undefined) {
   if (message === undefined) return undefined;
-  const headerEntries = message.header ? [...message.header.keys()].sort().map((key) => [key, message.header!.values(key)]) : [];
-  return { seq: message.seq, subject: message.subject, data: Buffer.from(message.data).toString("base64"), headers: headerEntries, time: message.timestamp };
+  const headerEntries = message.header
+    ? [...message.header.keys()].sort().map((key) => [key, message.header!.values(key)])
+    : [];
+  return {
+    seq: message.seq,
+    subject: message.subject,
+    data: Buffer.from(message.data).toString("base64"),
+    headers: headerEntries,
+    time: message.timestamp,
+  };
 }
 
 beforeAll(async () => {
@@ -99,20 +107,34 @@ beforeAll(async () => {
   jsm = await jetstreamManager(nc);
   const js = jsm.jetstream();
   for (const stream of planRegionStreams(config)) {
-    await jsm.streams.add({ name: stream.name, subjects: stream.spec.subjects, storage: "file" as never, num_replicas: 1 });
+    await jsm.streams.add({
+      name: stream.name,
+      subjects: stream.spec.subjects,
+      storage: "file" as never,
+      num_replicas: 1,
+    });
     for (let index = 0; index < 25; index++) {
-      const subject = stream.spec.subjects[index % stream.spec.subjects.length]!.replace("*", `item${index}`).replace(">", "rest");
+      const subject = stream.spec.subjects[index % stream.spec.subjects.length]!.replace("*", `item${index}`).replace(
+        ">",
+        "rest",
+      );
       const header = natsHeaders();
       header.set("Nats-Msg-Id", `${stream.name}-${index}`);
       header.append("X-Trace", `trace-${index}`);
       header.append("X-Trace", "second value");
-      await js.publish(subject, new Uint8Array([index, 0, 255, ...Buffer.from(`${stream.name} message ${index}`)]), { headers: header });
+      await js.publish(subject, new Uint8Array([index, 0, 255, ...Buffer.from(`${stream.name} message ${index}`)]), {
+        headers: header,
+      });
     }
   }
   // Gaps in the sequence must survive too.
   await jsm.streams.deleteMessage("audit", 5);
   await jsm.streams.deleteMessage("events-eu-gdpr", 1);
-  await jsm.consumers.add("audit", { durable_name: "reporting-consumer", ack_policy: "explicit" as never, filter_subject: "compliance.*" });
+  await jsm.consumers.add("audit", {
+    durable_name: "reporting-consumer",
+    ack_policy: "explicit" as never,
+    filter_subject: "compliance.*",
+  });
 });
 
 afterAll(async () => {
@@ -125,24 +147,42 @@ describe("backup script against real servers", () => {
   it("backup script - backs up every eu-central-1 stream to a folder, and each backup restores into an empty server identically", async () => {
     const script = writeScript("backup.sh", streams);
     const target = path.join(dir, "file-target");
-    const result = await run("bash", [script], { ...natsEnv(source), BACKUP_TARGET: `file://${target}`, BACKUP_TIMESTAMP: TIMESTAMP, NATS_DOMAIN: "eu-central-1" });
+    const result = await run("bash", [script], {
+      ...natsEnv(source),
+      BACKUP_TARGET: `file://${target}`,
+      BACKUP_TIMESTAMP: TIMESTAMP,
+      NATS_DOMAIN: "eu-central-1",
+    });
     expect(result.stderr).toContain(`done: 6 streams backed up to file://${target}/<stream>/${TIMESTAMP}`);
     expect(result.code).toBe(0);
     expect(fs.readdirSync(target).sort()).toEqual(streams);
-    for (const stream of streams) expect(fs.readdirSync(path.join(target, stream, TIMESTAMP)).sort()).toEqual(["SHA256SUMS", "backup.json", "stream.tar.s2"]);
+    for (const stream of streams)
+      expect(fs.readdirSync(path.join(target, stream, TIMESTAMP)).sort()).toEqual([
+        "SHA256SUMS",
+        "backup.json",
+        "stream.tar.s2",
+      ]);
 
     const empty = await startStandalone({ name: "restore-target", domain: "eu-central-1" });
     const restoreConnection = await connectApp(empty.clientUrl);
     try {
       const restored = await jetstreamManager(restoreConnection);
       for (const stream of streams) {
-        const restore = await run(natsCliBinary(), ["stream", "restore", "--no-progress", path.join(target, stream, TIMESTAMP)], natsEnv(empty));
+        const restore = await run(
+          natsCliBinary(),
+          ["stream", "restore", "--no-progress", path.join(target, stream, TIMESTAMP)],
+          natsEnv(empty),
+        );
         expect(restore.code, restore.stderr).toBe(0);
         const [original, copy] = await Promise.all([messages(jsm, stream), messages(restored, stream)]);
         expect(copy.size).toBe(original.size);
-        expect([...copy.values()].filter((message) => message !== undefined).length).toBe(stream === "audit" || stream === "events-eu-gdpr" ? 24 : 25);
+        expect([...copy.values()].filter((message) => message !== undefined).length).toBe(
+          stream === "audit" || stream === "events-eu-gdpr" ? 24 : 25,
+        );
         expect([...copy.values()].map(comparable)).toEqual([...original.values()].map(comparable));
-        expect((await restored.streams.info(stream)).config.subjects).toEqual((await jsm.streams.info(stream)).config.subjects);
+        expect((await restored.streams.info(stream)).config.subjects).toEqual(
+          (await jsm.streams.info(stream)).config.subjects,
+        );
       }
       expect((await restored.consumers.info("audit", "reporting-consumer")).config.filter_subject).toBe("compliance.*");
     } finally {
@@ -154,10 +194,18 @@ describe("backup script against real servers", () => {
   it("backup script - uploads to s3://<bucket>/<prefix>/<stream>/<timestamp>/ with the aws CLI and verifies the listing", async () => {
     const store = path.join(dir, "fake-s3");
     const script = writeScript("backup-s3.sh", ["audit", "metrics"]);
-    const env = { ...natsEnv(source), BACKUP_TARGET: "s3://nats-dr-eu-central-1-backups/jetstream", BACKUP_TIMESTAMP: TIMESTAMP, AWS_CLI: writeFakeAws(), FAKE_S3: store };
+    const env = {
+      ...natsEnv(source),
+      BACKUP_TARGET: "s3://nats-dr-eu-central-1-backups/jetstream",
+      BACKUP_TIMESTAMP: TIMESTAMP,
+      AWS_CLI: writeFakeAws(),
+      FAKE_S3: store,
+    };
     const result = await run("bash", [script], env);
     expect(result.code, result.stderr).toBe(0);
-    expect(fs.readdirSync(path.join(store, "nats-dr-eu-central-1-backups", "jetstream", "audit", TIMESTAMP)).sort()).toEqual(["SHA256SUMS", "backup.json", "stream.tar.s2"]);
+    expect(
+      fs.readdirSync(path.join(store, "nats-dr-eu-central-1-backups", "jetstream", "audit", TIMESTAMP)).sort(),
+    ).toEqual(["SHA256SUMS", "backup.json", "stream.tar.s2"]);
   });
 
   it("backup script - fails loudly when an upload is incomplete or a stream is missing", async () => {
@@ -171,9 +219,14 @@ describe("backup script against real servers", () => {
       FAKE_S3_DROP: "stream.tar.s2",
     });
     expect(broken.code).not.toBe(0);
-    expect(broken.stderr).toMatch(/backup: FAILED: audit: s3:\/\/bucket\/jetstream\/audit\/\d{8}T\d{6}Z does not hold what was backed up/);
+    expect(broken.stderr).toMatch(
+      /backup: FAILED: audit: s3:\/\/bucket\/jetstream\/audit\/\d{8}T\d{6}Z does not hold what was backed up/,
+    );
 
-    const missing = await run("bash", [writeScript("backup-missing.sh", ["audit", "no-such-stream"])], { ...natsEnv(source), BACKUP_TARGET: `file://${path.join(dir, "missing")}` });
+    const missing = await run("bash", [writeScript("backup-missing.sh", ["audit", "no-such-stream"])], {
+      ...natsEnv(source),
+      BACKUP_TARGET: `file://${path.join(dir, "missing")}`,
+    });
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain("backup: FAILED: no-such-stream: nats stream backup exited with");
 

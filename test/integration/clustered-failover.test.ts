@@ -30,9 +30,16 @@ describe("clustered failover", () => {
     let eastState = (await streamProvider.create(await inputs("east", "primary"))).outs;
     let westState = (await streamProvider.create(await inputs("west", "mirror"))).outs;
     expect((await (await jetstreamManager(east)).streams.info("audit")).cluster?.replicas).toHaveLength(2);
-    const publisherWarmup = await (await jetstreamManager(east)).jetstream().publish("audit.login", new TextEncoder().encode("first"));
+    const publisherWarmup = await (
+      await jetstreamManager(east)
+    )
+      .jetstream()
+      .publish("audit.login", new TextEncoder().encode("first"));
     expect(publisherWarmup.seq).toBe(1);
-    for (const [state, side, role] of [[eastState, "east", "primary"], [westState, "west", "mirror"]] as const) {
+    for (const [state, side, role] of [
+      [eastState, "east", "primary"],
+      [westState, "west", "mirror"],
+    ] as const) {
       const refreshed = await streamProvider.read!("id", state);
       const diff = await streamProvider.diff!("id", refreshed.props!, await inputs(side, role));
       expect({ side, diff, spec: refreshed.props!.spec }).toMatchObject({ side, diff: { changes: false } });
@@ -51,7 +58,10 @@ describe("clustered failover", () => {
     eastState = newEast;
     expect(eastState.lastDemotion).toMatchObject({ orphanCount: 0 });
     // A refresh of the new R3 mirror and of the promoted primary finds no drift.
-    for (const [state, side, role] of [[eastState, "east", "mirror"], [westState, "west", "primary"]] as const) {
+    for (const [state, side, role] of [
+      [eastState, "east", "mirror"],
+      [westState, "west", "primary"],
+    ] as const) {
       const refreshed = await streamProvider.read!("id", state);
       const diff = await streamProvider.diff!("id", refreshed.props!, await inputs(side, role));
       expect({ side, diff, spec: refreshed.props!.spec }).toMatchObject({ side, diff: { changes: false } });
@@ -60,27 +70,37 @@ describe("clustered failover", () => {
     await eventually("publishing resumed", async () => publisher.acked.size > afterFailover + 300, 30_000);
 
     // activeRegion = us-east-1 again: the us stack promotes, then the eu stack demotes.
-    await eventually("east mirror caught up", async () => {
-      const [mirror, primary] = await Promise.all([
-        (await jetstreamManager(east)).streams.info("audit"),
-        (await jetstreamManager(west)).streams.info("audit"),
-      ]);
-      return mirror.state.last_seq >= primary.state.last_seq - 50;
-    }, 30_000);
+    await eventually(
+      "east mirror caught up",
+      async () => {
+        const [mirror, primary] = await Promise.all([
+          (await jetstreamManager(east)).streams.info("audit"),
+          (await jetstreamManager(west)).streams.info("audit"),
+        ]);
+        return mirror.state.last_seq >= primary.state.last_seq - 50;
+      },
+      30_000,
+    );
     eastState = (await streamProvider.update!("id", eastState, await inputs("east", "primary"))).outs;
     expect(eastState.lastPromotion.mode).toBe("planned");
     const newWest = (await streamProvider.create(await inputs("west", "mirror"))).outs;
     await streamProvider.delete!("id", westState);
     expect(newWest.lastDemotion).toMatchObject({ orphanCount: 0 });
     const afterFailback = publisher.acked.size;
-    await eventually("publishing resumed after failback", async () => publisher.acked.size > afterFailback + 200, 30_000);
+    await eventually(
+      "publishing resumed after failback",
+      async () => publisher.acked.size > afterFailback + 200,
+      30_000,
+    );
     await publisher.stop();
 
     const stored = await readStream(east, "us-east-1", "audit");
     const ids = new Set(stored.map((message) => message.id));
     const lost = [...publisher.acked.keys()].filter((id) => !ids.has(id));
     const duplicates = stored.length - ids.size;
-    console.info(`clustered failover + failback: ${publisher.acked.size} acknowledged, ${lost.length} lost, ${duplicates} duplicates, ${publisher.retries()} retried publishes`);
+    console.info(
+      `clustered failover + failback: ${publisher.acked.size} acknowledged, ${lost.length} lost, ${duplicates} duplicates, ${publisher.retries()} retried publishes`,
+    );
     expect(lost).toEqual([]);
     expect(duplicates).toBe(0);
     // Sequences stay ordered across both promotions; the only gaps are the two fence markers,

@@ -36,13 +36,32 @@ describe("consumer provider", () => {
     const created = await consumerProvider.create(declared);
     const jsm = await jetstreamManager(nc);
     let info = await jsm.consumers.info("events", "analytics-consumer");
-    expect(info.config).toMatchObject({ durable_name: "analytics-consumer", ack_policy: "explicit", ack_wait: 30e9, max_deliver: 5, filter_subject: "events.analytics" });
+    expect(info.config).toMatchObject({
+      durable_name: "analytics-consumer",
+      ack_policy: "explicit",
+      ack_wait: 30e9,
+      max_deliver: 5,
+      filter_subject: "events.analytics",
+    });
 
-    const changed = await inputs({ name: "analytics-consumer", filterSubjects: ["events.analytics", "events.reports"], ackWait: "1m", maxDeliver: 10 });
-    expect(await consumerProvider.diff!("id", created.outs, changed)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    const changed = await inputs({
+      name: "analytics-consumer",
+      filterSubjects: ["events.analytics", "events.reports"],
+      ackWait: "1m",
+      maxDeliver: 10,
+    });
+    expect(await consumerProvider.diff!("id", created.outs, changed)).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
     const updated = await consumerProvider.update!("id", created.outs, changed);
     info = await jsm.consumers.info("events", "analytics-consumer");
-    expect(info.config).toMatchObject({ ack_wait: 60e9, max_deliver: 10, filter_subjects: ["events.analytics", "events.reports"] });
+    expect(info.config).toMatchObject({
+      ack_wait: 60e9,
+      max_deliver: 10,
+      filter_subjects: ["events.analytics", "events.reports"],
+    });
 
     const refreshed = await consumerProvider.read!("id", updated.outs);
     expect(await consumerProvider.diff!("id", refreshed.props!, changed)).toMatchObject({ changes: false });
@@ -58,7 +77,11 @@ describe("consumer provider", () => {
   });
 
   test("consumer provider - refuses to take over a consumer it did not create", async () => {
-    await (await jetstreamManager(nc)).consumers.add("events", { durable_name: "handmade", ack_policy: "explicit" as never });
-    await expect(consumerProvider.create(await inputs({ name: "handmade" }))).rejects.toThrow(/already exists on stream events .* not created by nats-dr/);
+    await (
+      await jetstreamManager(nc)
+    ).consumers.add("events", { durable_name: "handmade", ack_policy: "explicit" as never });
+    await expect(consumerProvider.create(await inputs({ name: "handmade" }))).rejects.toThrow(
+      /already exists on stream events .* not created by nats-dr/,
+    );
   });
 });

@@ -38,7 +38,9 @@ function drill(args: string[], onStderr?: (text: string, pid: number) => void): 
     stderr += chunk.toString();
     onStderr?.(stderr, child.pid!);
   });
-  return new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr, group: child.pid! })));
+  return new Promise((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr, group: child.pid! })),
+  );
 }
 
 /** nats-server processes still alive in the process group (a zombie awaiting its reaper is not). */
@@ -67,8 +69,21 @@ describe("drill", () => {
     expect(run.code, run.stderr).not.toBe(2);
     const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8")) as DrillReport;
     expect(run.code).toBe(report.passed ? 0 : 1);
-    expect(report.scenarios.map((scenario) => scenario.id)).toEqual(["planned", "partition", "node-loss", "unplanned", "failback"]);
-    for (const file of ["report.txt", "chart.svg", "stack-runs.json", "mirror-lag.json", "evidence/01-planned-before.json", "evidence/05-failback-sequences.json"]) {
+    expect(report.scenarios.map((scenario) => scenario.id)).toEqual([
+      "planned",
+      "partition",
+      "node-loss",
+      "unplanned",
+      "failback",
+    ]);
+    for (const file of [
+      "report.txt",
+      "chart.svg",
+      "stack-runs.json",
+      "mirror-lag.json",
+      "evidence/01-planned-before.json",
+      "evidence/05-failback-sequences.json",
+    ]) {
       expect(fs.existsSync(path.join(out, file)), file).toBe(true);
     }
 
@@ -78,9 +93,22 @@ describe("drill", () => {
       }
     }
 
-    const [planned, partition, nodeLoss, unplanned, failback] = report.scenarios as [ScenarioResult, ScenarioResult, ScenarioResult, ScenarioResult, ScenarioResult];
+    const [planned, partition, nodeLoss, unplanned, failback] = report.scenarios as [
+      ScenarioResult,
+      ScenarioResult,
+      ScenarioResult,
+      ScenarioResult,
+      ScenarioResult,
+    ];
     // Planned: zero loss, zero redelivery, a real promotion that took writes.
-    expect(planned.figures).toMatchObject({ from: "us-east-1", to: "eu-central-1", lostAtFailover: 0, lostHere: 0, redeliveredAcked: 0, demotionOrphans: 0 });
+    expect(planned.figures).toMatchObject({
+      from: "us-east-1",
+      to: "eu-central-1",
+      lostAtFailover: 0,
+      lostHere: 0,
+      redeliveredAcked: 0,
+      demotionOrphans: 0,
+    });
     expect(Object.values(planned.figures.promotion ?? {})).toEqual(["planned", "planned"]);
     expect(planned.figures.rtoMs).not.toBeNull();
     expect(planned.figures.published).toBeGreaterThan(0);

@@ -43,8 +43,18 @@ function consumerInputs(region: { domain: string; clientUrls: readonly string[] 
 describe("failover", () => {
   test("failover - failback preserves and counts the messages the old primary never replicated", async () => {
     const name = "ledger";
-    const eastPrimary = await streamProvider.create(await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "primary", { name, subjects: ["ledger.*"] })));
-    const westMirror = await streamProvider.create(await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "mirror", { name, subjects: ["ledger.*"] })));
+    const eastPrimary = await streamProvider.create(
+      await checked(
+        streamProvider,
+        rawStreamInputs(regions.east, regions.west, "primary", { name, subjects: ["ledger.*"] }),
+      ),
+    );
+    const westMirror = await streamProvider.create(
+      await checked(
+        streamProvider,
+        rawStreamInputs(regions.west, regions.east, "mirror", { name, subjects: ["ledger.*"] }),
+      ),
+    );
     await publish(east, "ledger.entry", 30, "before");
     await eventually("mirror at 30", async () => (await (await jsm(west)).streams.info(name)).state.last_seq === 30);
 
@@ -52,7 +62,14 @@ describe("failover", () => {
     // the survivor is promoted (unplanned) and takes new writes of its own.
     regions.relay.cut();
     await publish(east, "ledger.entry", 7, "orphan");
-    const promoted = await streamProvider.update!("id", westMirror.outs, await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "primary", { name, subjects: ["ledger.*"] })));
+    const promoted = await streamProvider.update!(
+      "id",
+      westMirror.outs,
+      await checked(
+        streamProvider,
+        rawStreamInputs(regions.west, regions.east, "primary", { name, subjects: ["ledger.*"] }),
+      ),
+    );
     expect(promoted.outs.lastPromotion).toMatchObject({ mode: "unplanned", lastMirroredSequence: 30 });
     await publish(west, "ledger.entry", 12, "after");
     regions.relay.heal();
@@ -63,13 +80,24 @@ describe("failover", () => {
 
     // The recovered region's stack now declares a mirror: the engine creates the replacement
     // first (create does the demotion), then deletes the old resource (a no-op).
-    const demoteInputs = await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "mirror", { name, subjects: ["ledger.*"] }));
-    expect(await streamProvider.diff!("id", eastPrimary.outs, demoteInputs)).toMatchObject({ replaces: ["role"], deleteBeforeReplace: false });
+    const demoteInputs = await checked(
+      streamProvider,
+      rawStreamInputs(regions.east, regions.west, "mirror", { name, subjects: ["ledger.*"] }),
+    );
+    expect(await streamProvider.diff!("id", eastPrimary.outs, demoteInputs)).toMatchObject({
+      replaces: ["role"],
+      deleteBeforeReplace: false,
+    });
     const demoted = await streamProvider.create(demoteInputs);
     await streamProvider.delete!("id", eastPrimary.outs);
 
     const record = demoted.outs.lastDemotion;
-    expect(record).toMatchObject({ promotedAtSequence: 30, orphanCount: 7, orphanFirstSequence: 31, orphanLastSequence: 37 });
+    expect(record).toMatchObject({
+      promotedAtSequence: 30,
+      orphanCount: 7,
+      orphanFirstSequence: 31,
+      orphanLastSequence: 37,
+    });
     expect(demoted.outs.pendingOrphans).toEqual([{ stream: record.orphanStream, messages: 7 }]);
     // A re-run (e.g. after an interrupted demotion) adopts the mirror and still reports them.
     const again = await streamProvider.create(demoteInputs);
@@ -79,7 +107,15 @@ describe("failover", () => {
     expect(orphans.map((message) => message.headers["Nats-Dr-Original-Msg-Id"])).toEqual(
       Array.from({ length: 7 }, (_, index) => `orphan-${index}`),
     );
-    expect(orphans.map((message) => message.headers["Nats-Dr-Original-Sequence"])).toEqual(["31", "32", "33", "34", "35", "36", "37"]);
+    expect(orphans.map((message) => message.headers["Nats-Dr-Original-Sequence"])).toEqual([
+      "31",
+      "32",
+      "33",
+      "34",
+      "35",
+      "36",
+      "37",
+    ]);
     expect(orphans.every((message) => message.headers["Nats-Dr-Original-Subject"] === "ledger.entry")).toBe(true);
 
     // The old primary is now a mirror of the new one and catches up to its 42 messages.
@@ -95,12 +131,22 @@ describe("failover", () => {
 
   test("failover - a failback with the new primary unreachable stops before deleting anything", async () => {
     const name = "stuck";
-    const eastPrimary = await streamProvider.create(await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "primary", { name, subjects: ["stuck.*"] })));
+    const eastPrimary = await streamProvider.create(
+      await checked(
+        streamProvider,
+        rawStreamInputs(regions.east, regions.west, "primary", { name, subjects: ["stuck.*"] }),
+      ),
+    );
     await publish(east, "stuck.x", 4, "s");
     regions.relay.cut();
     try {
-      const demoteInputs = await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "mirror", { name, subjects: ["stuck.*"] }));
-      await expect(streamProvider.create(demoteInputs)).rejects.toThrow(/cannot become a mirror yet: peer domain "eu-central-1" did not answer/);
+      const demoteInputs = await checked(
+        streamProvider,
+        rawStreamInputs(regions.east, regions.west, "mirror", { name, subjects: ["stuck.*"] }),
+      );
+      await expect(streamProvider.create(demoteInputs)).rejects.toThrow(
+        /cannot become a mirror yet: peer domain "eu-central-1" did not answer/,
+      );
       const info = await (await jsm(east)).streams.info(name);
       expect(info.state.messages).toBe(4);
       expect(info.config.mirror).toBeUndefined();
@@ -113,8 +159,18 @@ describe("failover", () => {
 
   test("failover - durable consumers continue after the last acknowledged message", async () => {
     const name = "jobs";
-    await streamProvider.create(await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "primary", { name, subjects: ["jobs.*"] })));
-    const westMirror = await streamProvider.create(await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "mirror", { name, subjects: ["jobs.*"] })));
+    await streamProvider.create(
+      await checked(
+        streamProvider,
+        rawStreamInputs(regions.east, regions.west, "primary", { name, subjects: ["jobs.*"] }),
+      ),
+    );
+    const westMirror = await streamProvider.create(
+      await checked(
+        streamProvider,
+        rawStreamInputs(regions.west, regions.east, "mirror", { name, subjects: ["jobs.*"] }),
+      ),
+    );
     for (const region of [regions.east, regions.west]) {
       const created = await consumerProvider.create(await consumerInputs(region, name, "worker"));
       expect(created.id).toBe(`${region.domain}/${name}/worker`);
@@ -140,7 +196,14 @@ describe("failover", () => {
 
     // On the standby the consumer is paused: nothing is processed twice while it is a mirror.
     expect((await (await jsm(west)).consumers.info(name, "worker")).paused).toBe(true);
-    const promoted = await streamProvider.update!("id", westMirror.outs, await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "primary", { name, subjects: ["jobs.*"] })));
+    const promoted = await streamProvider.update!(
+      "id",
+      westMirror.outs,
+      await checked(
+        streamProvider,
+        rawStreamInputs(regions.west, regions.east, "primary", { name, subjects: ["jobs.*"] }),
+      ),
+    );
     expect(promoted.outs.lastPromotion.mode).toBe("planned");
     expect((await (await jsm(west)).consumers.info(name, "worker")).paused ?? false).toBe(false);
     expect(promoted.outs.lastPromotion.consumersPositioned).toEqual({ worker: { ackFloor: 60, unacknowledged: 5 } });
@@ -154,7 +217,9 @@ describe("failover", () => {
     }
     const redeliveredAcknowledged = delivered.filter((body) => acknowledged.has(body));
     const redeliveredUnacked = delivered.filter((body) => unacked.includes(body));
-    console.info(`consumer failover: ${delivered.length} delivered in the new region, ${redeliveredAcknowledged.length} acknowledged messages redelivered, ${redeliveredUnacked.length} unacknowledged messages redelivered`);
+    console.info(
+      `consumer failover: ${delivered.length} delivered in the new region, ${redeliveredAcknowledged.length} acknowledged messages redelivered, ${redeliveredUnacked.length} unacknowledged messages redelivered`,
+    );
     expect(redeliveredAcknowledged).toEqual([]);
     expect(delivered).toEqual(Array.from({ length: 40 }, (_, index) => `j-${60 + index}`));
 
@@ -166,28 +231,52 @@ describe("failover", () => {
 
   test("failover - a push consumer on the mirror delivers nothing until its stream is promoted", async () => {
     const name = "pushed";
-    await streamProvider.create(await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "primary", { name, subjects: ["pushed.*"] })));
-    const westMirror = await streamProvider.create(await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "mirror", { name, subjects: ["pushed.*"] })));
+    await streamProvider.create(
+      await checked(
+        streamProvider,
+        rawStreamInputs(regions.east, regions.west, "primary", { name, subjects: ["pushed.*"] }),
+      ),
+    );
+    const westMirror = await streamProvider.create(
+      await checked(
+        streamProvider,
+        rawStreamInputs(regions.west, regions.east, "mirror", { name, subjects: ["pushed.*"] }),
+      ),
+    );
     for (const region of [regions.east, regions.west]) {
-      await consumerProvider.create(await checked(consumerProvider, {
-        connection: { servers: [...region.clientUrls], connectTimeoutMs: 2000, requestTimeoutMs: 2000 },
-        credentials: APP_CREDENTIALS, domain: region.domain, stream: name,
-        spec: { name: "pusher", deliver: "push", deliverSubject: "deliver.pushed", deliverGroup: "workers" },
-      }));
+      await consumerProvider.create(
+        await checked(consumerProvider, {
+          connection: { servers: [...region.clientUrls], connectTimeoutMs: 2000, requestTimeoutMs: 2000 },
+          credentials: APP_CREDENTIALS,
+          domain: region.domain,
+          stream: name,
+          spec: { name: "pusher", deliver: "push", deliverSubject: "deliver.pushed", deliverGroup: "workers" },
+        }),
+      );
     }
     // The workers subscribe in us-east-1; the leafnode carries interest to eu-central-1 too.
     const received: string[] = [];
-    const subscription = east.subscribe("deliver.pushed", { queue: "workers", callback: (_error, message) => {
-      received.push(message.string());
-      message.respond();
-    } });
+    const subscription = east.subscribe("deliver.pushed", {
+      queue: "workers",
+      callback: (_error, message) => {
+        received.push(message.string());
+        message.respond();
+      },
+    });
     await east.flush();
     await publish(east, "pushed.x", 10, "p");
     await eventually("mirror at 10", async () => (await (await jsm(west)).streams.info(name)).state.last_seq === 10);
     await eventually("10 deliveries", async () => received.length >= 10);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(received.sort()).toEqual(Array.from({ length: 10 }, (_, index) => `p-${index}`).sort());
-    const promoted = await streamProvider.update!("id", westMirror.outs, await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "primary", { name, subjects: ["pushed.*"] })));
+    const promoted = await streamProvider.update!(
+      "id",
+      westMirror.outs,
+      await checked(
+        streamProvider,
+        rawStreamInputs(regions.west, regions.east, "primary", { name, subjects: ["pushed.*"] }),
+      ),
+    );
     expect(promoted.outs.lastPromotion.mode).toBe("planned");
     expect((await (await jsm(west)).consumers.info(name, "pusher")).paused ?? false).toBe(false);
     subscription.unsubscribe();

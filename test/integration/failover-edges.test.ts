@@ -21,7 +21,12 @@ afterAll(() => closeRegions({ regions, east, west }));
 
 const jsm = (nc: NatsConnection) => jetstreamManager(nc);
 
-function streamInputs(side: "east" | "west", role: "primary" | "mirror", spec: Record<string, unknown>, failover?: Record<string, number | string>) {
+function streamInputs(
+  side: "east" | "west",
+  role: "primary" | "mirror",
+  spec: Record<string, unknown>,
+  failover?: Record<string, number | string>,
+) {
   const [here, peer] = side === "east" ? [regions.east, regions.west] : [regions.west, regions.east];
   return checked(streamProvider, rawStreamInputs(here, peer, role, spec, failover ? { failover } : {}));
 }
@@ -34,11 +39,15 @@ async function pair(spec: Record<string, unknown>) {
 
 async function publish(nc: NatsConnection, subject: string, count: number, prefix: string) {
   const js = (await jsm(nc)).jetstream();
-  for (let index = 0; index < count; index++) await js.publish(subject, new TextEncoder().encode(`${prefix}-${index}`), { msgID: `${prefix}-${index}` });
+  for (let index = 0; index < count; index++)
+    await js.publish(subject, new TextEncoder().encode(`${prefix}-${index}`), { msgID: `${prefix}-${index}` });
 }
 
 async function mirrored(name: string, seq: number) {
-  await eventually(`mirror ${name} at ${seq}`, async () => (await (await jsm(west)).streams.info(name)).state.last_seq >= seq);
+  await eventually(
+    `mirror ${name} at ${seq}`,
+    async () => (await (await jsm(west)).streams.info(name)).state.last_seq >= seq,
+  );
 }
 
 describe("failover edges", () => {
@@ -51,9 +60,10 @@ describe("failover edges", () => {
     // subjects) is refused by the server after the peer was fenced and the mirror caught up.
     await (await jsm(west)).streams.add({ name: "blocker", subjects: ["slow.*"], num_replicas: 1 });
     try {
-      const error = await streamProvider
-        .update!("id", mirror, await streamInputs("west", "primary", spec))
-        .then(() => undefined, (caught: Error) => caught);
+      const error = await streamProvider.update!("id", mirror, await streamInputs("west", "primary", spec)).then(
+        () => undefined,
+        (caught: Error) => caught,
+      );
       expect(error?.message).toMatch(/^stream slow: .*overlap.* The peer was unfenced and takes writes again\.$/s);
     } finally {
       await (await jsm(west)).streams.delete("blocker");
@@ -71,13 +81,29 @@ describe("failover edges", () => {
   test("failover edges - a re-run after an interrupted promotion resumes the consumers and records it", async () => {
     const spec = { name: "rerun", subjects: ["rerun.*"] };
     const { mirror } = await pair(spec);
-    await consumerProvider.create(await checked(consumerProvider, {
-      connection: { servers: [...regions.west.clientUrls], connectTimeoutMs: 2000, requestTimeoutMs: 2000 },
-      credentials: APP_CREDENTIALS, domain: "eu-central-1", stream: "rerun", spec: { name: "reader" },
-    }));
+    await consumerProvider.create(
+      await checked(consumerProvider, {
+        connection: { servers: [...regions.west.clientUrls], connectTimeoutMs: 2000, requestTimeoutMs: 2000 },
+        credentials: APP_CREDENTIALS,
+        domain: "eu-central-1",
+        stream: "rerun",
+        spec: { name: "reader" },
+      }),
+    );
     expect((await (await jsm(west)).consumers.info("rerun", "reader")).paused).toBe(true);
     // The server promoted the stream, then `pulumi up` died before recording it.
-    await (await jsm(west)).streams.update("rerun", { mirror: undefined, subjects: ["rerun.*"], metadata: { "natsdr.managed": "true", "natsdr.promoted-at-seq": "0", "natsdr.promotion-mode": "planned", "natsdr.promoted-from": "us-east-1" } });
+    await (
+      await jsm(west)
+    ).streams.update("rerun", {
+      mirror: undefined,
+      subjects: ["rerun.*"],
+      metadata: {
+        "natsdr.managed": "true",
+        "natsdr.promoted-at-seq": "0",
+        "natsdr.promotion-mode": "planned",
+        "natsdr.promoted-from": "us-east-1",
+      },
+    });
     const again = await streamProvider.update!("id", mirror, await streamInputs("west", "primary", spec));
     expect(again.outs.lastPromotion.reason).toMatch(/already primary on the server/);
     expect((await (await jsm(west)).consumers.info("rerun", "reader")).paused ?? false).toBe(false);
@@ -87,10 +113,15 @@ describe("failover edges", () => {
     const spec = { name: "interest", subjects: ["interest.*"], retention: "interest" };
     const { mirror } = await pair(spec);
     for (const region of [regions.east, regions.west]) {
-      await consumerProvider.create(await checked(consumerProvider, {
-        connection: { servers: [...region.clientUrls], connectTimeoutMs: 2000, requestTimeoutMs: 2000 },
-        credentials: APP_CREDENTIALS, domain: region.domain, stream: "interest", spec: { name: "worker" },
-      }));
+      await consumerProvider.create(
+        await checked(consumerProvider, {
+          connection: { servers: [...region.clientUrls], connectTimeoutMs: 2000, requestTimeoutMs: 2000 },
+          credentials: APP_CREDENTIALS,
+          domain: region.domain,
+          stream: "interest",
+          spec: { name: "worker" },
+        }),
+      );
     }
     await publish(east, "interest.x", 10, "i");
     await mirrored("interest", 10);
@@ -126,9 +157,9 @@ describe("failover edges", () => {
     // And the us stack, refreshed, cannot make its fenced stream a primary again.
     const refreshed = await streamProvider.read!("id", primary);
     expect(refreshed.inputs?.spec).toMatchObject({ subjects: ["natsdr.fenced.us-east-1.stale"] });
-    await expect(streamProvider.update!("id", refreshed.props!, await streamInputs("east", "primary", spec))).rejects.toThrow(
-      /was fenced by "eu-central-1" .* Run this stack with activeRegion "eu-central-1" first/,
-    );
+    await expect(
+      streamProvider.update!("id", refreshed.props!, await streamInputs("east", "primary", spec)),
+    ).rejects.toThrow(/was fenced by "eu-central-1" .* Run this stack with activeRegion "eu-central-1" first/);
     // The way forward works: the us stack with activeRegion eu-central-1 demotes, 0 orphans.
     const demoted = await streamProvider.create(await streamInputs("east", "mirror", spec));
     expect(demoted.outs.lastDemotion).toMatchObject({ orphanCount: 0 });
@@ -145,7 +176,11 @@ describe("failover edges", () => {
       const js = (await jsm(east)).jetstream();
       const h = headers();
       h.set("App-Trace", "t-1");
-      await js.publish("hdrs.x", new TextEncoder().encode("orphan"), { msgID: "orphan-1", headers: h, expect: { streamName: "hdrs", lastSequence: 2 } });
+      await js.publish("hdrs.x", new TextEncoder().encode("orphan"), {
+        msgID: "orphan-1",
+        headers: h,
+        expect: { streamName: "hdrs", lastSequence: 2 },
+      });
       await streamProvider.update!("id", mirror, await streamInputs("west", "primary", spec));
     } finally {
       regions.relay.heal();
@@ -153,7 +188,12 @@ describe("failover edges", () => {
     }
     const demoted = await streamProvider.create(await streamInputs("east", "mirror", spec));
     await streamProvider.delete!("id", primary);
-    expect(demoted.outs.lastDemotion).toMatchObject({ orphanCount: 1, orphanStream: "hdrs-orphans-2", orphanFirstSequence: 3, orphanLastSequence: 3 });
+    expect(demoted.outs.lastDemotion).toMatchObject({
+      orphanCount: 1,
+      orphanStream: "hdrs-orphans-2",
+      orphanFirstSequence: 3,
+      orphanLastSequence: 3,
+    });
     const [copy] = await readStream(east, "us-east-1", "hdrs-orphans-2");
     expect(copy!.headers).toMatchObject({
       "App-Trace": "t-1",
@@ -166,7 +206,13 @@ describe("failover edges", () => {
     });
     expect(copy!.headers["Nats-Expected-Stream"]).toBeUndefined();
     // Re-publishing it to the active region as an operator would is accepted.
-    const ack = await (await jsm(west)).jetstream().publish(copy!.headers["Nats-Dr-Original-Subject"]!, new TextEncoder().encode("orphan"), { msgID: copy!.headers["Nats-Dr-Original-Msg-Id"] });
+    const ack = await (
+      await jsm(west)
+    )
+      .jetstream()
+      .publish(copy!.headers["Nats-Dr-Original-Subject"]!, new TextEncoder().encode("orphan"), {
+        msgID: copy!.headers["Nats-Dr-Original-Msg-Id"],
+      });
     expect(ack.stream).toBe("hdrs");
   });
 
@@ -179,9 +225,20 @@ describe("failover edges", () => {
     try {
       // Dropped packets look like a busy peer (timeouts, not "no responders"): the provider keeps
       // asking for peerSettleMs before it promotes past what might be a live primary.
-      const promoted = await streamProvider.update!("id", mirror, await streamInputs("west", "primary", spec, { peerTimeoutMs: 500, peerSettleMs: 2000, catchupTimeoutMs: 5000, consumerDrainTimeoutMs: 500 }));
+      const promoted = await streamProvider.update!(
+        "id",
+        mirror,
+        await streamInputs("west", "primary", spec, {
+          peerTimeoutMs: 500,
+          peerSettleMs: 2000,
+          catchupTimeoutMs: 5000,
+          consumerDrainTimeoutMs: 500,
+        }),
+      );
       expect(promoted.outs.lastPromotion).toMatchObject({ mode: "unplanned", lastMirroredSequence: 3 });
-      expect(promoted.outs.lastPromotion.reason).toMatch(/did not answer within \d+ ms \(.*(timeout|TIMEOUT|took longer)/i);
+      expect(promoted.outs.lastPromotion.reason).toMatch(
+        /did not answer within \d+ ms \(.*(timeout|TIMEOUT|took longer)/i,
+      );
       expect(Number(/within (\d+) ms/.exec(promoted.outs.lastPromotion.reason)![1])).toBeGreaterThanOrEqual(2000);
     } finally {
       regions.relay.heal();
@@ -192,17 +249,32 @@ describe("failover edges", () => {
   test("failover edges - an unplanned failover with a rewind window starts consumers there, not at the beginning", async () => {
     const spec = { name: "rewind", subjects: ["rewind.*"] };
     const { mirror } = await pair(spec);
-    await consumerProvider.create(await checked(consumerProvider, {
-      connection: { servers: [...regions.west.clientUrls], connectTimeoutMs: 2000, requestTimeoutMs: 2000 },
-      credentials: APP_CREDENTIALS, domain: "eu-central-1", stream: "rewind", spec: { name: "reader" },
-    }));
+    await consumerProvider.create(
+      await checked(consumerProvider, {
+        connection: { servers: [...regions.west.clientUrls], connectTimeoutMs: 2000, requestTimeoutMs: 2000 },
+        credentials: APP_CREDENTIALS,
+        domain: "eu-central-1",
+        stream: "rewind",
+        spec: { name: "reader" },
+      }),
+    );
     await publish(east, "rewind.old", 5, "old");
     await new Promise((resolve) => setTimeout(resolve, 1500)); // old messages are > 1 s older than the rest
     await publish(east, "rewind.new", 3, "new");
     await mirrored("rewind", 8);
     regions.relay.cut();
     try {
-      const promoted = await streamProvider.update!("id", mirror, await streamInputs("west", "primary", spec, { peerTimeoutMs: 500, peerSettleMs: 1000, catchupTimeoutMs: 5000, consumerDrainTimeoutMs: 0, unplannedConsumerRewind: "1s" }));
+      const promoted = await streamProvider.update!(
+        "id",
+        mirror,
+        await streamInputs("west", "primary", spec, {
+          peerTimeoutMs: 500,
+          peerSettleMs: 1000,
+          catchupTimeoutMs: 5000,
+          consumerDrainTimeoutMs: 0,
+          unplannedConsumerRewind: "1s",
+        }),
+      );
       expect(promoted.outs.lastPromotion.mode).toBe("unplanned");
       expect(promoted.outs.lastPromotion.consumersPositioned.reader.startTime).toMatch(/^\d{4}-/);
       const reader = await (await jsm(west)).jetstream().consumers.get("rewind", "reader");

@@ -6,7 +6,16 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SecretKeys, credentialSecretData, kubernetesTopology } from "../../infra/kubernetes";
 import { leafnodeUrl, localTopology, renderNatsConf } from "../../infra/nats";
 import type { LocalServerOptions } from "../../infra/nats";
-import { CREDENTIALS, freePort, freePorts, jetStreamApiAnswers, jsz, startServer, waitFor, waitForMetaCluster } from "../harness";
+import {
+  CREDENTIALS,
+  freePort,
+  freePorts,
+  jetStreamApiAnswers,
+  jsz,
+  startServer,
+  waitFor,
+  waitForMetaCluster,
+} from "../harness";
 import type { Region, ServerHandle } from "../harness";
 import { deploymentOf, passwords } from "../unit/kubernetes-support";
 
@@ -17,7 +26,11 @@ afterEach(async () => {
   await Promise.all(started.splice(0).map((server) => server.dispose()));
 });
 
-async function start(name: string, options: (storeDir: string) => LocalServerOptions | string, env?: Record<string, string>): Promise<ServerHandle> {
+async function start(
+  name: string,
+  options: (storeDir: string) => LocalServerOptions | string,
+  env?: Record<string, string>,
+): Promise<ServerHandle> {
   const saved = { ...process.env };
   // startServer spawns nats-server (and its -t check) with this process's environment.
   Object.assign(process.env, env ?? {});
@@ -39,12 +52,21 @@ async function start(name: string, options: (storeDir: string) => LocalServerOpt
   }
 }
 
-const region = (domain: string, servers: ServerHandle[]): Region => ({ domain, servers, clientUrls: servers.map((s) => s.clientUrl) });
+const region = (domain: string, servers: ServerHandle[]): Region => ({
+  domain,
+  servers,
+  clientUrls: servers.map((s) => s.clientUrl),
+});
 
 describe("rendered servers", () => {
   it("rendered servers - three rendered configs form a JetStream cluster that reports 3 peers", async () => {
     const members = await Promise.all(
-      [1, 2, 3].map(async (n) => ({ name: `east-${n}`, client: await freePort(), monitor: await freePort(), route: await freePort() })),
+      [1, 2, 3].map(async (n) => ({
+        name: `east-${n}`,
+        client: await freePort(),
+        monitor: await freePort(),
+        route: await freePort(),
+      })),
     );
     const routePorts = members.map((member) => member.route);
     const servers = await Promise.all(
@@ -63,7 +85,12 @@ describe("rendered servers", () => {
     const leader = await waitForMetaCluster(servers);
     const info = await jsz(servers.find((server) => server.name === leader)!.monitorPort);
     expect(info.meta_cluster?.cluster_size).toBe(3);
-    expect(info.meta_cluster?.replicas?.map((peer) => peer.name).sort()).toEqual(members.map((m) => m.name).filter((name) => name !== leader).sort());
+    expect(info.meta_cluster?.replicas?.map((peer) => peer.name).sort()).toEqual(
+      members
+        .map((m) => m.name)
+        .filter((name) => name !== leader)
+        .sort(),
+    );
     expect(info.meta_cluster?.replicas?.every((peer) => peer.current)).toBe(true);
     expect(info.config?.domain).toBe("us-east-1");
   });
@@ -88,8 +115,16 @@ describe("rendered servers", () => {
       users,
       leafnode: { role: "dial", urls: [leafnodeUrl("127.0.0.1", leafPort!, CREDENTIALS.leaf)] },
     }));
-    await waitFor("the us-east-1 JetStream API from eu-central-1", () => jetStreamApiAnswers(region("eu-central-1", [west]), "us-east-1"), { timeoutMs: 20_000 });
-    await waitFor("the eu-central-1 JetStream API from us-east-1", () => jetStreamApiAnswers(region("us-east-1", [east]), "eu-central-1"), { timeoutMs: 20_000 });
+    await waitFor(
+      "the us-east-1 JetStream API from eu-central-1",
+      () => jetStreamApiAnswers(region("eu-central-1", [west]), "us-east-1"),
+      { timeoutMs: 20_000 },
+    );
+    await waitFor(
+      "the eu-central-1 JetStream API from us-east-1",
+      () => jetStreamApiAnswers(region("us-east-1", [east]), "eu-central-1"),
+      { timeoutMs: 20_000 },
+    );
 
     // Create a stream in us-east-1 through the leafnode, from a connection to eu-central-1.
     const nc = await connect({ servers: west.clientUrl, user: CREDENTIALS.app.user, pass: CREDENTIALS.app.password });
@@ -121,7 +156,10 @@ describe("rendered servers", () => {
           monitor: { host: "127.0.0.1", port: monitor },
           pidFile: `${storeDir}.pid`,
           jetstream: { ...topology.jetstream, storeDir },
-          leafnode: topology.leafnode?.role === "listen" ? { ...topology.leafnode, listen: { host: "127.0.0.1", port: leafnode } } : topology.leafnode!,
+          leafnode:
+            topology.leafnode?.role === "listen"
+              ? { ...topology.leafnode, listen: { host: "127.0.0.1", port: leafnode } }
+              : topology.leafnode!,
         });
       },
       {
@@ -140,7 +178,9 @@ describe("rendered servers", () => {
     }
     const sys = await connect({ servers: server.clientUrl, user: "sys", pass: passwords.system });
     await sys.close();
-    await expect(connect({ servers: server.clientUrl, user: "app", pass: "wrong", reconnect: false })).rejects.toThrow();
+    await expect(
+      connect({ servers: server.clientUrl, user: "app", pass: "wrong", reconnect: false }),
+    ).rejects.toThrow();
     expect((await jsz(server.monitorPort)).config?.domain).toBe("us-east-1");
     const varz = (await (await fetch(`http://127.0.0.1:${server.monitorPort}/varz`)).json()) as { server_name: string };
     expect(varz.server_name).toBe("nats-0");

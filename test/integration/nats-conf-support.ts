@@ -8,10 +8,15 @@ import { makeTempDir, natsServerBinary } from "../harness";
 
 function run(file: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
   return new Promise<{ code: number; output: string }>((resolve) => {
-    execFile(file, [...args], { timeout: 15_000, env: options.env ?? process.env, cwd: options.cwd }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
-      resolve({ code, output: `${stdout}${stderr}`.trim() });
-    });
+    execFile(
+      file,
+      [...args],
+      { timeout: 15_000, env: options.env ?? process.env, cwd: options.cwd },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
+        resolve({ code, output: `${stdout}${stderr}`.trim() });
+      },
+    );
   });
 }
 
@@ -19,7 +24,10 @@ function run(file: string, args: readonly string[], options: { env?: NodeJS.Proc
  * Writes `text` to a temp file and runs `nats-server -t -c <file>` with `env` added to this
  * process's environment. Resolves with the exit code and the server's output.
  */
-export async function testNatsConf(text: string, env: Record<string, string> = {}): Promise<{ code: number; output: string }> {
+export async function testNatsConf(
+  text: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; output: string }> {
   const dir = await makeTempDir("conf-check");
   const file = path.join(dir, "nats.conf");
   await fs.promises.writeFile(file, text);
@@ -37,12 +45,45 @@ export async function makeCertificates(): Promise<TlsFiles & { dir: string }> {
     if (result.code !== 0) throw new Error(`openssl ${args.join(" ")} failed:\n${result.output}`);
   };
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  await openssl("req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=nats-dr test CA");
+  await openssl(
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.crt",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=nats-dr test CA",
+  );
   await openssl("req", ...ec, "-keyout", "tls.key", "-out", "tls.csr", "-subj", "/CN=localhost");
   await fs.promises.writeFile(
     path.join(dir, "ext.cnf"),
     "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n",
   );
-  await openssl("x509", "-req", "-in", "tls.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "tls.crt", "-days", "1", "-extfile", "ext.cnf");
-  return { dir, certFile: path.join(dir, "tls.crt"), keyFile: path.join(dir, "tls.key"), caFile: path.join(dir, "ca.crt") };
+  await openssl(
+    "x509",
+    "-req",
+    "-in",
+    "tls.csr",
+    "-CA",
+    "ca.crt",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "tls.crt",
+    "-days",
+    "1",
+    "-extfile",
+    "ext.cnf",
+  );
+  return {
+    dir,
+    certFile: path.join(dir, "tls.crt"),
+    keyFile: path.join(dir, "tls.key"),
+    caFile: path.join(dir, "ca.crt"),
+  };
 }

@@ -62,7 +62,9 @@ describe("nats conf", () => {
   });
 
   it("nats conf - the listening side accepts user leaf bound to account APP", async () => {
-    const text = renderNatsConf(localTopology({ ...base, cluster, leafnode: { role: "listen", port: 17422, user: leaf } }));
+    const text = renderNatsConf(
+      localTopology({ ...base, cluster, leafnode: { role: "listen", port: 17422, user: leaf } }),
+    );
     await expectValid(text);
     expect(text).toContain('{ user: "leaf", password: "leaf-secret", account: "APP" }');
     expect(text).not.toContain("remotes");
@@ -70,25 +72,40 @@ describe("nats conf", () => {
 
   it("nats conf - the dialing side has one remote in APP with an explicit reconnect interval", async () => {
     const url = leafnodeUrl("127.0.0.1", 17422, { user: "leaf", password: "p@ss/w:rd" });
-    const text = renderNatsConf(localTopology({ ...base, domain: "eu-central-1", leafnode: { role: "dial", urls: [url] } }));
+    const text = renderNatsConf(
+      localTopology({ ...base, domain: "eu-central-1", leafnode: { role: "dial", urls: [url] } }),
+    );
     await expectValid(text);
     expect(text).toContain('reconnect: "1s"');
-    expect(text).toContain('{ urls: ["nats-leaf://leaf:p%40ss%2Fw%3Ard@127.0.0.1:17422"], account: "APP", ignore_discovered_servers: true }');
+    expect(text).toContain(
+      '{ urls: ["nats-leaf://leaf:p%40ss%2Fw%3Ard@127.0.0.1:17422"], account: "APP", ignore_discovered_servers: true }',
+    );
     expect(text).not.toMatch(/^\s*listen: "127\.0\.0\.1:17422"/m);
   });
 
   it("nats conf - TLS for client, routes and both leafnode sides passes nats-server -t with real certificates", async () => {
     const tls = { certFile: certs.certFile, keyFile: certs.keyFile, caFile: certs.caFile };
-    const listener = renderNatsConf(localTopology({ ...base, cluster, tls, leafnode: { role: "listen", port: 17422, user: leaf } }));
-    const dialer = renderNatsConf(localTopology({ ...base, tls, leafnode: { role: "dial", urls: [leafnodeUrl("localhost", 17422, leaf)] } }));
+    const listener = renderNatsConf(
+      localTopology({ ...base, cluster, tls, leafnode: { role: "listen", port: 17422, user: leaf } }),
+    );
+    const dialer = renderNatsConf(
+      localTopology({ ...base, tls, leafnode: { role: "dial", urls: [leafnodeUrl("localhost", 17422, leaf)] } }),
+    );
     await expectValid(listener);
     await expectValid(dialer);
     expect(listener.match(/^\s*tls \{$/gm)).toHaveLength(3);
-    expect(dialer).toMatch(/remotes: \[\n\s+\{ urls: \[.*\], account: "APP", ignore_discovered_servers: true, tls: \{ cert_file: ".*tls\.crt", key_file: .*, ca_file: ".*ca\.crt", verify: false \} \}/);
+    expect(dialer).toMatch(
+      /remotes: \[\n\s+\{ urls: \[.*\], account: "APP", ignore_discovered_servers: true, tls: \{ cert_file: ".*tls\.crt", key_file: .*, ca_file: ".*ca\.crt", verify: false \} \}/,
+    );
   });
 
   it("nats conf - a TLS file that does not exist is rejected (the check reads the files)", async () => {
-    const text = renderNatsConf(localTopology({ ...base, tls: { certFile: "/nonexistent/tls.crt", keyFile: certs.keyFile, caFile: certs.caFile } }));
+    const text = renderNatsConf(
+      localTopology({
+        ...base,
+        tls: { certFile: "/nonexistent/tls.crt", keyFile: certs.keyFile, caFile: certs.caFile },
+      }),
+    );
     const result = await testNatsConf(text);
     expect(result.code).not.toBe(0);
   });
@@ -138,7 +155,10 @@ describe("nats conf", () => {
       accounts: { ...topology.accounts, app: [{ user: "zed", password: "z" }, ...topology.accounts.app] },
       cluster: { ...topology.cluster!, routes: [...topology.cluster!.routes].reverse() },
     };
-    const withExtraUser: NatsTopology = { ...topology, accounts: { ...topology.accounts, app: [...topology.accounts.app, { user: "zed", password: "z" }] } };
+    const withExtraUser: NatsTopology = {
+      ...topology,
+      accounts: { ...topology.accounts, app: [...topology.accounts.app, { user: "zed", password: "z" }] },
+    };
     const text = renderNatsConf(topology);
     expect(renderNatsConf(topology)).toBe(text);
     expect(renderNatsConf(reordered)).toBe(text);
@@ -150,12 +170,24 @@ describe("nats conf", () => {
 
   it("nats conf - invalid topologies are refused with the field's name", () => {
     const topology = localTopology({ ...base, cluster });
-    expect(() => renderNatsConf({ ...topology, lameDuck: { durationSeconds: 5, gracePeriodSeconds: 1 } })).toThrow(/lameDuck\.durationSeconds is 5; nats-server needs whole seconds >= 30/);
-    expect(() => renderNatsConf({ ...topology, cluster: { ...topology.cluster!, routes: [] } })).toThrow(/cluster\.routes is empty/);
-    expect(() => renderNatsConf({ ...topology, serverName: { env: "POD-NAME" } })).toThrow(/serverName refers to "POD-NAME"/);
-    expect(() => renderNatsConf({ ...topology, client: { host: "127.0.0.1", port: 70000 } })).toThrow(/client\.port is 70000/);
-    expect(() => renderNatsConf({ ...topology, accounts: { system: [app], app: [app] } })).toThrow(/user "app" is defined twice/);
-    expect(() => renderNatsConf({ ...topology, leafnode: { role: "dial", urls: [], reconnectSeconds: 1 } })).toThrow(/leafnode\.urls is empty/);
+    expect(() => renderNatsConf({ ...topology, lameDuck: { durationSeconds: 5, gracePeriodSeconds: 1 } })).toThrow(
+      /lameDuck\.durationSeconds is 5; nats-server needs whole seconds >= 30/,
+    );
+    expect(() => renderNatsConf({ ...topology, cluster: { ...topology.cluster!, routes: [] } })).toThrow(
+      /cluster\.routes is empty/,
+    );
+    expect(() => renderNatsConf({ ...topology, serverName: { env: "POD-NAME" } })).toThrow(
+      /serverName refers to "POD-NAME"/,
+    );
+    expect(() => renderNatsConf({ ...topology, client: { host: "127.0.0.1", port: 70000 } })).toThrow(
+      /client\.port is 70000/,
+    );
+    expect(() => renderNatsConf({ ...topology, accounts: { system: [app], app: [app] } })).toThrow(
+      /user "app" is defined twice/,
+    );
+    expect(() => renderNatsConf({ ...topology, leafnode: { role: "dial", urls: [], reconnectSeconds: 1 } })).toThrow(
+      /leafnode\.urls is empty/,
+    );
   });
 });
 
@@ -163,5 +195,9 @@ describe("nats conf", () => {
 function reverseKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reverseKeys);
   if (typeof value !== "object" || value === null) return value;
-  return Object.fromEntries(Object.entries(value).reverse().map(([key, inner]) => [key, reverseKeys(inner)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .reverse()
+      .map(([key, inner]) => [key, reverseKeys(inner)]),
+  );
 }

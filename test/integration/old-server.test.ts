@@ -28,16 +28,25 @@ describe.skipIf(!legacy)("old server", () => {
   test("old server - promotion on nats-server < 2.12 fails with an upgrade message and changes nothing", async () => {
     expect(execFileSync(legacy!, ["--version"]).toString()).toMatch(/v2\.11\./);
     const spec = { name: "orders", subjects: ["orders.*"] };
-    await streamProvider.create(await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "primary", spec)));
-    const mirror = await streamProvider.create(await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "mirror", spec)));
+    await streamProvider.create(
+      await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "primary", spec)),
+    );
+    const mirror = await streamProvider.create(
+      await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "mirror", spec)),
+    );
     await (await jetstreamManager(east)).jetstream().publish("orders.created", new TextEncoder().encode("1"));
-    await eventually("mirrored", async () => (await (await jetstreamManager(west)).streams.info("orders")).state.messages === 1);
+    await eventually(
+      "mirrored",
+      async () => (await (await jetstreamManager(west)).streams.info("orders")).state.messages === 1,
+    );
 
     const promote = await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "primary", spec));
     await expect(streamProvider.update!("id", mirror.outs, promote)).rejects.toThrow(
       /the NATS server in domain "eu-central-1" \(version 2\.11\.\d+\) cannot promote a mirror in place; nats-server 2\.12\.0 or newer is required.*Nothing was changed/,
     );
-    expect((await (await jetstreamManager(west)).streams.info("orders")).config.mirror?.external?.api).toBe("$JS.us-east-1.API");
+    expect((await (await jetstreamManager(west)).streams.info("orders")).config.mirror?.external?.api).toBe(
+      "$JS.us-east-1.API",
+    );
     const peer = await (await jetstreamManager(east)).streams.info("orders");
     expect(peer.config.subjects).toEqual(["orders.*"]);
     expect(peer.config.metadata?.["natsdr.fenced-by"]).toBeUndefined();

@@ -46,7 +46,11 @@ async function runInEngineHost(providerText: string, calls: Call[]): Promise<Res
   await fs.writeFile(file, JSON.stringify({ providerText, calls }));
   try {
     const root = path.resolve(__dirname, "..", "..");
-    const { stdout } = await promisify(execFile)(process.execPath, [path.join(root, "test/support/engine-host.cjs"), file], { cwd: root, timeout: 60_000 });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [path.join(root, "test/support/engine-host.cjs"), file],
+      { cwd: root, timeout: 60_000 },
+    );
     return JSON.parse(stdout.trim().split("\n").pop()!) as Result[];
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
@@ -73,11 +77,55 @@ function unwrapSecrets(value: any): any {
 
 describe("serialized provider", () => {
   test("serialized provider - create, diff, promote and delete through the engine's loading path", async () => {
-    const spec = { name: "serialized", subjects: ["serialized.*"], description: "", storage: "file", replicas: 1, retention: "limits", discard: "old", maxAge: "1d", maxBytes: "1Gi", maxMsgs: -1, maxMsgsPerSubject: -1, maxMsgSize: "unlimited", duplicateWindow: "2m", denyDelete: false, denyPurge: false, allowDirect: true, compression: "none" } satisfies StreamSpec;
-    const failover = { peerTimeoutMs: 1500, peerSettleMs: 15000, catchupTimeoutMs: 15_000, consumerDrainTimeoutMs: 1000, unplannedConsumerRewind: "unlimited" };
-    const connection = (urls: readonly string[]) => ({ servers: [...urls], connectTimeoutMs: 2000, requestTimeoutMs: 2000 });
-    new JetStreamStream("east-serialized", { connection: connection(regions.east.clientUrls), credentials: APP_CREDENTIALS, domain: "us-east-1", spec, role: "primary", peerDomain: "eu-central-1", failover });
-    new JetStreamStream("west-serialized", { connection: connection(regions.west.clientUrls), credentials: APP_CREDENTIALS, domain: "eu-central-1", spec, role: "mirror", peerDomain: "us-east-1", failover });
+    const spec = {
+      name: "serialized",
+      subjects: ["serialized.*"],
+      description: "",
+      storage: "file",
+      replicas: 1,
+      retention: "limits",
+      discard: "old",
+      maxAge: "1d",
+      maxBytes: "1Gi",
+      maxMsgs: -1,
+      maxMsgsPerSubject: -1,
+      maxMsgSize: "unlimited",
+      duplicateWindow: "2m",
+      denyDelete: false,
+      denyPurge: false,
+      allowDirect: true,
+      compression: "none",
+    } satisfies StreamSpec;
+    const failover = {
+      peerTimeoutMs: 1500,
+      peerSettleMs: 15000,
+      catchupTimeoutMs: 15_000,
+      consumerDrainTimeoutMs: 1000,
+      unplannedConsumerRewind: "unlimited",
+    };
+    const connection = (urls: readonly string[]) => ({
+      servers: [...urls],
+      connectTimeoutMs: 2000,
+      requestTimeoutMs: 2000,
+    });
+    new JetStreamStream("east-serialized", {
+      connection: connection(regions.east.clientUrls),
+      credentials: APP_CREDENTIALS,
+      domain: "us-east-1",
+      spec,
+      role: "primary",
+      peerDomain: "eu-central-1",
+      failover,
+    });
+    new JetStreamStream("west-serialized", {
+      connection: connection(regions.west.clientUrls),
+      credentials: APP_CREDENTIALS,
+      domain: "eu-central-1",
+      spec,
+      role: "mirror",
+      peerDomain: "us-east-1",
+      failover,
+    });
     const east = await registeredInputs("east-serialized");
     const west = await registeredInputs("west-serialized");
     const providerText: string = east.__provider;
@@ -112,14 +160,23 @@ describe("serialized provider", () => {
       { method: "diff", args: ["eu-central-1/serialized", westState, { $result: 1, path: ["inputs"] }] },
       { method: "update", args: ["eu-central-1/serialized", westState, { $result: 1, path: ["inputs"] }] },
       { method: "delete", args: ["eu-central-1/serialized", { $result: 3, path: ["outs"] }] },
-      { method: "delete", args: ["eu-central-1/serialized", { ...westState, role: "primary", allowDeleteWithMessages: true }] },
+      {
+        method: "delete",
+        args: ["eu-central-1/serialized", { ...westState, role: "primary", allowDeleteWithMessages: true }],
+      },
     ]);
     expect(promoted[0]).toEqual({ ok: true, value: { changes: false, replaces: [], deleteBeforeReplace: false } });
     expect(promoted[2]!.value).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
     expect(promoted[3]!.error).toBeUndefined();
     // 25 messages, then the fence marker (26), which the promotion removes again.
-    expect(promoted[3]!.value.outs.lastPromotion).toMatchObject({ mode: "planned", peerLastSequence: 26, lastMirroredSequence: 26 });
-    expect(promoted[4]!.error).toMatch(/refusing to delete stream serialized in domain "eu-central-1": it holds 25 messages/);
+    expect(promoted[3]!.value.outs.lastPromotion).toMatchObject({
+      mode: "planned",
+      peerLastSequence: 26,
+      lastMirroredSequence: 26,
+    });
+    expect(promoted[4]!.error).toMatch(
+      /refusing to delete stream serialized in domain "eu-central-1": it holds 25 messages/,
+    );
     expect(promoted[5]).toEqual({ ok: true, value: null });
   });
 
@@ -128,7 +185,25 @@ describe("serialized provider", () => {
       connection: { servers: ["nats://127.0.0.1:4222"], connectTimeoutMs: 1000, requestTimeoutMs: 1000 },
       credentials: { user: "app", password: "s3cr3t-value" },
       domain: "us-east-1",
-      spec: { name: "s", subjects: ["s.*"], description: "", storage: "file", replicas: 1, retention: "limits", discard: "old", maxAge: "0", maxBytes: "unlimited", maxMsgs: -1, maxMsgsPerSubject: -1, maxMsgSize: "unlimited", duplicateWindow: "2m", denyDelete: false, denyPurge: false, allowDirect: true, compression: "none" },
+      spec: {
+        name: "s",
+        subjects: ["s.*"],
+        description: "",
+        storage: "file",
+        replicas: 1,
+        retention: "limits",
+        discard: "old",
+        maxAge: "0",
+        maxBytes: "unlimited",
+        maxMsgs: -1,
+        maxMsgsPerSubject: -1,
+        maxMsgSize: "unlimited",
+        duplicateWindow: "2m",
+        denyDelete: false,
+        denyPurge: false,
+        allowDirect: true,
+        compression: "none",
+      },
       role: "primary",
     });
     const consumer = new JetStreamConsumer("secret-consumer", {
@@ -136,11 +211,23 @@ describe("serialized provider", () => {
       credentials: { token: "t0ken-value" },
       domain: "us-east-1",
       stream: "s",
-      spec: { name: "c", description: "", deliver: "pull", ackPolicy: "explicit", ackWait: "30s", maxDeliver: 5, maxAckPending: 1000, filterSubjects: [], deliverPolicy: "all" },
+      spec: {
+        name: "c",
+        description: "",
+        deliver: "pull",
+        ackPolicy: "explicit",
+        ackWait: "30s",
+        maxDeliver: 5,
+        maxAckPending: 1000,
+        filterSubjects: [],
+        deliverPolicy: "all",
+      },
     });
     const credentials = (stream as unknown as { credentials: pulumi.Output<unknown> }).credentials;
     expect(await pulumi.isSecret(credentials)).toBe(true);
-    expect(await pulumi.isSecret((consumer as unknown as { credentials: pulumi.Output<unknown> }).credentials)).toBe(true);
+    expect(await pulumi.isSecret((consumer as unknown as { credentials: pulumi.Output<unknown> }).credentials)).toBe(
+      true,
+    );
     const inputs = await registeredInputs("secret-check");
     const { credentials: _secret, __provider, ...rest } = inputs;
     expect(JSON.stringify(rest)).not.toContain("s3cr3t-value");

@@ -24,8 +24,14 @@ async function info(nc: NatsConnection, name: string) {
 
 /** Creates the stream pair as the two stacks would: primary in east, mirror in west. */
 async function createPair(name: string, subjects: string[], spec: Record<string, unknown> = {}) {
-  const primary = await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "primary", { name, subjects, ...spec }));
-  const mirror = await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "mirror", { name, subjects, ...spec }));
+  const primary = await checked(
+    streamProvider,
+    rawStreamInputs(regions.east, regions.west, "primary", { name, subjects, ...spec }),
+  );
+  const mirror = await checked(
+    streamProvider,
+    rawStreamInputs(regions.west, regions.east, "mirror", { name, subjects, ...spec }),
+  );
   const createdPrimary = await streamProvider.create(primary);
   const createdMirror = await streamProvider.create(mirror);
   return { primary: createdPrimary.outs, mirror: createdMirror.outs, primaryInputs: primary, mirrorInputs: mirror };
@@ -57,15 +63,36 @@ describe("stream provider", () => {
   test("stream provider - diff follows the server: update in place, replace only when it must", async () => {
     const pair = await createPair("payments", ["payments.*"], { maxAge: "7d" });
     expect(await streamProvider.diff!("id", pair.primary, pair.primaryInputs)).toMatchObject({ changes: false });
-    const longer = await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "primary", { name: "payments", subjects: ["payments.*", "refunds.*"], maxAge: "14d" }));
-    expect(await streamProvider.diff!("id", pair.primary, longer)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    const longer = await checked(
+      streamProvider,
+      rawStreamInputs(regions.east, regions.west, "primary", {
+        name: "payments",
+        subjects: ["payments.*", "refunds.*"],
+        maxAge: "14d",
+      }),
+    );
+    expect(await streamProvider.diff!("id", pair.primary, longer)).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
     const updated = await streamProvider.update!("id", pair.primary, longer);
     const server = await info(east, "payments");
     expect(server.config.max_age).toBe(14 * 86400e9);
     expect(server.config.subjects).toEqual(["payments.*", "refunds.*"]);
     expect(await streamProvider.diff!("id", updated.outs, longer)).toMatchObject({ changes: false });
-    const memory = await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "primary", { name: "payments", subjects: ["payments.*"], storage: "memory" }));
-    expect(await streamProvider.diff!("id", updated.outs, memory)).toMatchObject({ replaces: ["spec"], deleteBeforeReplace: true });
+    const memory = await checked(
+      streamProvider,
+      rawStreamInputs(regions.east, regions.west, "primary", {
+        name: "payments",
+        subjects: ["payments.*"],
+        storage: "memory",
+      }),
+    );
+    expect(await streamProvider.diff!("id", updated.outs, memory)).toMatchObject({
+      replaces: ["spec"],
+      deleteBeforeReplace: true,
+    });
   });
 
   test("stream provider - read finds hand edits and hand deletes; no diff after a clean refresh", async () => {
@@ -91,7 +118,9 @@ describe("stream provider", () => {
   test("stream provider - delete refuses a stream holding messages unless allowed", async () => {
     const pair = await createPair("guarded", ["guarded.*"]);
     await publish(east, "guarded.x", 3, "g");
-    await expect(streamProvider.delete!("id", pair.primary)).rejects.toThrow(/holds 3 messages.*allowDeleteWithMessages/);
+    await expect(streamProvider.delete!("id", pair.primary)).rejects.toThrow(
+      /holds 3 messages.*allowDeleteWithMessages/,
+    );
     expect((await info(east, "guarded")).state.messages).toBe(3);
     await streamProvider.delete!("id", { ...pair.primary, allowDeleteWithMessages: true });
     await expect(info(east, "guarded")).rejects.toThrow();
@@ -105,11 +134,17 @@ describe("stream provider", () => {
     // messages to the primary, after it the promoted stream stores them locally.
     const publisher = startPublisher(west, "events.created", { prefix: "e" });
     await eventually("some messages stored", async () => publisher.acked.size > 200);
-    const promoteInputs = await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "primary", { name: "events", subjects: ["events.*"] }));
+    const promoteInputs = await checked(
+      streamProvider,
+      rawStreamInputs(regions.west, regions.east, "primary", { name: "events", subjects: ["events.*"] }),
+    );
     expect(await streamProvider.diff!("id", pair.mirror, promoteInputs)).toMatchObject({ changes: true, replaces: [] });
     const promoted = await streamProvider.update!("eu-central-1/events", pair.mirror, promoteInputs);
     const ackedAtPromotion = publisher.acked.size;
-    await eventually("publishing to continue in the new primary", async () => publisher.acked.size > ackedAtPromotion + 100);
+    await eventually(
+      "publishing to continue in the new primary",
+      async () => publisher.acked.size > ackedAtPromotion + 100,
+    );
     await publisher.stop();
 
     const record = promoted.outs.lastPromotion;
@@ -124,7 +159,9 @@ describe("stream provider", () => {
 
     const stored = new Set((await readStream(west, "eu-central-1", "events")).map((message) => message.id));
     const lost = [...publisher.acked.keys()].filter((id) => !stored.has(id));
-    console.info(`planned failover: ${publisher.acked.size} acknowledged, ${lost.length} lost, ${publisher.retries()} retried publishes`);
+    console.info(
+      `planned failover: ${publisher.acked.size} acknowledged, ${lost.length} lost, ${publisher.retries()} retried publishes`,
+    );
     expect(lost).toEqual([]);
     // The old primary's sequences continue in the new one: no gap, no reuse.
     expect(westInfo.state.last_seq).toBeGreaterThan(record.lastMirroredSequence);
@@ -132,13 +169,19 @@ describe("stream provider", () => {
 
   test("stream provider - unplanned failover promotes at once and records the RPO evidence", async () => {
     await createPair("telemetry", ["telemetry.*"]);
-    const mirrorInputs = await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "mirror", { name: "telemetry", subjects: ["telemetry.*"] }));
+    const mirrorInputs = await checked(
+      streamProvider,
+      rawStreamInputs(regions.west, regions.east, "mirror", { name: "telemetry", subjects: ["telemetry.*"] }),
+    );
     await publish(east, "telemetry.cpu", 40, "t");
     await eventually("mirror at 40", async () => (await info(west, "telemetry")).state.last_seq === 40);
     regions.relay.cut();
     try {
       await publish(east, "telemetry.cpu", 5, "t-late"); // stored in the isolated old primary only
-      const promoteInputs = await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "primary", { name: "telemetry", subjects: ["telemetry.*"] }));
+      const promoteInputs = await checked(
+        streamProvider,
+        rawStreamInputs(regions.west, regions.east, "primary", { name: "telemetry", subjects: ["telemetry.*"] }),
+      );
       const promoted = await streamProvider.update!("id", { ...mirrorInputs, instance: "x" }, promoteInputs);
       const record = promoted.outs.lastPromotion;
       expect(record.mode).toBe("unplanned");

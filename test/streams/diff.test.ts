@@ -9,7 +9,13 @@ const base: StreamResourceInputs = {
   spec: streamSpecSchema().parse({ name: "events", subjects: ["events.*"], maxAge: "7d" }),
   role: "mirror",
   peerDomain: "us-east-1",
-  failover: { peerTimeoutMs: 3000, peerSettleMs: 15000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" },
+  failover: {
+    peerTimeoutMs: 3000,
+    peerSettleMs: 15000,
+    catchupTimeoutMs: 30000,
+    consumerDrainTimeoutMs: 5000,
+    unplannedConsumerRewind: "unlimited",
+  },
   allowDeleteWithMessages: false,
 };
 
@@ -20,7 +26,12 @@ function withSpec(change: Partial<StreamResourceInputs["spec"]>): StreamResource
 describe("stream diff", () => {
   test("stream diff - identical inputs have no changes, whatever the key order", () => {
     const reordered = JSON.parse(stableJson(base)) as StreamResourceInputs;
-    expect(diffStreamInputs(base, reordered)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false, changed: [] });
+    expect(diffStreamInputs(base, reordered)).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+      changed: [],
+    });
   });
 
   test("stream diff - limits update in place and are named", () => {
@@ -30,7 +41,11 @@ describe("stream diff", () => {
   });
 
   test("stream diff - mirror to primary is an in-place promotion", () => {
-    expect(diffStreamInputs(base, { ...base, role: "primary" })).toMatchObject({ changes: true, replaces: [], changed: ["role"] });
+    expect(diffStreamInputs(base, { ...base, role: "primary" })).toMatchObject({
+      changes: true,
+      replaces: [],
+      changed: ["role"],
+    });
   });
 
   test("stream diff - primary to mirror replaces, create before delete", () => {
@@ -39,23 +54,45 @@ describe("stream diff", () => {
   });
 
   test("stream diff - storage and retention replace, deleting first", () => {
-    expect(diffStreamInputs(base, withSpec({ storage: "memory" }))).toMatchObject({ replaces: ["spec"], deleteBeforeReplace: true });
-    expect(diffStreamInputs(base, withSpec({ retention: "workqueue" }))).toMatchObject({ replaces: ["spec"], deleteBeforeReplace: true });
+    expect(diffStreamInputs(base, withSpec({ storage: "memory" }))).toMatchObject({
+      replaces: ["spec"],
+      deleteBeforeReplace: true,
+    });
+    expect(diffStreamInputs(base, withSpec({ retention: "workqueue" }))).toMatchObject({
+      replaces: ["spec"],
+      deleteBeforeReplace: true,
+    });
   });
 
   test("stream diff - a mirror cannot be re-pointed", () => {
-    expect(diffStreamInputs(base, { ...base, peerDomain: "ap-south-1" })).toMatchObject({ replaces: ["peerDomain"], deleteBeforeReplace: true });
+    expect(diffStreamInputs(base, { ...base, peerDomain: "ap-south-1" })).toMatchObject({
+      replaces: ["peerDomain"],
+      deleteBeforeReplace: true,
+    });
     const primary = { ...base, role: "primary" as const };
-    expect(diffStreamInputs(primary, { ...primary, peerDomain: "ap-south-1" })).toMatchObject({ replaces: [], changed: ["peerDomain"] });
+    expect(diffStreamInputs(primary, { ...primary, peerDomain: "ap-south-1" })).toMatchObject({
+      replaces: [],
+      changed: ["peerDomain"],
+    });
   });
 
   test("stream diff - renaming or moving domains replaces without deleting first", () => {
-    expect(diffStreamInputs(base, withSpec({ name: "events2" }))).toMatchObject({ replaces: ["spec"], deleteBeforeReplace: false });
-    expect(diffStreamInputs(base, { ...base, domain: "x" })).toMatchObject({ replaces: ["domain"], deleteBeforeReplace: false });
+    expect(diffStreamInputs(base, withSpec({ name: "events2" }))).toMatchObject({
+      replaces: ["spec"],
+      deleteBeforeReplace: false,
+    });
+    expect(diffStreamInputs(base, { ...base, domain: "x" })).toMatchObject({
+      replaces: ["domain"],
+      deleteBeforeReplace: false,
+    });
   });
 
   test("stream diff - connection, timeouts and guard changes update state only", () => {
-    const result = diffStreamInputs(base, { ...base, failover: { ...base.failover, catchupTimeoutMs: 1 }, allowDeleteWithMessages: true });
+    const result = diffStreamInputs(base, {
+      ...base,
+      failover: { ...base.failover, catchupTimeoutMs: 1 },
+      allowDeleteWithMessages: true,
+    });
     expect(result).toMatchObject({ changes: true, replaces: [] });
     expect(result.changed).toEqual(["failover.catchupTimeoutMs", "allowDeleteWithMessages"]);
   });
@@ -69,12 +106,20 @@ describe("consumer diff", () => {
     spec: consumerSpecSchema().parse({ name: "analytics-consumer", filterSubjects: ["events.analytics"] }),
   };
   test("consumer diff - updatable fields update in place", () => {
-    const result = diffConsumerInputs(consumer, { ...consumer, spec: { ...consumer.spec, ackWait: "1m", maxDeliver: 10 } });
+    const result = diffConsumerInputs(consumer, {
+      ...consumer,
+      spec: { ...consumer.spec, ackWait: "1m", maxDeliver: 10 },
+    });
     expect(result).toMatchObject({ changes: true, replaces: [], changed: ["spec.ackWait", "spec.maxDeliver"] });
   });
   test("consumer diff - deliver policy and stream replace", () => {
-    expect(diffConsumerInputs(consumer, { ...consumer, spec: { ...consumer.spec, deliverPolicy: "new" } })).toMatchObject({ replaces: ["spec"], deleteBeforeReplace: true });
-    expect(diffConsumerInputs(consumer, { ...consumer, stream: "audit" })).toMatchObject({ replaces: ["stream"], deleteBeforeReplace: false });
+    expect(
+      diffConsumerInputs(consumer, { ...consumer, spec: { ...consumer.spec, deliverPolicy: "new" } }),
+    ).toMatchObject({ replaces: ["spec"], deleteBeforeReplace: true });
+    expect(diffConsumerInputs(consumer, { ...consumer, stream: "audit" })).toMatchObject({
+      replaces: ["stream"],
+      deleteBeforeReplace: false,
+    });
     expect(diffConsumerInputs(consumer, consumer)).toMatchObject({ changes: false });
   });
 });

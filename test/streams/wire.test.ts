@@ -14,17 +14,40 @@ const events: StreamSpec = streamSpecSchema().parse({
 describe("wire", () => {
   test("wire - empty spec gets the documented defaults", () => {
     expect(streamSpecSchema().parse({ name: "s", subjects: ["s.>"] })).toEqual({
-      name: "s", subjects: ["s.>"], description: "", storage: "file", replicas: 3, retention: "limits", discard: "old",
-      maxAge: "0", maxBytes: "unlimited", maxMsgs: -1, maxMsgsPerSubject: -1, maxMsgSize: "unlimited",
-      duplicateWindow: "2m", denyDelete: false, denyPurge: false, allowDirect: true, compression: "none",
+      name: "s",
+      subjects: ["s.>"],
+      description: "",
+      storage: "file",
+      replicas: 3,
+      retention: "limits",
+      discard: "old",
+      maxAge: "0",
+      maxBytes: "unlimited",
+      maxMsgs: -1,
+      maxMsgsPerSubject: -1,
+      maxMsgSize: "unlimited",
+      duplicateWindow: "2m",
+      denyDelete: false,
+      denyPurge: false,
+      allowDirect: true,
+      compression: "none",
     });
   });
 
   test("wire - a primary maps to the server's units and keeps its subjects", () => {
     const wire = streamWireConfig(events, "primary", undefined, { k: "v" });
     expect(wire).toMatchObject({
-      name: "events", subjects: ["events.*", "journey.*"], storage: "file", num_replicas: 3, retention: "limits",
-      discard: "old", max_age: 604800e9, max_bytes: 10 * 1024 ** 3, max_msgs: -1, max_msg_size: -1, duplicate_window: 120e9,
+      name: "events",
+      subjects: ["events.*", "journey.*"],
+      storage: "file",
+      num_replicas: 3,
+      retention: "limits",
+      discard: "old",
+      max_age: 604800e9,
+      max_bytes: 10 * 1024 ** 3,
+      max_msgs: -1,
+      max_msg_size: -1,
+      duplicate_window: 120e9,
       metadata: { k: "v", "natsdr.managed": "true" },
     });
     expect(wire.mirror).toBeUndefined();
@@ -39,9 +62,23 @@ describe("wire", () => {
 
   test("wire - server config maps back to the same spec (no diff after refresh)", () => {
     const full = streamSpecSchema().parse({
-      name: "full", subjects: ["a.*"], description: "d", storage: "memory", replicas: 1, retention: "interest", discard: "new",
-      maxAge: "90d", maxBytes: "50Gi", maxMsgs: 10, maxMsgsPerSubject: 2, maxMsgSize: "1Mi", duplicateWindow: "30s",
-      denyDelete: true, denyPurge: true, allowDirect: false, compression: "s2",
+      name: "full",
+      subjects: ["a.*"],
+      description: "d",
+      storage: "memory",
+      replicas: 1,
+      retention: "interest",
+      discard: "new",
+      maxAge: "90d",
+      maxBytes: "50Gi",
+      maxMsgs: 10,
+      maxMsgsPerSubject: 2,
+      maxMsgSize: "1Mi",
+      duplicateWindow: "30s",
+      denyDelete: true,
+      denyPurge: true,
+      allowDirect: false,
+      compression: "s2",
     });
     for (const spec of [events, full]) {
       for (const role of ["primary", "mirror"] as const) {
@@ -63,13 +100,30 @@ describe("wire", () => {
   });
 
   test("wire - consumers map both ways", () => {
-    const pull: ConsumerSpec = consumerSpecSchema().parse({ name: "analytics-consumer", filterSubjects: ["events.analytics"] });
+    const pull: ConsumerSpec = consumerSpecSchema().parse({
+      name: "analytics-consumer",
+      filterSubjects: ["events.analytics"],
+    });
     const push: ConsumerSpec = consumerSpecSchema().parse({
-      name: "audit-consumer", deliver: "push", deliverSubject: "deliver.audit", deliverGroup: "workers", filterSubjects: ["audit.*", "compliance.*"],
+      name: "audit-consumer",
+      deliver: "push",
+      deliverSubject: "deliver.audit",
+      deliverGroup: "workers",
+      filterSubjects: ["audit.*", "compliance.*"],
     });
     const pullWire = consumerWireConfig(pull);
-    expect(pullWire).toMatchObject({ durable_name: "analytics-consumer", ack_policy: "explicit", ack_wait: 30e9, max_deliver: 5, filter_subject: "events.analytics" });
-    expect(consumerWireConfig(push)).toMatchObject({ deliver_subject: "deliver.audit", deliver_group: "workers", filter_subjects: ["audit.*", "compliance.*"] });
+    expect(pullWire).toMatchObject({
+      durable_name: "analytics-consumer",
+      ack_policy: "explicit",
+      ack_wait: 30e9,
+      max_deliver: 5,
+      filter_subject: "events.analytics",
+    });
+    expect(consumerWireConfig(push)).toMatchObject({
+      deliver_subject: "deliver.audit",
+      deliver_group: "workers",
+      filter_subjects: ["audit.*", "compliance.*"],
+    });
     for (const spec of [pull, push]) {
       expect(consumerSpecFromWire(consumerWireConfig(spec) as never, false, spec)).toEqual(spec);
     }

@@ -12,7 +12,9 @@ async function main() {
   const results = [];
   for (const call of calls) {
     try {
-      const args = call.args.map((arg) => (arg && arg.$result !== undefined ? pick(results[arg.$result].value, arg.path) : arg));
+      const args = call.args.map((arg) =>
+        arg && arg.$result !== undefined ? pick(results[arg.$result].value, arg.path) : arg,
+      );
       const value = await provider[call.method](...args);
       results.push({ ok: true, value: value === undefined ? null : value });
     } catch (error) {

@@ -33,7 +33,10 @@ export function rawStreamInputs(
 }
 
 /** Runs `check` and fails the test with the provider's own messages on failures. */
-export async function checked<T = Record<string, any>>(provider: ResourceProvider, raw: Record<string, unknown>): Promise<T> {
+export async function checked<T = Record<string, any>>(
+  provider: ResourceProvider,
+  raw: Record<string, unknown>,
+): Promise<T> {
   const result = await provider.check!({}, raw);
   if (result.failures && result.failures.length > 0) {
     throw new Error(`check failed: ${result.failures.map((f) => f.reason).join("; ")}`);
@@ -53,7 +56,11 @@ export interface Publisher {
  * Publishes `subject` continuously with message ids, retrying the same id with a short backoff
  * until a stream acknowledges it, as our users' services do while a region is unavailable.
  */
-export function startPublisher(nc: NatsConnection, subject: string, options: { prefix?: string; intervalMs?: number } = {}): Publisher {
+export function startPublisher(
+  nc: NatsConnection,
+  subject: string,
+  options: { prefix?: string; intervalMs?: number } = {},
+): Publisher {
   const js = jetstream(nc, { timeout: 1000 });
   const acked = new Map<string, PubAck>();
   let retries = 0;
@@ -103,7 +110,12 @@ export async function readStream(
         received++;
         const headers: Record<string, string> = {};
         for (const [key, values] of message.headers ?? []) headers[key] = values[0] ?? "";
-        out.push({ seq: message.seq, subject: message.subject, id: message.headers?.get("Nats-Msg-Id") || undefined, headers });
+        out.push({
+          seq: message.seq,
+          subject: message.subject,
+          id: message.headers?.get("Nats-Msg-Id") || undefined,
+          headers,
+        });
         if (message.seq >= info.state.last_seq) break;
       }
       if (received === 0 || out[out.length - 1]!.seq >= info.state.last_seq) break;
@@ -115,7 +127,11 @@ export async function readStream(
 }
 
 /** Polls until `probe` returns a truthy value; fails with `what` after `timeoutMs`. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

@@ -15,7 +15,10 @@ const OIDC = `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.eu-central-1.amazon
 beforeAll(async () => {
   await pulumi.runtime.setMocks(fullRecordingMocks(registrations), "nats-dr", "eu-central-1", false);
   infraAws = await import("../../infra/aws/index.js");
-  provider = new aws.Provider("aws-eu-central-1", infraAws.awsProviderArgs({ project: "nats-dr", stack: "eu-central-1", region: "eu-central-1" }));
+  provider = new aws.Provider(
+    "aws-eu-central-1",
+    infraAws.awsProviderArgs({ project: "nats-dr", stack: "eu-central-1", region: "eu-central-1" }),
+  );
 });
 
 async function bucket(name: string, overrides: Partial<awsModule.BackupBucketArgs> = {}) {
@@ -37,12 +40,22 @@ describe("backup bucket names", () => {
   it("backup bucket - the name is derived from project, stack and region, and S3-valid", () => {
     expect(infraAws.backupBucketName("nats-dr", "us-east-1", "us-east-1")).toBe("nats-dr-us-east-1-backups");
     expect(infraAws.backupBucketName("nats-dr", "eu-central-1", "eu-central-1")).toBe("nats-dr-eu-central-1-backups");
-    expect(infraAws.backupBucketName("Nats_DR", "Prod.EU", "eu-central-1")).toBe("nats-dr-prod-eu-eu-central-1-backups");
-    expect(infraAws.backupBucketName("nats-dr", "prod", "us-east-1")).toBe(infraAws.backupBucketName("nats-dr", "prod", "us-east-1"));
-    const long = infraAws.backupBucketName("nats-dr", "a-very-long-stack-name-for-the-production-environment", "eu-central-1");
+    expect(infraAws.backupBucketName("Nats_DR", "Prod.EU", "eu-central-1")).toBe(
+      "nats-dr-prod-eu-eu-central-1-backups",
+    );
+    expect(infraAws.backupBucketName("nats-dr", "prod", "us-east-1")).toBe(
+      infraAws.backupBucketName("nats-dr", "prod", "us-east-1"),
+    );
+    const long = infraAws.backupBucketName(
+      "nats-dr",
+      "a-very-long-stack-name-for-the-production-environment",
+      "eu-central-1",
+    );
     expect(long.length).toBeLessThanOrEqual(63);
     expect(long).toMatch(/^nats-dr-a-very-long-stack-name.*-[0-9a-f]{8}$/);
-    expect(long).not.toBe(infraAws.backupBucketName("nats-dr", "a-very-long-stack-name-for-the-production-environment", "us-east-1"));
+    expect(long).not.toBe(
+      infraAws.backupBucketName("nats-dr", "a-very-long-stack-name-for-the-production-environment", "us-east-1"),
+    );
     for (const name of ["nats-dr-us-east-1-backups", long]) expect(infraAws.s3BucketNameProblem(name)).toBeUndefined();
   });
 
@@ -60,7 +73,10 @@ describe("backup bucket", () => {
   it("backup bucket - versioning on, default encryption aws:kms with a bucket key, every public access blocked", async () => {
     await bucket("b1");
     expect(named(registrations, "b1-bucket").inputs).toMatchObject({ bucket: "b1-bucket-name", forceDestroy: false });
-    expect(named(registrations, "b1-versioning").inputs).toMatchObject({ bucket: "b1-bucket-name", versioningConfiguration: { status: "Enabled" } });
+    expect(named(registrations, "b1-versioning").inputs).toMatchObject({
+      bucket: "b1-bucket-name",
+      versioningConfiguration: { status: "Enabled" },
+    });
     expect(named(registrations, "b1-encryption").inputs["rules"]).toEqual([
       { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true },
     ]);
@@ -75,7 +91,9 @@ describe("backup bucket", () => {
 
   it("backup bucket - AES256 or a customer KMS key from config", async () => {
     await bucket("b2", { encryption: "AES256" });
-    expect(named(registrations, "b2-encryption").inputs["rules"]).toEqual([{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: false }]);
+    expect(named(registrations, "b2-encryption").inputs["rules"]).toEqual([
+      { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: false },
+    ]);
     const key = `arn:aws:kms:eu-central-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
     await bucket("b3", { kmsKeyArn: key });
     expect(named(registrations, "b3-encryption").inputs["rules"]).toEqual([
@@ -111,7 +129,12 @@ describe("backup bucket", () => {
         noncurrentVersionExpiration: { noncurrentDays: 3 },
         abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
       },
-      { id: "remove-expired-delete-markers", status: "Enabled", filter: { prefix: "jetstream/" }, expiration: { expiredObjectDeleteMarker: true } },
+      {
+        id: "remove-expired-delete-markers",
+        status: "Enabled",
+        filter: { prefix: "jetstream/" },
+        expiration: { expiredObjectDeleteMarker: true },
+      },
     ]);
   });
 
@@ -127,7 +150,8 @@ describe("backup bucket", () => {
       "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
       "aws:s3/bucketVersioning:BucketVersioning",
     ]);
-    for (const child of children) expect(child.provider).toMatch(new RegExp(`^${providerUrn.replace(/[$()*+.?[\\\]^{|}]/g, "\\$&")}::`));
+    for (const child of children)
+      expect(child.provider).toMatch(new RegExp(`^${providerUrn.replace(/[$()*+.?[\\\]^{|}]/g, "\\$&")}::`));
     const providerInputs = named(registrations, "aws-eu-central-1").inputs;
     expect(providerInputs["region"]).toBe("eu-central-1");
     expect(parsedJson(providerInputs["defaultTags"])).toEqual({
@@ -181,7 +205,12 @@ describe("backup role", () => {
     expect(policy).toEqual({
       Version: "2012-10-17",
       Statement: [
-        { Sid: "ReadWriteBackups", Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: "arn:aws:s3:::nats-dr-eu-central-1-backups/jetstream/*" },
+        {
+          Sid: "ReadWriteBackups",
+          Effect: "Allow",
+          Action: ["s3:PutObject", "s3:GetObject"],
+          Resource: "arn:aws:s3:::nats-dr-eu-central-1-backups/jetstream/*",
+        },
         {
           Sid: "ListBackups",
           Effect: "Allow",
@@ -192,7 +221,8 @@ describe("backup role", () => {
       ],
     });
     const resources = policy.Statement.flatMap((statement) => [statement.Resource ?? []].flat());
-    for (const resource of resources) expect(resource).toMatch(/^arn:aws:s3:::nats-dr-eu-central-1-backups(\/jetstream\/\*)?$/);
+    for (const resource of resources)
+      expect(resource).toMatch(/^arn:aws:s3:::nats-dr-eu-central-1-backups(\/jetstream\/\*)?$/);
     expect(named(registrations, "r2-policy").inputs["role"]).toBe("r2-role-id");
   });
 
@@ -200,6 +230,11 @@ describe("backup role", () => {
     const key = `arn:aws:kms:eu-central-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
     await role("r3", key);
     const policy = parsedJson(named(registrations, "r3-policy").inputs["policy"]) as awsModule.PolicyDocument;
-    expect(policy.Statement[2]).toEqual({ Sid: "UseBackupKey", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: key });
+    expect(policy.Statement[2]).toEqual({
+      Sid: "UseBackupKey",
+      Effect: "Allow",
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: key,
+    });
   });
 });

@@ -22,7 +22,9 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
       return { arn: `arn:aws:iam::${ACCOUNT}:role/${name}` };
     case "kubernetes:core/v1:Service": {
       const spec = inputs["spec"] as { type?: string } | undefined;
-      return spec?.type === "LoadBalancer" ? { status: { loadBalancer: { ingress: [{ hostname: `${name}-0123456789abcdef.elb.amazonaws.com` }] } } } : {};
+      return spec?.type === "LoadBalancer"
+        ? { status: { loadBalancer: { ingress: [{ hostname: `${name}-0123456789abcdef.elb.amazonaws.com` }] } } }
+        : {};
     }
     default:
       return {};
@@ -36,7 +38,10 @@ export function fullRecordingMocks(registrations: FullRegistration[], onRegister
       registrations.push({ type: args.type, name: args.name, inputs, provider: args.provider });
       onRegister?.();
       // The id of a named Kubernetes object or S3 bucket is its name, as the real providers report it.
-      const id = typeof inputs["bucket"] === "string" && args.type === "aws:s3/bucket:Bucket" ? (inputs["bucket"] as string) : `${args.name}-id`;
+      const id =
+        typeof inputs["bucket"] === "string" && args.type === "aws:s3/bucket:Bucket"
+          ? (inputs["bucket"] as string)
+          : `${args.name}-id`;
       return { id, state: { ...inputs, ...computedState(args.type, args.name, inputs) } };
     },
     call: (args) => args.inputs as Record<string, unknown>,
@@ -46,7 +51,8 @@ export function fullRecordingMocks(registrations: FullRegistration[], onRegister
 /** The registration named `name`; throws when there is none, so a test says what is missing. */
 export function named(registrations: readonly FullRegistration[], name: string): FullRegistration {
   const found = registrations.find((entry) => entry.name === name);
-  if (!found) throw new Error(`no resource named "${name}"; registered: ${registrations.map((entry) => entry.name).join(", ")}`);
+  if (!found)
+    throw new Error(`no resource named "${name}"; registered: ${registrations.map((entry) => entry.name).join(", ")}`);
   return found;
 }
 

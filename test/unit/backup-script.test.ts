@@ -7,7 +7,12 @@ import { parsed, rawConfig } from "./support";
 describe("backup script", () => {
   it("backup script - the streams of a region: replicated ones everywhere, GDPR ones only in eu-central-1, whatever is active", () => {
     for (const active of ["us-east-1", "eu-central-1"] as const) {
-      expect(backupStreams(parsed(rawConfig("us-east-1", { activeRegion: active })))).toEqual(["audit", "events", "metrics", "notifications"]);
+      expect(backupStreams(parsed(rawConfig("us-east-1", { activeRegion: active })))).toEqual([
+        "audit",
+        "events",
+        "metrics",
+        "notifications",
+      ]);
       expect(backupStreams(parsed(rawConfig("eu-central-1", { activeRegion: active })))).toEqual([
         "audit",
         "audit-eu-gdpr",
@@ -38,7 +43,9 @@ describe("backup script", () => {
   });
 
   it("backup script - refuses stream names that are not JetStream names, and an empty list", () => {
-    expect(() => renderBackupScript({ region: "us-east-1", streams: ["events; rm -rf /"] })).toThrow(/is not a valid stream name/);
+    expect(() => renderBackupScript({ region: "us-east-1", streams: ["events; rm -rf /"] })).toThrow(
+      /is not a valid stream name/,
+    );
     expect(() => renderBackupScript({ region: "us-east-1", streams: [] })).toThrow(/nothing to back up/);
   });
 });

@@ -9,7 +9,8 @@ function catalogOf(catalog?: unknown): Catalog {
 }
 
 const streamNamed = (catalog: Catalog, name: string) => catalog.streams.find((stream) => stream.spec.name === name)!;
-const consumerNamed = (catalog: Catalog, name: string) => catalog.consumers.find((consumer) => consumer.spec.name === name)!;
+const consumerNamed = (catalog: Catalog, name: string) =>
+  catalog.consumers.find((consumer) => consumer.spec.name === name)!;
 
 describe("catalog", () => {
   it("catalog - default streams carry canonical limits, file storage, 3 replicas, discard old", () => {
@@ -25,13 +26,27 @@ describe("catalog", () => {
     });
     expect(canonicalDuration("168h")).toBe("7d");
     for (const { spec } of catalog.streams) {
-      expect(spec).toMatchObject({ storage: "file", replicas: 3, discard: "old", duplicateWindow: "2m", retention: "limits" });
+      expect(spec).toMatchObject({
+        storage: "file",
+        replicas: 3,
+        discard: "old",
+        duplicateWindow: "2m",
+        retention: "limits",
+      });
     }
-    expect(streamNamed(catalog, "events").spec.subjects).toEqual(["events.*", "buddy.*", "kintell.*", "upskilling.*", "journey.*"]);
+    expect(streamNamed(catalog, "events").spec.subjects).toEqual([
+      "events.*",
+      "buddy.*",
+      "kintell.*",
+      "upskilling.*",
+      "journey.*",
+    ]);
   });
 
   it("catalog - the GDPR streams live only in eu-central-1, the others replicate", () => {
-    const replication = Object.fromEntries(catalogOf().streams.map(({ spec, replication }) => [spec.name, replication]));
+    const replication = Object.fromEntries(
+      catalogOf().streams.map(({ spec, replication }) => [spec.name, replication]),
+    );
     expect(replication).toEqual({
       audit: { kind: "cross-region" },
       "audit-eu-gdpr": { kind: "home", homeRegion: "eu-central-1" },
@@ -50,9 +65,16 @@ describe("catalog", () => {
       ["gdpr-audit-consumer", "audit-eu-gdpr"],
       ["reporting-consumer", "audit"],
     ]);
-    for (const { spec } of catalog.consumers) expect(spec).toMatchObject({ ackPolicy: "explicit", ackWait: "30s", maxDeliver: 5 });
-    expect(consumerNamed(catalog, "analytics-consumer").spec).toMatchObject({ deliver: "pull", filterSubjects: ["events.analytics", "journey.*"] });
-    expect(consumerNamed(catalog, "reporting-consumer").spec).toMatchObject({ deliver: "pull", filterSubjects: ["compliance.*"] });
+    for (const { spec } of catalog.consumers)
+      expect(spec).toMatchObject({ ackPolicy: "explicit", ackWait: "30s", maxDeliver: 5 });
+    expect(consumerNamed(catalog, "analytics-consumer").spec).toMatchObject({
+      deliver: "pull",
+      filterSubjects: ["events.analytics", "journey.*"],
+    });
+    expect(consumerNamed(catalog, "reporting-consumer").spec).toMatchObject({
+      deliver: "pull",
+      filterSubjects: ["compliance.*"],
+    });
     expect(consumerNamed(catalog, "audit-consumer").spec).toMatchObject({
       deliver: "push",
       deliverSubject: "deliver.audit-consumer",
@@ -65,14 +87,28 @@ describe("catalog", () => {
       streams: { events: { maxAge: "168h", replicas: 5 }, orders: { subjects: ["orders.*"], maxBytes: "1Gi" } },
       consumers: { "audit-consumer": { ackWait: "1m" } },
     });
-    expect(streamNamed(catalog, "events").spec).toMatchObject({ maxAge: "7d", replicas: 5, maxBytes: "10Gi", storage: "file" });
+    expect(streamNamed(catalog, "events").spec).toMatchObject({
+      maxAge: "7d",
+      replicas: 5,
+      maxBytes: "10Gi",
+      storage: "file",
+    });
     expect(streamNamed(catalog, "events").spec.subjects).toHaveLength(5);
     expect(streamNamed(catalog, "orders")).toEqual({
-      spec: expect.objectContaining({ name: "orders", subjects: ["orders.*"], maxBytes: "1Gi", maxAge: "0", replicas: 3 }),
+      spec: expect.objectContaining({
+        name: "orders",
+        subjects: ["orders.*"],
+        maxBytes: "1Gi",
+        maxAge: "0",
+        replicas: 3,
+      }),
       replication: { kind: "cross-region" },
     });
     expect(catalog.streams).toHaveLength(7);
-    expect(consumerNamed(catalog, "audit-consumer").spec).toMatchObject({ ackWait: "1m", deliverSubject: "deliver.audit-consumer" });
+    expect(consumerNamed(catalog, "audit-consumer").spec).toMatchObject({
+      ackWait: "1m",
+      deliverSubject: "deliver.audit-consumer",
+    });
   });
 
   it("catalog - extend replaces lists instead of appending to them", () => {
@@ -83,7 +119,10 @@ describe("catalog", () => {
   it("catalog - replace keeps only the streams and consumers given", () => {
     const catalog = catalogOf({
       mode: "replace",
-      streams: { orders: { subjects: ["orders.>"], maxAge: "3d" }, "orders-eu": { subjects: ["eu.orders.>"], replication: { homeRegion: "eu-central-1" } } },
+      streams: {
+        orders: { subjects: ["orders.>"], maxAge: "3d" },
+        "orders-eu": { subjects: ["eu.orders.>"], replication: { homeRegion: "eu-central-1" } },
+      },
       consumers: { shipping: { stream: "orders", filterSubjects: ["orders.shipped"] } },
     });
     expect(catalog.streams.map(({ spec }) => spec.name)).toEqual(["orders", "orders-eu"]);
@@ -92,8 +131,16 @@ describe("catalog", () => {
   });
 
   it("catalog - replace with a consumer of a dropped default stream is a problem", () => {
-    const result = resolveCatalog({ mode: "replace", streams: { orders: { subjects: ["orders.>"] } }, consumers: { a: { stream: "events" } } });
-    expect(result).toEqual({ issues: [{ path: ["consumers", "a", "stream"], message: 'stream "events" is not in the catalog; use one of "orders"' }] });
+    const result = resolveCatalog({
+      mode: "replace",
+      streams: { orders: { subjects: ["orders.>"] } },
+      consumers: { a: { stream: "events" } },
+    });
+    expect(result).toEqual({
+      issues: [
+        { path: ["consumers", "a", "stream"], message: 'stream "events" is not in the catalog; use one of "orders"' },
+      ],
+    });
   });
 
   it("catalog - resolving the defaults alone is deterministic", () => {
@@ -102,7 +149,9 @@ describe("catalog", () => {
   });
 
   it("catalog - sizes canonicalise so equal intent is equal input", () => {
-    expect(streamNamed(catalogOf({ streams: { audit: { maxBytes: 53687091200 } } }), "audit").spec.maxBytes).toBe(canonicalSize("50Gi"));
+    expect(streamNamed(catalogOf({ streams: { audit: { maxBytes: 53687091200 } } }), "audit").spec.maxBytes).toBe(
+      canonicalSize("50Gi"),
+    );
   });
 });
 
@@ -120,7 +169,11 @@ describe("catalog helpers", () => {
   });
 
   it("merge - deep-merges objects and replaces arrays and scalars", () => {
-    expect(deepMerge({ a: 1, b: { c: 2, d: [1, 2] } }, { b: { d: [3] }, e: "x" })).toEqual({ a: 1, b: { c: 2, d: [3] }, e: "x" });
+    expect(deepMerge({ a: 1, b: { c: 2, d: [1, 2] } }, { b: { d: [3] }, e: "x" })).toEqual({
+      a: 1,
+      b: { c: 2, d: [3] },
+      e: "x",
+    });
     expect(deepMerge({ replication: "cross-region" }, { replication: { homeRegion: "eu-central-1" } })).toEqual({
       replication: { homeRegion: "eu-central-1" },
     });

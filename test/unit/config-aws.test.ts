@@ -35,24 +35,34 @@ describe("aws config", () => {
     expect(problemsOf(rawConfig("us-east-1", { dns: { hostname: "nats.example.com" } }))).toEqual([
       'nats-dr:dns.hostedZoneId: is not set; set the Route53 hosted zone of the client hostname, e.g. pulumi config set --path "nats-dr:dns.hostedZoneId" Z0123456789ABCDEFGHIJ',
     ]);
-    expect(problemsOf(rawConfig("us-east-1", { dns: undefined }))).toEqual([expect.stringMatching(/^nats-dr:dns: is not set; Route53 failover needs at least/)]);
+    expect(problemsOf(rawConfig("us-east-1", { dns: undefined }))).toEqual([
+      expect.stringMatching(/^nats-dr:dns: is not set; Route53 failover needs at least/),
+    ]);
     expect(problemsOf(rawConfig("us-east-1", { dns: { ...dns, hostedZoneId: "example.com" } }))).toEqual([
       expect.stringMatching(/^nats-dr:dns\.hostedZoneId: is not a Route53 hosted zone id/),
     ]);
-    expect(problemsOf(rawConfig("us-east-1", { dns: { ...dns, hostname: "NATS" } }))).toEqual([expect.stringMatching(/^nats-dr:dns\.hostname: is not a lower-case DNS name/)]);
+    expect(problemsOf(rawConfig("us-east-1", { dns: { ...dns, hostname: "NATS" } }))).toEqual([
+      expect.stringMatching(/^nats-dr:dns\.hostname: is not a lower-case DNS name/),
+    ]);
   });
 
   it("bad config - a bad schedule names the field that is wrong", () => {
     expect(problemsOf(rawConfig("us-east-1", { backup: { schedule: "0 25 * * *" } }))).toEqual([
       'nats-dr:backup.schedule: "0 25 * * *": the hour field "25" is not valid; use 0-23, "*", ranges "a-b", steps "*/n" or lists "a,b"',
     ]);
-    expect(problemsOf(rawConfig("us-east-1", { backup: { schedule: "hourly" } }))).toEqual([expect.stringMatching(/^nats-dr:backup\.schedule: "hourly" is not a cron schedule; write five fields/)]);
-    for (const good of ["0 * * * *", "*/15 1-5 * JAN-MAR mon-fri", "@daily", "0,30 0 1 * 0"]) expect(cronProblem(good)).toBeUndefined();
-    for (const bad of ["* * * *", "60 * * * *", "5-1 * * * *", "*/0 * * * *", "0 0 0 * *"]) expect(cronProblem(bad)).toBeDefined();
+    expect(problemsOf(rawConfig("us-east-1", { backup: { schedule: "hourly" } }))).toEqual([
+      expect.stringMatching(/^nats-dr:backup\.schedule: "hourly" is not a cron schedule; write five fields/),
+    ]);
+    for (const good of ["0 * * * *", "*/15 1-5 * JAN-MAR mon-fri", "@daily", "0,30 0 1 * 0"])
+      expect(cronProblem(good)).toBeUndefined();
+    for (const bad of ["* * * *", "60 * * * *", "5-1 * * * *", "*/0 * * * *", "0 0 0 * *"])
+      expect(cronProblem(bad)).toBeDefined();
   });
 
   it("bad config - unknown region and an activeRegion outside the two regions, next to the AWS keys", () => {
-    expect(problemsOf(rawConfig("us-east-1", { region: "eu-west-1" }))).toEqual(['nats-dr:region: "eu-west-1" is not one of our regions; set it to "us-east-1" or "eu-central-1"']);
+    expect(problemsOf(rawConfig("us-east-1", { region: "eu-west-1" }))).toEqual([
+      'nats-dr:region: "eu-west-1" is not one of our regions; set it to "us-east-1" or "eu-central-1"',
+    ]);
     expect(problemsOf(rawConfig("us-east-1", { activeRegion: "us-west-2" }))).toEqual([
       'nats-dr:activeRegion: "us-west-2" is not one of our regions; set it to "us-east-1" or "eu-central-1"',
     ]);
@@ -62,33 +72,72 @@ describe("aws config", () => {
     expect(problemsOf(rawConfig("us-east-1", { backup: { retentionDays: 7, noncurrentDays: 14 } }))).toEqual([
       "nats-dr:backup.noncurrentDays: (14) is longer than retentionDays (7); noncurrent versions are kept for a shorter time, lower it",
     ]);
-    expect(problemsOf(rawConfig("us-east-1", { backup: { encryption: "AES256", kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/abc" } }))).toEqual([
+    expect(
+      problemsOf(
+        rawConfig("us-east-1", {
+          backup: { encryption: "AES256", kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/abc" },
+        }),
+      ),
+    ).toEqual([
       'nats-dr:backup.kmsKeyArn: is only used with encryption "aws:kms"; remove it or set encryption to "aws:kms"',
     ]);
-    expect(problemsOf(rawConfig("us-east-1", { backup: { encryption: "none" } }))).toEqual(['nats-dr:backup.encryption: must be "aws:kms" or "AES256"']);
-    expect(problemsOf(rawConfig("us-east-1", { backup: { image: "amazon/aws-cli:latest" } }))).toEqual([expect.stringMatching(/^nats-dr:backup\.image: "amazon\/aws-cli:latest" is not pinned/)]);
-    expect(problemsOf(rawConfig("us-east-1", { backup: { bucketName: "My_Backups" } }))).toEqual([expect.stringMatching(/^nats-dr:backup\.bucketName: "My_Backups" is not a bucket name/)]);
-    expect(problemsOf(rawConfig("us-east-1", { backup: { retention: 3 } }))).toEqual([expect.stringMatching(/^nats-dr:backup: unknown field "retention"/)]);
+    expect(problemsOf(rawConfig("us-east-1", { backup: { encryption: "none" } }))).toEqual([
+      'nats-dr:backup.encryption: must be "aws:kms" or "AES256"',
+    ]);
+    expect(problemsOf(rawConfig("us-east-1", { backup: { image: "amazon/aws-cli:latest" } }))).toEqual([
+      expect.stringMatching(/^nats-dr:backup\.image: "amazon\/aws-cli:latest" is not pinned/),
+    ]);
+    expect(problemsOf(rawConfig("us-east-1", { backup: { bucketName: "My_Backups" } }))).toEqual([
+      expect.stringMatching(/^nats-dr:backup\.bucketName: "My_Backups" is not a bucket name/),
+    ]);
+    expect(problemsOf(rawConfig("us-east-1", { backup: { retention: 3 } }))).toEqual([
+      expect.stringMatching(/^nats-dr:backup: unknown field "retention"/),
+    ]);
   });
 
   it("bad config - the OIDC provider is required with Kubernetes and must match its URL", () => {
     expect(problemsOf(rawConfig("eu-central-1", { ...kubernetes, aws: undefined }))).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^nats-dr:aws: is not set but nats-dr:kubernetes is; the backup CronJob's IAM role trusts/)]),
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^nats-dr:aws: is not set but nats-dr:kubernetes is; the backup CronJob's IAM role trusts/,
+        ),
+      ]),
     );
-    expect(problemsOf(rawConfig("us-east-1", { aws: { oidcProviderArn: "oidc.eks.us-east-1.amazonaws.com/id/X" } }))).toEqual([
-      expect.stringMatching(/^nats-dr:aws\.oidcProviderArn: is not an IAM OIDC provider ARN/),
+    expect(
+      problemsOf(rawConfig("us-east-1", { aws: { oidcProviderArn: "oidc.eks.us-east-1.amazonaws.com/id/X" } })),
+    ).toEqual([expect.stringMatching(/^nats-dr:aws\.oidcProviderArn: is not an IAM OIDC provider ARN/)]);
+    expect(
+      problemsOf(
+        rawConfig("us-east-1", {
+          aws: { ...requiredAwsConfig.aws, oidcProviderUrl: "https://oidc.eks.us-east-1.amazonaws.com/id/OTHER" },
+        }),
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        /^nats-dr:aws\.oidcProviderUrl: names issuer "oidc\.eks\.us-east-1\.amazonaws\.com\/id\/OTHER" but oidcProviderArn names/,
+      ),
     ]);
     expect(
-      problemsOf(rawConfig("us-east-1", { aws: { ...requiredAwsConfig.aws, oidcProviderUrl: "https://oidc.eks.us-east-1.amazonaws.com/id/OTHER" } })),
-    ).toEqual([expect.stringMatching(/^nats-dr:aws\.oidcProviderUrl: names issuer "oidc\.eks\.us-east-1\.amazonaws\.com\/id\/OTHER" but oidcProviderArn names/)]);
-    expect(parsed(rawConfig("us-east-1", { aws: { ...requiredAwsConfig.aws, oidcProviderUrl: "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0123456789" } })).aws).toBeDefined();
+      parsed(
+        rawConfig("us-east-1", {
+          aws: {
+            ...requiredAwsConfig.aws,
+            oidcProviderUrl: "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0123456789",
+          },
+        }),
+      ).aws,
+    ).toBeDefined();
   });
 
   it("bad config - a CloudWatch health check needs its alarm; HTTP checks default to the monitoring port", () => {
-    expect(problemsOf(rawConfig("us-east-1", { dns: { ...dns, healthCheck: { type: "CLOUDWATCH_METRIC" } } }))).toEqual([
-      expect.stringMatching(/^nats-dr:dns\.healthCheck\.alarmName: is not set but type is "CLOUDWATCH_METRIC"/),
+    expect(problemsOf(rawConfig("us-east-1", { dns: { ...dns, healthCheck: { type: "CLOUDWATCH_METRIC" } } }))).toEqual(
+      [expect.stringMatching(/^nats-dr:dns\.healthCheck\.alarmName: is not set but type is "CLOUDWATCH_METRIC"/)],
+    );
+    expect(problemsOf(rawConfig("us-east-1", { dns: { ...dns, healthCheck: { intervalSeconds: 20 } } }))).toEqual([
+      "nats-dr:dns.healthCheck.intervalSeconds: must be 10 or 30 (the intervals Route53 offers)",
     ]);
-    expect(problemsOf(rawConfig("us-east-1", { dns: { ...dns, healthCheck: { intervalSeconds: 20 } } }))).toEqual(["nats-dr:dns.healthCheck.intervalSeconds: must be 10 or 30 (the intervals Route53 offers)"]);
-    expect(parsed(rawConfig("us-east-1", { dns: { ...dns, healthCheck: { type: "HTTP" } } })).dns.healthCheck.port).toBe(8222);
+    expect(
+      parsed(rawConfig("us-east-1", { dns: { ...dns, healthCheck: { type: "HTTP" } } })).dns.healthCheck.port,
+    ).toBe(8222);
   });
 });

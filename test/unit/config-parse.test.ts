@@ -12,8 +12,18 @@ describe("stack config", () => {
       "us-east-1": { domain: "us-east-1", servers: servers["us-east-1"] },
       "eu-central-1": { domain: "eu-central-1", servers: [] },
     });
-    expect(config.connection).toEqual({ servers: servers["us-east-1"], connectTimeoutMs: 5000, requestTimeoutMs: 5000 });
-    expect(config.failover).toEqual({ peerTimeoutMs: 3000, peerSettleMs: 15000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" });
+    expect(config.connection).toEqual({
+      servers: servers["us-east-1"],
+      connectTimeoutMs: 5000,
+      requestTimeoutMs: 5000,
+    });
+    expect(config.failover).toEqual({
+      peerTimeoutMs: 3000,
+      peerSettleMs: 15000,
+      catchupTimeoutMs: 30000,
+      consumerDrainTimeoutMs: 5000,
+      unplannedConsumerRewind: "unlimited",
+    });
     expect(config.allowDeleteWithMessages).toBe(false);
     expect(config.credentials).toBeUndefined();
     expect(config.credentialsMethod).toBe("none");
@@ -30,18 +40,31 @@ describe("stack config", () => {
   it("stack config - uses the stack's own region servers for the connection", () => {
     const config = parsed(
       rawConfig("eu-central-1", {
-        regions: { "eu-central-1": { servers: ["nats://a:4222", "tls://b:4222"], domain: "eu" }, "us-east-1": { domain: "us" } },
+        regions: {
+          "eu-central-1": { servers: ["nats://a:4222", "tls://b:4222"], domain: "eu" },
+          "us-east-1": { domain: "us" },
+        },
         connection: { connectTimeoutMs: 1000 },
       }),
     );
-    expect(config.connection).toEqual({ servers: ["nats://a:4222", "tls://b:4222"], connectTimeoutMs: 1000, requestTimeoutMs: 5000 });
+    expect(config.connection).toEqual({
+      servers: ["nats://a:4222", "tls://b:4222"],
+      connectTimeoutMs: 1000,
+      requestTimeoutMs: 5000,
+    });
     expect(config.regions["eu-central-1"].domain).toBe("eu");
     expect(config.regions["us-east-1"]).toEqual({ domain: "us", servers: [] });
   });
 
   it("stack config - takes failover timeouts and allowDeleteWithMessages", () => {
     const config = parsed(rawConfig("us-east-1", { failover: { peerTimeoutMs: 1500 }, allowDeleteWithMessages: true }));
-    expect(config.failover).toEqual({ peerTimeoutMs: 1500, peerSettleMs: 15000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" });
+    expect(config.failover).toEqual({
+      peerTimeoutMs: 1500,
+      peerSettleMs: 15000,
+      catchupTimeoutMs: 30000,
+      consumerDrainTimeoutMs: 5000,
+      unplannedConsumerRewind: "unlimited",
+    });
     expect(config.allowDeleteWithMessages).toBe(true);
   });
 
@@ -72,7 +95,10 @@ describe("stack config", () => {
 
   it("stack config - never puts a secret value into a problem message", () => {
     const result = parseStackConfig(
-      rawConfig("us-east-1", { natsPassword: pulumi.secret("hunter2-password"), natsToken: pulumi.secret("hunter2-token") }),
+      rawConfig("us-east-1", {
+        natsPassword: pulumi.secret("hunter2-password"),
+        natsToken: pulumi.secret("hunter2-token"),
+      }),
     );
     expect("problems" in result).toBe(true);
     const text = JSON.stringify(result);

@@ -7,13 +7,17 @@ const withCatalog = (catalog: unknown) => rawConfig("us-east-1", { catalog });
 describe("stack config problems", () => {
   it("config problems - a bad duration names the key path and the accepted units", () => {
     expect(problemsOf(withCatalog({ streams: { events: { maxAge: "7x" } } }))).toEqual([
-      expect.stringMatching(/^nats-dr:catalog\.streams\.events\.maxAge: "7x" is not a duration; write a number with a unit such as "30s"/),
+      expect.stringMatching(
+        /^nats-dr:catalog\.streams\.events\.maxAge: "7x" is not a duration; write a number with a unit such as "30s"/,
+      ),
     ]);
   });
 
   it("config problems - a bad size names the key path and the accepted units", () => {
     expect(problemsOf(withCatalog({ streams: { audit: { maxBytes: "10 gigs" } } }))).toEqual([
-      expect.stringMatching(/^nats-dr:catalog\.streams\.audit\.maxBytes: "10 gigs" is not a size; write a number with a unit such as "512Mi"/),
+      expect.stringMatching(
+        /^nats-dr:catalog\.streams\.audit\.maxBytes: "10 gigs" is not a size; write a number with a unit such as "512Mi"/,
+      ),
     ]);
   });
 
@@ -27,8 +31,12 @@ describe("stack config problems", () => {
 
   it("config problems - subjects of the EU-only streams count for overlaps too", () => {
     const problems = problemsOf(withCatalog({ streams: { privacy: { subjects: ["gdpr.>"] } } }));
-    expect(problems.join("\n")).toMatch(/"gdpr\.>" of stream "privacy" overlaps subject "gdpr\.\*" of stream "events-eu-gdpr"/);
-    expect(problems.join("\n")).toMatch(/"gdpr\.>" of stream "privacy" overlaps subject "gdpr\.access-log\.\*" of stream "audit-eu-gdpr"/);
+    expect(problems.join("\n")).toMatch(
+      /"gdpr\.>" of stream "privacy" overlaps subject "gdpr\.\*" of stream "events-eu-gdpr"/,
+    );
+    expect(problems.join("\n")).toMatch(
+      /"gdpr\.>" of stream "privacy" overlaps subject "gdpr\.access-log\.\*" of stream "audit-eu-gdpr"/,
+    );
   });
 
   it("config problems - overlapping subjects inside one stream", () => {
@@ -45,21 +53,29 @@ describe("stack config problems", () => {
 
   it("config problems - a missing activeRegion points at the Pulumi.yaml default", () => {
     expect(problemsOf(rawConfig("us-east-1", { activeRegion: undefined }))).toEqual([
-      expect.stringMatching(/^nats-dr:activeRegion: is not set; Pulumi\.yaml gives it the project default \(config: nats-dr:activeRegion: default: us-east-1\)/),
+      expect.stringMatching(
+        /^nats-dr:activeRegion: is not set; Pulumi\.yaml gives it the project default \(config: nats-dr:activeRegion: default: us-east-1\)/,
+      ),
     ]);
   });
 
   it("config problems - a missing or unknown region", () => {
-    expect(problemsOf({ activeRegion: "us-east-1", ...requiredAwsConfig })).toEqual([expect.stringMatching(/^nats-dr:region: is not set; the stack settings file sets it/)]);
+    expect(problemsOf({ activeRegion: "us-east-1", ...requiredAwsConfig })).toEqual([
+      expect.stringMatching(/^nats-dr:region: is not set; the stack settings file sets it/),
+    ]);
     expect(problemsOf(rawConfig("us-east-1", { region: "eu-west-1" }))).toEqual([
       'nats-dr:region: "eu-west-1" is not one of our regions; set it to "us-east-1" or "eu-central-1"',
     ]);
   });
 
   it("config problems - the stack's region needs servers", () => {
-    expect(problemsOf(rawConfig("eu-central-1", { regions: { "us-east-1": { servers: ["nats://x:4222"] } } }))).toEqual([
-      expect.stringMatching(/^nats-dr:regions\.eu-central-1\.servers: is not set; list the NATS client URLs of eu-central-1/),
-    ]);
+    expect(problemsOf(rawConfig("eu-central-1", { regions: { "us-east-1": { servers: ["nats://x:4222"] } } }))).toEqual(
+      [
+        expect.stringMatching(
+          /^nats-dr:regions\.eu-central-1\.servers: is not set; list the NATS client URLs of eu-central-1/,
+        ),
+      ],
+    );
     expect(problemsOf(rawConfig("us-east-1", { regions: { "us-east-1": { servers: ["http://x"] } } }))).toEqual([
       'nats-dr:regions.us-east-1.servers.0: "http://x" is not a NATS server URL; write it as nats://host:4222',
     ]);
@@ -74,7 +90,9 @@ describe("stack config problems", () => {
 
   it("config problems - an invalid stream name asks to rename the key", () => {
     expect(problemsOf(withCatalog({ streams: { "orders.v2": { subjects: ["orders.*"] } } }))).toEqual([
-      expect.stringMatching(/^nats-dr:catalog\.streams\["orders\.v2"\]: "orders\.v2" is not a valid stream name; .*rename the catalog key$/),
+      expect.stringMatching(
+        /^nats-dr:catalog\.streams\["orders\.v2"\]: "orders\.v2" is not a valid stream name; .*rename the catalog key$/,
+      ),
     ]);
   });
 
@@ -90,15 +108,21 @@ describe("stack config problems", () => {
         '(audit.*, compliance.*, access-log.*); use a filter one of them covers, e.g. "audit.*"',
     ]);
     // "audit.>" overlaps "audit.*" but also matches audit.a.b, which the stream never holds.
-    expect(problemsOf(withCatalog({ consumers: { "reporting-consumer": { filterSubjects: ["audit.>"] } } }))).toHaveLength(1);
+    expect(
+      problemsOf(withCatalog({ consumers: { "reporting-consumer": { filterSubjects: ["audit.>"] } } })),
+    ).toHaveLength(1);
   });
 
   it("config problems - a homeRegion that is not one of our regions", () => {
-    expect(problemsOf(withCatalog({ streams: { "events-eu-gdpr": { replication: { homeRegion: "eu-west-1" } } } }))).toEqual([
+    expect(
+      problemsOf(withCatalog({ streams: { "events-eu-gdpr": { replication: { homeRegion: "eu-west-1" } } } })),
+    ).toEqual([
       'nats-dr:catalog.streams.events-eu-gdpr.replication.homeRegion: homeRegion "eu-west-1" is not one of our regions; set it to "us-east-1" or "eu-central-1"',
     ]);
     expect(problemsOf(withCatalog({ streams: { "events-eu-gdpr": { replication: "none" } } }))).toEqual([
-      expect.stringMatching(/^nats-dr:catalog\.streams\.events-eu-gdpr\.replication: "none" is not a replication mode; write "cross-region"/),
+      expect.stringMatching(
+        /^nats-dr:catalog\.streams\.events-eu-gdpr\.replication: "none" is not a replication mode; write "cross-region"/,
+      ),
     ]);
   });
 
@@ -107,7 +131,9 @@ describe("stack config problems", () => {
       expect.stringMatching(/^nats-dr:catalog\.streams\.events: unknown field "max_age"; check the spelling .*maxAge/),
     ]);
     expect(problemsOf(rawConfig("us-east-1", { unknownKeys: ["activeregion"] }))).toEqual([
-      expect.stringMatching(/^nats-dr:activeregion: is not a setting of nats-dr; did you mean "nats-dr:activeRegion"\?/),
+      expect.stringMatching(
+        /^nats-dr:activeregion: is not a setting of nats-dr; did you mean "nats-dr:activeRegion"\?/,
+      ),
     ]);
   });
 

@@ -19,7 +19,12 @@ const base = {
 describe("config read", () => {
   it("config read - parses structured values and keeps credentials as secret Outputs", async () => {
     pulumi.runtime.setAllConfig(
-      { ...base, "nats-dr:allowDeleteWithMessages": "true", "nats-dr:natsUser": "op", "nats-dr:natsPassword": "pw-value" },
+      {
+        ...base,
+        "nats-dr:allowDeleteWithMessages": "true",
+        "nats-dr:natsUser": "op",
+        "nats-dr:natsPassword": "pw-value",
+      },
       ["nats-dr:natsPassword"],
     );
     const raw = gatherStackConfig();

@@ -25,8 +25,12 @@ describe("dns model", () => {
     const two = applyBatch(one.zone, [{ action: "UPSERT", record: failoverRecord("b", "PRIMARY", "b.example") }]);
     expect(two.error).toMatch(/both failover PRIMARY/);
     expect(two.zone).toBe(one.zone);
-    const pair = applyBatch(one.zone, [{ action: "UPSERT", record: failoverRecord("b", "SECONDARY", "b.example") }]).zone;
-    expect(applyBatch(pair, [{ action: "UPSERT", record: failoverRecord("a", "SECONDARY", "a.example") }]).error).toMatch(/both failover SECONDARY/);
+    const pair = applyBatch(one.zone, [
+      { action: "UPSERT", record: failoverRecord("b", "SECONDARY", "b.example") },
+    ]).zone;
+    expect(
+      applyBatch(pair, [{ action: "UPSERT", record: failoverRecord("a", "SECONDARY", "a.example") }]).error,
+    ).toMatch(/both failover SECONDARY/);
     // Swapping the roles works only as one batch with both records, i.e. with one owner of both.
     const swapped = applyBatch(pair, [
       { action: "UPSERT", record: failoverRecord("a", "SECONDARY", "a.example") },
@@ -39,12 +43,21 @@ describe("dns model", () => {
     const record = failoverRecord("a", "PRIMARY", "a.example");
     const zone = applyBatch(emptyZone, [{ action: "CREATE", record }]).zone;
     expect(applyBatch(zone, [{ action: "CREATE", record }]).error).toMatch(/already exists/);
-    expect(applyBatch(zone, [{ action: "DELETE", record: { ...record, values: ["other"] } }]).error).toMatch(/not found/);
+    expect(applyBatch(zone, [{ action: "DELETE", record: { ...record, values: ["other"] } }]).error).toMatch(
+      /not found/,
+    );
     expect(applyBatch(zone, [{ action: "DELETE", record }]).zone.size).toBe(0);
     const weighted: ModelRecord = { ...record, setIdentifier: "b", policy: { kind: "weighted", weight: 1 } };
     expect(applyBatch(zone, [{ action: "CREATE", record: weighted }]).error).toMatch(/one routing policy/);
-    expect(applyBatch(zone, [{ action: "CREATE", record: { name: HOST, type: "A", policy: { kind: "simple" }, values: ["10.0.0.1"] } }]).error).toMatch(/CNAME/);
-    expect(applyBatch(emptyZone, [{ action: "CREATE", record: { ...weighted, policy: { kind: "weighted", weight: 256 } } }]).error).toMatch(/0-255/);
+    expect(
+      applyBatch(zone, [
+        { action: "CREATE", record: { name: HOST, type: "A", policy: { kind: "simple" }, values: ["10.0.0.1"] } },
+      ]).error,
+    ).toMatch(/CNAME/);
+    expect(
+      applyBatch(emptyZone, [{ action: "CREATE", record: { ...weighted, policy: { kind: "weighted", weight: 256 } } }])
+        .error,
+    ).toMatch(/0-255/);
   });
 
   it("dns model - failover answers PRIMARY while healthy, else a healthy SECONDARY, else PRIMARY", () => {
@@ -61,7 +74,14 @@ describe("dns model", () => {
   it("dns model - weighted answers healthy nonzero weights, else healthy zero weights, else as if all were healthy", () => {
     const record = (id: string, weight: number): Change => ({
       action: "CREATE",
-      record: { name: HOST, type: "CNAME", setIdentifier: id, policy: { kind: "weighted", weight }, healthCheckId: `hc-${id}`, values: [`${id}.example`] },
+      record: {
+        name: HOST,
+        type: "CNAME",
+        setIdentifier: id,
+        policy: { kind: "weighted", weight },
+        healthCheckId: `hc-${id}`,
+        values: [`${id}.example`],
+      },
     });
     const zone = applyBatch(emptyZone, [record("a", 1), record("b", 0)]).zone;
     const ids = (health: Health) => answer(zone, HOST, "CNAME", health).map((found) => found.setIdentifier);
@@ -89,14 +109,18 @@ function runStack(world: World, region: Region, activeRegion: Region): { error?:
   const peer: Region = region === "us-east-1" ? "eu-central-1" : "us-east-1";
   if (!world.up[region]) return { error: `${region} is down; its stack cannot run` };
   if (region === activeRegion) {
-    if (world.streams[region] !== "primary" && world.up[peer] && world.streams[peer] === "primary") world.streams[peer] = "fenced";
+    if (world.streams[region] !== "primary" && world.up[peer] && world.streams[peer] === "primary")
+      world.streams[peer] = "fenced";
     world.streams[region] = "primary";
   } else if (world.streams[region] !== "mirror") {
-    if (!world.up[peer] || world.streams[peer] !== "primary") return { error: `demotion needs the new primary in ${peer}` };
+    if (!world.up[peer] || world.streams[peer] !== "primary")
+      return { error: `demotion needs the new primary in ${peer}` };
     world.streams[region] = "mirror";
   }
   const spec = clientRecordSpec({ region, activeRegion, hostname: HOST, ttl: 30 });
-  const result = applyBatch(world.zone, [{ action: "UPSERT", record: toModelRecord(spec, endpoint(region), check(region)) }]);
+  const result = applyBatch(world.zone, [
+    { action: "UPSERT", record: toModelRecord(spec, endpoint(region), check(region)) },
+  ]);
   world.zone = result.zone;
   return result.error === undefined ? {} : { error: result.error };
 }
@@ -110,13 +134,19 @@ function answered(world: World): Region[] {
 /** The checks after every step: a zone Route53 accepts, and DNS never answers only non-writable regions while a writable one is up. */
 function expectSound(world: World): void {
   expect(zoneProblems(world.zone)).toEqual([]);
-  const writableUp = (["us-east-1", "eu-central-1"] as const).filter((region) => world.up[region] && world.streams[region] === "primary");
+  const writableUp = (["us-east-1", "eu-central-1"] as const).filter(
+    (region) => world.up[region] && world.streams[region] === "primary",
+  );
   if (writableUp.length > 0) expect(answered(world).some((region) => writableUp.includes(region))).toBe(true);
 }
 
 /** Both stacks have run with activeRegion us-east-1. */
 function steadyUs(): World {
-  const world: World = { zone: emptyZone, streams: { "us-east-1": "mirror", "eu-central-1": "mirror" }, up: { "us-east-1": true, "eu-central-1": true } };
+  const world: World = {
+    zone: emptyZone,
+    streams: { "us-east-1": "mirror", "eu-central-1": "mirror" },
+    up: { "us-east-1": true, "eu-central-1": true },
+  };
   expect(runStack(world, "us-east-1", "us-east-1")).toEqual({});
   expect(runStack(world, "eu-central-1", "us-east-1")).toEqual({});
   expectSound(world);
@@ -126,16 +156,22 @@ function steadyUs(): World {
 
 describe("dns failover sequences", () => {
   it("dns sequence - first provisioning in either order: each stack creates only its own record", () => {
-    const world: World = { zone: emptyZone, streams: { "us-east-1": "mirror", "eu-central-1": "mirror" }, up: { "us-east-1": true, "eu-central-1": true } };
+    const world: World = {
+      zone: emptyZone,
+      streams: { "us-east-1": "mirror", "eu-central-1": "mirror" },
+      up: { "us-east-1": true, "eu-central-1": true },
+    };
     expect(runStack(world, "eu-central-1", "us-east-1")).toEqual({});
     expect(answered(world)).toEqual(["eu-central-1"]);
     expect(runStack(world, "us-east-1", "us-east-1")).toEqual({});
     expect(answered(world)).toEqual(["us-east-1"]);
     expect(runStack(world, "eu-central-1", "us-east-1")).toEqual({});
-    expect(Object.fromEntries([...world.zone.values()].map((record) => [record.setIdentifier, record.policy]))).toEqual({
-      "us-east-1": { kind: "weighted", weight: 1 },
-      "eu-central-1": { kind: "weighted", weight: 0 },
-    });
+    expect(Object.fromEntries([...world.zone.values()].map((record) => [record.setIdentifier, record.policy]))).toEqual(
+      {
+        "us-east-1": { kind: "weighted", weight: 1 },
+        "eu-central-1": { kind: "weighted", weight: 0 },
+      },
+    );
     expectSound(world);
   });
 
@@ -174,7 +210,10 @@ describe("dns failover sequences", () => {
     expectSound(world);
     expect(answered(world)).toEqual(["eu-central-1"]);
     // Route53 keeps answering eu-central-1 whatever the dead region's record says.
-    expect([...world.zone.values()].find((record) => record.setIdentifier === "us-east-1")?.policy).toEqual({ kind: "weighted", weight: 1 });
+    expect([...world.zone.values()].find((record) => record.setIdentifier === "us-east-1")?.policy).toEqual({
+      kind: "weighted",
+      weight: 1,
+    });
   });
 
   it("dns sequence - the dead region comes back: its stack demotes it and drops its weight; then failback", () => {
@@ -197,7 +236,12 @@ describe("dns failover sequences", () => {
   it("dns sequence - rejected design: per-stack failover records (PRIMARY iff active) deadlock a planned failover", () => {
     // Each stack owns one failover record: PRIMARY in activeRegion, SECONDARY elsewhere.
     const upsert = (zone: Zone, region: Region, activeRegion: Region) =>
-      applyBatch(zone, [{ action: "UPSERT", record: failoverRecord(region, region === activeRegion ? "PRIMARY" : "SECONDARY", endpoint(region)) }]);
+      applyBatch(zone, [
+        {
+          action: "UPSERT",
+          record: failoverRecord(region, region === activeRegion ? "PRIMARY" : "SECONDARY", endpoint(region)),
+        },
+      ]);
     let zone = upsert(emptyZone, "us-east-1", "us-east-1").zone;
     zone = upsert(zone, "eu-central-1", "us-east-1").zone;
     // Becoming-active stack first: eu-central-1 cannot become PRIMARY while us-east-1 is PRIMARY.

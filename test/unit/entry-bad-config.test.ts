@@ -16,7 +16,10 @@ beforeAll(async () => {
       "nats-dr:activeRegion": "eu-west-1",
       "nats-dr:regions": JSON.stringify({ "eu-central-1": { servers: ["nats://nats.eu-central-1.internal:4222"] } }),
       "nats-dr:dns": JSON.stringify({ hostedZoneId: "Z0123456789EXAMPLE", hostname: "nats.example.com" }),
-      "nats-dr:catalog": JSON.stringify({ streams: { events: { maxAge: "7x" } }, consumers: { billing: { stream: "orders" } } }),
+      "nats-dr:catalog": JSON.stringify({
+        streams: { events: { maxAge: "7x" } },
+        consumers: { billing: { stream: "orders" } },
+      }),
       "nats-dr:natsUser": "operator",
       "nats-dr:natsPassword": "bad-config-pa55word",
     },
@@ -45,7 +48,9 @@ describe("stack entry with bad config", () => {
       "nats-dr: 3 configuration problems; nothing was changed:",
       '  - nats-dr:activeRegion: "eu-west-1" is not one of our regions; set it to "us-east-1" or "eu-central-1"',
       expect.stringMatching(/^ {2}- nats-dr:catalog\.streams\.events\.maxAge: "7x" is not a duration;/),
-      expect.stringMatching(/^ {2}- nats-dr:catalog\.consumers\.billing\.stream: stream "orders" is not in the catalog;/),
+      expect.stringMatching(
+        /^ {2}- nats-dr:catalog\.consumers\.billing\.stream: stream "orders" is not in the catalog;/,
+      ),
     ]);
     expect(printed).not.toContain("bad-config-pa55word");
   });

@@ -47,7 +47,10 @@ describe("stack entry", () => {
 
   it("stack entry - declares one component, six streams and four consumers from config", () => {
     // The JetStream part; the AWS resources are asserted in test/unit/region-aws.test.ts.
-    const names = registrations.map((entry) => entry.name).filter((name) => name.startsWith("jetstream")).sort();
+    const names = registrations
+      .map((entry) => entry.name)
+      .filter((name) => name.startsWith("jetstream"))
+      .sort();
     expect(names).toEqual([
       "jetstream",
       "jetstream-consumer-analytics-consumer",
@@ -66,8 +69,18 @@ describe("stack entry", () => {
       role: "primary",
       domain: "eu-central-1",
       peerDomain: "us-east-1",
-      connection: { servers: ["nats://nats.eu-central-1.internal:4222"], connectTimeoutMs: 5000, requestTimeoutMs: 5000 },
-      failover: { peerTimeoutMs: 2000, peerSettleMs: 15000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" },
+      connection: {
+        servers: ["nats://nats.eu-central-1.internal:4222"],
+        connectTimeoutMs: 5000,
+        requestTimeoutMs: 5000,
+      },
+      failover: {
+        peerTimeoutMs: 2000,
+        peerSettleMs: 15000,
+        catchupTimeoutMs: 30000,
+        consumerDrainTimeoutMs: 5000,
+        unplannedConsumerRewind: "unlimited",
+      },
     });
   });
 

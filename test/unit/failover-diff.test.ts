@@ -12,7 +12,9 @@ function differences(before: unknown, after: unknown, path = ""): string[] {
   const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null;
   if (!isObject(before) || !isObject(after) || Array.isArray(before) !== Array.isArray(after)) return [path];
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
-  return keys.flatMap((key) => differences(before[key], after[key], Array.isArray(before) ? `${path}[${key}]` : path ? `${path}.${key}` : key));
+  return keys.flatMap((key) =>
+    differences(before[key], after[key], Array.isArray(before) ? `${path}[${key}]` : path ? `${path}.${key}` : key),
+  );
 }
 
 const runs: Record<string, Map<string, FullRegistration>> = {};
@@ -36,15 +38,26 @@ describe("failover diff", () => {
       for (const [key, registration] of before) {
         const other = after.get(key)!;
         expect(other.provider, `${key}: provider`).toBe(registration.provider);
-        for (const path of differences(registration.inputs, other.inputs)) changed.push(`${registration.name}: ${path}`);
+        for (const path of differences(registration.inputs, other.inputs))
+          changed.push(`${registration.name}: ${path}`);
       }
       const streams = ["audit", "events", "metrics", "notifications"];
-      expect(changed.sort()).toEqual(["dns-record: weightedRoutingPolicies[0].weight", ...streams.map((name) => `jetstream-stream-${name}: role`)].sort());
+      expect(changed.sort()).toEqual(
+        [
+          "dns-record: weightedRoutingPolicies[0].weight",
+          ...streams.map((name) => `jetstream-stream-${name}: role`),
+        ].sort(),
+      );
       const weight = (run: Map<string, FullRegistration>) =>
-        (run.get("aws:route53/record:Record::dns-record")!.inputs["weightedRoutingPolicies"] as { weight: number }[])[0]!.weight;
+        (
+          run.get("aws:route53/record:Record::dns-record")!.inputs["weightedRoutingPolicies"] as { weight: number }[]
+        )[0]!.weight;
       expect([weight(before), weight(after)]).toEqual(stack === "us-east-1" ? [1, 0] : [0, 1]);
-      const role = (run: Map<string, FullRegistration>) => run.get("pulumi-nodejs:dynamic/natsdr:JetStreamStream::jetstream-stream-events")!.inputs["role"];
-      expect([role(before), role(after)]).toEqual(stack === "us-east-1" ? ["primary", "mirror"] : ["mirror", "primary"]);
+      const role = (run: Map<string, FullRegistration>) =>
+        run.get("pulumi-nodejs:dynamic/natsdr:JetStreamStream::jetstream-stream-events")!.inputs["role"];
+      expect([role(before), role(after)]).toEqual(
+        stack === "us-east-1" ? ["primary", "mirror"] : ["mirror", "primary"],
+      );
     });
   }
 
@@ -70,7 +83,10 @@ describe("failover diff", () => {
     for (const run of Object.values(runs)) {
       for (const registration of run.values()) {
         if (/^(aws|kubernetes):/.test(registration.type)) {
-          expect(registration.provider ?? "none", `${registration.name} (${registration.type}): ${registration.provider}`).toMatch(/::pulumi:providers:(aws|kubernetes)::(?!default)[^:]+::/);
+          expect(
+            registration.provider ?? "none",
+            `${registration.name} (${registration.type}): ${registration.provider}`,
+          ).toMatch(/::pulumi:providers:(aws|kubernetes)::(?!default)[^:]+::/);
         }
       }
     }

@@ -24,7 +24,10 @@ beforeAll(async () => {
       newResource: (args) => {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
         // Kubernetes reports the load balancer's address in the Service's status.
-        const status = args.inputs?.spec?.type === "LoadBalancer" ? { loadBalancer: { ingress: [{ hostname: LB_HOSTNAME }] } } : undefined;
+        const status =
+          args.inputs?.spec?.type === "LoadBalancer"
+            ? { loadBalancer: { ingress: [{ hostname: LB_HOSTNAME }] } }
+            : undefined;
         return { id: `${args.name}-id`, state: { ...args.inputs, ...(status ? { status } : {}) } };
       },
       call: (args) => args.inputs,
@@ -43,7 +46,9 @@ async function declare(name: string, region: Region, overrides: Record<string, u
   await Promise.all([promiseOf(cluster.clientEndpoint), promiseOf(cluster.urn), promiseOf(cluster.namespace)]);
   await new Promise((resolve) => setTimeout(resolve, 50));
   const deployment = kubernetes.natsDeployment(config, config.kubernetes!);
-  const children = Object.fromEntries(registered.filter((r) => r.name.startsWith(`${name}-`)).map((r) => [r.name.slice(name.length + 1), r]));
+  const children = Object.fromEntries(
+    registered.filter((r) => r.name.startsWith(`${name}-`)).map((r) => [r.name.slice(name.length + 1), r]),
+  );
   return { cluster, deployment, children };
 }
 
@@ -72,14 +77,19 @@ describe("kubernetes cluster", () => {
     });
     const objects = Object.values(children).filter((r) => r.type.startsWith("kubernetes:"));
     expect(objects).toHaveLength(9);
-    for (const object of objects) expect(object.provider, object.name).toMatch(/::pulumi:providers:kubernetes::prov-kubernetes::prov-kubernetes-id$/);
+    for (const object of objects)
+      expect(object.provider, object.name).toMatch(
+        /::pulumi:providers:kubernetes::prov-kubernetes::prov-kubernetes-id$/,
+      );
     expect(children["kubernetes"]!.inputs["context"]).toBe("eks-use1");
     expect(isSecretInput(children["kubernetes"]!.inputs["kubeconfig"])).toBe(true);
     expect(await promiseOf(cluster.provider.urn)).toMatch(/prov-kubernetes$/);
   });
 
   it("kubernetes cluster - StatefulSet: replicas, parallel start, volume class and size, pinned images", async () => {
-    const { children } = await declare("sts", "us-east-1", { kubernetes: { peerCidrs: ["10.20.0.0/16"], storageClass: "io2", storageSize: "250Gi" } });
+    const { children } = await declare("sts", "us-east-1", {
+      kubernetes: { peerCidrs: ["10.20.0.0/16"], storageClass: "io2", storageSize: "250Gi" },
+    });
     const statefulSet = children["statefulset"]!.inputs;
     expect(statefulSet["metadata"]).toMatchObject({ name: "nats", namespace: "nats" });
     const spec = statefulSet["spec"];
@@ -87,8 +97,15 @@ describe("kubernetes cluster", () => {
     expect(spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: "Retain", whenScaled: "Retain" });
     expect(spec.volumeClaimTemplates).toEqual([
       {
-        metadata: { name: "jetstream", labels: { "app.kubernetes.io/name": "nats", "app.kubernetes.io/instance": "nats" } },
-        spec: { accessModes: ["ReadWriteOnce"], storageClassName: "io2", resources: { requests: { storage: "250Gi" } } },
+        metadata: {
+          name: "jetstream",
+          labels: { "app.kubernetes.io/name": "nats", "app.kubernetes.io/instance": "nats" },
+        },
+        spec: {
+          accessModes: ["ReadWriteOnce"],
+          storageClassName: "io2",
+          resources: { requests: { storage: "250Gi" } },
+        },
       },
     ]);
     const containers = spec.template.spec.containers as any[];
@@ -110,15 +127,27 @@ describe("kubernetes cluster", () => {
       { name: "leafnode", containerPort: 7422 },
       { name: "monitor", containerPort: 8222 },
     ]);
-    expect(nats.startupProbe).toMatchObject({ httpGet: { path: "/healthz", port: "monitor" }, periodSeconds: 10, failureThreshold: 90 });
-    expect(nats.readinessProbe).toMatchObject({ httpGet: { path: "/healthz?js-server-only=true", port: "monitor" }, failureThreshold: 3 });
-    expect(nats.livenessProbe).toMatchObject({ httpGet: { path: "/healthz?js-enabled-only=true", port: "monitor" }, periodSeconds: 30 });
+    expect(nats.startupProbe).toMatchObject({
+      httpGet: { path: "/healthz", port: "monitor" },
+      periodSeconds: 10,
+      failureThreshold: 90,
+    });
+    expect(nats.readinessProbe).toMatchObject({
+      httpGet: { path: "/healthz?js-server-only=true", port: "monitor" },
+      failureThreshold: 3,
+    });
+    expect(nats.livenessProbe).toMatchObject({
+      httpGet: { path: "/healthz?js-enabled-only=true", port: "monitor" },
+      periodSeconds: 30,
+    });
   });
 
   it("kubernetes cluster - lame duck before termination, and a grace period that covers it", async () => {
     const { children } = await declare("ldm", "us-east-1");
     const pod = children["statefulset"]!.inputs["spec"].template.spec;
-    expect(pod.containers[0].lifecycle).toEqual({ preStop: { exec: { command: ["nats-server", "--signal", "ldm=/var/run/nats/nats.pid"] } } });
+    expect(pod.containers[0].lifecycle).toEqual({
+      preStop: { exec: { command: ["nats-server", "--signal", "ldm=/var/run/nats/nats.pid"] } },
+    });
     expect(pod.terminationGracePeriodSeconds).toBe(30 + 10 + 20);
     expect(pod.shareProcessNamespace).toBe(true);
     expect(pod.containers[1].args).toEqual(["-pid", "/var/run/nats/nats.pid", "-config", "/etc/nats-config/nats.conf"]);
@@ -136,7 +165,9 @@ describe("kubernetes cluster", () => {
     expect(pod.volumes).toContainEqual({ name: "config", configMap: { name: configMap["metadata"].name } });
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: "config", mountPath: "/etc/nats-config" });
     expect(pod.containers[0].args).toEqual(["--config", "/etc/nats-config/nats.conf"]);
-    expect(children["statefulset"]!.inputs["spec"].template.metadata.annotations["checksum/config"]).toBe(kubernetes.configChecksum(expected));
+    expect(children["statefulset"]!.inputs["spec"].template.metadata.annotations["checksum/config"]).toBe(
+      kubernetes.configChecksum(expected),
+    );
   });
 
   it("kubernetes cluster - the Secret holds the passwords as a secret and the pod reads the ones the config names", async () => {
@@ -147,20 +178,25 @@ describe("kubernetes cluster", () => {
     expect(data).toMatchObject({
       "app-password": passwords.app,
       "conf-app-password": JSON.stringify(passwords.app),
-      "conf-leafnode-url-1": JSON.stringify("nats-leaf://leaf:leaf%3Ap%40ss%2Fw%23rd@nats-leaf.us-east-1.example.com:7422"),
+      "conf-leafnode-url-1": JSON.stringify(
+        "nats-leaf://leaf:leaf%3Ap%40ss%2Fw%23rd@nats-leaf.us-east-1.example.com:7422",
+      ),
     });
     for (const { inputs } of Object.values(children)) {
       const text = plainText(inputs);
       for (const password of Object.values(passwords)) expect(text).not.toContain(password);
     }
     const env = children["statefulset"]!.inputs["spec"].template.spec.containers[0].env as any[];
-    const fromSecret = Object.fromEntries(env.filter((e) => e.valueFrom?.secretKeyRef).map((e) => [e.name, e.valueFrom.secretKeyRef]));
+    const fromSecret = Object.fromEntries(
+      env.filter((e) => e.valueFrom?.secretKeyRef).map((e) => [e.name, e.valueFrom.secretKeyRef]),
+    );
     expect(fromSecret).toEqual({
       NATS_APP_PASSWORD: { name: "nats-credentials", key: "conf-app-password" },
       NATS_SYSTEM_PASSWORD: { name: "nats-credentials", key: "conf-system-password" },
       NATS_LEAFNODE_URL_1: { name: "nats-credentials", key: "conf-leafnode-url-1" },
     });
-    for (const name of Object.keys(fromSecret)) expect(children["config"]!.inputs["data"]["nats.conf"]).toContain(`$${name}`);
+    for (const name of Object.keys(fromSecret))
+      expect(children["config"]!.inputs["data"]["nats.conf"]).toContain(`$${name}`);
   });
 
   it("kubernetes cluster - headless and load-balancer Services, PodDisruptionBudget", async () => {
@@ -172,7 +208,9 @@ describe("kubernetes cluster", () => {
     const lb = children["load-balancer"]!.inputs;
     expect(lb["spec"].type).toBe("LoadBalancer");
     expect(names(lb["spec"])).toEqual(["client:4222", "leafnode:7422"]);
-    expect(lb["metadata"].annotations["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"]).toBe("preserve_client_ip.enabled=true");
+    expect(lb["metadata"].annotations["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"]).toBe(
+      "preserve_client_ip.enabled=true",
+    );
     expect(children["pdb"]!.inputs["spec"]).toEqual({
       maxUnavailable: 1,
       selector: { matchLabels: { "app.kubernetes.io/name": "nats", "app.kubernetes.io/instance": "nats" } },
@@ -190,16 +228,31 @@ describe("kubernetes cluster", () => {
       podSelector: selector,
       policyTypes: ["Ingress"],
       ingress: [
-        { ports: [{ port: 4222, protocol: "TCP" }], from: [ns("apps"), ns("nats"), { ipBlock: { cidr: "10.30.0.0/16" } }] },
+        {
+          ports: [{ port: 4222, protocol: "TCP" }],
+          from: [ns("apps"), ns("nats"), { ipBlock: { cidr: "10.30.0.0/16" } }],
+        },
         { ports: [{ port: 6222, protocol: "TCP" }], from: [{ podSelector: selector }] },
         { ports: [{ port: 7422, protocol: "TCP" }], from: [{ ipBlock: { cidr: "10.20.0.0/16" } }] },
-        { ports: [{ port: 8222, protocol: "TCP" }, { port: 7777, protocol: "TCP" }], from: [ns("monitoring")] },
+        {
+          ports: [
+            { port: 8222, protocol: "TCP" },
+            { port: 7777, protocol: "TCP" },
+          ],
+          from: [ns("monitoring")],
+        },
       ],
     });
     const { children: dialer } = await declare("np-eu", "eu-central-1");
-    const ports = (dialer["network-policy"]!.inputs["spec"].ingress as any[]).flatMap((rule) => rule.ports.map((p: any) => p.port));
+    const ports = (dialer["network-policy"]!.inputs["spec"].ingress as any[]).flatMap((rule) =>
+      rule.ports.map((p: any) => p.port),
+    );
     expect(ports).toEqual([4222, 6222, 8222, 7777]);
-    expect(dialer["statefulset"]!.inputs["spec"].template.spec.containers[0].ports.map((p: any) => p.name)).toEqual(["client", "cluster", "monitor"]);
+    expect(dialer["statefulset"]!.inputs["spec"].template.spec.containers[0].ports.map((p: any) => p.name)).toEqual([
+      "client",
+      "cluster",
+      "monitor",
+    ]);
   });
 
   it("kubernetes cluster - activeRegion changes no input of any object", async () => {
@@ -207,7 +260,8 @@ describe("kubernetes cluster", () => {
       const before = await declare(`ar-${region}-a`, region, { activeRegion: "us-east-1" });
       const after = await declare(`ar-${region}-b`, region, { activeRegion: "eu-central-1" });
       expect(Object.keys(after.children)).toEqual(Object.keys(before.children));
-      for (const [role, object] of Object.entries(before.children)) expect(plainText(after.children[role]!.inputs), role).toBe(plainText(object.inputs));
+      for (const [role, object] of Object.entries(before.children))
+        expect(plainText(after.children[role]!.inputs), role).toBe(plainText(object.inputs));
     }
   });
 });

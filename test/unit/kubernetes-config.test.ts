@@ -16,7 +16,10 @@ describe("kubernetes config", () => {
   });
 
   it("kubernetes config - {} takes every documented default", async () => {
-    const config = kubernetesConfig("us-east-1", { kubernetes: { peerCidrs: ["10.20.0.0/16"] }, systemPassword: undefined });
+    const config = kubernetesConfig("us-east-1", {
+      kubernetes: { peerCidrs: ["10.20.0.0/16"] },
+      systemPassword: undefined,
+    });
     const { appPassword, leafnodePassword, ...settings } = config.kubernetes!;
     expect(settings).toEqual({
       namespace: "nats",
@@ -32,7 +35,12 @@ describe("kubernetes config", () => {
       monitoringNamespace: "monitoring",
       peerCidrs: ["10.20.0.0/16"],
       loadBalancerAnnotations: { ...defaultLoadBalancerAnnotations },
-      leafnode: { listenRegion: "us-east-1", port: 7422, listenerHosts: ["nats-leaf.us-east-1.example.com"], reconnectSeconds: 1 },
+      leafnode: {
+        listenRegion: "us-east-1",
+        port: 7422,
+        listenerHosts: ["nats-leaf.us-east-1.example.com"],
+        reconnectSeconds: 1,
+      },
     });
     expect(defaultImages).toEqual({
       nats: "nats:2.14.9-alpine",
@@ -94,7 +102,9 @@ describe("kubernetes config", () => {
     );
     expect(problems).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^nats-dr:kubernetes\.storageSize: "100 gigs" is not a Kubernetes quantity of bytes; write a number with a unit such as "100Gi"/),
+        expect.stringMatching(
+          /^nats-dr:kubernetes\.storageSize: "100 gigs" is not a Kubernetes quantity of bytes; write a number with a unit such as "100Gi"/,
+        ),
         expect.stringMatching(/^nats-dr:kubernetes\.replicas: must be odd \(3 or 5\)/),
         expect.stringMatching(/^nats-dr:kubernetes\.lameDuck\.duration: "10s" must be whole seconds, at least 30s/),
         expect.stringMatching(/^nats-dr:kubernetes\.images\.nats: is not pinned; give a version tag/),
@@ -111,8 +121,12 @@ describe("kubernetes config", () => {
 
   it("kubernetes config - the passwords are required once nats-dr:kubernetes is set", () => {
     expect(problemsOf(kubernetesRaw("us-east-1", { appPassword: undefined, leafnodePassword: undefined }))).toEqual([
-      expect.stringMatching(/^nats-dr:appPassword: is not set but nats-dr:kubernetes is; .* run pulumi config set --secret nats-dr:appPassword <password>$/),
-      expect.stringMatching(/^nats-dr:leafnodePassword: is not set but nats-dr:kubernetes is; .*set the same value in both stacks/),
+      expect.stringMatching(
+        /^nats-dr:appPassword: is not set but nats-dr:kubernetes is; .* run pulumi config set --secret nats-dr:appPassword <password>$/,
+      ),
+      expect.stringMatching(
+        /^nats-dr:leafnodePassword: is not set but nats-dr:kubernetes is; .*set the same value in both stacks/,
+      ),
     ]);
   });
 
@@ -124,20 +138,32 @@ describe("kubernetes config", () => {
       expect.stringMatching(/^nats-dr:kubernetes\.peerCidrs: is empty; us-east-1 accepts the leafnode/),
     ]);
     // listenRegion moves the requirement, never activeRegion.
-    expect(problemsOf(kubernetesRaw("eu-central-1", { kubernetes: {}, leafnode: { listenRegion: "eu-central-1" } }))).toEqual([
-      expect.stringMatching(/^nats-dr:kubernetes\.peerCidrs: is empty; eu-central-1 accepts the leafnode/),
-    ]);
+    expect(
+      problemsOf(kubernetesRaw("eu-central-1", { kubernetes: {}, leafnode: { listenRegion: "eu-central-1" } })),
+    ).toEqual([expect.stringMatching(/^nats-dr:kubernetes\.peerCidrs: is empty; eu-central-1 accepts the leafnode/)]);
   });
 
   it("kubernetes config - maxFile larger than the volume is refused", () => {
-    expect(problemsOf(kubernetesRaw("us-east-1", { kubernetes: { peerCidrs: ["10.20.0.0/16"], storageSize: "10Gi", jetstream: { maxFile: "20Gi" } } }))).toEqual([
+    expect(
+      problemsOf(
+        kubernetesRaw("us-east-1", {
+          kubernetes: { peerCidrs: ["10.20.0.0/16"], storageSize: "10Gi", jetstream: { maxFile: "20Gi" } },
+        }),
+      ),
+    ).toEqual([
       "nats-dr:kubernetes.jetstream.maxFile: is larger than nats-dr:kubernetes.storageSize; JetStream would fill the volume, so lower it or raise storageSize",
     ]);
   });
 
   it("kubernetes config - a JetStream memory limit at or above the container's memory limit is refused", () => {
-    expect(problemsOf(kubernetesRaw("us-east-1", { kubernetes: { peerCidrs: ["10.20.0.0/16"], jetstream: { maxMemory: "2Gi" } } }))).toEqual([
-      expect.stringMatching(/^nats-dr:kubernetes\.jetstream\.maxMemory: is not below nats-dr:kubernetes\.resources\.limits\.memory;/),
+    expect(
+      problemsOf(
+        kubernetesRaw("us-east-1", { kubernetes: { peerCidrs: ["10.20.0.0/16"], jetstream: { maxMemory: "2Gi" } } }),
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        /^nats-dr:kubernetes\.jetstream\.maxMemory: is not below nats-dr:kubernetes\.resources\.limits\.memory;/,
+      ),
     ]);
   });
 
@@ -156,10 +182,15 @@ describe("kubernetes config", () => {
   it("kubernetes config - the example in docs/configuration.md is a valid config in both regions", () => {
     const { load } = require("js-yaml") as { load(text: string): unknown };
     const docs = readFileSync(join(__dirname, "..", "..", "docs", "configuration.md"), "utf8");
-    const example = [...docs.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1]!).find((text) => text.includes("nats-dr:kubernetes"));
+    const example = [...docs.matchAll(/```yaml\n([\s\S]*?)```/g)]
+      .map((match) => match[1]!)
+      .find((text) => text.includes("nats-dr:kubernetes"));
     const values = load(example!) as Record<string, unknown>;
     for (const region of ["us-east-1", "eu-central-1"] as const) {
-      const config = kubernetesConfig(region, { kubernetes: values["nats-dr:kubernetes"], leafnode: values["nats-dr:leafnode"] });
+      const config = kubernetesConfig(region, {
+        kubernetes: values["nats-dr:kubernetes"],
+        leafnode: values["nats-dr:leafnode"],
+      });
       expect(config.kubernetes?.peerCidrs).toEqual(["10.20.0.0/16"]);
     }
   });

@@ -12,7 +12,11 @@ export const passwords = { app: 'app "pa55" word', leafnode: "leaf:p@ss/w#rd", s
 /** A raw config of `region` that runs NATS on Kubernetes, with `overrides` laid over it. */
 export function kubernetesRaw(region: Region, overrides: Record<string, unknown> = {}) {
   return rawConfig(region, {
-    kubernetes: { peerCidrs: ["10.20.0.0/16"], allowedClientNamespaces: ["apps"], allowedClientCidrs: ["10.30.0.0/16"] },
+    kubernetes: {
+      peerCidrs: ["10.20.0.0/16"],
+      allowedClientNamespaces: ["apps"],
+      allowedClientCidrs: ["10.30.0.0/16"],
+    },
     leafnode: { listenerHosts: ["nats-leaf.us-east-1.example.com"] },
     appPassword: pulumi.secret(passwords.app),
     leafnodePassword: pulumi.secret(passwords.leafnode),

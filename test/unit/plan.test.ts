@@ -17,18 +17,31 @@ const roles = (streams: PlannedStream[]) => Object.fromEntries(streams.map((stre
 describe("plan", () => {
   it("plan - with us-east-1 active, us-east-1 holds the primaries of the replicated streams", () => {
     const streams = plan("us-east-1", "us-east-1");
-    expect(roles(streams)).toEqual({ audit: "primary", events: "primary", metrics: "primary", notifications: "primary" });
+    expect(roles(streams)).toEqual({
+      audit: "primary",
+      events: "primary",
+      metrics: "primary",
+      notifications: "primary",
+    });
     for (const stream of streams) expect(stream).toMatchObject({ replicated: true, peerDomain: "eu-central-1" });
   });
 
   it("plan - with us-east-1 active, eu-central-1 mirrors them and keeps its GDPR primaries", () => {
     const streams = byName(plan("eu-central-1", "us-east-1"));
-    for (const name of replicated) expect(streams[name]).toMatchObject({ role: "mirror", peerDomain: "us-east-1", replicated: true });
+    for (const name of replicated)
+      expect(streams[name]).toMatchObject({ role: "mirror", peerDomain: "us-east-1", replicated: true });
     for (const name of gdpr) {
       expect(streams[name]).toMatchObject({ role: "primary", replicated: false });
       expect(streams[name]!.peerDomain).toBeUndefined();
     }
-    expect(Object.keys(streams)).toEqual(["audit", "audit-eu-gdpr", "events", "events-eu-gdpr", "metrics", "notifications"]);
+    expect(Object.keys(streams)).toEqual([
+      "audit",
+      "audit-eu-gdpr",
+      "events",
+      "events-eu-gdpr",
+      "metrics",
+      "notifications",
+    ]);
   });
 
   it("plan - us-east-1 never declares a GDPR stream, nor a mirror of one, whichever region is active", () => {
@@ -38,7 +51,9 @@ describe("plan", () => {
   });
 
   it("plan - a mirror keeps the primary's subjects and limits, so promotion needs nothing else", () => {
-    expect(byName(plan("eu-central-1", "us-east-1"))["events"]!.spec).toEqual(byName(plan("us-east-1", "us-east-1"))["events"]!.spec);
+    expect(byName(plan("eu-central-1", "us-east-1"))["events"]!.spec).toEqual(
+      byName(plan("us-east-1", "us-east-1"))["events"]!.spec,
+    );
   });
 
   it("plan - flipping activeRegion changes only the role of replicated streams", () => {
@@ -62,12 +77,19 @@ describe("plan", () => {
       metrics: "primary",
       notifications: "primary",
     });
-    expect(roles(plan("us-east-1", "eu-central-1"))).toEqual({ audit: "mirror", events: "mirror", metrics: "mirror", notifications: "mirror" });
+    expect(roles(plan("us-east-1", "eu-central-1"))).toEqual({
+      audit: "mirror",
+      events: "mirror",
+      metrics: "mirror",
+      notifications: "mirror",
+    });
   });
 
   it("plan - consumers follow their stream into every region it exists in", () => {
     const consumers = (region: Region) =>
-      Object.fromEntries(plan(region, "us-east-1").map((stream) => [stream.name, stream.consumers.map((consumer) => consumer.name)]));
+      Object.fromEntries(
+        plan(region, "us-east-1").map((stream) => [stream.name, stream.consumers.map((consumer) => consumer.name)]),
+      );
     expect(consumers("us-east-1")).toEqual({
       audit: ["audit-consumer", "reporting-consumer"],
       events: ["analytics-consumer"],
@@ -85,14 +107,22 @@ describe("plan", () => {
   });
 
   it("plan - uses the configured domains for the peer", () => {
-    const regions = { "eu-central-1": { servers: ["nats://eu:4222"], domain: "eu-prod" }, "us-east-1": { domain: "us-prod" } };
+    const regions = {
+      "eu-central-1": { servers: ["nats://eu:4222"], domain: "eu-prod" },
+      "us-east-1": { domain: "us-prod" },
+    };
     const streams = byName(plan("eu-central-1", "us-east-1", { regions }));
     expect(streams["events"]!.peerDomain).toBe("us-prod");
   });
 
   it("plan - a home-region stream added to the catalog follows its home region", () => {
-    const catalog = { streams: { "orders-us": { subjects: ["us.orders.*"], replication: { homeRegion: "us-east-1" } } } };
-    expect(byName(plan("us-east-1", "eu-central-1", { catalog }))["orders-us"]).toMatchObject({ role: "primary", replicated: false });
+    const catalog = {
+      streams: { "orders-us": { subjects: ["us.orders.*"], replication: { homeRegion: "us-east-1" } } },
+    };
+    expect(byName(plan("us-east-1", "eu-central-1", { catalog }))["orders-us"]).toMatchObject({
+      role: "primary",
+      replicated: false,
+    });
     expect(byName(plan("eu-central-1", "eu-central-1", { catalog }))["orders-us"]).toBeUndefined();
   });
 });

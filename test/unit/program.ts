@@ -6,7 +6,12 @@ import { fullRecordingMocks } from "./awsMocks";
 import type { FullRegistration } from "./awsMocks";
 
 /** Config keys whose values are secrets. */
-export const programSecretKeys = ["nats-dr:appPassword", "nats-dr:leafnodePassword", "nats-dr:natsUser", "nats-dr:natsPassword"];
+export const programSecretKeys = [
+  "nats-dr:appPassword",
+  "nats-dr:leafnodePassword",
+  "nats-dr:natsUser",
+  "nats-dr:natsPassword",
+];
 
 /** The config map Pulumi would hand the program of `stack` with `activeRegion`. */
 export function programConfig(stack: Region, activeRegion: Region): Record<string, string> {
@@ -17,7 +22,9 @@ export function programConfig(stack: Region, activeRegion: Region): Record<strin
     "nats-dr:activeRegion": activeRegion,
     "nats-dr:regions": JSON.stringify({ [stack]: { servers: [`nats://nats-lb.${stack}.example.com:4222`] } }),
     "nats-dr:dns": JSON.stringify({ hostedZoneId: "Z0123456789EXAMPLE", hostname: "nats.example.com" }),
-    "nats-dr:aws": JSON.stringify({ oidcProviderArn: `arn:aws:iam::123456789012:oidc-provider/oidc.eks.${stack}.amazonaws.com/id/EXAMPLE0123456789` }),
+    "nats-dr:aws": JSON.stringify({
+      oidcProviderArn: `arn:aws:iam::123456789012:oidc-provider/oidc.eks.${stack}.amazonaws.com/id/EXAMPLE0123456789`,
+    }),
     "nats-dr:kubernetes": JSON.stringify(listens ? { peerCidrs: ["10.20.0.0/16"] } : {}),
     "nats-dr:leafnode": JSON.stringify(listens ? {} : { listenerHosts: ["nats-lb.us-east-1.example.com"] }),
     "nats-dr:appPassword": "app-pa55word",
@@ -53,7 +60,9 @@ export async function runProgram(
 ): Promise<Map<string, FullRegistration>> {
   const registrations: FullRegistration[] = [];
   await pulumi.runtime.setMocks(fullRecordingMocks(registrations, onRegister), "nats-dr", stack, true);
-  const config = Object.entries({ ...programConfig(stack, activeRegion), ...overrides }).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  const config = Object.entries({ ...programConfig(stack, activeRegion), ...overrides }).filter(
+    (entry): entry is [string, string] => entry[1] !== undefined,
+  );
   pulumi.runtime.setAllConfig(Object.fromEntries(config), programSecretKeys);
   await load();
   await settle(registrations);

@@ -68,10 +68,25 @@ describe("region dns", () => {
   });
 
   it("region dns - an HTTP check asks /healthz on the monitoring port; a CloudWatch check follows its alarm", async () => {
-    const http = await run("us-east-1", "us-east-1", { "nats-dr:dns": JSON.stringify({ hostedZoneId: "Z0123456789EXAMPLE", hostname: "nats.example.com", healthCheck: { type: "HTTP", intervalSeconds: 30 } }) });
-    expect(inputsOf(http, HEALTH, "dns-health")).toMatchObject({ type: "HTTP", port: 8222, resourcePath: "/healthz", requestInterval: 30 });
+    const http = await run("us-east-1", "us-east-1", {
+      "nats-dr:dns": JSON.stringify({
+        hostedZoneId: "Z0123456789EXAMPLE",
+        hostname: "nats.example.com",
+        healthCheck: { type: "HTTP", intervalSeconds: 30 },
+      }),
+    });
+    expect(inputsOf(http, HEALTH, "dns-health")).toMatchObject({
+      type: "HTTP",
+      port: 8222,
+      resourcePath: "/healthz",
+      requestInterval: 30,
+    });
     const alarm = await run("us-east-1", "us-east-1", {
-      "nats-dr:dns": JSON.stringify({ hostedZoneId: "Z0123456789EXAMPLE", hostname: "nats.example.com", healthCheck: { type: "CLOUDWATCH_METRIC", alarmName: "nats-nlb-unhealthy" } }),
+      "nats-dr:dns": JSON.stringify({
+        hostedZoneId: "Z0123456789EXAMPLE",
+        hostname: "nats.example.com",
+        healthCheck: { type: "CLOUDWATCH_METRIC", alarmName: "nats-nlb-unhealthy" },
+      }),
     });
     expect(inputsOf(alarm, HEALTH, "dns-health")).toEqual({
       type: "CLOUDWATCH_METRIC",
@@ -108,14 +123,22 @@ describe("region dns", () => {
       { transformations: [(args) => (dependsOn.set(args.name, args.opts.dependsOn), undefined)] },
     );
     await promiseOf(dns.record.urn);
-    expect(Object.keys(streams.streams).sort()).toEqual(["audit", "audit-eu-gdpr", "events", "events-eu-gdpr", "metrics", "notifications"]);
+    expect(Object.keys(streams.streams).sort()).toEqual([
+      "audit",
+      "audit-eu-gdpr",
+      "events",
+      "events-eu-gdpr",
+      "metrics",
+      "notifications",
+    ]);
     expect(dependsOn.get("dns-record")).toEqual(Object.values(streams.streams));
     expect(dns.weight).toBe(1);
   });
 });
 
 describe("backup cronjob", () => {
-  const script = (found: Run) => (inputsOf(found, "kubernetes:core/v1:ConfigMap", "backup-script")["data"] as Record<string, string>)["backup.sh"]!;
+  const script = (found: Run) =>
+    (inputsOf(found, "kubernetes:core/v1:ConfigMap", "backup-script")["data"] as Record<string, string>)["backup.sh"]!;
 
   it("backup cronjob - hourly by default, never two at once, bounded history, pinned images", () => {
     const spec = inputsOf(runs["us-east-1/us-east-1"]!, CRONJOB, "backup-cronjob")["spec"] as Record<string, any>;
@@ -129,14 +152,22 @@ describe("backup cronjob", () => {
     });
     const pod = spec.jobTemplate.spec.template.spec;
     expect(pod.serviceAccountName).toBe("nats-backup");
-    expect(pod.initContainers[0]).toMatchObject({ image: "natsio/nats-box:0.18.0", command: ["cp", "/usr/local/bin/nats", "/tools/nats"] });
-    expect(pod.containers[0]).toMatchObject({ image: "amazon/aws-cli:2.27.50", command: ["bash", "/scripts/backup.sh"] });
+    expect(pod.initContainers[0]).toMatchObject({
+      image: "natsio/nats-box:0.18.0",
+      command: ["cp", "/usr/local/bin/nats", "/tools/nats"],
+    });
+    expect(pod.containers[0]).toMatchObject({
+      image: "amazon/aws-cli:2.27.50",
+      command: ["bash", "/scripts/backup.sh"],
+    });
   });
 
   it("backup cronjob - credentials from the NATS Secret, the region's bucket as target, servers through the headless Service", () => {
     const spec = inputsOf(runs["eu-central-1/us-east-1"]!, CRONJOB, "backup-cronjob")["spec"] as Record<string, any>;
     const env = Object.fromEntries(
-      (spec.jobTemplate.spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: unknown }[]).map((item) => [item.name, item.value ?? item.valueFrom]),
+      (
+        spec.jobTemplate.spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: unknown }[]
+      ).map((item) => [item.name, item.value ?? item.valueFrom]),
     );
     expect(env).toEqual({
       NATS_URL: "nats://nats-headless.nats.svc:4222",
@@ -169,24 +200,52 @@ describe("backup cronjob", () => {
   it("backup cronjob - backs up the replicated streams in both regions and the GDPR streams only in eu-central-1", () => {
     const streamsOf = (text: string) => /^STREAMS=\((.*)\)$/m.exec(text)![1]!.split(" ");
     expect(streamsOf(script(runs["us-east-1/us-east-1"]!))).toEqual(replicated);
-    expect(streamsOf(script(runs["eu-central-1/us-east-1"]!))).toEqual(["audit", "audit-eu-gdpr", "events", "events-eu-gdpr", "metrics", "notifications"]);
+    expect(streamsOf(script(runs["eu-central-1/us-east-1"]!))).toEqual([
+      "audit",
+      "audit-eu-gdpr",
+      "events",
+      "events-eu-gdpr",
+      "metrics",
+      "notifications",
+    ]);
     // The same script whichever region is active: failing over never touches the CronJob.
-    for (const stack of ["us-east-1", "eu-central-1"]) expect(script(runs[`${stack}/eu-central-1`]!)).toBe(script(runs[`${stack}/us-east-1`]!));
+    for (const stack of ["us-east-1", "eu-central-1"])
+      expect(script(runs[`${stack}/eu-central-1`]!)).toBe(script(runs[`${stack}/us-east-1`]!));
   });
 
   it("backup cronjob - a schedule and limits from config", async () => {
     const found = await run("us-east-1", "us-east-1", {
-      "nats-dr:backup": JSON.stringify({ schedule: "*/30 * * * *", successfulJobsHistoryLimit: 1, failedJobsHistoryLimit: 2, retentionDays: 14, noncurrentDays: 2 }),
+      "nats-dr:backup": JSON.stringify({
+        schedule: "*/30 * * * *",
+        successfulJobsHistoryLimit: 1,
+        failedJobsHistoryLimit: 2,
+        retentionDays: 14,
+        noncurrentDays: 2,
+      }),
     });
-    expect(inputsOf(found, CRONJOB, "backup-cronjob")["spec"]).toMatchObject({ schedule: "*/30 * * * *", successfulJobsHistoryLimit: 1, failedJobsHistoryLimit: 2 });
-    expect((inputsOf(found, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "backups-lifecycle")["rules"] as any[])[0]).toMatchObject({
+    expect(inputsOf(found, CRONJOB, "backup-cronjob")["spec"]).toMatchObject({
+      schedule: "*/30 * * * *",
+      successfulJobsHistoryLimit: 1,
+      failedJobsHistoryLimit: 2,
+    });
+    expect(
+      (
+        inputsOf(found, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "backups-lifecycle")[
+          "rules"
+        ] as any[]
+      )[0],
+    ).toMatchObject({
       expiration: { days: 14 },
       noncurrentVersionExpiration: { noncurrentDays: 2 },
     });
   });
 
   it("backup cronjob - without nats-dr:kubernetes: the bucket and DNS only, the record on the first server's host", async () => {
-    const found = await run("us-east-1", "us-east-1", { "nats-dr:kubernetes": undefined, "nats-dr:leafnode": undefined, "nats-dr:aws": undefined });
+    const found = await run("us-east-1", "us-east-1", {
+      "nats-dr:kubernetes": undefined,
+      "nats-dr:leafnode": undefined,
+      "nats-dr:aws": undefined,
+    });
     const types = [...found.values()].map((registration) => registration.type);
     expect(types).toContain("aws:s3/bucket:Bucket");
     expect(types).not.toContain(CRONJOB);

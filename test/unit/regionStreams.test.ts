@@ -21,7 +21,12 @@ beforeAll(async () => {
 const credentials = { natsUser: pulumi.secret("dr-operator"), natsPassword: pulumi.secret("pa55word-never-plain") };
 
 /** Declares a region's streams under `name` and waits until every child is registered. */
-async function declare(name: string, region: Region, activeRegion: Region, dependsOn?: pulumi.Resource[]): Promise<RegionStreamsClass> {
+async function declare(
+  name: string,
+  region: Region,
+  activeRegion: Region,
+  dependsOn?: pulumi.Resource[],
+): Promise<RegionStreamsClass> {
   const config = parsed(rawConfig(region, { activeRegion, ...credentials }));
   const component = new RegionStreams(name, regionStreamsArgs(config), {
     ...(dependsOn ? { dependsOn } : {}),
@@ -40,7 +45,9 @@ async function declare(name: string, region: Region, activeRegion: Region, depen
 /** Recorded inputs of the children of `name`, keyed by the part after `${name}-`. */
 function childrenOf(name: string): Record<string, Record<string, unknown>> {
   return Object.fromEntries(
-    registrations.filter((entry) => entry.name.startsWith(`${name}-`)).map((entry) => [entry.name.slice(name.length + 1), entry.inputs]),
+    registrations
+      .filter((entry) => entry.name.startsWith(`${name}-`))
+      .map((entry) => [entry.name.slice(name.length + 1), entry.inputs]),
   );
 }
 
@@ -51,7 +58,11 @@ describe("region streams", () => {
     const us = childrenOf("use1");
     const eu = childrenOf("euc1");
     for (const stream of ["audit", "events", "metrics", "notifications"]) {
-      expect(us[`stream-${stream}`]).toMatchObject({ role: "primary", peerDomain: "eu-central-1", domain: "us-east-1" });
+      expect(us[`stream-${stream}`]).toMatchObject({
+        role: "primary",
+        peerDomain: "eu-central-1",
+        domain: "us-east-1",
+      });
       expect(eu[`stream-${stream}`]).toMatchObject({ role: "mirror", peerDomain: "us-east-1", domain: "eu-central-1" });
     }
     for (const stream of ["events-eu-gdpr", "audit-eu-gdpr"]) {
@@ -64,7 +75,9 @@ describe("region streams", () => {
   it("region streams - passes the canonical spec, connection, failover and delete guard as inputs", async () => {
     await declare("inputs", "us-east-1", "us-east-1");
     const events = childrenOf("inputs")["stream-events"]!;
-    expect(registrations.find((entry) => entry.name === "inputs-stream-events")!.type).toBe("pulumi-nodejs:dynamic/natsdr:JetStreamStream");
+    expect(registrations.find((entry) => entry.name === "inputs-stream-events")!.type).toBe(
+      "pulumi-nodejs:dynamic/natsdr:JetStreamStream",
+    );
     expect(events["spec"]).toEqual({
       name: "events",
       subjects: ["events.*", "buddy.*", "kintell.*", "upskilling.*", "journey.*"],
@@ -84,8 +97,18 @@ describe("region streams", () => {
       allowDirect: true,
       compression: "none",
     });
-    expect(events["connection"]).toEqual({ servers: ["nats://nats.us-east-1.internal:4222"], connectTimeoutMs: 5000, requestTimeoutMs: 5000 });
-    expect(events["failover"]).toEqual({ peerTimeoutMs: 3000, peerSettleMs: 15000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" });
+    expect(events["connection"]).toEqual({
+      servers: ["nats://nats.us-east-1.internal:4222"],
+      connectTimeoutMs: 5000,
+      requestTimeoutMs: 5000,
+    });
+    expect(events["failover"]).toEqual({
+      peerTimeoutMs: 3000,
+      peerSettleMs: 15000,
+      catchupTimeoutMs: 30000,
+      consumerDrainTimeoutMs: 5000,
+      unplannedConsumerRewind: "unlimited",
+    });
     expect(events["allowDeleteWithMessages"]).toBe(false);
     expect(typeof events["__provider"]).toBe("string");
   });
@@ -105,7 +128,9 @@ describe("region streams", () => {
         if (roleAfter !== roleBefore) changed.push(`${child}: ${String(roleBefore)} -> ${String(roleAfter)}`);
       }
       const expected = region === "us-east-1" ? "primary -> mirror" : "mirror -> primary";
-      expect(changed.sort()).toEqual(["audit", "events", "metrics", "notifications"].map((name) => `stream-${name}: ${expected}`));
+      expect(changed.sort()).toEqual(
+        ["audit", "events", "metrics", "notifications"].map((name) => `stream-${name}: ${expected}`),
+      );
     }
   });
 
@@ -113,20 +138,46 @@ describe("region streams", () => {
     const us = await declare("cons-us", "us-east-1", "us-east-1");
     const eu = await declare("cons-eu", "eu-central-1", "us-east-1");
     expect(Object.keys(us.consumers).sort()).toEqual(["analytics-consumer", "audit-consumer", "reporting-consumer"]);
-    expect(Object.keys(eu.consumers).sort()).toEqual(["analytics-consumer", "audit-consumer", "gdpr-audit-consumer", "reporting-consumer"]);
+    expect(Object.keys(eu.consumers).sort()).toEqual([
+      "analytics-consumer",
+      "audit-consumer",
+      "gdpr-audit-consumer",
+      "reporting-consumer",
+    ]);
     const eus = childrenOf("cons-eu");
     expect(eus["consumer-analytics-consumer"]).toMatchObject({
       stream: "events",
       domain: "eu-central-1",
-      spec: { name: "analytics-consumer", deliver: "pull", ackPolicy: "explicit", ackWait: "30s", maxDeliver: 5, filterSubjects: ["events.analytics", "journey.*"] },
+      spec: {
+        name: "analytics-consumer",
+        deliver: "pull",
+        ackPolicy: "explicit",
+        ackWait: "30s",
+        maxDeliver: 5,
+        filterSubjects: ["events.analytics", "journey.*"],
+      },
     });
-    expect(eus["consumer-reporting-consumer"]).toMatchObject({ stream: "audit", spec: { filterSubjects: ["compliance.*"], ackWait: "30s", maxDeliver: 5 } });
+    expect(eus["consumer-reporting-consumer"]).toMatchObject({
+      stream: "audit",
+      spec: { filterSubjects: ["compliance.*"], ackWait: "30s", maxDeliver: 5 },
+    });
     expect(eus["consumer-audit-consumer"]).toMatchObject({
       stream: "audit",
-      spec: { deliver: "push", deliverSubject: "deliver.audit-consumer", deliverGroup: "audit-workers", ackPolicy: "explicit" },
+      spec: {
+        deliver: "push",
+        deliverSubject: "deliver.audit-consumer",
+        deliverGroup: "audit-workers",
+        ackPolicy: "explicit",
+      },
     });
-    expect(eus["consumer-gdpr-audit-consumer"]).toMatchObject({ stream: "audit-eu-gdpr", spec: { ackWait: "30s", maxDeliver: 5 } });
-    for (const [component, name] of [[us, "cons-us"], [eu, "cons-eu"]] as const) {
+    expect(eus["consumer-gdpr-audit-consumer"]).toMatchObject({
+      stream: "audit-eu-gdpr",
+      spec: { ackWait: "30s", maxDeliver: 5 },
+    });
+    for (const [component, name] of [
+      [us, "cons-us"],
+      [eu, "cons-eu"],
+    ] as const) {
       for (const [consumer, resource] of Object.entries(component.consumers)) {
         const stream = childrenOf(name)[`consumer-${consumer}`]!["stream"] as string;
         expect(dependencies.get(`${name}-consumer-${consumer}`)).toEqual([component.streams[stream]]);

@@ -24,7 +24,9 @@ function configFor(stack: string): Record<string, string> {
     ...Object.fromEntries(Object.entries(project.config).map(([key, declared]) => [key, declared.default])),
     ...settings.config,
   };
-  return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
+  return Object.fromEntries(
+    Object.entries(values).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]),
+  );
 }
 
 beforeAll(async () => {
@@ -72,7 +74,9 @@ describe("stack files", () => {
       console.error = original;
     }
     const printed = errors.join("\n");
-    expect(printed).toMatch(/nats-dr:appPassword: is not set but nats-dr:kubernetes is; .*pulumi config set --secret nats-dr:appPassword/);
+    expect(printed).toMatch(
+      /nats-dr:appPassword: is not set but nats-dr:kubernetes is; .*pulumi config set --secret nats-dr:appPassword/,
+    );
     expect(printed).toMatch(/nats-dr:leafnodePassword: is not set/);
   });
 });

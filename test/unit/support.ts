@@ -10,12 +10,17 @@ export const servers = {
 
 /** The AWS keys every stack must set (`nats-dr:aws`, `nats-dr:dns`), as in the stack files. */
 export const requiredAwsConfig = {
-  aws: { oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0123456789" },
+  aws: {
+    oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0123456789",
+  },
   dns: { hostedZoneId: "Z0123456789EXAMPLE", hostname: "nats.example.com" },
 };
 
 /** A valid raw config for `region`, with `overrides` laid over it. */
-export function rawConfig(region: "us-east-1" | "eu-central-1", overrides: Record<string, unknown> = {}): RawStackConfig {
+export function rawConfig(
+  region: "us-east-1" | "eu-central-1",
+  overrides: Record<string, unknown> = {},
+): RawStackConfig {
   return {
     region,
     activeRegion: "us-east-1",
