@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what nats-dr needs to build and test, into the project only:
 #   Node.js >= 22 (pinned download into .tools/node when the machine's node is older),
-#   nats-server and the nats CLI (built with Go into .tools/bin), and node_modules.
+#   nats-server, the nats CLI, the Pulumi CLI and its Node.js language host (built with Go into
+#   a per-machine cache and linked into .tools/bin), and node_modules.
 # Idempotent: a second run checks versions and installs nothing. Prints the node in use and
 # one line for each thing it installs; nothing else unless a step fails.
 # Writes .tools/env.sh; `source .tools/env.sh` puts the tools first on PATH.
@@ -14,6 +15,10 @@ NATS_CLI_VERSION=v0.3.0
 # The newest release line before in-place mirror promotion (2.12): the tests prove the
 # provider's "upgrade to 2.12" error against a real old server.
 NATS_SERVER_LEGACY_VERSION=v2.11.17
+# The Pulumi CLI the e2e tests, the lab and the drill run (built from the Go module proxy).
+PULUMI_VERSION=v3.274.1
+# The newest Node.js language host the Go module proxy serves inside sdk/v3 (see README).
+PULUMI_LANGUAGE_NODEJS_VERSION=v3.68.0
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
@@ -92,48 +97,144 @@ find_go() {
   fi
 }
 
-# Builds nats-server VERSION into DIR unless it is there already.
-install_nats_server() {
-  local version="$1" dir="$2" purpose="$3"
-  if [[ -x "$dir/nats-server" && "$("$dir/nats-server" --version 2>/dev/null)" == "nats-server: $version" ]]; then
-    return
-  fi
-  local go
+# Go tools are built once per machine and version into a cache outside the clone
+# ($NATS_DR_TOOL_CACHE, default ~/.cache/nats-dr/tools/<name>-<version>/), then linked into
+# .tools/, so a fresh clone on a warm machine builds nothing.
+TOOL_CACHE="${NATS_DR_TOOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nats-dr/tools}"
+
+# Links TARGET as LINK (replacing what is there) when it does not point there already.
+link_tool() {
+  local target="$1" link="$2"
+  mkdir -p "$(dirname "$link")"
+  [[ "$(readlink "$link" 2>/dev/null)" == "$target" ]] || ln -sfn "$target" "$link"
+}
+
+# True when the cache entry DIR was completed (the stamp is written last, after every binary).
+cached() { [[ -f "$1/.complete" ]]; }
+complete() { date -u +%Y-%m-%dT%H:%M:%SZ >"$1/.complete"; }
+
+# Builds PACKAGE (a main package) from a throwaway module into OUT. For modules whose go.mod has
+# replace directives, which `go install pkg@version` refuses. REQUIRES and REPLACES are lines of
+# the throwaway go.mod's require and replace blocks ("module version", "old => new version").
+build_from_throwaway_module() {
+  local out="$1" package="$2" requires="$3" replaces="$4" go work
   go="$(find_go)"
-  quietly env GOBIN="$dir" "$go" install "github.com/nats-io/nats-server/v2@$version" \
-    || fail "go install nats-server@$version failed."
-  say "nats-server $version$purpose installed ($dir/nats-server)"
+  work="$(mktemp -d "${TMPDIR:-/tmp}/nats-dr-gobuild.XXXXXX")"
+  {
+    printf 'module natsdr.local/tool-build\n\ngo 1.24\n\nrequire (\n%s\n)\n' "$requires"
+    [[ -z "$replaces" ]] || printf '\nreplace (\n%s\n)\n' "$replaces"
+  } >"$work/go.mod"
+  printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$package" >"$work/tools.go"
+  (cd "$work" && quietly "$go" mod tidy && quietly "$go" build -o "$out" "$package") \
+    || { rm -rf "$work"; return 1; }
+  rm -rf "$work"
+}
+
+# Builds nats-server VERSION into the cache unless it is there; links it as LINK.
+install_nats_server() {
+  local version="$1" link="$2" purpose="$3" dir="$TOOL_CACHE/nats-server-$1"
+  if ! cached "$dir"; then
+    local go
+    go="$(find_go)"
+    mkdir -p "$dir"
+    quietly env GOBIN="$dir" "$go" install "github.com/nats-io/nats-server/v2@$version" \
+      || fail "go install nats-server@$version failed."
+    complete "$dir"
+    say "nats-server $version$purpose built ($dir)"
+  fi
+  link_tool "$dir/nats-server" "$link"
 }
 
 step_nats_server() {
-  install_nats_server "$NATS_SERVER_VERSION" "$BIN" ""
+  install_nats_server "$NATS_SERVER_VERSION" "$BIN/nats-server" ""
 }
 
 step_nats_server_legacy() {
-  install_nats_server "$NATS_SERVER_LEGACY_VERSION" "$TOOLS/legacy" " (for the old-server test)"
+  install_nats_server "$NATS_SERVER_LEGACY_VERSION" "$TOOLS/legacy/nats-server" " (for the old-server test)"
 }
 
 step_nats_cli() {
-  local stamp="$BIN/.nats-cli-version"
-  if [[ -x "$BIN/nats" && "$(cat "$stamp" 2>/dev/null)" == "$NATS_CLI_VERSION" ]]; then
+  local dir="$TOOL_CACHE/nats-cli-$NATS_CLI_VERSION"
+  if ! cached "$dir"; then
+    local go ldflags="-X main.version=$NATS_CLI_VERSION"
+    go="$(find_go)"
+    mkdir -p "$dir"
+    if ! quietly env GOBIN="$dir" "$go" install -ldflags "$ldflags" "github.com/nats-io/natscli/nats@$NATS_CLI_VERSION"; then
+      # Some module proxies refuse natscli's version list (403 on @v/list during go install's
+      # deprecation check). Build from the downloaded module instead; same source, same version.
+      local src
+      quietly "$go" mod download -json "github.com/nats-io/natscli@$NATS_CLI_VERSION" \
+        || fail "go mod download natscli@$NATS_CLI_VERSION failed."
+      src="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' "$LOG")"
+      [[ -n "$src" && -d "$src" ]] || fail "go mod download did not report a module directory for natscli."
+      (cd "$src" && quietly env GOFLAGS=-mod=mod "$go" build -ldflags "$ldflags" -o "$dir/nats" ./nats) \
+        || fail "go build of natscli@$NATS_CLI_VERSION failed."
+    fi
+    complete "$dir"
+    say "nats CLI $NATS_CLI_VERSION built ($dir)"
+  fi
+  link_tool "$dir/nats" "$BIN/nats"
+}
+
+# "v3.274.1" from `pulumi version`; empty when it does not run.
+pulumi_version_of() { "$1" version 2>/dev/null | tr -d '[:space:]' || true; }
+
+# True when version A (vX.Y.Z) is at least version B.
+version_at_least() {
+  [[ "$(printf '%s\n%s\n' "${1#v}" "${2#v}" | sort -V | head -n 1)" == "${2#v}" ]]
+}
+
+# The Pulumi CLI. A `pulumi` already on PATH (the official install) is used when it is at least
+# the pinned version and has its Node.js language host beside it; otherwise the pinned CLI is
+# built from the Go module proxy (pkg/v3 has replace directives, hence the throwaway module).
+step_pulumi_cli() {
+  local system_pulumi
+  system_pulumi="$(command -v pulumi || true)"
+  if [[ -n "$system_pulumi" && "$(readlink -f "$system_pulumi")" != "$TOOL_CACHE"/* ]] \
+    && version_at_least "$(pulumi_version_of "$system_pulumi")" "$PULUMI_VERSION" \
+    && [[ -x "$(dirname "$system_pulumi")/pulumi-language-nodejs" ]]; then
+    rm -f "$BIN/pulumi" "$BIN/pulumi-language-nodejs"
+    PULUMI_FROM_PATH="$system_pulumi"
     return
   fi
-  local go ldflags="-X main.version=$NATS_CLI_VERSION"
-  go="$(find_go)"
-  rm -f "$stamp"
-  if ! quietly env GOBIN="$BIN" "$go" install -ldflags "$ldflags" "github.com/nats-io/natscli/nats@$NATS_CLI_VERSION"; then
-    # Some module proxies refuse natscli's version list (403 on @v/list during go install's
-    # deprecation check). Build from the downloaded module instead; same source, same version.
-    local dir
-    quietly "$go" mod download -json "github.com/nats-io/natscli@$NATS_CLI_VERSION" \
-      || fail "go mod download natscli@$NATS_CLI_VERSION failed."
-    dir="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' "$LOG")"
-    [[ -n "$dir" && -d "$dir" ]] || fail "go mod download did not report a module directory for natscli."
-    (cd "$dir" && quietly env GOFLAGS=-mod=mod "$go" build -ldflags "$ldflags" -o "$BIN/nats" ./nats) \
-      || fail "go build of natscli@$NATS_CLI_VERSION failed."
+  local dir="$TOOL_CACHE/pulumi-$PULUMI_VERSION"
+  if ! cached "$dir"; then
+    mkdir -p "$dir/bin"
+    build_from_throwaway_module "$dir/bin/pulumi" "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi" \
+      "github.com/pulumi/pulumi/pkg/v3 $PULUMI_VERSION
+github.com/pulumi/pulumi/sdk/v3 $PULUMI_VERSION" \
+      "github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e" \
+      || fail "building the Pulumi CLI $PULUMI_VERSION failed."
+    complete "$dir"
+    say "pulumi $PULUMI_VERSION built ($dir/bin/pulumi)"
   fi
-  printf '%s\n' "$NATS_CLI_VERSION" >"$stamp"
-  say "nats CLI $NATS_CLI_VERSION installed ($BIN/nats)"
+  link_tool "$dir/bin/pulumi" "$BIN/pulumi"
+}
+
+# The Node.js language host. Today's pulumi-language-nodejs module is not on the Go module proxy;
+# sdk/v3 v3.68.0 is the last release that carries it inside sdk/v3 (README, "Development").
+step_pulumi_language_nodejs() {
+  [[ -z "${PULUMI_FROM_PATH:-}" ]] || return 0
+  local dir="$TOOL_CACHE/pulumi-language-nodejs-$PULUMI_LANGUAGE_NODEJS_VERSION"
+  if ! cached "$dir"; then
+    mkdir -p "$dir/bin"
+    build_from_throwaway_module "$dir/bin/pulumi-language-nodejs" \
+      "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs" \
+      "github.com/pulumi/pulumi/sdk/v3 $PULUMI_LANGUAGE_NODEJS_VERSION" \
+      "golang.org/x/text => golang.org/x/text v0.3.6" \
+      || fail "building pulumi-language-nodejs $PULUMI_LANGUAGE_NODEJS_VERSION failed."
+    complete "$dir"
+    say "pulumi-language-nodejs $PULUMI_LANGUAGE_NODEJS_VERSION built ($dir/bin/pulumi-language-nodejs)"
+  fi
+  link_tool "$dir/bin/pulumi-language-nodejs" "$BIN/pulumi-language-nodejs"
+}
+
+# Dynamic providers run through pulumi-resource-pulumi-nodejs, which @pulumi/pulumi ships at its
+# package root; the engine finds it on PATH.
+step_pulumi_dynamic_provider() {
+  local shim="$ROOT/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
+  [[ -x "$shim" ]] || fail "$shim is missing; npm ci did not install @pulumi/pulumi."
+  link_tool "$shim" "$BIN/pulumi-resource-pulumi-nodejs"
 }
 
 step_npm() {
@@ -177,5 +278,8 @@ step_node
 step_nats_server
 step_nats_server_legacy
 step_nats_cli
+step_pulumi_cli
+step_pulumi_language_nodejs
 step_npm
+step_pulumi_dynamic_provider
 write_env
