@@ -24,8 +24,11 @@ export interface DeclaredRegion {
   readonly jetstream: RegionStreams;
   /** The region's NATS servers on Kubernetes; undefined when `nats-dr:kubernetes` is not set. */
   readonly nats: NatsCluster | undefined;
-  /** AWS provider, backup bucket (and CronJob with its IAM role on Kubernetes), Route53 health check and record. */
-  readonly aws: RegionAws;
+  /**
+   * AWS provider, backup bucket (and CronJob with its IAM role on Kubernetes), Route53 health check
+   * and record; undefined when the stack declares neither `nats-dr:dns` nor backups.
+   */
+  readonly aws: RegionAws | undefined;
 }
 
 /** Declares the region's resources. `name` prefixes every resource name. */

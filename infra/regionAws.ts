@@ -32,12 +32,19 @@ export interface KubernetesParts {
 
 export interface RegionAws {
   readonly provider: aws.Provider;
-  readonly backupBucket: BackupBucket;
+  /** The backup bucket; undefined when `nats-dr:backup.enabled` is false. */
+  readonly backupBucket?: BackupBucket;
   readonly backupRole?: BackupRole;
   readonly backupJob?: BackupJob;
-  readonly dns: RegionDns;
-  /** Streams the backup covers in this region. */
+  /** The Route53 health check and record; undefined when `nats-dr:dns` is not set. */
+  readonly dns?: RegionDns;
+  /** Streams the backup covers in this region (empty when backups are off). */
   readonly backupStreams: readonly string[];
+}
+
+/** True when the stack declares any AWS resource (Route53 or backups); else no AWS provider is loaded. Pure. */
+export function declaresAws(config: StackConfig): boolean {
+  return config.dns !== undefined || config.backup.enabled;
 }
 
 /** The parts of the region's NatsCluster the AWS side uses: the backup job logs in as user "app". */
@@ -71,20 +78,50 @@ export function inClusterNatsUrl(
 }
 
 /**
- * Declares the AWS side of the region. `streams` are the region's stream resources: the DNS record
- * waits for them. Without `kubernetes` (servers run elsewhere) there is no CronJob and no IRSA
- * role, and the record points at the host of the region's first server URL.
+ * Declares the AWS side of the region, or nothing (undefined) when the stack declares neither DNS
+ * nor backups: then no AWS provider plugin is needed. `streams` are the region's stream
+ * resources: the DNS record waits for them. Without `kubernetes` (servers run elsewhere) there is
+ * no CronJob and no IRSA role, and the record points at the host of the region's first server URL.
  */
 export function declareRegionAws(
   config: StackConfig,
   input: { streams: readonly pulumi.Resource[]; kubernetes?: KubernetesParts },
-): RegionAws {
+): RegionAws | undefined {
+  if (!declaresAws(config)) return undefined;
   const region = config.region;
   const provider = new aws.Provider(
     `aws-${region}`,
     awsProviderArgs({ project: pulumi.getProject(), stack: pulumi.getStack(), region }),
   );
-  const { backup, dns } = config;
+  const { dns } = config;
+  const backup = config.backup.enabled
+    ? declareBackup(config, provider, input.kubernetes)
+    : { backupStreams: [] as readonly string[] };
+  const dnsComponent =
+    dns === undefined
+      ? undefined
+      : new RegionDns("dns", {
+          region,
+          activeRegion: config.activeRegion,
+          hostedZoneId: dns.hostedZoneId,
+          hostname: dns.hostname,
+          ttl: dns.ttl,
+          healthCheck: dns.healthCheck,
+          endpoint: input.kubernetes?.clientEndpoint ?? endpointOfServers(config.regions[region].servers),
+          streams: input.streams,
+          provider,
+        });
+  return { provider, ...backup, ...(dnsComponent === undefined ? {} : { dns: dnsComponent }) };
+}
+
+/** The backup bucket, and with Kubernetes the IRSA role and the CronJob. */
+function declareBackup(
+  config: StackConfig,
+  provider: aws.Provider,
+  kubernetes: KubernetesParts | undefined,
+): Pick<RegionAws, "backupBucket" | "backupRole" | "backupJob" | "backupStreams"> {
+  const region = config.region;
+  const { backup } = config;
   const backupBucket = new BackupBucket("backups", {
     bucketName: backup.bucketName ?? backupBucketName(pulumi.getProject(), pulumi.getStack(), region),
     prefix: backup.prefix,
@@ -97,7 +134,6 @@ export function declareRegionAws(
   const streams = backupStreams(config);
   let backupRole: BackupRole | undefined;
   let backupJob: BackupJob | undefined;
-  const kubernetes = input.kubernetes;
   if (kubernetes !== undefined) {
     if (config.aws === undefined)
       throw new Error("nats-dr:aws is required with nats-dr:kubernetes (the schema checks this)");
@@ -131,23 +167,10 @@ export function declareRegionAws(
       provider: kubernetes.provider,
     });
   }
-  const dnsComponent = new RegionDns("dns", {
-    region,
-    activeRegion: config.activeRegion,
-    hostedZoneId: dns.hostedZoneId,
-    hostname: dns.hostname,
-    ttl: dns.ttl,
-    healthCheck: dns.healthCheck,
-    endpoint: kubernetes?.clientEndpoint ?? endpointOfServers(config.regions[region].servers),
-    streams: input.streams,
-    provider,
-  });
   return {
-    provider,
     backupBucket,
     ...(backupRole === undefined ? {} : { backupRole }),
     ...(backupJob === undefined ? {} : { backupJob }),
-    dns: dnsComponent,
     backupStreams: streams,
   };
 }

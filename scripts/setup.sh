@@ -115,9 +115,10 @@ complete() { date -u +%Y-%m-%dT%H:%M:%SZ >"$1/.complete"; }
 
 # Builds PACKAGE (a main package) from a throwaway module into OUT. For modules whose go.mod has
 # replace directives, which `go install pkg@version` refuses. REQUIRES and REPLACES are lines of
-# the throwaway go.mod's require and replace blocks ("module version", "old => new version").
+# the throwaway go.mod's require and replace blocks ("module version", "old => new version");
+# LDFLAGS go to the linker (e.g. the version a release build stamps in).
 build_from_throwaway_module() {
-  local out="$1" package="$2" requires="$3" replaces="$4" go work
+  local out="$1" package="$2" requires="$3" replaces="$4" ldflags="${5:-}" go work
   go="$(find_go)"
   work="$(mktemp -d "${TMPDIR:-/tmp}/nats-dr-gobuild.XXXXXX")"
   {
@@ -125,7 +126,7 @@ build_from_throwaway_module() {
     [[ -z "$replaces" ]] || printf '\nreplace (\n%s\n)\n' "$replaces"
   } >"$work/go.mod"
   printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$package" >"$work/tools.go"
-  (cd "$work" && quietly "$go" mod tidy && quietly "$go" build -o "$out" "$package") \
+  (cd "$work" && quietly "$go" mod tidy && quietly "$go" build -ldflags "$ldflags" -o "$out" "$package") \
     || { rm -rf "$work"; return 1; }
   rm -rf "$work"
 }
@@ -198,13 +199,15 @@ step_pulumi_cli() {
     return
   fi
   local dir="$TOOL_CACHE/pulumi-$PULUMI_VERSION"
+  # Release builds stamp the version in; the Automation API and plugin checks read it.
+  local ldflags="-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION"
   if ! cached "$dir"; then
     mkdir -p "$dir/bin"
     build_from_throwaway_module "$dir/bin/pulumi" "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi" \
       "github.com/pulumi/pulumi/pkg/v3 $PULUMI_VERSION
 github.com/pulumi/pulumi/sdk/v3 $PULUMI_VERSION" \
       "github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e" \
-      || fail "building the Pulumi CLI $PULUMI_VERSION failed."
+      "$ldflags" || fail "building the Pulumi CLI $PULUMI_VERSION failed."
     complete "$dir"
     say "pulumi $PULUMI_VERSION built ($dir/bin/pulumi)"
   fi
@@ -222,7 +225,7 @@ step_pulumi_language_nodejs() {
       "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs" \
       "github.com/pulumi/pulumi/sdk/v3 $PULUMI_LANGUAGE_NODEJS_VERSION" \
       "golang.org/x/text => golang.org/x/text v0.3.6" \
-      || fail "building pulumi-language-nodejs $PULUMI_LANGUAGE_NODEJS_VERSION failed."
+      "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_LANGUAGE_NODEJS_VERSION" || fail "building pulumi-language-nodejs $PULUMI_LANGUAGE_NODEJS_VERSION failed."
     complete "$dir"
     say "pulumi-language-nodejs $PULUMI_LANGUAGE_NODEJS_VERSION built ($dir/bin/pulumi-language-nodejs)"
   fi

@@ -12,5 +12,14 @@ export {
   StreamRoles,
 } from "./spec";
 export { connectionSchema, consumerSpecSchema, credentialsSchema, failoverSchema, streamSpecSchema } from "./schemas";
-export type { ConnectionSpec, ConsumerSpec, CredentialsSpec, FailoverSpec, StreamRole, StreamSpec } from "./spec";
+export type {
+  ConnectionSpec,
+  ConsumerSpec,
+  CredentialsSpec,
+  DemotionRecord,
+  FailoverSpec,
+  PromotionRecord,
+  StreamRole,
+  StreamSpec,
+} from "./spec";
 export { canonicalDuration, canonicalSize, formatDuration, formatSize, parseDuration, parseSize } from "./units";

@@ -74,19 +74,24 @@ export function awsSchema() {
     .optional();
 }
 
+/** False only when the raw `nats-dr:backup` says `enabled: false`. Pure; reads the raw value defensively. */
+export function backupEnabledIn(value: unknown): boolean {
+  const backup = isPlainObject(value) ? value["backup"] : undefined;
+  return !(isPlainObject(backup) && backup["enabled"] === false);
+}
+
 /**
- * `nats-dr:aws` is required when the stack runs NATS on Kubernetes (`nats-dr:kubernetes`): the
- * backup CronJob's IAM role trusts the cluster's OIDC provider. Reads the raw value defensively.
+ * `nats-dr:aws` is required when the stack runs NATS on Kubernetes (`nats-dr:kubernetes`) with
+ * backups on: the backup CronJob's IAM role trusts the cluster's OIDC provider. Reads the raw
+ * value defensively.
  */
 export function awsIssues(value: unknown): Issue[] {
   if (!isPlainObject(value) || value["kubernetes"] === undefined || value["aws"] !== undefined) return [];
-  return [
-    {
-      path: ["aws"],
-      message:
-        "is not set but nats-dr:kubernetes is; the backup CronJob's IAM role trusts the cluster's OIDC provider, so set nats-dr:aws: { oidcProviderArn: <arn> } in the stack file (aws eks describe-cluster --query cluster.identity.oidc.issuer)",
-    },
-  ];
+  if (!backupEnabledIn(value)) return [];
+  const why = "the backup CronJob's IAM role trusts the cluster's OIDC provider";
+  const fix =
+    "set nats-dr:aws: { oidcProviderArn: <arn> } in the stack file (aws eks describe-cluster --query cluster.identity.oidc.issuer)";
+  return [{ path: ["aws"], message: `is not set but nats-dr:kubernetes is; ${why}, so ${fix}` }];
 }
 
 // ---- nats-dr:dns ----------------------------------------------------------------------------
@@ -149,8 +154,9 @@ export function dnsSchema() {
         .transform((check) => ({ ...check, port: check.port ?? (check.type === "HTTP" ? 8222 : 4222) }))
         .prefault({}),
     },
-    "is not set; Route53 failover needs at least nats-dr:dns: { hostedZoneId: <zone id>, hostname: <client hostname> } in the stack file",
-  );
+    // Only reached for `nats-dr:dns: null`; an absent key means "no Route53 records" (optional below).
+    "is empty; Route53 failover needs at least nats-dr:dns: { hostedZoneId: <zone id>, hostname: <client hostname> }, or remove the key for a stack without DNS",
+  ).optional();
 }
 
 // ---- nats-dr:backup -------------------------------------------------------------------------
@@ -223,6 +229,11 @@ export const DEFAULT_NATS_BOX_IMAGE = "natsio/nats-box:0.18.0";
 
 export function backupSchema() {
   return strictObject({
+    /**
+     * Declare the S3 bucket, its IAM role and the backup CronJob. False declares none of them (and
+     * the other keys are kept but unused), e.g. for the local lab, which has no AWS. @default true
+     */
+    enabled: z.boolean({ error: () => "must be true or false" }).default(true),
     /** When the CronJob runs (cron, UTC). @default "0 * * * *" (hourly) */
     schedule: z
       .string({ error: () => 'must be a cron schedule such as "0 * * * *"' })
@@ -297,6 +308,6 @@ export function backupSchema() {
 }
 
 export type AwsConfig = NonNullable<z.output<ReturnType<typeof awsSchema>>>;
-export type DnsConfig = z.output<ReturnType<typeof dnsSchema>>;
+export type DnsConfig = NonNullable<z.output<ReturnType<typeof dnsSchema>>>;
 export type HealthCheckConfig = DnsConfig["healthCheck"];
 export type BackupConfig = z.output<ReturnType<typeof backupSchema>>;

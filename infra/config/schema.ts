@@ -109,9 +109,9 @@ export function stackConfigSchema() {
       catalog: catalogSchema(),
       /** The region's EKS OIDC provider (IRSA for the backup job). Required with nats-dr:kubernetes. */
       aws: awsSchema(),
-      /** Route53 zone, client hostname and health check. Required: { hostedZoneId, hostname }. */
+      /** Route53 zone, client hostname and health check: { hostedZoneId, hostname }. @default none (no DNS) */
       dns: dnsSchema(),
-      /** S3 backup bucket and CronJob. @default hourly, 30 days, noncurrent 7 days, aws:kms */
+      /** S3 backup bucket and CronJob. @default enabled, hourly, 30 days, noncurrent 7 days, aws:kms */
       backup: backupSchema(),
       /** Credentials, as secret Outputs: natsUser + natsPassword, or natsToken, or natsCreds. @default none */
       natsUser: secretOutput,

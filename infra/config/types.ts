@@ -42,9 +42,9 @@ export interface StackConfig {
   readonly catalog: Catalog;
   /** `nats-dr:aws`: the region's EKS OIDC provider for IRSA; set whenever `kubernetes` is. */
   readonly aws: AwsConfig | undefined;
-  /** `nats-dr:dns`: Route53 zone, client hostname, health check (defaults filled in). */
-  readonly dns: DnsConfig;
-  /** `nats-dr:backup`: bucket, lifecycle and CronJob (defaults filled in). */
+  /** `nats-dr:dns`: Route53 zone, client hostname, health check (defaults filled in); undefined: no DNS. */
+  readonly dns: DnsConfig | undefined;
+  /** `nats-dr:backup`: bucket, lifecycle and CronJob (defaults filled in); `enabled: false` declares none. */
   readonly backup: BackupConfig;
   /** NATS servers on Kubernetes (`nats-dr:kubernetes`, `leafnode`, `tls`); undefined: run elsewhere. */
   readonly kubernetes: KubernetesStackConfig | undefined;

@@ -1,7 +1,14 @@
 // The JetStream streams and consumers of one region, as planned by planRegionStreams.
 import * as pulumi from "@pulumi/pulumi";
 import { JetStreamConsumer, JetStreamStream } from "../../streams";
-import type { ConnectionSpec, CredentialsSpec, FailoverSpec, StreamRole } from "../../streams";
+import type {
+  ConnectionSpec,
+  CredentialsSpec,
+  DemotionRecord,
+  FailoverSpec,
+  PromotionRecord,
+  StreamRole,
+} from "../../streams";
 import type { PlannedStream } from "./plan";
 
 export interface RegionStreamsArgs {
@@ -32,6 +39,11 @@ export class RegionStreams extends pulumi.ComponentResource {
   public readonly roles: pulumi.Output<Record<string, StreamRole>>;
   /** The stream each consumer reads, by consumer name. */
   public readonly consumerStreams: pulumi.Output<Record<string, string>>;
+  /**
+   * The failover evidence of each stream, by stream name: its last promotion and demotion (mode,
+   * sequences, times, orphans) and the orphan streams still waiting in this region.
+   */
+  public readonly evidence: pulumi.Output<Record<string, StreamEvidence>>;
 
   constructor(name: string, args: RegionStreamsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("natsdr:streams:RegionStreams", name, {}, opts);
@@ -73,8 +85,38 @@ export class RegionStreams extends pulumi.ComponentResource {
     this.consumers = consumers;
     this.roles = pulumi.output(mapValues(streams, (resource) => resource.role));
     this.consumerStreams = pulumi.output(mapValues(consumers, (resource) => resource.stream));
-    this.registerOutputs({ roles: this.roles, consumerStreams: this.consumerStreams });
+    this.evidence = pulumi.output(
+      mapValues(streams, (resource) =>
+        pulumi
+          .all([resource.lastPromotion, resource.lastDemotion, resource.pendingOrphans])
+          .apply(([lastPromotion, lastDemotion, pendingOrphans]) =>
+            streamEvidence(lastPromotion, lastDemotion, pendingOrphans),
+          ),
+      ),
+    );
+    this.registerOutputs({ roles: this.roles, consumerStreams: this.consumerStreams, evidence: this.evidence });
   }
+}
+
+/** What a stream's stack output says about its failovers; absent parts are left out. */
+export interface StreamEvidence {
+  readonly lastPromotion?: PromotionRecord;
+  readonly lastDemotion?: DemotionRecord;
+  /** Orphan streams of this stream still waiting in this region, with their message counts. */
+  readonly pendingOrphans: readonly { readonly stream: string; readonly messages: number }[];
+}
+
+/** The evidence output of one stream. Pure. */
+export function streamEvidence(
+  lastPromotion: PromotionRecord | undefined,
+  lastDemotion: DemotionRecord | undefined,
+  pendingOrphans: readonly { stream: string; messages: number }[] | undefined,
+): StreamEvidence {
+  return {
+    ...(lastPromotion === undefined ? {} : { lastPromotion }),
+    ...(lastDemotion === undefined ? {} : { lastDemotion }),
+    pendingOrphans: pendingOrphans ?? [],
+  };
 }
 
 function mapValues<T, U>(record: Record<string, T>, map: (value: T) => U): Record<string, U> {

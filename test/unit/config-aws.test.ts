@@ -16,6 +16,7 @@ describe("aws config", () => {
       healthCheck: { type: "TCP", port: 4222, path: "/healthz", intervalSeconds: 10, failureThreshold: 3 },
     });
     expect(config.backup).toEqual({
+      enabled: true,
       schedule: "0 * * * *",
       retentionDays: 30,
       noncurrentDays: 7,
@@ -34,9 +35,6 @@ describe("aws config", () => {
   it("bad config - a missing hosted zone (or dns) names the key and the command to set it", () => {
     expect(problemsOf(rawConfig("us-east-1", { dns: { hostname: "nats.example.com" } }))).toEqual([
       'nats-dr:dns.hostedZoneId: is not set; set the Route53 hosted zone of the client hostname, e.g. pulumi config set --path "nats-dr:dns.hostedZoneId" Z0123456789ABCDEFGHIJ',
-    ]);
-    expect(problemsOf(rawConfig("us-east-1", { dns: undefined }))).toEqual([
-      expect.stringMatching(/^nats-dr:dns: is not set; Route53 failover needs at least/),
     ]);
     expect(problemsOf(rawConfig("us-east-1", { dns: { ...dns, hostedZoneId: "example.com" } }))).toEqual([
       expect.stringMatching(/^nats-dr:dns\.hostedZoneId: is not a Route53 hosted zone id/),
@@ -137,7 +135,32 @@ describe("aws config", () => {
       "nats-dr:dns.healthCheck.intervalSeconds: must be 10 or 30 (the intervals Route53 offers)",
     ]);
     expect(
-      parsed(rawConfig("us-east-1", { dns: { ...dns, healthCheck: { type: "HTTP" } } })).dns.healthCheck.port,
+      parsed(rawConfig("us-east-1", { dns: { ...dns, healthCheck: { type: "HTTP" } } })).dns!.healthCheck.port,
     ).toBe(8222);
+  });
+});
+
+describe("optional aws config", () => {
+  it("optional aws config - dns may be left out; an empty one still names what is missing", () => {
+    expect(parsed(rawConfig("us-east-1", { dns: undefined })).dns).toBeUndefined();
+    expect(problemsOf(rawConfig("us-east-1", { dns: {} }))).toEqual([
+      expect.stringMatching(/^nats-dr:dns\.hostedZoneId: is not set; set the Route53 hosted zone/),
+      expect.stringMatching(/^nats-dr:dns\.hostname: is not set; set the name clients connect to/),
+    ]);
+  });
+
+  it("optional aws config - backup.enabled is a boolean, true by default; off, Kubernetes needs no nats-dr:aws", () => {
+    expect(parsed(rawConfig("us-east-1")).backup.enabled).toBe(true);
+    expect(problemsOf(rawConfig("us-east-1", { backup: { enabled: "no" } }))).toEqual([
+      "nats-dr:backup.enabled: must be true or false",
+    ]);
+    const awsProblems = (overrides: Record<string, unknown>) =>
+      problemsOf(rawConfig("eu-central-1", { ...kubernetes, aws: undefined, ...overrides })).filter((problem) =>
+        problem.startsWith("nats-dr:aws"),
+      );
+    expect(awsProblems({})).toEqual([
+      expect.stringMatching(/^nats-dr:aws: is not set but nats-dr:kubernetes is; the backup CronJob's IAM role/),
+    ]);
+    expect(awsProblems({ backup: { enabled: false } })).toEqual([]);
   });
 });

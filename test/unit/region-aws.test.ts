@@ -115,7 +115,7 @@ describe("region dns", () => {
         hostedZoneId: "Z0123456789EXAMPLE",
         hostname: "nats.example.com",
         ttl: 30,
-        healthCheck: config.dns.healthCheck,
+        healthCheck: config.dns!.healthCheck,
         endpoint: "nats-lb.example.com",
         streams: Object.values(streams.streams),
         provider: new aws.Provider("aws", { region: "eu-central-1" }),
@@ -251,5 +251,45 @@ describe("backup cronjob", () => {
     expect(types).not.toContain(CRONJOB);
     expect(types).not.toContain("aws:iam/role:Role");
     expect(inputsOf(found, RECORD, "dns-record")["records"]).toEqual(["nats-lb.us-east-1.example.com"]);
+  });
+});
+
+describe("optional aws parts", () => {
+  const awsTypes = (found: Run) =>
+    [...found.values()]
+      .map((registration) => registration.type)
+      .filter((type) => type.startsWith("aws:") || type === "pulumi:providers:aws");
+
+  it("optional aws parts - without nats-dr:dns the stack declares the backups but no Route53 object", async () => {
+    const found = await run("us-east-1", "us-east-1", { "nats-dr:dns": undefined });
+    const types = awsTypes(found);
+    expect(types).toContain("aws:s3/bucket:Bucket");
+    expect(types).toContain("pulumi:providers:aws");
+    expect(types.filter((type) => type.startsWith("aws:route53/"))).toEqual([]);
+    expect(inputsOf(found, CRONJOB, "backup-cronjob")["spec"]).toMatchObject({ schedule: "0 * * * *" });
+  });
+
+  it("optional aws parts - backup.enabled false declares no bucket, no IAM role and no CronJob, and needs no nats-dr:aws", async () => {
+    const found = await run("us-east-1", "us-east-1", {
+      "nats-dr:backup": JSON.stringify({ enabled: false }),
+      "nats-dr:aws": undefined,
+    });
+    const types = [...found.values()].map((registration) => registration.type);
+    expect(types).not.toContain(CRONJOB);
+    expect(types.filter((type) => type.startsWith("aws:s3/") || type.startsWith("aws:iam/"))).toEqual([]);
+    expect(types).toContain(RECORD);
+  });
+
+  it("optional aws parts - with neither DNS nor backups the program registers no AWS provider or resource", async () => {
+    const found = await run("eu-central-1", "us-east-1", {
+      "nats-dr:dns": undefined,
+      "nats-dr:backup": JSON.stringify({ enabled: false }),
+      "nats-dr:kubernetes": undefined,
+      "nats-dr:leafnode": undefined,
+      "nats-dr:aws": undefined,
+    });
+    expect(awsTypes(found)).toEqual([]);
+    const streams = [...found.values()].filter((registration) => registration.type.startsWith("pulumi-nodejs:"));
+    expect(streams.length).toBeGreaterThan(0);
   });
 });
