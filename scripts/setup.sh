@@ -194,7 +194,7 @@ step_pulumi_cli() {
   if [[ -n "$system_pulumi" && "$(readlink -f "$system_pulumi")" != "$TOOL_CACHE"/* ]] \
     && version_at_least "$(pulumi_version_of "$system_pulumi")" "$PULUMI_VERSION" \
     && [[ -x "$(dirname "$system_pulumi")/pulumi-language-nodejs" ]]; then
-    rm -f "$BIN/pulumi" "$BIN/pulumi-language-nodejs"
+    rm -f "$BIN/pulumi"
     PULUMI_FROM_PATH="$system_pulumi"
     return
   fi
@@ -229,15 +229,19 @@ step_pulumi_language_nodejs() {
     complete "$dir"
     say "pulumi-language-nodejs $PULUMI_LANGUAGE_NODEJS_VERSION built ($dir/bin/pulumi-language-nodejs)"
   fi
-  link_tool "$dir/bin/pulumi-language-nodejs" "$BIN/pulumi-language-nodejs"
 }
 
-# Dynamic providers run through pulumi-resource-pulumi-nodejs, which @pulumi/pulumi ships at its
-# package root; the engine finds it on PATH.
-step_pulumi_dynamic_provider() {
+# The engine finds its Node.js plugins beside the pulumi binary, as in an official install (found on
+# PATH instead, every run warns about it): the language host, and pulumi-resource-pulumi-nodejs, the
+# plugin that runs dynamic providers, a script @pulumi/pulumi ships at its package root.
+step_pulumi_bundled_plugins() {
+  [[ -z "${PULUMI_FROM_PATH:-}" ]] || return 0
+  local bin="$TOOL_CACHE/pulumi-$PULUMI_VERSION/bin"
   local shim="$ROOT/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
   [[ -x "$shim" ]] || fail "$shim is missing; npm ci did not install @pulumi/pulumi."
-  link_tool "$shim" "$BIN/pulumi-resource-pulumi-nodejs"
+  link_tool "$TOOL_CACHE/pulumi-language-nodejs-$PULUMI_LANGUAGE_NODEJS_VERSION/bin/pulumi-language-nodejs" \
+    "$bin/pulumi-language-nodejs"
+  cmp -s "$shim" "$bin/pulumi-resource-pulumi-nodejs" || install -m 0755 "$shim" "$bin/pulumi-resource-pulumi-nodejs"
 }
 
 step_npm() {
@@ -284,5 +288,5 @@ step_nats_cli
 step_pulumi_cli
 step_pulumi_language_nodejs
 step_npm
-step_pulumi_dynamic_provider
+step_pulumi_bundled_plugins
 write_env

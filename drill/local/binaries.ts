@@ -63,3 +63,11 @@ export function legacyNatsServerBinary(): string | undefined {
   const candidate = path.join(PROJECT_ROOT, ".tools", "legacy", "nats-server");
   return isExecutable(candidate) ? candidate : undefined;
 }
+
+/**
+ * The Pulumi CLI: `$PULUMI_BIN`, else `<root>/.tools/bin/pulumi` (setup's pinned build, or the
+ * official `pulumi` on PATH that setup found recent enough), else `pulumi` on PATH.
+ */
+export function pulumiBinary(): string {
+  return resolveBinary("pulumi", "PULUMI_BIN");
+}

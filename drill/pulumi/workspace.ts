@@ -1,0 +1,70 @@
+// Runs the real Pulumi CLI on a stack of this project through the Automation API, with a local file
+// backend: what the lab, the drill and the e2e tests use. Nothing here imitates the engine.
+import fs from "node:fs";
+import path from "node:path";
+import { LocalWorkspace, PulumiCommand, Stack, type ConfigMap } from "@pulumi/pulumi/automation";
+import { PROJECT_ROOT, pulumiBinary, TOOLS_BIN_DIR } from "../local/binaries";
+
+export interface LocalBackend {
+  /** Directory of the file backend (`pulumi login file://<dir>`). */
+  readonly dir: string;
+  /** Passphrase of the stacks' secrets. */
+  readonly passphrase: string;
+}
+
+/**
+ * The environment every Pulumi command of ours runs with: the file backend, the passphrase, no
+ * update check, the project's tools first on PATH (the language host and the dynamic provider's
+ * plugin are found there), and no type-checking at run time (`npm test` runs tsc; ts-node's
+ * check would cost seconds in each preview and update, inside the failover's RTO).
+ */
+export function pulumiEnv(backend: LocalBackend): Record<string, string> {
+  const nodeDir = path.dirname(process.execPath);
+  return {
+    PULUMI_BACKEND_URL: `file://${backend.dir}`,
+    PULUMI_CONFIG_PASSPHRASE: backend.passphrase,
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+    PATH: [TOOLS_BIN_DIR, nodeDir, process.env["PATH"] ?? ""].join(path.delimiter),
+  };
+}
+
+/** The pinned CLI as the Automation API's command (its install root is the folder above `bin/`). */
+export async function pulumiCommand(): Promise<PulumiCommand> {
+  const binary = fs.realpathSync(pulumiBinary());
+  return PulumiCommand.get({ root: path.dirname(path.dirname(binary)) });
+}
+
+export interface StackOptions {
+  readonly backend: LocalBackend;
+  /** Stack name, e.g. "lab-us-east-1". */
+  readonly name: string;
+  /** The project directory (Pulumi.yaml); the checkout itself or one from layOutProject. @default the checkout */
+  readonly projectDir?: string;
+}
+
+/** Selects the stack, creating it in the backend when it does not exist yet. */
+export async function localStack(options: StackOptions): Promise<Stack> {
+  fs.mkdirSync(options.backend.dir, { recursive: true });
+  const workspace = await LocalWorkspace.create({
+    workDir: options.projectDir ?? PROJECT_ROOT,
+    pulumiCommand: await pulumiCommand(),
+    envVars: pulumiEnv(options.backend),
+  });
+  return Stack.createOrSelect(options.name, workspace);
+}
+
+/** `nats-dr:*` values as `pulumi config set` takes them: structured values as JSON text. */
+export function stackConfigMap(
+  values: Readonly<Record<string, unknown>>,
+  secretKeys: readonly string[] = [],
+): ConfigMap {
+  return Object.fromEntries(
+    Object.entries(values)
+      .filter(([, value]) => value !== undefined)
+      .map(([key, value]) => [
+        `nats-dr:${key}`,
+        { value: typeof value === "string" ? value : JSON.stringify(value), secret: secretKeys.includes(key) },
+      ]),
+  );
+}
