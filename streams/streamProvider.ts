@@ -173,11 +173,15 @@ export const streamProvider: pulumi.dynamic.ResourceProvider = {
       const info = await findStream(session, props.spec.name);
       if (!info) return { id: undefined as unknown as string, props: {} };
       const actual = specFromWire(info.config, props.spec);
+      const { pendingOrphans: _recorded, ...rest } = props;
+      const pendingOrphans = actual.role === "mirror" ? await listOrphanStreams(session, props.spec.name) : [];
       const refreshed: StreamState = {
-        ...props,
+        ...rest,
         spec: actual.spec,
         role: actual.role,
         ...(actual.peerDomain ? { peerDomain: actual.peerDomain } : {}),
+        // What the domain holds now: an orphan stream the operator re-published and removed goes.
+        ...(pendingOrphans.length > 0 ? { pendingOrphans } : {}),
       };
       return { id, props: refreshed, inputs: inputsOf(refreshed as unknown as Record<string, unknown>) };
     });
@@ -200,11 +204,14 @@ export const streamProvider: pulumi.dynamic.ResourceProvider = {
       } else {
         await applyConfig(session, news, existing, instance);
       }
+      // Orphan streams stay reported on every later update until the operator removes them.
+      const pendingOrphans = news.role === "mirror" ? await listOrphanStreams(session, news.spec.name) : [];
       const outs: StreamState = {
         ...news,
         instance,
         ...(lastPromotion ? { lastPromotion } : {}),
         ...(olds.lastDemotion ? { lastDemotion: olds.lastDemotion } : {}),
+        ...(pendingOrphans.length > 0 ? { pendingOrphans } : {}),
       };
       return { outs };
     });
