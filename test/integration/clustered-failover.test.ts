@@ -41,7 +41,7 @@ describe("clustered failover", () => {
       [westState, "west", "mirror"],
     ] as const) {
       const refreshed = await streamProvider.read!("id", state);
-      const diff = await streamProvider.diff!("id", refreshed.props!, await inputs(side, role));
+      const diff = await streamProvider.diff!("id", refreshed.props, await inputs(side, role));
       expect({ side, diff, spec: refreshed.props!.spec }).toMatchObject({ side, diff: { changes: false } });
     }
 
@@ -63,7 +63,7 @@ describe("clustered failover", () => {
       [westState, "west", "primary"],
     ] as const) {
       const refreshed = await streamProvider.read!("id", state);
-      const diff = await streamProvider.diff!("id", refreshed.props!, await inputs(side, role));
+      const diff = await streamProvider.diff!("id", refreshed.props, await inputs(side, role));
       expect({ side, diff, spec: refreshed.props!.spec }).toMatchObject({ side, diff: { changes: false } });
     }
     const afterFailover = publisher.acked.size;

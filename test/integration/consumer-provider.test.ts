@@ -64,11 +64,11 @@ describe("consumer provider", () => {
     });
 
     const refreshed = await consumerProvider.read!("id", updated.outs);
-    expect(await consumerProvider.diff!("id", refreshed.props!, changed)).toMatchObject({ changes: false });
+    expect(await consumerProvider.diff!("id", refreshed.props, changed)).toMatchObject({ changes: false });
     await jsm.consumers.update("events", "analytics-consumer", { max_deliver: 3 });
     const drifted = await consumerProvider.read!("id", updated.outs);
     expect(drifted.inputs?.spec).toMatchObject({ maxDeliver: 3 });
-    expect(await consumerProvider.diff!("id", drifted.props!, changed)).toMatchObject({ changes: true, replaces: [] });
+    expect(await consumerProvider.diff!("id", drifted.props, changed)).toMatchObject({ changes: true, replaces: [] });
 
     await consumerProvider.delete!("id", updated.outs);
     await expect(jsm.consumers.info("events", "analytics-consumer")).rejects.toThrow();
@@ -77,9 +77,7 @@ describe("consumer provider", () => {
   });
 
   test("consumer provider - refuses to take over a consumer it did not create", async () => {
-    await (
-      await jetstreamManager(nc)
-    ).consumers.add("events", { durable_name: "handmade", ack_policy: "explicit" as never });
+    await (await jetstreamManager(nc)).consumers.add("events", { durable_name: "handmade", ack_policy: "explicit" });
     await expect(consumerProvider.create(await inputs({ name: "handmade" }))).rejects.toThrow(
       /already exists on stream events .* not created by nats-dr/,
     );

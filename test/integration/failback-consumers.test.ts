@@ -226,7 +226,7 @@ describe("failover", () => {
     // The consumer resource sees no drift from the re-positioning.
     const westConsumer = await consumerInputs(regions.west, name, "worker");
     const refreshed = await consumerProvider.read!("id", westConsumer);
-    expect(await consumerProvider.diff!("id", refreshed.props!, westConsumer)).toMatchObject({ changes: false });
+    expect(await consumerProvider.diff!("id", refreshed.props, westConsumer)).toMatchObject({ changes: false });
   });
 
   test("failover - a push consumer on the mirror delivers nothing until its stream is promoted", async () => {

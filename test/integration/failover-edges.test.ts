@@ -158,7 +158,7 @@ describe("failover edges", () => {
     const refreshed = await streamProvider.read!("id", primary);
     expect(refreshed.inputs?.spec).toMatchObject({ subjects: ["natsdr.fenced.us-east-1.stale"] });
     await expect(
-      streamProvider.update!("id", refreshed.props!, await streamInputs("east", "primary", spec)),
+      streamProvider.update!("id", refreshed.props, await streamInputs("east", "primary", spec)),
     ).rejects.toThrow(/was fenced by "eu-central-1" .* Run this stack with activeRegion "eu-central-1" first/);
     // The way forward works: the us stack with activeRegion eu-central-1 demotes, 0 orphans.
     const demoted = await streamProvider.create(await streamInputs("east", "mirror", spec));

@@ -99,15 +99,15 @@ describe("stream provider", () => {
     const pair = await createPair("drift", ["drift.*"], { maxAge: "1d" });
     const clean = await streamProvider.read!("us-east-1/drift", pair.primary);
     expect(clean.id).toBe("us-east-1/drift");
-    expect(await streamProvider.diff!("id", clean.props!, pair.primaryInputs)).toMatchObject({ changes: false });
+    expect(await streamProvider.diff!("id", clean.props, pair.primaryInputs)).toMatchObject({ changes: false });
     const cleanMirror = await streamProvider.read!("eu-central-1/drift", pair.mirror);
-    expect(await streamProvider.diff!("id", cleanMirror.props!, pair.mirrorInputs)).toMatchObject({ changes: false });
+    expect(await streamProvider.diff!("id", cleanMirror.props, pair.mirrorInputs)).toMatchObject({ changes: false });
 
     const jsm = await jetstreamManager(east);
     await jsm.streams.update("drift", { max_age: 3600e9, description: "edited by hand" });
     const drifted = await streamProvider.read!("us-east-1/drift", pair.primary);
     expect(drifted.inputs?.spec).toMatchObject({ maxAge: "1h", description: "edited by hand" });
-    const diff = await streamProvider.diff!("id", drifted.props!, pair.primaryInputs);
+    const diff = await streamProvider.diff!("id", drifted.props, pair.primaryInputs);
     expect(diff).toMatchObject({ changes: true, replaces: [] });
 
     await jsm.streams.delete("drift");
