@@ -50,7 +50,7 @@ interface Row {
 
 /** Runs `work` over items with at most `limit` at once, as the engine's --parallel does. */
 async function withLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
+  const results = new Array<R>(items.length);
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -185,7 +185,7 @@ async function run(count: number, procedure: Row["procedure"]): Promise<Row> {
             subjects: mirror.spec.subjects,
           }),
         );
-        await streamProvider.update!("id", mirror, promote);
+        await streamProvider.update("id", mirror, promote);
       });
     }
     const js = (await jetstreamManager(west)).jetstream();

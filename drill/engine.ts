@@ -153,19 +153,20 @@ async function apply(
   step: Step,
 ): Promise<void> {
   const old = stack.state.get(resource.name);
-  const save = (id: string, outputs: Record<string, unknown>) =>
+  // Outputs as the provider returned them (Pulumi types them `any`): our providers return objects.
+  const save = (id: string, outputs: unknown) =>
     stack.state.set(resource.name, {
       name: resource.name,
       provider: resource.provider,
       id,
       inputs,
-      outputs,
+      outputs: (outputs ?? {}) as Record<string, unknown>,
       dependsOn: resource.dependsOn,
     });
   if (old === undefined) {
     await step(resource.name, "create", async () => {
       const created = await resource.provider.create(inputs);
-      save(created.id, created.outs ?? {});
+      save(created.id, created.outs);
     });
     return;
   }
@@ -181,7 +182,7 @@ async function apply(
     await step(resource.name, "replace", async () => {
       if (diff.deleteBeforeReplace) await old.provider.delete?.(old.id, old.outputs);
       const created = await resource.provider.create(inputs);
-      save(created.id, created.outs ?? {});
+      save(created.id, created.outs);
       if (!diff.deleteBeforeReplace) pendingDeletes.push(old);
       return `${detail}${diff.deleteBeforeReplace ? " (delete before replace)" : ""}`;
     });
@@ -189,7 +190,7 @@ async function apply(
   }
   await step(resource.name, "update", async () => {
     const updated = await resource.provider.update!(old.id, old.outputs, inputs);
-    save(old.id, updated.outs ?? {});
+    save(old.id, updated.outs);
     return detail;
   });
 }

@@ -105,8 +105,8 @@ type Start = { readonly seq: number } | { readonly time: string };
 
 function startConfig(start: Start): Partial<ConsumerConfig> {
   return "seq" in start
-    ? { deliver_policy: "by_start_sequence" as ConsumerConfig["deliver_policy"], opt_start_seq: start.seq }
-    : { deliver_policy: "by_start_time" as ConsumerConfig["deliver_policy"], opt_start_time: start.time };
+    ? { deliver_policy: "by_start_sequence", opt_start_seq: start.seq }
+    : { deliver_policy: "by_start_time", opt_start_time: start.time };
 }
 
 /**
@@ -129,7 +129,7 @@ async function repositionConsumers(
       : { seq: 1 };
     await session.jsm.consumers.add(stream, {
       durable_name: ANCHOR_CONSUMER,
-      ack_policy: "explicit" as ConsumerConfig["ack_policy"],
+      ack_policy: "explicit",
       ...startConfig(earliest),
       pause_until: new Date(Date.now() + PAUSE_FOR_MS).toISOString(),
     });

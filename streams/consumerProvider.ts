@@ -55,7 +55,7 @@ async function upsert(session: Session, inputs: ConsumerState, existing: Consume
   await session.jsm.consumers.update(inputs.stream, inputs.spec.name, desired);
 }
 
-export const consumerProvider: pulumi.dynamic.ResourceProvider = {
+export const consumerProvider = {
   async check(_olds: unknown, news: Record<string, unknown>) {
     if (containsUnknown(news)) return { inputs: news };
     return checkInputs(news, [
@@ -112,4 +112,4 @@ export const consumerProvider: pulumi.dynamic.ResourceProvider = {
       }
     });
   },
-};
+} satisfies pulumi.dynamic.ResourceProvider;

@@ -111,7 +111,7 @@ export async function promoteMirror(
     const marker = await publishFenceMarker(session, inputs, instance);
     const catchup = await waitForMarker(session, peer.jsm, name, marker, inputs.failover.catchupTimeoutMs);
     if (catchup.kind === "peer-lost") {
-      return promote(session, inputs, instance, {
+      return await promote(session, inputs, instance, {
         mode: "unplanned",
         reason: `peer domain "${inputs.peerDomain}" was fenced but stopped answering before this mirror caught up; promoted with what was mirrored`,
         started,

@@ -110,7 +110,7 @@ async function applyConfig(
   await session.jsm.streams.update(inputs.spec.name, desired);
 }
 
-export const streamProvider: pulumi.dynamic.ResourceProvider = {
+export const streamProvider = {
   async check(_olds: unknown, news: Record<string, unknown>) {
     if (containsUnknown(news)) return { inputs: news };
     return checkInputs(news, [
@@ -232,4 +232,4 @@ export const streamProvider: pulumi.dynamic.ResourceProvider = {
       await session.jsm.streams.delete(props.spec.name);
     });
   },
-};
+} satisfies pulumi.dynamic.ResourceProvider;

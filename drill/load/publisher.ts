@@ -172,7 +172,7 @@ export class Publisher {
     this.ackBuckets.set(bucket, (this.ackBuckets.get(bucket) ?? 0) + 1);
     const key = `${ack.domain}/${ack.stream}`;
     let times = this.seqTimes.get(key);
-    if (times === undefined) this.seqTimes.set(key, (times = new Map()));
+    if (times === undefined) this.seqTimes.set(key, (times = new Map<number, number>()));
     if (!times.has(ack.seq)) times.set(ack.seq, ack.at);
   }
 }

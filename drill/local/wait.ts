@@ -24,7 +24,7 @@ export async function waitFor<T>(
   const timeoutMs = options.timeoutMs ?? 20_000;
   const intervalMs = options.intervalMs ?? 100;
   const deadline = Date.now() + timeoutMs;
-  let last = "no attempt finished";
+  let last: string;
   for (;;) {
     try {
       const value = await probe();

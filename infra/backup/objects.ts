@@ -108,7 +108,7 @@ export function backupCronJob(input: BackupObjectsInput): k8s.types.input.batch.
     { name: "tools", emptyDir: {} },
     { name: "work", emptyDir: {} },
     ...(credsVolume
-      ? [{ name: "creds", secret: { secretName: input.credentials!.secretName, defaultMode: 0o400 } }]
+      ? [{ name: "creds", secret: { secretName: input.credentials.secretName, defaultMode: 0o400 } }]
       : []),
     ...(input.tlsCa
       ? [

@@ -190,7 +190,7 @@ export function cronProblem(expression: string): string | undefined {
       if (named >= 0) return named + (spec.name === "month" ? 1 : 0);
       return /^\d+$/.test(text) ? Number(text) : Number.NaN;
     };
-    for (const part of field!.split(",")) {
+    for (const part of field.split(",")) {
       const match = /^(\*|([^-/]+)(?:-([^-/]+))?)(?:\/(\d+))?$/.exec(part);
       const bounds =
         match?.[1] === "*" ? [spec.min, spec.max] : [value(match?.[2] ?? ""), value(match?.[3] ?? match?.[2] ?? "")];

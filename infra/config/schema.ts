@@ -6,7 +6,6 @@ import { z } from "zod";
 // connectionSchema and failoverSchema are not re-exported by streams/index.ts yet.
 import { connectionSchema, failoverSchema } from "../../streams";
 import { CatalogModes, resolveCatalog } from "../catalog";
-import type { CatalogInput } from "../catalog";
 import { awsIssues, awsSchema, backupSchema, dnsSchema } from "./aws";
 import { crossKeyIssues } from "./crossChecks";
 import { kubernetesConfigShape, kubernetesIssues } from "./kubernetes";
@@ -68,7 +67,7 @@ function catalogSchema() {
     .optional()
     .transform((input, context) => {
       // Entries are checked field by field inside resolveCatalog (they may be partial overrides).
-      const resolved = resolveCatalog(input as CatalogInput | undefined);
+      const resolved = resolveCatalog(input);
       if ("catalog" in resolved) return resolved.catalog;
       for (const issue of resolved.issues)
         context.addIssue({ code: "custom", path: [...issue.path], message: issue.message });

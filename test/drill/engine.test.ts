@@ -3,13 +3,16 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { describe, expect, it } from "vitest";
 import { Stack, dependentsFirst, up, type DesiredResource } from "../../drill/engine";
 
+/** The fakes store their inputs as they get them. */
+type FakeProvider = dynamic.ResourceProvider<Record<string, unknown>, Record<string, unknown>>;
+
 interface Call {
   readonly op: string;
   readonly name: string;
 }
 
 /** A provider whose diff replaces on `role` (delete-first when `key` changes) and logs every call. */
-function fake(calls: Call[], options: { failCheck?: boolean; failCreate?: string } = {}): dynamic.ResourceProvider {
+function fake(calls: Call[], options: { failCheck?: boolean; failCreate?: string } = {}): FakeProvider {
   let serial = 0;
   return {
     async check(_olds, news) {
@@ -28,7 +31,7 @@ function fake(calls: Call[], options: { failCheck?: boolean; failCreate?: string
     async create(inputs) {
       calls.push({ op: "create", name: String(inputs["name"]) });
       if (options.failCreate === inputs["name"]) throw new Error("server said no");
-      return { id: `${inputs["name"]}-${++serial}`, outs: inputs };
+      return { id: `${String(inputs["name"])}-${++serial}`, outs: inputs };
     },
     async update(_id, _olds, news) {
       calls.push({ op: "update", name: String(news["name"]) });
@@ -153,7 +156,7 @@ describe("drill engine", () => {
 
   it("drill engine - refresh drops what the server no longer has", async () => {
     const calls: Call[] = [];
-    const provider: dynamic.ResourceProvider = {
+    const provider: FakeProvider = {
       ...fake(calls),
       async read(id, props) {
         return props?.["name"] === "gone" ? { id: undefined as unknown as string } : { id, props };

@@ -31,7 +31,7 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
     }),
   );
   const server = region.servers[0]!;
-  return { server, domain: options.domain, clientUrl: server.clientUrl, stop: region.stop };
+  return { server, domain: options.domain, clientUrl: server.clientUrl, stop: () => region.stop() };
 }
 
 /** Options of {@link startCluster}. */

@@ -55,7 +55,7 @@ export async function startTwoDomains(options: TwoDomainsOptions = {}): Promise<
   const [east, west] = regions;
   if (east === undefined || west === undefined || regions.length !== 2) {
     await stop();
-    throw started.map((r) => (r.status === "rejected" ? r.reason : undefined)).find((e) => e !== undefined);
+    throw started.find((r): r is PromiseRejectedResult => r.status === "rejected")?.reason;
   }
   const twoDomains: TwoDomains = { east, west, relay, stop };
   try {

@@ -89,7 +89,7 @@ async function messages(manager: JetStreamManager, stream: string): Promise<Map<
 function comparable(message: StoredMsg | undefined) {
   if (message === undefined) return undefined;
   const headerEntries = message.header
-    ? [...message.header.keys()].sort().map((key) => [key, message.header!.values(key)])
+    ? [...message.header.keys()].sort().map((key) => [key, message.header.values(key)])
     : [];
   return {
     seq: message.seq,
@@ -110,7 +110,7 @@ beforeAll(async () => {
     await jsm.streams.add({
       name: stream.name,
       subjects: stream.spec.subjects,
-      storage: "file" as never,
+      storage: "file",
       num_replicas: 1,
     });
     for (let index = 0; index < 25; index++) {
@@ -132,7 +132,7 @@ beforeAll(async () => {
   await jsm.streams.deleteMessage("events-eu-gdpr", 1);
   await jsm.consumers.add("audit", {
     durable_name: "reporting-consumer",
-    ack_policy: "explicit" as never,
+    ack_policy: "explicit",
     filter_subject: "compliance.*",
   });
 });

@@ -1,15 +1,19 @@
 // Bad input gets a clear error naming the field and the fix, before any API call; unreachable
 // servers and wrong credentials fail fast with a message that says what to check.
+import type { ResourceProvider } from "@pulumi/pulumi/dynamic";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { consumerProvider } from "../../streams/consumerProvider";
 import { streamProvider } from "../../streams/streamProvider";
 import { freePort, startStandalone, type Standalone } from "../harness";
-import { rawStreamInputs } from "../support/provider";
+import { checked, rawStreamInputs } from "../support/provider";
 
 const here = { domain: "us-east-1", clientUrls: ["nats://127.0.0.1:4222"] };
 const peer = { domain: "eu-central-1", clientUrls: ["nats://127.0.0.1:4223"] };
 
-async function failures(raw: Record<string, unknown>, provider = streamProvider): Promise<string[]> {
+async function failures(
+  raw: Record<string, unknown>,
+  provider: Pick<ResourceProvider, "check"> = streamProvider,
+): Promise<string[]> {
   const result = await provider.check!({}, raw);
   return (result.failures ?? []).map((failure) => failure.reason);
 }
@@ -154,7 +158,7 @@ describe("bad connections", () => {
       "primary",
       { name: "s", subjects: ["a.*"] },
     );
-    const inputs = (await streamProvider.check!({}, raw)).inputs;
+    const inputs = await checked(streamProvider, raw);
     await expect(streamProvider.create(inputs)).rejects.toThrow(
       new RegExp(
         `cannot connect to the NATS servers of domain "us-east-1" \\(nats://127\\.0\\.0\\.1:${closedPort}\\) within 2000 ms.*Check connection\\.servers`,
@@ -167,7 +171,7 @@ describe("bad connections", () => {
       name: "s",
       subjects: ["a.*"],
     });
-    const inputs = (await streamProvider.check!({}, raw)).inputs;
+    const inputs = await checked(streamProvider, raw);
     await expect(streamProvider.create(inputs)).rejects.toThrow(
       /a JetStream API request did not answer .*This stack talks to domain "us-west-9" on nats:\/\/127\.0\.0\.1:\d+: check that the servers run JetStream with domain "us-west-9"/,
     );
@@ -183,7 +187,7 @@ describe("bad connections", () => {
         credentials: { user: "app", password: "wrong-password-123" },
       },
     );
-    const inputs = (await streamProvider.check!({}, raw)).inputs;
+    const inputs = await checked(streamProvider, raw);
     const error = await streamProvider.create(inputs).then(
       () => undefined,
       (caught: Error) => caught,

@@ -5,7 +5,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { streamProvider } from "../../streams/streamProvider";
 import type { TwoDomains } from "../harness";
-import { checked, eventually, rawStreamInputs, readStream, startPublisher } from "../support/provider";
+import { checked, eventually, rawStreamInputs, readStream, refreshedProps, startPublisher } from "../support/provider";
 import { closeRegions, openRegions } from "../support/regions";
 
 let regions: TwoDomains;
@@ -40,21 +40,21 @@ describe("clustered failover", () => {
       [eastState, "east", "primary"],
       [westState, "west", "mirror"],
     ] as const) {
-      const refreshed = await streamProvider.read!("id", state);
-      const diff = await streamProvider.diff!("id", refreshed.props!, await inputs(side, role));
-      expect({ side, diff, spec: refreshed.props!.spec }).toMatchObject({ side, diff: { changes: false } });
+      const refreshed = refreshedProps(await streamProvider.read("id", state));
+      const diff = await streamProvider.diff("id", refreshed, await inputs(side, role));
+      expect({ side, diff, spec: refreshed.spec }).toMatchObject({ side, diff: { changes: false } });
     }
 
     const publisher = startPublisher(east, "audit.login", { prefix: "a" });
     await eventually("messages flowing", async () => publisher.acked.size > 300, 30_000);
 
     // activeRegion = eu-central-1: the eu stack promotes, then the us stack demotes.
-    westState = (await streamProvider.update!("id", westState, await inputs("west", "primary"))).outs;
-    expect(westState.lastPromotion.mode).toBe("planned");
+    westState = (await streamProvider.update("id", westState, await inputs("west", "primary"))).outs;
+    expect(westState.lastPromotion?.mode).toBe("planned");
     const demoteEast = await inputs("east", "mirror");
-    expect(await streamProvider.diff!("id", eastState, demoteEast)).toMatchObject({ replaces: ["role"] });
+    expect(await streamProvider.diff("id", eastState, demoteEast)).toMatchObject({ replaces: ["role"] });
     const newEast = (await streamProvider.create(demoteEast)).outs;
-    await streamProvider.delete!("id", eastState);
+    await streamProvider.delete("id", eastState);
     eastState = newEast;
     expect(eastState.lastDemotion).toMatchObject({ orphanCount: 0 });
     // A refresh of the new R3 mirror and of the promoted primary finds no drift.
@@ -62,9 +62,9 @@ describe("clustered failover", () => {
       [eastState, "east", "mirror"],
       [westState, "west", "primary"],
     ] as const) {
-      const refreshed = await streamProvider.read!("id", state);
-      const diff = await streamProvider.diff!("id", refreshed.props!, await inputs(side, role));
-      expect({ side, diff, spec: refreshed.props!.spec }).toMatchObject({ side, diff: { changes: false } });
+      const refreshed = refreshedProps(await streamProvider.read("id", state));
+      const diff = await streamProvider.diff("id", refreshed, await inputs(side, role));
+      expect({ side, diff, spec: refreshed.spec }).toMatchObject({ side, diff: { changes: false } });
     }
     const afterFailover = publisher.acked.size;
     await eventually("publishing resumed", async () => publisher.acked.size > afterFailover + 300, 30_000);
@@ -81,10 +81,10 @@ describe("clustered failover", () => {
       },
       30_000,
     );
-    eastState = (await streamProvider.update!("id", eastState, await inputs("east", "primary"))).outs;
-    expect(eastState.lastPromotion.mode).toBe("planned");
+    eastState = (await streamProvider.update("id", eastState, await inputs("east", "primary"))).outs;
+    expect(eastState.lastPromotion?.mode).toBe("planned");
     const newWest = (await streamProvider.create(await inputs("west", "mirror"))).outs;
-    await streamProvider.delete!("id", westState);
+    await streamProvider.delete("id", westState);
     expect(newWest.lastDemotion).toMatchObject({ orphanCount: 0 });
     const afterFailback = publisher.acked.size;
     await eventually(

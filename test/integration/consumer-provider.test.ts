@@ -4,7 +4,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { consumerProvider } from "../../streams/consumerProvider";
 import { connectApp, startStandalone, type Standalone } from "../harness";
-import { APP_CREDENTIALS, checked } from "../support/provider";
+import { APP_CREDENTIALS, checked, refreshedProps } from "../support/provider";
 
 let server: Standalone;
 let nc: NatsConnection;
@@ -50,12 +50,12 @@ describe("consumer provider", () => {
       ackWait: "1m",
       maxDeliver: 10,
     });
-    expect(await consumerProvider.diff!("id", created.outs, changed)).toEqual({
+    expect(await consumerProvider.diff("id", created.outs, changed)).toEqual({
       changes: true,
       replaces: [],
       deleteBeforeReplace: false,
     });
-    const updated = await consumerProvider.update!("id", created.outs, changed);
+    const updated = await consumerProvider.update("id", created.outs, changed);
     info = await jsm.consumers.info("events", "analytics-consumer");
     expect(info.config).toMatchObject({
       ack_wait: 60e9,
@@ -63,23 +63,24 @@ describe("consumer provider", () => {
       filter_subjects: ["events.analytics", "events.reports"],
     });
 
-    const refreshed = await consumerProvider.read!("id", updated.outs);
-    expect(await consumerProvider.diff!("id", refreshed.props!, changed)).toMatchObject({ changes: false });
+    const refreshed = await consumerProvider.read("id", updated.outs);
+    expect(await consumerProvider.diff("id", refreshedProps(refreshed), changed)).toMatchObject({ changes: false });
     await jsm.consumers.update("events", "analytics-consumer", { max_deliver: 3 });
-    const drifted = await consumerProvider.read!("id", updated.outs);
+    const drifted = await consumerProvider.read("id", updated.outs);
     expect(drifted.inputs?.spec).toMatchObject({ maxDeliver: 3 });
-    expect(await consumerProvider.diff!("id", drifted.props!, changed)).toMatchObject({ changes: true, replaces: [] });
+    expect(await consumerProvider.diff("id", refreshedProps(drifted), changed)).toMatchObject({
+      changes: true,
+      replaces: [],
+    });
 
-    await consumerProvider.delete!("id", updated.outs);
+    await consumerProvider.delete("id", updated.outs);
     await expect(jsm.consumers.info("events", "analytics-consumer")).rejects.toThrow();
-    expect((await consumerProvider.read!("id", updated.outs)).id).toBeFalsy();
-    await consumerProvider.delete!("id", updated.outs); // deleting what is gone is fine
+    expect((await consumerProvider.read("id", updated.outs)).id).toBeFalsy();
+    await consumerProvider.delete("id", updated.outs); // deleting what is gone is fine
   });
 
   test("consumer provider - refuses to take over a consumer it did not create", async () => {
-    await (
-      await jetstreamManager(nc)
-    ).consumers.add("events", { durable_name: "handmade", ack_policy: "explicit" as never });
+    await (await jetstreamManager(nc)).consumers.add("events", { durable_name: "handmade", ack_policy: "explicit" });
     await expect(consumerProvider.create(await inputs({ name: "handmade" }))).rejects.toThrow(
       /already exists on stream events .* not created by nats-dr/,
     );

@@ -41,7 +41,7 @@ describe.skipIf(!legacy)("old server", () => {
     );
 
     const promote = await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "primary", spec));
-    await expect(streamProvider.update!("id", mirror.outs, promote)).rejects.toThrow(
+    await expect(streamProvider.update("id", mirror.outs, promote)).rejects.toThrow(
       /the NATS server in domain "eu-central-1" \(version 2\.11\.\d+\) cannot promote a mirror in place; nats-server 2\.12\.0 or newer is required.*Nothing was changed/,
     );
     expect((await (await jetstreamManager(west)).streams.info("orders")).config.mirror?.external?.api).toBe(

@@ -11,25 +11,27 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { JetStreamConsumer, JetStreamStream } from "../../streams/resources";
 import type { StreamSpec } from "../../streams/spec";
+import type { StreamState } from "../../streams/streamProvider";
 import { connectApp, startTwoDomains, type TwoDomains } from "../harness";
 import { APP_CREDENTIALS, eventually } from "../support/provider";
 
-const registered: { type: string; name: string; inputs: Record<string, any> }[] = [];
-pulumi.runtime.setMocks(
-  {
-    newResource: (args) => {
-      registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-      return { id: `${args.name}-id`, state: args.inputs };
-    },
-    call: () => ({}),
-  },
-  "nats-dr",
-  "serialized",
-  false,
-);
+const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
 
 let regions: TwoDomains;
 beforeAll(async () => {
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        const inputs = args.inputs as Record<string, unknown>;
+        registered.push({ type: args.type, name: args.name, inputs });
+        return { id: `${args.name}-id`, state: inputs };
+      },
+      call: () => ({}),
+    },
+    "nats-dr",
+    "serialized",
+    false,
+  );
   regions = await startTwoDomains({ clustered: false });
 });
 afterAll(async () => {
@@ -37,7 +39,10 @@ afterAll(async () => {
 });
 
 type Call = { method: string; args: unknown[] };
-type Result = { ok: boolean; value?: any; error?: string };
+type Result = { ok: boolean; value?: unknown; error?: string };
+/** The values of the provider's create and update results, as the engine host printed them. */
+type Created = { id: string; outs: StreamState };
+type Updated = { outs: StreamState };
 
 /** Runs calls in a fresh `node` process through the serialized provider text. */
 async function runInEngineHost(providerText: string, calls: Call[]): Promise<Result[]> {
@@ -57,20 +62,22 @@ async function runInEngineHost(providerText: string, calls: Call[]): Promise<Res
   }
 }
 
-async function registeredInputs(name: string): Promise<Record<string, any>> {
+async function registeredInputs(name: string): Promise<Record<string, unknown>> {
   await eventually(`resource ${name} registered`, async () => registered.some((entry) => entry.name === name));
   return registered.find((entry) => entry.name === name)!.inputs;
 }
 
-/** Pulumi's marker of a secret value in serialized properties. */
+/** Pulumi's marker of a secret value in serialized properties: this key holds this signature. */
+const SIGNATURE_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270";
 
 /** The engine hands a dynamic provider plain values: it does not accept secrets. */
-function unwrapSecrets(value: any): any {
+function unwrapSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(unwrapSecrets);
   if (value && typeof value === "object") {
-    if (value["4dabf18193072939515e22adb298388d"] === SECRET_SIGNATURE) return unwrapSecrets(value.value);
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, unwrapSecrets(inner)]));
+    const record = value as Record<string, unknown>;
+    if (record[SIGNATURE_KEY] === SECRET_SIGNATURE) return unwrapSecrets(record["value"]);
+    return Object.fromEntries(Object.entries(record).map(([key, inner]) => [key, unwrapSecrets(inner)]));
   }
   return value;
 }
@@ -128,13 +135,13 @@ describe("serialized provider", () => {
     });
     const east = await registeredInputs("east-serialized");
     const west = await registeredInputs("west-serialized");
-    const providerText: string = east.__provider;
+    const providerText = east["__provider"] as string;
     expect(typeof providerText).toBe("string");
-    expect(west.__provider).toBe(providerText); // one provider instance, one text
+    expect(west["__provider"]).toBe(providerText); // one provider instance, one text
     expect(providerText).toContain("exports.handler");
-    expect(east.credentials["4dabf18193072939515e22adb298388d"]).toBe(SECRET_SIGNATURE);
-    const { __provider: _east, ...eastInputs } = unwrapSecrets(east);
-    const { __provider: _west, ...westInputs } = unwrapSecrets(west);
+    expect((east["credentials"] as Record<string, unknown>)[SIGNATURE_KEY]).toBe(SECRET_SIGNATURE);
+    const { __provider: _east, ...eastInputs } = unwrapSecrets(east) as Record<string, unknown>;
+    const { __provider: _west, ...westInputs } = unwrapSecrets(west) as Record<string, unknown>;
 
     const created = await runInEngineHost(providerText, [
       { method: "check", args: [{}, eastInputs] },
@@ -143,17 +150,17 @@ describe("serialized provider", () => {
       { method: "create", args: [{ $result: 2, path: ["inputs"] }] },
     ]);
     expect(created.map((result) => result.error ?? "ok")).toEqual(["ok", "ok", "ok", "ok"]);
-    expect(created[1]!.value.id).toBe("us-east-1/serialized");
-    expect(created[3]!.value.id).toBe("eu-central-1/serialized");
+    const [eastCreated, westCreated] = [created[1], created[3]].map((result) => result?.value as Created);
+    expect(eastCreated?.id).toBe("us-east-1/serialized");
+    expect(westCreated?.id).toBe("eu-central-1/serialized");
 
     const nc = await connectApp(regions.east.clientUrls);
     const js = (await jetstreamManager(nc)).jetstream();
     for (let index = 0; index < 25; index++) await js.publish("serialized.x", new TextEncoder().encode(String(index)));
     await nc.close();
 
-    const westState = created[3]!.value.outs;
-    const promote = { ...westState, role: "primary" };
-    delete promote.instance;
+    const westState = westCreated!.outs;
+    const { instance: _instance, ...promote } = { ...westState, role: "primary" };
     const promoted = await runInEngineHost(providerText, [
       { method: "diff", args: ["eu-central-1/serialized", westState, westState] },
       { method: "check", args: [{}, promote] },
@@ -169,7 +176,7 @@ describe("serialized provider", () => {
     expect(promoted[2]!.value).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
     expect(promoted[3]!.error).toBeUndefined();
     // 25 messages, then the fence marker (26), which the promotion removes again.
-    expect(promoted[3]!.value.outs.lastPromotion).toMatchObject({
+    expect((promoted[3]!.value as Updated).outs.lastPromotion).toMatchObject({
       mode: "planned",
       peerLastSequence: 26,
       lastMirroredSequence: 26,

@@ -2,7 +2,7 @@
 // calls it, a publisher that behaves like our users' services, and readers of stream contents.
 import { DeliverPolicy, jetstream, type PubAck } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { ResourceProvider } from "@pulumi/pulumi/dynamic";
+import type { ReadResult, ResourceProvider } from "@pulumi/pulumi/dynamic";
 
 export interface RegionEndpoint {
   readonly domain: string;
@@ -32,9 +32,12 @@ export function rawStreamInputs(
   };
 }
 
-/** Runs `check` and fails the test with the provider's own messages on failures. */
-export async function checked<T = Record<string, any>>(
-  provider: ResourceProvider,
+/**
+ * Runs `check` and fails the test with the provider's own messages on failures. The checked
+ * inputs are what the engine passes to `create` next, so they are typed as its argument.
+ */
+export async function checked<T>(
+  provider: Pick<ResourceProvider, "check"> & { create(inputs: T): Promise<unknown> },
   raw: Record<string, unknown>,
 ): Promise<T> {
   const result = await provider.check!({}, raw);
@@ -42,6 +45,16 @@ export async function checked<T = Record<string, any>>(
     throw new Error(`check failed: ${result.failures.map((f) => f.reason).join("; ")}`);
   }
   return result.inputs as T;
+}
+
+/** `P` without its empty-object member (`{}` is how a provider's read says "gone"). */
+type Found<P> = P extends unknown ? (keyof P extends never ? never : P) : never;
+
+/** What a provider's `read` refreshed; fails the test when the read found nothing (no id). */
+export function refreshedProps<R extends ReadResult<object>>(read: R): Found<NonNullable<R["props"]>> {
+  if (!read.id || read.props === undefined) throw new Error("read found nothing: the resource is gone from the server");
+  // Providers answer "gone" with an id-less result and empty props; with an id the props are the state.
+  return read.props as Found<NonNullable<R["props"]>>;
 }
 
 export interface Publisher {
@@ -141,7 +154,10 @@ export async function eventually<T>(
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}${last ? `: ${last instanceof Error ? String(last) : JSON.stringify(last)}` : ""}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }

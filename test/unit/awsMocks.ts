@@ -40,7 +40,7 @@ export function fullRecordingMocks(registrations: FullRegistration[], onRegister
       // The id of a named Kubernetes object or S3 bucket is its name, as the real providers report it.
       const id =
         typeof inputs["bucket"] === "string" && args.type === "aws:s3/bucket:Bucket"
-          ? (inputs["bucket"] as string)
+          ? inputs["bucket"]
           : `${args.name}-id`;
       return { id, state: { ...inputs, ...computedState(args.type, args.name, inputs) } };
     },

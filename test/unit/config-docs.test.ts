@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { configKeys } from "../../infra/config";
 import { parsed, rawConfig } from "./support";
+import { load } from "js-yaml";
 
-const { load } = require("js-yaml") as { load(text: string): unknown };
 const text = readFileSync(join(__dirname, "..", "..", "docs", "configuration.md"), "utf8");
 const yamlExamples = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1]!);
 

@@ -1,5 +1,6 @@
 // NatsCluster under Pulumi mocks: the Kubernetes objects with their real input values, every one
 // created with the stack's explicit provider.
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Region } from "../../infra/config";
@@ -11,7 +12,7 @@ import { isSecretInput, plainText, promiseOf } from "./support";
 interface Registered {
   readonly type: string;
   readonly name: string;
-  readonly inputs: Record<string, any>;
+  readonly inputs: Record<string, unknown>;
   readonly provider: string | undefined;
 }
 const registered: Registered[] = [];
@@ -22,15 +23,14 @@ beforeAll(async () => {
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
-        registered.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+        const inputs = args.inputs as Record<string, unknown> & { spec?: { type?: unknown } };
+        registered.push({ type: args.type, name: args.name, inputs, provider: args.provider });
         // Kubernetes reports the load balancer's address in the Service's status.
         const status =
-          args.inputs?.spec?.type === "LoadBalancer"
-            ? { loadBalancer: { ingress: [{ hostname: LB_HOSTNAME }] } }
-            : undefined;
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...(status ? { status } : {}) } };
+          inputs.spec?.type === "LoadBalancer" ? { loadBalancer: { ingress: [{ hostname: LB_HOSTNAME }] } } : undefined;
+        return { id: `${args.name}-id`, state: { ...inputs, ...(status ? { status } : {}) } };
       },
-      call: (args) => args.inputs,
+      call: (args) => args.inputs as Record<string, unknown>,
     },
     "nats-dr",
     "unit",
@@ -38,6 +38,12 @@ beforeAll(async () => {
   );
   kubernetes = await import("../../infra/kubernetes/index.js");
 });
+
+/** A child's recorded inputs, read as the Kubernetes object it declares (the mocks hold resolved values). */
+function declared<T>(child: Registered | undefined): T {
+  if (!child) throw new Error("the object was not registered");
+  return child.inputs as T;
+}
 
 /** Declares the region's servers as the stack does and waits for every object. */
 async function declare(name: string, region: Region, overrides: Record<string, unknown> = {}) {
@@ -90,9 +96,9 @@ describe("kubernetes cluster", () => {
     const { children } = await declare("sts", "us-east-1", {
       kubernetes: { peerCidrs: ["10.20.0.0/16"], storageClass: "io2", storageSize: "250Gi" },
     });
-    const statefulSet = children["statefulset"]!.inputs;
-    expect(statefulSet["metadata"]).toMatchObject({ name: "nats", namespace: "nats" });
-    const spec = statefulSet["spec"];
+    const statefulSet = declared<k8s.types.output.apps.v1.StatefulSet>(children["statefulset"]);
+    expect(statefulSet.metadata).toMatchObject({ name: "nats", namespace: "nats" });
+    const spec = statefulSet.spec;
     expect(spec).toMatchObject({ replicas: 3, podManagementPolicy: "Parallel", serviceName: "nats-headless" });
     expect(spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: "Retain", whenScaled: "Retain" });
     expect(spec.volumeClaimTemplates).toEqual([
@@ -108,19 +114,20 @@ describe("kubernetes cluster", () => {
         },
       },
     ]);
-    const containers = spec.template.spec.containers as any[];
+    const containers = spec.template.spec.containers;
     expect(containers.map((c) => [c.name, c.image])).toEqual([
       ["nats", "nats:2.14.9-alpine"],
       ["reloader", "natsio/nats-server-config-reloader:0.23.0"],
       ["exporter", "natsio/prometheus-nats-exporter:0.20.1"],
     ]);
-    expect(containers[0].resources).toEqual({ requests: { cpu: "1", memory: "2Gi" }, limits: { memory: "2Gi" } });
-    expect(containers[0].volumeMounts).toContainEqual({ name: "jetstream", mountPath: "/data" });
+    expect(containers[0]!.resources).toEqual({ requests: { cpu: "1", memory: "2Gi" }, limits: { memory: "2Gi" } });
+    expect(containers[0]!.volumeMounts).toContainEqual({ name: "jetstream", mountPath: "/data" });
   });
 
   it("kubernetes cluster - probes hit /healthz on the monitor port with the JetStream options", async () => {
     const { children } = await declare("probes", "us-east-1");
-    const nats = children["statefulset"]!.inputs["spec"].template.spec.containers[0];
+    const nats = declared<k8s.types.output.apps.v1.StatefulSet>(children["statefulset"]).spec.template.spec
+      .containers[0]!;
     expect(nats.ports).toEqual([
       { name: "client", containerPort: 4222 },
       { name: "cluster", containerPort: 6222 },
@@ -144,30 +151,37 @@ describe("kubernetes cluster", () => {
 
   it("kubernetes cluster - lame duck before termination, and a grace period that covers it", async () => {
     const { children } = await declare("ldm", "us-east-1");
-    const pod = children["statefulset"]!.inputs["spec"].template.spec;
-    expect(pod.containers[0].lifecycle).toEqual({
+    const pod = declared<k8s.types.output.apps.v1.StatefulSet>(children["statefulset"]).spec.template.spec;
+    expect(pod.containers[0]!.lifecycle).toEqual({
       preStop: { exec: { command: ["nats-server", "--signal", "ldm=/var/run/nats/nats.pid"] } },
     });
     expect(pod.terminationGracePeriodSeconds).toBe(30 + 10 + 20);
     expect(pod.shareProcessNamespace).toBe(true);
-    expect(pod.containers[1].args).toEqual(["-pid", "/var/run/nats/nats.pid", "-config", "/etc/nats-config/nats.conf"]);
-    expect(pod.containers[2].args).toContain("http://localhost:8222/");
-    expect(pod.containers[2].ports).toEqual([{ name: "metrics", containerPort: 7777 }]);
+    expect(pod.containers[1]!.args).toEqual([
+      "-pid",
+      "/var/run/nats/nats.pid",
+      "-config",
+      "/etc/nats-config/nats.conf",
+    ]);
+    expect(pod.containers[2]!.args).toContain("http://localhost:8222/");
+    expect(pod.containers[2]!.ports).toEqual([{ name: "metrics", containerPort: 7777 }]);
   });
 
   it("kubernetes cluster - the ConfigMap holds renderNatsConf's text and the pod mounts it where --config points", async () => {
     const { children, deployment, cluster } = await declare("conf", "eu-central-1");
     const expected = renderNatsConf(kubernetes.kubernetesTopology(deployment));
-    const configMap = children["config"]!.inputs;
-    expect(configMap["data"]).toEqual({ "nats.conf": expected });
+    const configMap = declared<k8s.types.output.core.v1.ConfigMap>(children["config"]);
+    expect(configMap.data).toEqual({ "nats.conf": expected });
     expect(cluster.configText).toBe(expected);
-    const pod = children["statefulset"]!.inputs["spec"].template.spec;
-    expect(pod.volumes).toContainEqual({ name: "config", configMap: { name: configMap["metadata"].name } });
-    expect(pod.containers[0].volumeMounts).toContainEqual({ name: "config", mountPath: "/etc/nats-config" });
-    expect(pod.containers[0].args).toEqual(["--config", "/etc/nats-config/nats.conf"]);
-    expect(children["statefulset"]!.inputs["spec"].template.metadata.annotations["checksum/config"]).toBe(
-      kubernetes.configChecksum(expected),
-    );
+    const pod = declared<k8s.types.output.apps.v1.StatefulSet>(children["statefulset"]).spec.template.spec;
+    expect(pod.volumes).toContainEqual({ name: "config", configMap: { name: configMap.metadata.name } });
+    expect(pod.containers[0]!.volumeMounts).toContainEqual({ name: "config", mountPath: "/etc/nats-config" });
+    expect(pod.containers[0]!.args).toEqual(["--config", "/etc/nats-config/nats.conf"]);
+    expect(
+      declared<k8s.types.output.apps.v1.StatefulSet>(children["statefulset"]).spec.template.metadata.annotations[
+        "checksum/config"
+      ],
+    ).toBe(kubernetes.configChecksum(expected));
   });
 
   it("kubernetes cluster - the Secret holds the passwords as a secret and the pod reads the ones the config names", async () => {
@@ -186,7 +200,8 @@ describe("kubernetes cluster", () => {
       const text = plainText(inputs);
       for (const password of Object.values(passwords)) expect(text).not.toContain(password);
     }
-    const env = children["statefulset"]!.inputs["spec"].template.spec.containers[0].env as any[];
+    const env = declared<k8s.types.output.apps.v1.StatefulSet>(children["statefulset"]).spec.template.spec
+      .containers[0]!.env;
     const fromSecret = Object.fromEntries(
       env.filter((e) => e.valueFrom?.secretKeyRef).map((e) => [e.name, e.valueFrom.secretKeyRef]),
     );
@@ -196,19 +211,19 @@ describe("kubernetes cluster", () => {
       NATS_LEAFNODE_URL_1: { name: "nats-credentials", key: "conf-leafnode-url-1" },
     });
     for (const name of Object.keys(fromSecret))
-      expect(children["config"]!.inputs["data"]["nats.conf"]).toContain(`$${name}`);
+      expect(declared<k8s.types.output.core.v1.ConfigMap>(children["config"]).data["nats.conf"]).toContain(`$${name}`);
   });
 
   it("kubernetes cluster - headless and load-balancer Services, PodDisruptionBudget", async () => {
     const { children, cluster } = await declare("svc", "us-east-1");
-    const names = (spec: any) => spec.ports.map((p: any) => `${p.name}:${p.port}`);
-    const headless = children["headless"]!.inputs["spec"];
+    const names = (spec: k8s.types.output.core.v1.ServiceSpec) => spec.ports.map((p) => `${p.name}:${p.port}`);
+    const headless = declared<k8s.types.output.core.v1.Service>(children["headless"]).spec;
     expect(headless).toMatchObject({ clusterIP: "None", publishNotReadyAddresses: true });
     expect(names(headless)).toEqual(["client:4222", "cluster:6222", "leafnode:7422", "monitor:8222"]);
-    const lb = children["load-balancer"]!.inputs;
-    expect(lb["spec"].type).toBe("LoadBalancer");
-    expect(names(lb["spec"])).toEqual(["client:4222", "leafnode:7422"]);
-    expect(lb["metadata"].annotations["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"]).toBe(
+    const lb = declared<k8s.types.output.core.v1.Service>(children["load-balancer"]);
+    expect(lb.spec.type).toBe("LoadBalancer");
+    expect(names(lb.spec)).toEqual(["client:4222", "leafnode:7422"]);
+    expect(lb.metadata.annotations["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"]).toBe(
       "preserve_client_ip.enabled=true",
     );
     expect(children["pdb"]!.inputs["spec"]).toEqual({
@@ -244,15 +259,12 @@ describe("kubernetes cluster", () => {
       ],
     });
     const { children: dialer } = await declare("np-eu", "eu-central-1");
-    const ports = (dialer["network-policy"]!.inputs["spec"].ingress as any[]).flatMap((rule) =>
-      rule.ports.map((p: any) => p.port),
+    const ports = declared<k8s.types.output.networking.v1.NetworkPolicy>(dialer["network-policy"]).spec.ingress.flatMap(
+      (rule) => rule.ports.map((p) => p.port),
     );
     expect(ports).toEqual([4222, 6222, 8222, 7777]);
-    expect(dialer["statefulset"]!.inputs["spec"].template.spec.containers[0].ports.map((p: any) => p.name)).toEqual([
-      "client",
-      "cluster",
-      "monitor",
-    ]);
+    const dialerPod = declared<k8s.types.output.apps.v1.StatefulSet>(dialer["statefulset"]).spec.template.spec;
+    expect(dialerPod.containers[0]!.ports.map((p) => p.name)).toEqual(["client", "cluster", "monitor"]);
   });
 
   it("kubernetes cluster - activeRegion changes no input of any object", async () => {

@@ -9,6 +9,7 @@ import { kubernetesTopology, natsDeployment } from "../../infra/kubernetes";
 import { renderNatsConf } from "../../infra/nats";
 import { kubernetesConfig, kubernetesRaw } from "./kubernetes-support";
 import { parsed, problemsOf, promiseOf, rawConfig } from "./support";
+import { load } from "js-yaml";
 
 describe("kubernetes config", () => {
   it("kubernetes config - without nats-dr:kubernetes the stack runs no servers and needs no passwords", () => {
@@ -180,7 +181,6 @@ describe("kubernetes config", () => {
   });
 
   it("kubernetes config - the example in docs/configuration.md is a valid config in both regions", () => {
-    const { load } = require("js-yaml") as { load(text: string): unknown };
     const docs = readFileSync(join(__dirname, "..", "..", "docs", "configuration.md"), "utf8");
     const example = [...docs.matchAll(/```yaml\n([\s\S]*?)```/g)]
       .map((match) => match[1]!)

@@ -1,6 +1,7 @@
 // The AWS side of a region as the whole program declares it (infra/index.ts under mocks): the DNS
 // record and health check for both values of activeRegion, and the backup CronJob per region.
 import * as aws from "@pulumi/aws";
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { Region } from "../../infra/config";
@@ -141,7 +142,9 @@ describe("backup cronjob", () => {
     (inputsOf(found, "kubernetes:core/v1:ConfigMap", "backup-script")["data"] as Record<string, string>)["backup.sh"]!;
 
   it("backup cronjob - hourly by default, never two at once, bounded history, pinned images", () => {
-    const spec = inputsOf(runs["us-east-1/us-east-1"]!, CRONJOB, "backup-cronjob")["spec"] as Record<string, any>;
+    const spec = inputsOf(runs["us-east-1/us-east-1"]!, CRONJOB, "backup-cronjob")[
+      "spec"
+    ] as k8s.types.output.batch.v1.CronJobSpec;
     expect(spec).toMatchObject({
       schedule: "0 * * * *",
       timeZone: "Etc/UTC",
@@ -163,11 +166,11 @@ describe("backup cronjob", () => {
   });
 
   it("backup cronjob - credentials from the NATS Secret, the region's bucket as target, servers through the headless Service", () => {
-    const spec = inputsOf(runs["eu-central-1/us-east-1"]!, CRONJOB, "backup-cronjob")["spec"] as Record<string, any>;
+    const spec = inputsOf(runs["eu-central-1/us-east-1"]!, CRONJOB, "backup-cronjob")[
+      "spec"
+    ] as k8s.types.output.batch.v1.CronJobSpec;
     const env = Object.fromEntries(
-      (
-        spec.jobTemplate.spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: unknown }[]
-      ).map((item) => [item.name, item.value ?? item.valueFrom]),
+      spec.jobTemplate.spec.template.spec.containers[0]!.env.map((item) => [item.name, item.value ?? item.valueFrom]),
     );
     expect(env).toEqual({
       NATS_URL: "nats://nats-headless.nats.svc:4222",
@@ -190,8 +193,10 @@ describe("backup cronjob", () => {
       namespace: "nats",
       annotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/backup-role" },
     });
-    const trust = JSON.parse(inputsOf(found, "aws:iam/role:Role", "backup-role")["assumeRolePolicy"] as string);
-    expect(trust.Statement[0].Condition.StringEquals).toEqual({
+    const trust = JSON.parse(inputsOf(found, "aws:iam/role:Role", "backup-role")["assumeRolePolicy"] as string) as {
+      Statement: { Condition: { StringEquals: Record<string, string> } }[];
+    };
+    expect(trust.Statement[0]?.Condition.StringEquals).toEqual({
       "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0123456789:sub": "system:serviceaccount:nats:nats-backup",
       "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0123456789:aud": "sts.amazonaws.com",
     });
@@ -232,7 +237,7 @@ describe("backup cronjob", () => {
       (
         inputsOf(found, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "backups-lifecycle")[
           "rules"
-        ] as any[]
+        ] as unknown[]
       )[0],
     ).toMatchObject({
       expiration: { days: 14 },

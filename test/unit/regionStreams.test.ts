@@ -81,6 +81,7 @@ describe("region streams", () => {
     expect(events["spec"]).toEqual({
       name: "events",
       subjects: ["events.*", "buddy.*", "kintell.*", "upskilling.*", "journey.*"],
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- vitest types its asymmetric matchers as any
       description: expect.any(String),
       storage: "file",
       replicas: 3,

@@ -7,8 +7,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { readStackConfig } from "../../infra/config";
 import { planRegionStreams } from "../../infra/streams";
 import { recordingMocks } from "./support";
+import { load } from "js-yaml";
 
-const { load } = require("js-yaml") as { load(text: string): unknown };
 const root = join(__dirname, "..", "..");
 
 type ProjectFile = { name: string; main?: string; config: Record<string, { default?: unknown }> };

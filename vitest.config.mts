@@ -1,12 +1,10 @@
-// Written as CommonJS because package.json has no "type": "module": an `import`/`export
-// default` here makes Vite warn that the file would break under its native config loader.
-const { defineConfig } = require("vitest/config") as typeof import("vitest/config", {
-  with: { "resolution-mode": "import" },
-});
+// An ES module by its .mts name, as Vite's native config loader wants, though package.json has no
+// "type": "module".
+import { defineConfig } from "vitest/config";
 
 // Integration tests start real nats-server processes (clusters of 3, two regions); on a
 // 2-core machine two test files at a time keep them from starving each other.
-module.exports = defineConfig({
+export default defineConfig({
   test: {
     environment: "node",
     include: ["test/**/*.test.ts"],
