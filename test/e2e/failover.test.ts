@@ -231,12 +231,9 @@ describe("e2e failover", () => {
     const strandedPerStream = (stream: string) => [...stranded.acks.values()].filter((ack) => ack.stream === stream);
     for (const stream of replicated) {
       expect(evidence[stream]?.lastDemotion?.orphanCount).toBe(strandedPerStream(stream).length);
-      expect(evidence[stream]?.pendingOrphans).toEqual([
-        {
-          stream: expect.stringMatching(new RegExp(`^${stream}-orphans-`)),
-          messages: strandedPerStream(stream).length,
-        },
-      ]);
+      const pending = evidence[stream]?.pendingOrphans ?? [];
+      expect(pending.map((orphans) => orphans.messages)).toEqual([strandedPerStream(stream).length]);
+      expect(pending[0]?.stream).toMatch(new RegExp(`^${stream}-orphans-`));
     }
     // Every stranded message is in its orphan stream, by message id.
     const orphanStream = evidence["orders"]!.pendingOrphans[0]!.stream;
