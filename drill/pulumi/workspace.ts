@@ -14,9 +14,12 @@ export interface LocalBackend {
 
 /**
  * The environment every Pulumi command of ours runs with: the file backend, the passphrase, no
- * update check, the project's tools first on PATH (the language host and the dynamic provider's
- * plugin are found there), and no type-checking at run time (`npm test` runs tsc; ts-node's
- * check would cost seconds in each preview and update, inside the failover's RTO).
+ * update check, the project's tools first on PATH, no type-checking at run time (`npm test` runs
+ * tsc; ts-node's check would cost seconds in each preview and update, inside the failover's RTO),
+ * and no plugin downloads: the language host names the AWS and Kubernetes plugins of every
+ * @pulumi package in node_modules, and on a machine that cannot fetch them the engine retried each
+ * download with backoff for 2.6 s on every run, although stacks without AWS or Kubernetes
+ * resources never load them.
  */
 export function pulumiEnv(backend: LocalBackend): Record<string, string> {
   const nodeDir = path.dirname(process.execPath);
@@ -25,6 +28,7 @@ export function pulumiEnv(backend: LocalBackend): Record<string, string> {
     PULUMI_CONFIG_PASSPHRASE: backend.passphrase,
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PATH: [TOOLS_BIN_DIR, nodeDir, process.env["PATH"] ?? ""].join(path.delimiter),
   };
 }

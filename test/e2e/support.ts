@@ -41,7 +41,12 @@ export interface E2eWorld {
   stop(): Promise<void>;
 }
 
-export async function startE2eWorld(name: string): Promise<E2eWorld> {
+export interface E2eWorldOptions {
+  /** `nats-dr:catalog` of both stacks. @default e2eCatalog */
+  readonly catalog?: unknown;
+}
+
+export async function startE2eWorld(name: string, options: E2eWorldOptions = {}): Promise<E2eWorld> {
   const local = await startLocalRegions({ nodes: 1, maxFileBytes: 1024 ** 3 });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `nats-dr-e2e-${name}-`));
   try {
@@ -55,7 +60,7 @@ export async function startE2eWorld(name: string): Promise<E2eWorld> {
       activeRegion,
       regions: servers,
       backup: { enabled: false },
-      catalog: e2eCatalog,
+      catalog: options.catalog ?? e2eCatalog,
       natsUser: local.users.app.user,
       natsPassword: local.users.app.password,
     });
