@@ -15,6 +15,9 @@ NATS_CLI_VERSION=v0.3.0
 # The newest release line before in-place mirror promotion (2.12): the tests prove the
 # provider's "upgrade to 2.12" error against a real old server.
 NATS_SERVER_LEGACY_VERSION=v2.11.17
+# The newest release the Go module proxy serves: the interest-retention restart tests (issue 13)
+# run against it as well as against the pinned server, so a server fix or regression shows.
+NATS_SERVER_NEWEST_VERSION=v2.15.3
 # The Pulumi CLI the e2e tests, the lab and the drill run (built from the Go module proxy).
 PULUMI_VERSION=v3.274.1
 # The newest Node.js language host the Go module proxy serves inside sdk/v3 (see README).
@@ -154,6 +157,10 @@ step_nats_server_legacy() {
   install_nats_server "$NATS_SERVER_LEGACY_VERSION" "$TOOLS/legacy/nats-server" " (for the old-server test)"
 }
 
+step_nats_server_newest() {
+  install_nats_server "$NATS_SERVER_NEWEST_VERSION" "$TOOLS/newest/nats-server" " (for the newest-server tests)"
+}
+
 step_nats_cli() {
   local dir="$TOOL_CACHE/nats-cli-$NATS_CLI_VERSION"
   if ! cached "$dir"; then
@@ -284,6 +291,7 @@ step_node
 [[ "$USE_TOOLS_NODE" == 1 ]] && export PATH="$NODE_DIR:$PATH"
 step_nats_server
 step_nats_server_legacy
+step_nats_server_newest
 step_nats_cli
 step_pulumi_cli
 step_pulumi_language_nodejs

@@ -8,7 +8,7 @@
 import type { ConsumerConfig, ConsumerInfo, JetStreamManager } from "@nats-io/jetstream";
 import { isNotFound, sleep, type Session } from "./client";
 import type { PromotionRecord } from "./spec";
-import { MetadataKeys, userMetadata } from "./wire";
+import { isMirrorFeed, MetadataKeys, userMetadata } from "./wire";
 
 export interface PausedConsumer {
   readonly name: string;
@@ -204,7 +204,8 @@ export async function rewindConsumers(
  * The consumers of a stream, to re-create them after the stream itself is re-created. A
  * clustered server can answer the list with some consumers missing (right after a restart it
  * logs "Did not receive all consumer info results"), so the list must match the stream's own
- * consumer count before anything is deleted.
+ * consumer count before anything is deleted. A primary's mirror feed is left out: it served the
+ * other region's old mirror, and a mirror has none.
  */
 export async function snapshotConsumers(session: Session, stream: string): Promise<ConsumerConfig[]> {
   let listed: ConsumerInfo[] = [];
@@ -212,7 +213,7 @@ export async function snapshotConsumers(session: Session, stream: string): Promi
   for (let attempt = 0; attempt < 5; attempt++) {
     expected = (await session.jsm.streams.info(stream)).state.consumer_count;
     listed = await listConsumers(session.jsm, stream);
-    if (listed.length === expected) return listed.map((info) => info.config);
+    if (listed.length === expected) return listed.map((info) => info.config).filter((config) => !isMirrorFeed(config));
     await sleep(500);
   }
   throw new Error(

@@ -12,9 +12,10 @@ import type { Session } from "./client";
 import { restoreConsumers, snapshotConsumers } from "./consumerPositions";
 import { copyOrphans } from "./orphans";
 import { fencePeer } from "./fencing";
+import { prepareMirrorFeed } from "./mirrorFeed";
 import { findPeerPrimary } from "./promotion";
 import type { DemotionRecord, StreamResourceInputs } from "./spec";
-import { fenceSubject, MetadataKeys, streamWireConfig, userMetadata } from "./wire";
+import { fenceSubject, MetadataKeys, streamWireConfig, usesMirrorFeed, userMetadata } from "./wire";
 
 /** Why the peer cannot be trusted as the new primary, or undefined when it can. */
 function peerProblem(inputs: StreamResourceInputs, peer: StreamInfo): string | undefined {
@@ -55,6 +56,8 @@ export async function demoteToMirror(
     throw new Error(`stream ${name} in "${inputs.domain}" cannot become a mirror: ${problem}. Nothing was changed.`);
 
   const promotedAt = Number(userMetadata(peer.info.config.metadata)[MetadataKeys.promotedAtSequence]);
+  // Before anything here changes: a failure leaves this stream as it was.
+  if (usesMirrorFeed(inputs.spec)) await prepareMirrorFeed(peer.jsm, inputs.peerDomain!, name);
   await fencePeer(session.jsm, existing, inputs.peerDomain!, inputs.domain);
   // Everything stored before the marker is final (in a replicated stream, publishes still in
   // flight when the subjects changed commit before it), so the orphan range ends right below it.

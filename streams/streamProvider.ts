@@ -10,11 +10,12 @@ import { demoteToMirror } from "./demotion";
 import { diffStreamInputs } from "./diff";
 import { checkInputs, containsUnknown } from "./checking";
 import { unfencePeer } from "./fencing";
+import { prepareFeedForNewMirror, removeMirrorFeed, requireMirrorFeedSupport } from "./mirrorFeed";
 import { listOrphanStreams } from "./orphans";
 import { promoteMirror } from "./promotion";
 import { credentialsSchema, streamInputsSchema } from "./schemas";
 import type { CredentialsSpec, DemotionRecord, PromotionRecord, StreamResourceInputs } from "./spec";
-import { MetadataKeys, specFromWire, streamWireConfig, userMetadata } from "./wire";
+import { MetadataKeys, MIRROR_FEED, specFromWire, streamWireConfig, usesMirrorFeed, userMetadata } from "./wire";
 
 /** What the provider stores: the inputs plus evidence of what it did. */
 export interface StreamState extends StreamResourceInputs {
@@ -135,7 +136,10 @@ export const streamProvider = {
       const existing = await findStream(session, inputs.spec.name);
       let lastDemotion: DemotionRecord | undefined;
       let lastPromotion: PromotionRecord | undefined;
+      const feedMirror = inputs.role === "mirror" && usesMirrorFeed(inputs.spec);
+      if (feedMirror) requireMirrorFeedSupport(session, inputs);
       if (!existing) {
+        if (feedMirror) await prepareFeedForNewMirror(session, inputs);
         await session.jsm.streams.add(
           streamWireConfig(inputs.spec, inputs.role, inputs.peerDomain, { [MetadataKeys.instance]: instance }),
         );
@@ -230,6 +234,8 @@ export const streamProvider = {
         );
       }
       await session.jsm.streams.delete(props.spec.name);
+      const feedOrigin = info.config.mirror?.consumer?.name === MIRROR_FEED ? props.peerDomain : undefined;
+      if (feedOrigin) await removeMirrorFeed(session, feedOrigin, props.spec.name, props.failover.peerTimeoutMs);
     });
   },
 } satisfies pulumi.dynamic.ResourceProvider;

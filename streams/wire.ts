@@ -18,7 +18,51 @@ export const MetadataKeys = {
   positionedAt: "natsdr.positioned-after",
   deliverPolicy: "natsdr.deliver-policy",
   pausedWhileMirror: "natsdr.paused-while-mirror",
+  mirrorFeed: "natsdr.mirror-feed",
 } as const;
+
+/** Durable name of the mirror feed: the consumer on an interest stream's primary its mirror reads through. */
+export const MIRROR_FEED = "natsdr-mirror-feed";
+
+/**
+ * Interest-retention streams are mirrored through a feed (see mirrorFeed.ts); limits streams keep
+ * the consumer the server sets up for a mirror by itself.
+ */
+export function usesMirrorFeed(spec: Pick<StreamSpec, "retention">): boolean {
+  return spec.retention === "interest";
+}
+
+/** Subject the feed of `stream` in `originDomain` delivers to: one per origin, so two feeds never mix. */
+export function mirrorFeedSubject(originDomain: string, stream: string): string {
+  return `natsdr.mirror-feed.${originDomain}.${stream}`;
+}
+
+/** nats-server accepts exactly 1 s (in ns) as the heartbeat of a flow-control consumer. */
+const FEED_HEARTBEAT_NS = 1_000_000_000;
+
+/** In flight before the mirror's flow control answers: a cross-region round trip at tens of thousands/s. */
+const FEED_MAX_ACK_PENDING = 10_000;
+
+/** The feed consumer's configuration on the origin stream `stream` in `originDomain`. */
+export function mirrorFeedConfig(originDomain: string, stream: string): Partial<ConsumerConfig> {
+  return {
+    durable_name: MIRROR_FEED,
+    name: MIRROR_FEED,
+    description: `nats-dr: the mirror of ${stream} in the other region reads through this consumer`,
+    ack_policy: "flow_control" as ConsumerConfig["ack_policy"],
+    deliver_policy: "all" as ConsumerConfig["deliver_policy"],
+    deliver_subject: mirrorFeedSubject(originDomain, stream),
+    flow_control: true,
+    idle_heartbeat: FEED_HEARTBEAT_NS,
+    max_ack_pending: FEED_MAX_ACK_PENDING,
+    metadata: { [MetadataKeys.managed]: "true", [MetadataKeys.mirrorFeed]: "true" },
+  };
+}
+
+/** True for the feed consumer: it belongs to the stream's role, not to the catalog's consumers. */
+export function isMirrorFeed(config: Pick<ConsumerConfig, "metadata" | "durable_name">): boolean {
+  return userMetadata(config.metadata)[MetadataKeys.mirrorFeed] === "true" || config.durable_name === MIRROR_FEED;
+}
 
 /** The JetStream API prefix of a domain, as a mirror's `external.api` needs it. */
 export function domainApiPrefix(domain: string): string {
@@ -62,6 +106,14 @@ export function streamWireConfig(
     if (!peerDomain) throw new Error(`stream ${spec.name}: a mirror needs peerDomain`);
     config.subjects = [];
     config.mirror = { name: spec.name, external: { api: domainApiPrefix(peerDomain), deliver: "" } };
+    if (usesMirrorFeed(spec)) {
+      config.mirror.consumer = { name: MIRROR_FEED, deliver_subject: mirrorFeedSubject(peerDomain, spec.name) };
+      // An interest-retention mirror drops every arriving message no local consumer wants: all of
+      // them before a demotion has restored the consumers, and for good those of consumers that
+      // applications create at runtime. The mirror keeps everything; the promotion switches the
+      // stream to interest once its consumers are in place.
+      config.retention = "limits" as StreamConfig["retention"];
+    }
   }
   return config;
 }
@@ -69,11 +121,12 @@ export function streamWireConfig(
 /**
  * The spec and role a server's stream config expresses. What a mirror does not carry on the
  * server (subjects: it captures none; the de-duplication window, which some servers drop for
- * mirrors) is taken from the `known` spec, so a refreshed mirror shows no false drift.
+ * mirrors; the interest retention, which a mirror takes only at its promotion) is taken from the
+ * `known` spec, so a refreshed mirror shows no false drift.
  */
 export function specFromWire(
   config: StreamConfig,
-  known: Pick<StreamSpec, "subjects" | "duplicateWindow">,
+  known: Pick<StreamSpec, "subjects" | "duplicateWindow" | "retention">,
 ): { spec: StreamSpec; role: StreamRole; peerDomain?: string } {
   const role: StreamRole = config.mirror ? "mirror" : "primary";
   const mirror = role === "mirror";
@@ -83,7 +136,7 @@ export function specFromWire(
     description: config.description ?? "",
     storage: config.storage,
     replicas: config.num_replicas,
-    retention: config.retention,
+    retention: mirror && config.retention === "limits" && usesMirrorFeed(known) ? known.retention : config.retention,
     discard: config.discard,
     maxAge: formatDuration(config.max_age),
     maxBytes: formatSize(config.max_bytes),

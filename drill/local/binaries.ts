@@ -71,3 +71,12 @@ export function legacyNatsServerBinary(): string | undefined {
 export function pulumiBinary(): string {
   return resolveBinary("pulumi", "PULUMI_BIN");
 }
+
+/**
+ * The newest nats-server release setup knows of (installed by `npm run setup` into .tools/newest),
+ * for tests that must hold on the pinned and on the newest server; undefined when not installed.
+ */
+export function newestNatsServerBinary(): string | undefined {
+  const candidate = path.join(PROJECT_ROOT, ".tools", "newest", "nats-server");
+  return isExecutable(candidate) ? candidate : undefined;
+}

@@ -44,6 +44,25 @@ export function replicatedWorkQueues(streams: readonly CatalogStream[]): Issue[]
 }
 
 /**
+ * A replicated interest stream keeps, in the other region, the interest of the catalog's durable
+ * consumers only: they exist in both regions. Consumers that applications create at runtime do
+ * not, so a promoted stream with no catalog consumer has no interest and drops every message.
+ * Streams whose own entry failed validation are skipped (consumers may name them).
+ */
+export function replicatedInterestWithoutConsumers(
+  streams: readonly CatalogStream[],
+  consumers: readonly CatalogConsumer[],
+): Issue[] {
+  return streams
+    .filter(({ spec, replication }) => spec.retention === "interest" && replication.kind === "cross-region")
+    .filter(({ spec }) => !consumers.some((consumer) => consumer.stream === spec.name))
+    .map(({ spec }) => ({
+      path: streamPath(spec.name, "retention"),
+      message: `stream "${spec.name}" has interest retention and is replicated between regions, but no catalog consumer reads it: consumers that applications create at runtime do not exist in the other region, so after a failover the stream would drop every message (issue 13). Declare its durable consumers under consumers (stream: "${spec.name}"), use retention "limits", or set replication: { homeRegion: <region> }`,
+    }));
+}
+
+/**
  * Subjects captured by two streams (or twice by one stream). All streams share one account,
  * including the EU-only ones, so any overlap makes the server refuse the second stream.
  */

@@ -2,7 +2,13 @@
 import { consumerSpecSchema, nameProblem } from "../../streams";
 import { unknownFieldsMessage } from "../config/problems";
 import type { Issue } from "../config/problems";
-import { caseCollisions, consumerProblems, replicatedWorkQueues, subjectOverlaps } from "./checks";
+import {
+  caseCollisions,
+  consumerProblems,
+  replicatedInterestWithoutConsumers,
+  replicatedWorkQueues,
+  subjectOverlaps,
+} from "./checks";
 import { defaultCatalog } from "./defaults";
 import { consumerEntryFields, streamEntrySchema } from "./entries";
 import type { Catalog, CatalogConsumer, CatalogInput, CatalogStream } from "./entries";
@@ -47,6 +53,7 @@ export function resolveCatalog(
   issues.push(
     ...caseCollisions(streams),
     ...replicatedWorkQueues(streams),
+    ...replicatedInterestWithoutConsumers(streams, consumers),
     ...subjectOverlaps(streams),
     ...consumerProblems(streams, consumers, invalidStreams),
   );

@@ -1,4 +1,11 @@
-export { legacyNatsServerBinary, natsCliBinary, natsServerBinary, PROJECT_ROOT, TOOLS_BIN_DIR } from "./binaries";
+export {
+  legacyNatsServerBinary,
+  natsCliBinary,
+  natsServerBinary,
+  newestNatsServerBinary,
+  PROJECT_ROOT,
+  TOOLS_BIN_DIR,
+} from "./binaries";
 export { liveChildCount, makeTempDir, removeTempDir } from "./cleanup";
 export { connectApp } from "./client";
 export {

@@ -187,6 +187,62 @@ describe("serialized provider", () => {
     expect(promoted[5]).toEqual({ ok: true, value: null });
   });
 
+  test("serialized provider - an interest stream's mirror prepares and removes its feed on the primary", async () => {
+    const spec = {
+      name: "serialized-interest",
+      subjects: ["serialized-interest.*"],
+      description: "",
+      storage: "file",
+      replicas: 1,
+      retention: "interest",
+      discard: "old",
+      maxAge: "1d",
+      maxBytes: "1Gi",
+      maxMsgs: -1,
+      maxMsgsPerSubject: -1,
+      maxMsgSize: "unlimited",
+      duplicateWindow: "2m",
+      denyDelete: false,
+      denyPurge: false,
+      allowDirect: true,
+      compression: "none",
+    } satisfies StreamSpec;
+    const declare = (name: string, region: "east" | "west") =>
+      new JetStreamStream(name, {
+        connection: { servers: [...regions[region].clientUrls], connectTimeoutMs: 2000, requestTimeoutMs: 2000 },
+        credentials: APP_CREDENTIALS,
+        domain: regions[region].domain,
+        spec,
+        role: region === "east" ? "primary" : "mirror",
+        peerDomain: regions[region === "east" ? "west" : "east"].domain,
+      });
+    declare("east-serialized-interest", "east");
+    declare("west-serialized-interest", "west");
+    const east = await registeredInputs("east-serialized-interest");
+    const west = await registeredInputs("west-serialized-interest");
+    const { __provider: providerText, ...eastInputs } = unwrapSecrets(east);
+    const { __provider: _west, ...westInputs } = unwrapSecrets(west);
+    const results = await runInEngineHost(providerText, [
+      { method: "check", args: [{}, eastInputs] },
+      { method: "create", args: [{ $result: 0, path: ["inputs"] }] },
+      { method: "check", args: [{}, westInputs] },
+      { method: "create", args: [{ $result: 2, path: ["inputs"] }] },
+    ]);
+    expect(results.map((result) => result.error ?? "ok")).toEqual(["ok", "ok", "ok", "ok"]);
+    const nc = await connectApp(regions.east.clientUrls);
+    try {
+      const primary = await jetstreamManager(nc);
+      expect((await primary.consumers.info(spec.name, "natsdr-mirror-feed")).config.ack_policy).toBe("flow_control");
+      const removed = await runInEngineHost(providerText, [
+        { method: "delete", args: ["eu-central-1/serialized-interest", results[3]!.value.outs] },
+      ]);
+      expect(removed).toEqual([{ ok: true, value: null }]);
+      expect((await primary.streams.info(spec.name)).state.consumer_count).toBe(0);
+    } finally {
+      await nc.close();
+    }
+  });
+
   test("serialized provider - credentials are secret outputs and stay out of every other input", async () => {
     const stream = new JetStreamStream("secret-check", {
       connection: { servers: ["nats://127.0.0.1:4222"], connectTimeoutMs: 1000, requestTimeoutMs: 1000 },

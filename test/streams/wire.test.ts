@@ -2,7 +2,14 @@ import { describe, expect, test } from "vitest";
 import type { StreamConfig } from "@nats-io/jetstream";
 import type { ConsumerSpec, StreamSpec } from "../../streams/spec";
 import { consumerSpecSchema, streamSpecSchema } from "../../streams/schemas";
-import { consumerSpecFromWire, consumerWireConfig, specFromWire, streamWireConfig } from "../../streams/wire";
+import {
+  consumerSpecFromWire,
+  consumerWireConfig,
+  isMirrorFeed,
+  mirrorFeedConfig,
+  specFromWire,
+  streamWireConfig,
+} from "../../streams/wire";
 
 const events: StreamSpec = streamSpecSchema().parse({
   name: "events",
@@ -89,6 +96,42 @@ describe("wire", () => {
         expect(back.peerDomain).toBe(role === "mirror" ? "eu-central-1" : undefined);
       }
     }
+  });
+
+  test("wire - an interest stream's mirror keeps every message and reads through the primary's feed", () => {
+    const payments = streamSpecSchema().parse({ name: "payments", subjects: ["payments.*"], retention: "interest" });
+    const mirror = streamWireConfig(payments, "mirror", "us-east-1", {}) as StreamConfig;
+    expect(mirror.retention).toBe("limits");
+    expect(mirror.mirror).toEqual({
+      name: "payments",
+      external: { api: "$JS.us-east-1.API", deliver: "" },
+      consumer: { name: "natsdr-mirror-feed", deliver_subject: "natsdr.mirror-feed.us-east-1.payments" },
+    });
+    expect(streamWireConfig(payments, "primary", undefined, {}).retention).toBe("interest");
+    // Limits streams keep the mirror consumer the server makes.
+    expect(streamWireConfig(events, "mirror", "us-east-1", {}).mirror?.consumer).toBeUndefined();
+    // Refresh: "limits" on the mirror is the design, "limits" on a primary is drift.
+    expect(specFromWire(mirror, payments).spec.retention).toBe("interest");
+    const primary = streamWireConfig(payments, "primary", undefined, {}) as StreamConfig;
+    expect(specFromWire({ ...primary, retention: "limits" } as StreamConfig, payments).spec.retention).toBe("limits");
+    expect(specFromWire({ ...mirror, retention: "interest" } as StreamConfig, payments).spec.retention).toBe(
+      "interest",
+    );
+  });
+
+  test("wire - the feed is a push flow-control consumer delivering to the subject its mirror reads", () => {
+    const feed = mirrorFeedConfig("eu-central-1", "payments");
+    expect(feed).toMatchObject({
+      durable_name: "natsdr-mirror-feed",
+      ack_policy: "flow_control",
+      deliver_policy: "all",
+      deliver_subject: "natsdr.mirror-feed.eu-central-1.payments",
+      flow_control: true,
+      idle_heartbeat: 1e9,
+    });
+    expect(feed.max_ack_pending).toBeGreaterThan(0);
+    expect(isMirrorFeed(feed as never)).toBe(true);
+    expect(isMirrorFeed(consumerWireConfig(consumerSpecSchema().parse({ name: "settle" })) as never)).toBe(false);
   });
 
   test("wire - a mirror without a duplicate window on the server keeps the declared one", () => {
