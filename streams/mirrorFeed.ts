@@ -14,11 +14,12 @@
 // it, and resets it to the start so a re-created mirror receives everything the origin still
 // holds); the feed goes with the origin stream when a demotion deletes it, and with the mirror
 // when the mirror is deleted.
-import type { JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import { isNotFound, isUnreachable, type Session } from "./client";
+import { restoreConsumers, snapshotConsumers } from "./consumerPositions";
 import { findPeerPrimary } from "./promotion";
 import type { StreamResourceInputs } from "./spec";
-import { MIRROR_FEED, mirrorFeedConfig } from "./wire";
+import { MetadataKeys, MIRROR_FEED, mirrorFeedConfig, streamWireConfig, usesMirrorFeed, userMetadata } from "./wire";
 
 /**
  * Before a mirror of `stream` is created: makes sure the origin (in `originDomain`, reached with
@@ -76,4 +77,45 @@ export function requireMirrorFeedSupport(session: Session, inputs: StreamResourc
   throw new Error(
     `stream ${inputs.spec.name}: the NATS server in domain "${inputs.domain}" (version ${version}) cannot mirror an interest-retention stream the way nats-dr does; nats-server 2.14.0 or newer is required in both regions (the mirror reads through a durable flow-control consumer on the primary, docs/failover.md). Upgrade the servers, or use retention "limits" or a homeRegion for this stream. Nothing was changed.`,
   );
+}
+
+/** True when the mirror on the server reads the way its spec needs (through the feed, or not). */
+export function mirrorReadsAsDeclared(existing: StreamInfo, inputs: StreamResourceInputs): boolean {
+  return (existing.config.mirror?.consumer?.name === MIRROR_FEED) === usesMirrorFeed(inputs.spec);
+}
+
+/**
+ * A mirror whose retention changed between limits and interest must read its primary through
+ * another consumer, and a mirror's source cannot change: it is re-created (with its consumers,
+ * paused, from the start) and catches up again. The primary holds every message the mirror
+ * needs, so only copies go; the primary must answer first.
+ */
+export async function rebuildMirror(
+  session: Session,
+  inputs: StreamResourceInputs,
+  instance: string,
+  existing: StreamInfo,
+): Promise<void> {
+  const name = inputs.spec.name;
+  const peer = await findPeerPrimary(session, inputs);
+  if (peer.kind !== "primary") {
+    throw new Error(
+      `stream ${name} in "${inputs.domain}": a retention change between "limits" and "interest" re-creates the mirror (it reads the primary through another consumer), but ${peer.reason}. Nothing was changed; run pulumi up again when the primary answers.`,
+    );
+  }
+  const feed = usesMirrorFeed(inputs.spec);
+  if (feed) {
+    requireMirrorFeedSupport(session, inputs);
+    await prepareMirrorFeed(peer.jsm, inputs.peerDomain!, name);
+  }
+  const consumers = await snapshotConsumers(session, name);
+  await session.jsm.streams.delete(name);
+  await session.jsm.streams.add(
+    streamWireConfig(inputs.spec, "mirror", inputs.peerDomain, {
+      ...userMetadata(existing.config.metadata),
+      [MetadataKeys.instance]: instance,
+    }),
+  );
+  await restoreConsumers(session, name, consumers);
+  if (!feed) await removeMirrorFeed(session, inputs.peerDomain!, name, inputs.failover.peerTimeoutMs);
 }

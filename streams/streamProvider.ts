@@ -10,7 +10,13 @@ import { demoteToMirror } from "./demotion";
 import { diffStreamInputs } from "./diff";
 import { checkInputs, containsUnknown } from "./checking";
 import { unfencePeer } from "./fencing";
-import { prepareFeedForNewMirror, removeMirrorFeed, requireMirrorFeedSupport } from "./mirrorFeed";
+import {
+  mirrorReadsAsDeclared,
+  prepareFeedForNewMirror,
+  rebuildMirror,
+  removeMirrorFeed,
+  requireMirrorFeedSupport,
+} from "./mirrorFeed";
 import { listOrphanStreams } from "./orphans";
 import { promoteMirror } from "./promotion";
 import { credentialsSchema, streamInputsSchema } from "./schemas";
@@ -102,6 +108,10 @@ async function applyConfig(
     ...userMetadata(existing.config.metadata),
     [MetadataKeys.instance]: instance,
   };
+  if (inputs.role === "mirror" && existing.config.mirror && !mirrorReadsAsDeclared(existing, inputs)) {
+    await rebuildMirror(session, inputs, instance, existing);
+    return;
+  }
   const desired = streamWireConfig(inputs.spec, inputs.role, inputs.peerDomain, metadata);
   if (inputs.role === "mirror") {
     // A mirror's source cannot change; the merge in streams.update keeps the server's.

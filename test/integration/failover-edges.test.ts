@@ -6,7 +6,15 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { consumerProvider } from "../../streams/consumerProvider";
 import { streamProvider } from "../../streams/streamProvider";
 import { waitForLink, type TwoDomains } from "../harness";
-import { APP_CREDENTIALS, checked, eventually, rawStreamInputs, readStream, refreshedProps } from "../support/provider";
+import {
+  APP_CREDENTIALS,
+  checked,
+  eventually,
+  rawConsumerInputs,
+  rawStreamInputs,
+  readStream,
+  refreshedProps,
+} from "../support/provider";
 import { closeRegions, openRegions } from "../support/regions";
 
 let regions: TwoDomains;
@@ -41,6 +49,13 @@ async function publish(nc: NatsConnection, subject: string, count: number, prefi
   const js = (await jsm(nc)).jetstream();
   for (let index = 0; index < count; index++)
     await js.publish(subject, new TextEncoder().encode(`${prefix}-${index}`), { msgID: `${prefix}-${index}` });
+}
+
+/** The durable consumer `name` of `stream` in both regions, as the stacks declare catalog consumers. */
+async function consumersInBothRegions(stream: string, name: string) {
+  for (const region of [regions.east, regions.west]) {
+    await consumerProvider.create(await checked(consumerProvider, rawConsumerInputs(region, stream, { name })));
+  }
 }
 
 async function mirrored(name: string, seq: number) {
@@ -112,17 +127,7 @@ describe("failover edges", () => {
   test("failover edges - interest retention keeps unacknowledged messages through a planned failover", async () => {
     const spec = { name: "interest", subjects: ["interest.*"], retention: "interest" };
     const { mirror } = await pair(spec);
-    for (const region of [regions.east, regions.west]) {
-      await consumerProvider.create(
-        await checked(consumerProvider, {
-          connection: { servers: [...region.clientUrls], connectTimeoutMs: 2000, requestTimeoutMs: 2000 },
-          credentials: APP_CREDENTIALS,
-          domain: region.domain,
-          stream: "interest",
-          spec: { name: "worker" },
-        }),
-      );
-    }
+    await consumersInBothRegions("interest", "worker");
     await publish(east, "interest.x", 10, "i");
     await mirrored("interest", 10);
     const worker = await (await jsm(east)).jetstream().consumers.get("interest", "worker");
@@ -138,6 +143,59 @@ describe("failover edges", () => {
       message.ack();
     }
     expect(delivered).toEqual(["i-4", "i-5", "i-6", "i-7", "i-8", "i-9"]);
+  });
+
+  test("failover edges - an interest stream's mirror waits for its primary: refused, nothing created, then created", async () => {
+    const spec = { name: "early", subjects: ["early.*"], retention: "interest" };
+    const error = await streamProvider.create(await streamInputs("west", "mirror", spec)).then(
+      () => undefined,
+      (caught: Error) => caught,
+    );
+    expect(error?.message).toMatch(
+      /^stream early cannot be created as a mirror in "eu-central-1" yet: peer domain "us-east-1" has no stream "early"\. .*run the stack of the active region \("us-east-1"\) first, then this one\. Nothing was changed\.$/,
+    );
+    await expect((await jsm(west)).streams.info("early")).rejects.toThrow(/stream not found/);
+    const { mirror } = await pair(spec);
+    expect(mirror.role).toBe("mirror");
+    expect((await (await jsm(east)).consumers.info("early", "natsdr-mirror-feed")).config.deliver_subject).toBe(
+      "natsdr.mirror-feed.us-east-1.early",
+    );
+    await publish(east, "early.x", 3, "e");
+    await mirrored("early", 3);
+  });
+
+  test("failover edges - a retention change between limits and interest re-creates the mirror to read through the feed, and back", async () => {
+    const limits = { name: "switch", subjects: ["switch.*"] };
+    const interest = { ...limits, retention: "interest" };
+    const { primary, mirror } = await pair(limits);
+    await consumersInBothRegions("switch", "switch-worker");
+    await publish(east, "switch.x", 8, "w");
+    await mirrored("switch", 8);
+
+    // The active region's stack first, then the standby's: the mirror is re-created and catches up.
+    const primaryNow = await streamProvider.update!("id", primary, await streamInputs("east", "primary", interest));
+    const mirrorNow = await streamProvider.update!("id", mirror, await streamInputs("west", "mirror", interest));
+    const rebuilt = await (await jsm(west)).streams.info("switch");
+    expect(rebuilt.config).toMatchObject({ retention: "limits", mirror: { consumer: { name: "natsdr-mirror-feed" } } });
+    await mirrored("switch", 8);
+    await eventually("the re-created mirror holds all 8", async () => {
+      return (await (await jsm(west)).streams.info("switch")).state.messages === 8;
+    });
+    const worker = await (await jsm(west)).consumers.info("switch", "switch-worker");
+    expect(worker.paused).toBe(true);
+    expect((await (await jsm(east)).consumers.info("switch", "natsdr-mirror-feed")).config.ack_policy).toBe(
+      "flow_control",
+    );
+
+    await streamProvider.update!("id", primaryNow.outs, await streamInputs("east", "primary", limits));
+    await streamProvider.update!("id", mirrorNow.outs, await streamInputs("west", "mirror", limits));
+    expect((await (await jsm(west)).streams.info("switch")).config.mirror?.consumer).toBeUndefined();
+    await eventually("the mirror re-created again holds all 8", async () => {
+      return (await (await jsm(west)).streams.info("switch")).state.messages === 8;
+    });
+    await expect((await jsm(east)).consumers.info("switch", "natsdr-mirror-feed")).rejects.toThrow(
+      /consumer not found/,
+    );
   });
 
   test("failover edges - a stale stack can neither demote to a fenced stream nor re-open a fenced primary", async () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { consumerProvider } from "../../streams/consumerProvider";
 import { streamProvider } from "../../streams/streamProvider";
 import { natsServerBinary, newestNatsServerBinary, waitForLink, type Region, type TwoDomains } from "../harness";
-import { APP_CREDENTIALS, checked, eventually, rawStreamInputs } from "../support/provider";
+import { checked, eventually, rawConsumerInputs, rawStreamInputs } from "../support/provider";
 import { closeRegions, openRegions } from "../support/regions";
 
 const servers = [
@@ -56,13 +56,7 @@ for (const server of servers) {
     };
 
     const consumerInputs = (region: Region, stream: string) =>
-      checked(consumerProvider, {
-        connection: { servers: [...region.clientUrls], connectTimeoutMs: 2000, requestTimeoutMs: 2000 },
-        credentials: APP_CREDENTIALS,
-        domain: region.domain,
-        stream,
-        spec: { name: "settle" },
-      });
+      checked(consumerProvider, rawConsumerInputs(region, stream, { name: "settle" }));
 
     /** The stream resources of both regions and the catalog consumer `settle` in each, as the stacks declare them. */
     async function declare(spec: Record<string, unknown>) {

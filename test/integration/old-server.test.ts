@@ -51,4 +51,18 @@ describe.skipIf(!legacy)("old server", () => {
     expect(peer.config.subjects).toEqual(["orders.*"]);
     expect(peer.config.metadata?.["natsdr.fenced-by"]).toBeUndefined();
   });
+
+  test("old server - an interest stream's mirror on nats-server < 2.14 is refused before anything changes", async () => {
+    const spec = { name: "payments", subjects: ["payments.*"], retention: "interest" };
+    await streamProvider.create(
+      await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "primary", spec)),
+    );
+    await expect(
+      streamProvider.create(await checked(streamProvider, rawStreamInputs(regions.west, regions.east, "mirror", spec))),
+    ).rejects.toThrow(
+      /stream payments: the NATS server in domain "eu-central-1" \(version 2\.11\.\d+\) cannot mirror an interest-retention stream the way nats-dr does; nats-server 2\.14\.0 or newer is required in both regions.*Nothing was changed\./,
+    );
+    await expect((await jetstreamManager(west)).streams.info("payments")).rejects.toThrow(/stream not found/);
+    expect((await (await jetstreamManager(east)).streams.info("payments")).state.consumer_count).toBe(0);
+  });
 });

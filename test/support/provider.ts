@@ -32,6 +32,21 @@ export function rawStreamInputs(
   };
 }
 
+/** Raw consumer inputs as the program would register them (before `check`). */
+export function rawConsumerInputs(
+  region: RegionEndpoint,
+  stream: string,
+  spec: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    connection: { servers: [...region.clientUrls], connectTimeoutMs: 2000, requestTimeoutMs: 2000 },
+    credentials: APP_CREDENTIALS,
+    domain: region.domain,
+    stream,
+    spec,
+  };
+}
+
 /**
  * Runs `check` and fails the test with the provider's own messages on failures. The checked
  * inputs are what the engine passes to `create` next, so they are typed as its argument.
