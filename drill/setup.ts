@@ -45,7 +45,8 @@ export async function setUpDrill(
 ): Promise<DrillContext> {
   fs.mkdirSync(options.outDir, { recursive: true });
   const evidence = new EvidenceWriter(options.outDir);
-  const streamCount = options.streams === "all" ? catalogStreamNames().length : options.streams.length;
+  // The catalog streams chosen, and the interest check's stream.
+  const streamCount = (options.streams === "all" ? catalogStreamNames().length : options.streams.length) + 1;
   let current: DrillContext | undefined;
   const progress = new Progress(stderr, () => (current ? progressState(current) : undefined));
   progress.log(`nats-dr drill: output in ${options.outDir}`);

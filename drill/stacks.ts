@@ -29,6 +29,41 @@ export interface DrillStackSettings {
   readonly connection: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * The drill's own interest-retention stream (issue 13), declared next to the chosen catalog
+ * streams. Its durable consumer is never read, so it holds every message published to it until a
+ * restart or a failover drops some: drill/scenarios/interest.ts publishes and counts them. The
+ * load leaves it alone.
+ */
+export const interestCheck = {
+  stream: "drill-interest",
+  subject: "drill.interest.held",
+  consumer: "drill-interest-held",
+} as const;
+
+function interestCheckEntries(maxBytes: string): {
+  stream: StreamEntryInput;
+  consumer: ConsumerEntryInput;
+} {
+  return {
+    stream: {
+      description: "Drill: interest retention, held for a consumer nobody reads",
+      subjects: ["drill.interest.*"],
+      retention: "interest",
+      storage: "file",
+      replicas: 3,
+      maxAge: "1d",
+      maxBytes,
+    },
+    consumer: {
+      stream: interestCheck.stream,
+      deliver: "pull",
+      ackPolicy: "explicit",
+      description: "Drill: never read, so every message of the interest stream waits for it",
+    },
+  };
+}
+
 /** Names of the default catalog's streams, in catalog order. */
 export function catalogStreamNames(): string[] {
   return Object.keys(defaultStreams);
@@ -50,7 +85,11 @@ export function selectCatalog(
   const consumers = Object.fromEntries(
     Object.entries(defaultConsumers).filter(([, entry]) => entry.stream !== undefined && names.includes(entry.stream)),
   );
-  return { streams: selected, consumers };
+  const interest = interestCheckEntries(maxBytes);
+  return {
+    streams: { ...selected, [interestCheck.stream]: interest.stream },
+    consumers: { ...consumers, [interestCheck.consumer]: interest.consumer },
+  };
 }
 
 /** The raw `nats-dr:*` values of one region's stack, as Pulumi would hand them to the program. */
@@ -116,7 +155,7 @@ export function desiredResources(config: StackConfig, credentials: CredentialsSp
   return resources;
 }
 
-/** The replicated streams and their consumers (what the load uses), from either region's plan. */
+/** The replicated streams and their consumers the load uses (not the interest check's), from either region's plan. */
 export function replicatedStreams(config: StackConfig): PlannedStream[] {
-  return planRegionStreams(config).filter((planned) => planned.replicated);
+  return planRegionStreams(config).filter((planned) => planned.replicated && planned.name !== interestCheck.stream);
 }

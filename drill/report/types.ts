@@ -57,6 +57,20 @@ export interface OrphanFigures {
   readonly missingFromOrphans: number;
 }
 
+/** The interest-retention check (drill/scenarios/interest.ts): a stream nobody consumes, counted after restarts. */
+export interface InterestHeldFigures {
+  readonly stream: string;
+  /** Messages the stream held before the restarts (published by the drill, never consumed). */
+  readonly held: number;
+  /** After each region's restart (the new primary's first): the stream's messages in each region (null: no answer). */
+  readonly afterRestart: readonly {
+    readonly restarted: string;
+    readonly counts: Readonly<Record<string, number | null>>;
+  }[];
+  /** Largest shortfall from `held` in any region after any restart. */
+  readonly lost: number;
+}
+
 export interface ScenarioFigures {
   /** Active region before and after the scenario. */
   readonly from: string;
@@ -99,6 +113,8 @@ export interface ScenarioFigures {
   readonly orphans?: OrphanFigures;
   /** Partition: heal -> mirror holds everything the primary holds, ms (null: not within the bound). */
   readonly catchUpMs?: number | null;
+  /** The interest-retention check after this scenario's failover (planned only). */
+  readonly interestHeld?: InterestHeldFigures;
   /** Mirror messages whose id differs from the primary's at the same sequence, or missing. */
   readonly sequenceMismatches: number;
   readonly mirrorLag: LagSummary;

@@ -2,7 +2,8 @@
 //
 // planned / node-loss: nothing acknowledged is lost or redelivered to a consumer that had
 //   acknowledged it (the promotion fences, waits for the marker and carries consumer positions);
-//   the new region takes writes within the RTO target.
+//   the new region takes writes within the RTO target. Planned also restarts both regions after
+//   the failover: the interest stream keeps every message its unread consumer has not acknowledged.
 // partition: after the heal the mirror catches up and holds the primary's messages at the same
 //   sequences; nothing is lost.
 // unplanned: the new primary misses at most what the killed region had not replicated.
@@ -78,6 +79,10 @@ export function judge(id: ScenarioId, figures: ScenarioFigures, targets: Targets
     figures.demotionOrphans === undefined
       ? []
       : [zero("orphans kept by the old region's demotion", figures.demotionOrphans)];
+  const interestKept =
+    figures.interestHeld === undefined
+      ? []
+      : [zero("interest-stream messages lost across region restarts after the failover", figures.interestHeld.lost)];
   switch (id) {
     case "steady":
       return [
@@ -97,6 +102,7 @@ export function judge(id: ScenarioId, figures: ScenarioFigures, targets: Targets
         ...noLoss,
         zero("redeliveries of acknowledged messages", figures.redeliveredAcked),
         ...noOrphans,
+        ...interestKept,
         writable(figures, targets.rtoMs),
       ];
     case "node-loss":

@@ -3,12 +3,14 @@
 // region's stack replaces its primaries with mirrors. Also the steady scenario: load, no event.
 import { peerRegion } from "../../infra/config/regions";
 import { failover, measure, settle, sleep, rto } from "./common";
+import { publishHeld, restartAndCount } from "./interest";
 import type { Scenario } from "./types";
 
 export const planned: Scenario = async (ctx) => {
   const from = ctx.stacks.activeRegion;
   const to = peerRegion(from);
   const half = (ctx.options.durationS * 1000) / 2;
+  const held = await publishHeld(ctx);
   const start = ctx.clock();
   ctx.publisher.start();
   await sleep(half);
@@ -17,6 +19,8 @@ export const planned: Scenario = async (ctx) => {
   const end = ctx.clock();
   await settle(ctx);
   const measured = await measure(ctx, start, end);
+  // After the figures of the failover itself: the restarts would otherwise show in its write gaps.
+  const interestHeld = await restartAndCount(ctx, held);
   return {
     title: `planned failover ${from} -> ${to}`,
     figures: {
@@ -28,8 +32,19 @@ export const planned: Scenario = async (ctx) => {
       stackRuns: outcome.runs,
       promotion: outcome.promotion,
       ...(outcome.demotionOrphans === undefined ? {} : { demotionOrphans: outcome.demotionOrphans }),
+      interestHeld,
     },
-    notes: outcome.notes,
+    notes: [
+      ...outcome.notes,
+      `${interestHeld.stream} (interest retention, consumer never read) held ${interestHeld.held}; after restarting ${interestHeld.afterRestart
+        .map(
+          (entry) =>
+            `${entry.restarted}: ${Object.entries(entry.counts)
+              .map(([region, count]) => `${region} ${count ?? "no answer"}`)
+              .join(", ")}`,
+        )
+        .join("; ")}`,
+    ],
     comparisons: measured.comparisons,
   };
 };

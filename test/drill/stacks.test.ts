@@ -1,7 +1,14 @@
 // The drill's stacks are built from the real config schema, catalog and plan.
 import { describe, expect, it } from "vitest";
 import { concreteSubject, serverFileBytes } from "../../drill/setup";
-import { desiredResources, drillStackConfig, selectCatalog, type DrillStackSettings } from "../../drill/stacks";
+import {
+  desiredResources,
+  drillStackConfig,
+  interestCheck,
+  replicatedStreams,
+  selectCatalog,
+  type DrillStackSettings,
+} from "../../drill/stacks";
 import { leafnodeUrl, localTopology, renderNatsConf } from "../../infra/nats";
 
 const settings: DrillStackSettings = {
@@ -21,6 +28,8 @@ describe("drill stacks", () => {
       "jetstream-stream-audit",
       "jetstream-consumer-audit-consumer",
       "jetstream-consumer-reporting-consumer",
+      "jetstream-stream-drill-interest",
+      "jetstream-consumer-drill-interest-held",
       "jetstream-stream-events",
       "jetstream-consumer-analytics-consumer",
     ]);
@@ -35,6 +44,19 @@ describe("drill stacks", () => {
     expect(resources[1]!.dependsOn).toEqual(["jetstream-stream-audit"]);
     const active = desiredResources(drillStackConfig("us-east-1", "us-east-1", settings), {});
     expect(active[0]!.inputs).toMatchObject({ role: "primary", domain: "us-east-1" });
+  });
+
+  it("drill stacks - the interest check's stream is replicated with interest retention, and the load leaves it alone", () => {
+    const config = drillStackConfig("eu-central-1", "us-east-1", settings);
+    const interest = desiredResources(config, {}).find(
+      (resource) => resource.name === `jetstream-stream-${interestCheck.stream}`,
+    );
+    expect(interest?.inputs).toMatchObject({
+      role: "mirror",
+      peerDomain: "us-east-1",
+      spec: { retention: "interest", subjects: ["drill.interest.*"], maxBytes: "256Mi", replicas: 3 },
+    });
+    expect(replicatedStreams(config).map((planned) => planned.name)).toEqual(["audit", "events"]);
   });
 
   it("drill stacks - home-region streams exist only in their region", () => {

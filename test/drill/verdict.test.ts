@@ -42,6 +42,20 @@ describe("drill verdicts", () => {
     });
   });
 
+  it("drill verdicts - a planned failover fails when the interest stream lost messages across the restarts", () => {
+    const interestHeld = (lost: number) => ({
+      stream: "drill-interest",
+      held: 200,
+      afterRestart: [{ restarted: "eu-central-1", counts: { "eu-central-1": 200 - lost, "us-east-1": 200 } }],
+      lost,
+    });
+    const base = { promotion: { events: "planned" }, demotionOrphans: 0 };
+    expect(failed(judge("planned", figures({ ...base, interestHeld: interestHeld(0) })))).toEqual([]);
+    expect(failed(judge("planned", figures({ ...base, interestHeld: interestHeld(200) })))).toEqual([
+      "interest-stream messages lost across region restarts after the failover",
+    ]);
+  });
+
   it("drill verdicts - a failover that never became writable fails its RTO with n/a", () => {
     const check = judge("planned", figures({ rtoMs: null })).find((item) => item.name.startsWith("RTO"))!;
     expect(check).toMatchObject({ ok: false, actual: "n/a" });

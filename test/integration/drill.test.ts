@@ -113,6 +113,13 @@ describe("drill", () => {
     expect(planned.figures.rtoMs).not.toBeNull();
     expect(planned.figures.published).toBeGreaterThan(0);
     expect(planned.figures.stored).toBe(planned.figures.published);
+    // The interest stream kept every unread message through the failover and both regions' restarts.
+    expect(planned.figures.interestHeld).toMatchObject({ stream: "drill-interest", lost: 0 });
+    expect(planned.figures.interestHeld?.held).toBeGreaterThan(0);
+    expect(planned.figures.interestHeld?.afterRestart.map((entry) => entry.restarted)).toEqual([
+      "eu-central-1",
+      "us-east-1",
+    ]);
     // Partition: the mirror fell behind and caught up.
     expect(partition.figures.catchUpMs).not.toBeNull();
     expect(partition.figures.mirrorLag.maxMsgs ?? 0).toBeGreaterThan(0);
