@@ -49,8 +49,8 @@ export function mirrorFeedConfig(originDomain: string, stream: string): Partial<
     durable_name: MIRROR_FEED,
     name: MIRROR_FEED,
     description: `nats-dr: the mirror of ${stream} in the other region reads through this consumer`,
-    ack_policy: "flow_control" as ConsumerConfig["ack_policy"],
-    deliver_policy: "all" as ConsumerConfig["deliver_policy"],
+    ack_policy: "flow_control",
+    deliver_policy: "all",
     deliver_subject: mirrorFeedSubject(originDomain, stream),
     flow_control: true,
     idle_heartbeat: FEED_HEARTBEAT_NS,
@@ -112,7 +112,7 @@ export function streamWireConfig(
       // them before a demotion has restored the consumers, and for good those of consumers that
       // applications create at runtime. The mirror keeps everything; the promotion switches the
       // stream to interest once its consumers are in place.
-      config.retention = "limits" as StreamConfig["retention"];
+      config.retention = "limits";
     }
   }
   return config;

@@ -173,8 +173,8 @@ describe("failover edges", () => {
     await mirrored("switch", 8);
 
     // The active region's stack first, then the standby's: the mirror is re-created and catches up.
-    const primaryNow = await streamProvider.update!("id", primary, await streamInputs("east", "primary", interest));
-    const mirrorNow = await streamProvider.update!("id", mirror, await streamInputs("west", "mirror", interest));
+    const primaryNow = await streamProvider.update("id", primary, await streamInputs("east", "primary", interest));
+    const mirrorNow = await streamProvider.update("id", mirror, await streamInputs("west", "mirror", interest));
     const rebuilt = await (await jsm(west)).streams.info("switch");
     expect(rebuilt.config).toMatchObject({ retention: "limits", mirror: { consumer: { name: "natsdr-mirror-feed" } } });
     await mirrored("switch", 8);
@@ -187,8 +187,8 @@ describe("failover edges", () => {
       "flow_control",
     );
 
-    await streamProvider.update!("id", primaryNow.outs, await streamInputs("east", "primary", limits));
-    await streamProvider.update!("id", mirrorNow.outs, await streamInputs("west", "mirror", limits));
+    await streamProvider.update("id", primaryNow.outs, await streamInputs("east", "primary", limits));
+    await streamProvider.update("id", mirrorNow.outs, await streamInputs("west", "mirror", limits));
     expect((await (await jsm(west)).streams.info("switch")).config.mirror?.consumer).toBeUndefined();
     await eventually("the mirror re-created again holds all 8", async () => {
       return (await (await jsm(west)).streams.info("switch")).state.messages === 8;

@@ -214,9 +214,9 @@ for (const server of servers) {
         expect((await (await jsm(east)).consumers.info(name, "settle")).num_pending).toBe(last - 5);
         // A refresh of the mirror reads retention "limits" on the server and shows no drift.
         const inputs = await streamInputs("west", "mirror", { name, subjects: [`${name}.*`], retention });
-        const refreshed = await streamProvider.read!(`${regions.west.domain}/${name}`, { ...mirror, ...inputs });
+        const refreshed = await streamProvider.read(`${regions.west.domain}/${name}`, { ...mirror, ...inputs });
         expect(refreshed.inputs?.["spec"]).toEqual(inputs["spec"]);
-        expect(await streamProvider.diff!("id", refreshed.props as never, { ...mirror, ...inputs })).toMatchObject({
+        expect(await streamProvider.diff("id", refreshed.props as never, { ...mirror, ...inputs })).toMatchObject({
           changes: false,
         });
       },
@@ -231,7 +231,7 @@ for (const server of servers) {
       expect(await settle(east, name, 5)).toEqual(["p-0", "p-1", "p-2", "p-3", "p-4"]);
 
       // Failover to eu-central-1, then the new primary's region restarts at once.
-      const promoted = await streamProvider.update!("id", mirror, await streamInputs("west", "primary", spec));
+      const promoted = await streamProvider.update("id", mirror, await streamInputs("west", "primary", spec));
       expect(promoted.outs.lastPromotion).toMatchObject({
         mode: "planned",
         consumersPositioned: { settle: { ackFloor: 5, unacknowledged: 0 } },
@@ -261,7 +261,7 @@ for (const server of servers) {
       expect(deliveredWest).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13, 14].map((index) => `p-${index}`));
 
       // Failback to us-east-1; the region restarts right after.
-      const failedBack = await streamProvider.update!("id", demoted.outs, await streamInputs("east", "primary", spec));
+      const failedBack = await streamProvider.update("id", demoted.outs, await streamInputs("east", "primary", spec));
       expect(failedBack.outs.lastPromotion).toMatchObject({
         mode: "planned",
         consumersPositioned: { settle: { ackFloor: 15, unacknowledged: 0 } },
@@ -281,7 +281,7 @@ for (const server of servers) {
       expect(await settle(east, name, 4)).toHaveLength(4);
       for (const handle of regions.east.servers) await handle.stop();
       try {
-        const promoted = await streamProvider.update!("id", mirror, await streamInputs("west", "primary", spec));
+        const promoted = await streamProvider.update("id", mirror, await streamInputs("west", "primary", spec));
         expect(promoted.outs.lastPromotion).toMatchObject({ mode: "unplanned", lastMirroredSequence: 12 });
         // The positions in us-east-1 could not be read: `settle` here has acknowledged nothing, so
         // the promoted stream keeps all 12 (at-least-once), also after a restart.

@@ -220,8 +220,9 @@ describe("serialized provider", () => {
     declare("west-serialized-interest", "west");
     const east = await registeredInputs("east-serialized-interest");
     const west = await registeredInputs("west-serialized-interest");
-    const { __provider: providerText, ...eastInputs } = unwrapSecrets(east);
-    const { __provider: _west, ...westInputs } = unwrapSecrets(west);
+    const providerText = east["__provider"] as string;
+    const { __provider: _east, ...eastInputs } = unwrapSecrets(east) as Record<string, unknown>;
+    const { __provider: _west, ...westInputs } = unwrapSecrets(west) as Record<string, unknown>;
     const results = await runInEngineHost(providerText, [
       { method: "check", args: [{}, eastInputs] },
       { method: "create", args: [{ $result: 0, path: ["inputs"] }] },
@@ -234,7 +235,7 @@ describe("serialized provider", () => {
       const primary = await jetstreamManager(nc);
       expect((await primary.consumers.info(spec.name, "natsdr-mirror-feed")).config.ack_policy).toBe("flow_control");
       const removed = await runInEngineHost(providerText, [
-        { method: "delete", args: ["eu-central-1/serialized-interest", results[3]!.value.outs] },
+        { method: "delete", args: ["eu-central-1/serialized-interest", (results[3]?.value as Created).outs] },
       ]);
       expect(removed).toEqual([{ ok: true, value: null }]);
       expect((await primary.streams.info(spec.name)).state.consumer_count).toBe(0);

@@ -113,10 +113,8 @@ describe("wire", () => {
     // Refresh: "limits" on the mirror is the design, "limits" on a primary is drift.
     expect(specFromWire(mirror, payments).spec.retention).toBe("interest");
     const primary = streamWireConfig(payments, "primary", undefined, {}) as StreamConfig;
-    expect(specFromWire({ ...primary, retention: "limits" } as StreamConfig, payments).spec.retention).toBe("limits");
-    expect(specFromWire({ ...mirror, retention: "interest" } as StreamConfig, payments).spec.retention).toBe(
-      "interest",
-    );
+    expect(specFromWire({ ...primary, retention: "limits" }, payments).spec.retention).toBe("limits");
+    expect(specFromWire({ ...mirror, retention: "interest" }, payments).spec.retention).toBe("interest");
   });
 
   test("wire - the feed is a push flow-control consumer delivering to the subject its mirror reads", () => {
