@@ -3,13 +3,17 @@
 // The server cannot add a mirror to a stream, so the stream is replaced. First the new primary
 // must prove it is one: it answers, is not fenced, and records that it was promoted from this
 // domain at sequence P. Then this stream is fenced (it stops capturing subjects: after an
-// unplanned failover both regions would otherwise take writes), and its messages above P
-// (orphans: stored here after the last replication) are copied with their headers to the orphan
-// stream <stream>-orphans-<P>, every sequence accounted for, before anything is deleted. Then
-// the stream is re-created as a mirror of the peer, with its durable consumers (paused).
+// unplanned failover both regions would otherwise take writes), and its orphans are copied with
+// their headers to the orphan stream <stream>-orphans-<P>, every sequence accounted for, before
+// anything is deleted. Orphans are the messages above P (stored here after the last
+// replication) when this stream's history is shown to be the one the peer mirrored (history.ts);
+// otherwise, e.g. this stream was deleted and re-created since and its sequences 1..n lie below
+// P, every message it holds. Then the stream is re-created as a mirror of the peer, recording the
+// peer's identity, with its durable consumers (paused).
 import type { StreamInfo } from "@nats-io/jetstream";
 import type { Session } from "./client";
 import { restoreConsumers, snapshotConsumers } from "./consumerPositions";
+import { compareHistories } from "./history";
 import { copyOrphans } from "./orphans";
 import { fencePeer } from "./fencing";
 import { findPeerPrimary } from "./promotion";
@@ -56,18 +60,32 @@ export async function demoteToMirror(
 
   const promotedAt = Number(userMetadata(peer.info.config.metadata)[MetadataKeys.promotedAtSequence]);
   await fencePeer(session.jsm, existing, inputs.peerDomain!, inputs.domain);
+  // The stream is deleted after the copy: lift its limits first, so that neither the marker (in a
+  // full stream) nor the age limit discards a message before it is copied.
+  await session.jsm.streams.update(name, { max_msgs: -1, max_bytes: -1, max_age: 0 });
   // Everything stored before the marker is final (in a replicated stream, publishes still in
   // flight when the subjects changed commit before it), so the orphan range ends right below it.
   const marker = await publishOwnMarker(session, inputs, instance);
   const fenced = await session.jsm.streams.info(name);
-  const orphans = await copyOrphans(session, inputs, fenced, promotedAt, marker - 1);
+  const last = marker - 1;
+  const history = await compareHistories(
+    { jsm: session.jsm, domain: inputs.domain, info: fenced },
+    { jsm: peer.jsm, domain: inputs.peerDomain!, info: peer.info },
+    Math.min(last, promotedAt),
+    userMetadata(peer.info.config.metadata)[MetadataKeys.originCreated],
+  );
+  const from = history.verdict === "same" ? promotedAt + 1 : fenced.state.first_seq;
+  const orphans = await copyOrphans(session, inputs, fenced, { promotedAt, from, last, history });
   const consumers = await snapshotConsumers(session, name);
   await session.jsm.streams.delete(name);
   await session.jsm.streams.add(
-    streamWireConfig(inputs.spec, "mirror", inputs.peerDomain, { [MetadataKeys.instance]: instance }),
+    streamWireConfig(inputs.spec, "mirror", inputs.peerDomain, {
+      [MetadataKeys.instance]: instance,
+      [MetadataKeys.originCreated]: peer.info.created,
+    }),
   );
   await restoreConsumers(session, name, consumers);
-  return { at: new Date().toISOString(), promotedAtSequence: promotedAt, ...orphans };
+  return { at: new Date().toISOString(), promotedAtSequence: promotedAt, history, ...orphans };
 }
 
 /** Publishes a marker into this (fenced) stream through its fence subject; returns its sequence. */

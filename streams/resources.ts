@@ -33,6 +33,11 @@ export interface JetStreamStreamArgs {
   readonly failover?: pulumi.Input<FailoverSpec>;
   /** Let a delete drop a stream that still holds messages. @default false */
   readonly allowDeleteWithMessages?: pulumi.Input<boolean>;
+  /**
+   * Let a create make this stream empty although the peer's mirror of it holds an earlier
+   * stream's messages. @default false (refused, see docs/failover.md)
+   */
+  readonly allowRecreateOverMirror?: pulumi.Input<boolean>;
 }
 
 export class JetStreamStream extends pulumi.dynamic.Resource {

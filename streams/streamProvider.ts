@@ -10,6 +10,7 @@ import { demoteToMirror } from "./demotion";
 import { diffStreamInputs } from "./diff";
 import { checkInputs, containsUnknown } from "./checking";
 import { unfencePeer } from "./fencing";
+import { originIdentity, refuseRecreateOverMirror } from "./origin";
 import { listOrphanStreams } from "./orphans";
 import { promoteMirror } from "./promotion";
 import { credentialsSchema, streamInputsSchema } from "./schemas";
@@ -36,6 +37,7 @@ const INPUT_KEYS = [
   "peerDomain",
   "failover",
   "allowDeleteWithMessages",
+  "allowRecreateOverMirror",
 ] as const;
 
 function inputsOf(state: Record<string, unknown>): Record<string, unknown> {
@@ -136,8 +138,14 @@ export const streamProvider = {
       let lastDemotion: DemotionRecord | undefined;
       let lastPromotion: PromotionRecord | undefined;
       if (!existing) {
+        await refuseRecreateOverMirror(session, inputs);
+        // A new mirror is empty: the origin it is about to copy is the one it records.
+        const identity = inputs.role === "mirror" ? await originIdentity(session, inputs) : {};
         await session.jsm.streams.add(
-          streamWireConfig(inputs.spec, inputs.role, inputs.peerDomain, { [MetadataKeys.instance]: instance }),
+          streamWireConfig(inputs.spec, inputs.role, inputs.peerDomain, {
+            ...identity,
+            [MetadataKeys.instance]: instance,
+          }),
         );
       } else {
         const existingRole = existing.config.mirror ? "mirror" : "primary";
