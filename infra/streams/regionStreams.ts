@@ -27,6 +27,8 @@ export interface RegionStreamsArgs {
   readonly failover?: pulumi.Input<FailoverSpec>;
   /** Let removing a stream from the catalog delete it while it holds messages. @default false */
   readonly allowDeleteWithMessages?: pulumi.Input<boolean>;
+  /** Streams that may be created empty although the peer's mirror holds an earlier one's messages. @default [] */
+  readonly allowRecreateOverMirror?: readonly string[];
 }
 
 /** One JetStreamStream per planned stream and one JetStreamConsumer per consumer, in one region. */
@@ -61,6 +63,8 @@ export class RegionStreams extends pulumi.ComponentResource {
           peerDomain: planned.peerDomain,
           failover: args.failover,
           allowDeleteWithMessages: args.allowDeleteWithMessages,
+          // Only when listed: other streams keep the inputs they had, so no diff appears.
+          ...(args.allowRecreateOverMirror?.includes(planned.name) ? { allowRecreateOverMirror: true } : {}),
         },
         // A component's dependsOn does not reach its children: pass it on, so the streams wait
         // for the servers on a first `pulumi up`.

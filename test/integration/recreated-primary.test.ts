@@ -122,6 +122,9 @@ describe("recreated primary", () => {
       await new Promise((resolve) => setTimeout(resolve, 500));
       const stale = await (await jsm(west)).streams.info(name);
       expect(stale.state).toMatchObject({ messages: 200, last_seq: 200 });
+      // ... and looks healthy while it does (issue 15, item 6).
+      expect(stale.mirror).toMatchObject({ lag: 0 });
+      expect(stale.mirror!.active).toBeGreaterThanOrEqual(0);
 
       // The link is cut; eu-central-1 promotes its stale mirror at sequence 200.
       const promoted = await unplannedPromotion(mirror, spec);
