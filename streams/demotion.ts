@@ -13,8 +13,8 @@
 import type { StreamInfo } from "@nats-io/jetstream";
 import type { Session } from "./client";
 import { restoreConsumers, snapshotConsumers } from "./consumerPositions";
-import { compareHistories } from "./history";
-import { copyOrphans } from "./orphans";
+import { compareHistories, type HistoryCheck } from "./history";
+import { copyOrphans, orphanStreamName, OrphanScopes, type OrphanRange } from "./orphans";
 import { fencePeer } from "./fencing";
 import { findPeerPrimary } from "./promotion";
 import type { DemotionRecord, StreamResourceInputs } from "./spec";
@@ -74,8 +74,7 @@ export async function demoteToMirror(
     Math.min(last, promotedAt),
     userMetadata(peer.info.config.metadata)[MetadataKeys.originCreated],
   );
-  const from = history.verdict === "same" ? promotedAt + 1 : fenced.state.first_seq;
-  const orphans = await copyOrphans(session, inputs, fenced, { promotedAt, from, last, history });
+  const orphans = await copyOrphans(session, inputs, fenced, demotionRange(inputs, promotedAt, fenced, last, history));
   const consumers = await snapshotConsumers(session, name);
   await session.jsm.streams.delete(name);
   await session.jsm.streams.add(
@@ -86,6 +85,37 @@ export async function demoteToMirror(
   );
   await restoreConsumers(session, name, consumers);
   return { at: new Date().toISOString(), promotedAtSequence: promotedAt, history, ...orphans };
+}
+
+/** What a demotion keeps: the messages above the promotion point, or all when the histories differ. */
+function demotionRange(
+  inputs: StreamResourceInputs,
+  promotedAt: number,
+  fenced: StreamInfo,
+  last: number,
+  history: HistoryCheck,
+): OrphanRange {
+  const { name } = inputs.spec;
+  const peer = inputs.peerDomain!;
+  const common = {
+    orphanStream: orphanStreamName(name, promotedAt),
+    last,
+    metadata: { [MetadataKeys.promotedAtSequence]: String(promotedAt) },
+  };
+  if (history.verdict === "same") {
+    return {
+      ...common,
+      from: promotedAt + 1,
+      scope: OrphanScopes.afterPromotion,
+      description: `Messages of ${name} in ${inputs.domain} stored after sequence ${promotedAt}, which never reached ${peer}; re-publish them from here.`,
+    };
+  }
+  return {
+    ...common,
+    from: fenced.state.first_seq,
+    scope: OrphanScopes.wholeStream,
+    description: `Every message of ${name} in ${inputs.domain}: its history is not the one ${peer} mirrored (${history.verdict}), so none can be assumed to be there; re-publish what ${peer} lacks.`,
+  };
 }
 
 /** Publishes a marker into this (fenced) stream through its fence subject; returns its sequence. */

@@ -6,18 +6,22 @@
 // copies nothing while it reports lag 0 (issue 15, items 6 and 7). Both the demotion
 // (demotion.ts) and a check of the mirror need to know which origin a mirror copied: the
 // `created` time of the origin, recorded on the mirror while it is still empty.
-import type { StreamInfo } from "@nats-io/jetstream";
+import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import { isNotFound, isUnreachable, withDeadline, type Session } from "./client";
+import { compareHistories, type HistoryCheck } from "./history";
 import type { StreamResourceInputs } from "./spec";
-import { domainApiPrefix, MetadataKeys } from "./wire";
+import { domainApiPrefix, MetadataKeys, userMetadata } from "./wire";
 
 /** The peer's copy of the stream, asked once; undefined when it has none or does not answer. */
-async function peerStream(session: Session, inputs: StreamResourceInputs): Promise<StreamInfo | undefined> {
+async function peerStream(
+  session: Session,
+  inputs: StreamResourceInputs,
+  timeoutMs = Math.min(inputs.connection.requestTimeoutMs, inputs.failover.peerTimeoutMs),
+): Promise<{ jsm: JetStreamManager; info: StreamInfo } | undefined> {
   if (!inputs.peerDomain) return undefined;
-  const timeoutMs = Math.min(inputs.connection.requestTimeoutMs, inputs.failover.peerTimeoutMs);
   const jsm = await session.managerFor(inputs.peerDomain, timeoutMs);
   try {
-    return await withDeadline(jsm.streams.info(inputs.spec.name), timeoutMs + 500, "peer stream info");
+    return { jsm, info: await withDeadline(jsm.streams.info(inputs.spec.name), timeoutMs + 500, "peer stream info") };
   } catch (error) {
     // Unreachable or absent: nothing to record or to protect. A stack must be able to create its
     // streams while the other region is down (principle 1).
@@ -28,9 +32,32 @@ async function peerStream(session: Session, inputs: StreamResourceInputs): Promi
 
 /** Metadata for a new, empty mirror: its origin's `created` time, when the origin answers. */
 export async function originIdentity(session: Session, inputs: StreamResourceInputs): Promise<Record<string, string>> {
-  const origin = await peerStream(session, inputs);
+  const origin = (await peerStream(session, inputs))?.info;
   if (!origin || origin.config.mirror) return {};
   return { [MetadataKeys.originCreated]: origin.created };
+}
+
+/**
+ * Does this mirror hold its origin's history? Compares the origin's created time with the one the
+ * mirror recorded, and the messages both hold at or below the mirror's last sequence. Undefined
+ * when there is nothing to tell: the origin does not answer within `timeoutMs`, is no primary,
+ * or the mirror never stored anything (it copies the origin from its start, whichever it is).
+ */
+export async function checkMirrorOrigin(
+  session: Session,
+  inputs: StreamResourceInputs,
+  mirror: StreamInfo,
+  timeoutMs?: number,
+): Promise<HistoryCheck | undefined> {
+  if (mirror.state.last_seq === 0) return undefined;
+  const origin = await peerStream(session, inputs, timeoutMs);
+  if (!origin || origin.info.config.mirror) return undefined;
+  return compareHistories(
+    { jsm: origin.jsm, domain: inputs.peerDomain!, info: origin.info },
+    { jsm: session.jsm, domain: inputs.domain, info: mirror },
+    mirror.state.last_seq,
+    userMetadata(mirror.config.metadata)[MetadataKeys.originCreated],
+  );
 }
 
 /**
@@ -41,7 +68,7 @@ export async function originIdentity(session: Session, inputs: StreamResourceInp
  */
 export async function refuseRecreateOverMirror(session: Session, inputs: StreamResourceInputs): Promise<void> {
   if (inputs.role !== "primary" || inputs.allowRecreateOverMirror === true) return;
-  const peer = await peerStream(session, inputs);
+  const peer = (await peerStream(session, inputs))?.info;
   const mirror = peer?.config.mirror;
   if (!peer || !mirror || mirror.name !== inputs.spec.name) return;
   if (mirror.external?.api !== undefined && mirror.external.api !== domainApiPrefix(inputs.domain)) return;

@@ -11,7 +11,6 @@
 import type { StreamInfo } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/transport-node";
 import { isNotFound, type Session } from "./client";
-import type { HistoryCheck } from "./history";
 import type { DemotionRecord, StreamResourceInputs } from "./spec";
 import { FENCE_SUBJECT_PREFIX, MetadataKeys } from "./wire";
 
@@ -53,31 +52,41 @@ export function orphanHeaders(
   return copy;
 }
 
-/** The sequences of a demoted stream to keep aside, and why. */
+/** Which messages an orphan stream holds (its metadata natsdr.orphan-scope). */
+export const OrphanScopes = { afterPromotion: "after-promotion", wholeStream: "whole-stream" } as const;
+export type OrphanScope = (typeof OrphanScopes)[keyof typeof OrphanScopes];
+
+/** The sequences of a stream to keep aside before it is deleted, where, and why. */
 export interface OrphanRange {
-  /** Sequence at which the peer was promoted from this stream's copy. */
-  readonly promotedAt: number;
-  /** First sequence of the range: promotedAt + 1, or the stream's first when its history diverged. */
+  readonly orphanStream: string;
+  /** First sequence of the range. */
   readonly from: number;
-  /** Last sequence that belongs to the range (the fenced stream's last application message). */
+  /** Last sequence that belongs to the range. */
   readonly last: number;
-  /** The comparison with the peer that chose `from`. */
-  readonly history: HistoryCheck;
+  readonly scope: OrphanScope;
+  /** The orphan stream's description: what it holds and what to do with it. */
+  readonly description: string;
+  /** More metadata for the orphan stream (e.g. the promotion point). */
+  readonly metadata: Record<string, string>;
 }
+
+export type OrphanCopy = Pick<
+  DemotionRecord,
+  "orphanCount" | "orphanStream" | "orphanFirstSequence" | "orphanLastSequence"
+>;
 
 export async function copyOrphans(
   session: Session,
   inputs: StreamResourceInputs,
   source: StreamInfo,
   range: OrphanRange,
-): Promise<Omit<DemotionRecord, "at" | "promotedAtSequence" | "history">> {
-  const { promotedAt, last } = range;
+): Promise<OrphanCopy> {
+  const { orphanStream, last } = range;
   const none = { orphanCount: 0, orphanStream: "", orphanFirstSequence: 0, orphanLastSequence: 0 };
   const first = Math.max(range.from, source.state.first_seq);
   if (source.state.messages === 0 || last < first) return none;
 
   const name = inputs.spec.name;
-  const orphanStream = orphanStreamName(name, promotedAt);
   const subject = `natsdr.orphans.${orphanStream}`;
   const resumeFrom = await prepareOrphanStream(session, inputs, source, orphanStream, subject, range);
   const { jetstream } = require("@nats-io/jetstream") as typeof import("@nats-io/jetstream");
@@ -156,22 +165,18 @@ async function prepareOrphanStream(
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
-  const whole = range.history.verdict !== "same";
-  const what = whole
-    ? `Every message of ${inputs.spec.name} in ${inputs.domain}: its history is not the one ${inputs.peerDomain} mirrored (${range.history.verdict}), so none of them can be assumed to be there; re-publish what ${inputs.peerDomain} lacks.`
-    : `Messages of ${inputs.spec.name} in ${inputs.domain} stored after sequence ${range.promotedAt}, which never reached ${inputs.peerDomain}; re-publish them from here.`;
   await session.jsm.streams.add({
     name: orphanStream,
     subjects: [subject],
-    description: what,
+    description: range.description,
     storage: source.config.storage,
     num_replicas: source.config.num_replicas,
     duplicate_window: 10 * 60 * 1e9,
     metadata: {
       [MetadataKeys.managed]: "true",
+      ...range.metadata,
       "natsdr.orphans-of": inputs.spec.name,
-      [MetadataKeys.promotedAtSequence]: String(range.promotedAt),
-      [MetadataKeys.orphanScope]: whole ? "whole-stream" : "after-promotion",
+      [MetadataKeys.orphanScope]: range.scope,
     },
   });
   return 0;

@@ -180,3 +180,17 @@ export interface DemotionRecord {
   readonly orphanFirstSequence: number;
   readonly orphanLastSequence: number;
 }
+
+/** Evidence of a mirror replaced because it held another history than its origin's. */
+export interface MirrorRepairRecord {
+  readonly at: string;
+  /** Last sequence the replaced mirror held. */
+  readonly replacedLastSequence: number;
+  /** The comparison with the origin that showed the mirror diverged. */
+  readonly history: HistoryCheck;
+  /** Messages the replaced mirror held, copied to `orphanStream` before it was deleted. */
+  readonly orphanCount: number;
+  readonly orphanStream: string;
+  readonly orphanFirstSequence: number;
+  readonly orphanLastSequence: number;
+}

@@ -10,11 +10,19 @@ import { demoteToMirror } from "./demotion";
 import { diffStreamInputs } from "./diff";
 import { checkInputs, containsUnknown } from "./checking";
 import { unfencePeer } from "./fencing";
-import { originIdentity, refuseRecreateOverMirror } from "./origin";
+import { checkMirrorOrigin, originIdentity, refuseRecreateOverMirror } from "./origin";
 import { listOrphanStreams } from "./orphans";
 import { promoteMirror } from "./promotion";
 import { credentialsSchema, streamInputsSchema } from "./schemas";
-import type { CredentialsSpec, DemotionRecord, PromotionRecord, StreamResourceInputs } from "./spec";
+import type { HistoryCheck } from "./history";
+import { repairMirror } from "./mirrorRepair";
+import type {
+  CredentialsSpec,
+  DemotionRecord,
+  MirrorRepairRecord,
+  PromotionRecord,
+  StreamResourceInputs,
+} from "./spec";
 import { MetadataKeys, specFromWire, streamWireConfig, userMetadata } from "./wire";
 
 /** What the provider stores: the inputs plus evidence of what it did. */
@@ -26,6 +34,12 @@ export interface StreamState extends StreamResourceInputs {
   readonly lastDemotion?: DemotionRecord;
   /** Orphan streams of this stream found in its domain when it was created as a mirror. */
   readonly pendingOrphans?: { stream: string; messages: number }[];
+  /**
+   * Set by `read` (refresh) on a mirror that holds another history than its origin's (the
+   * origin was re-created): the next `pulumi up` replaces the mirror, keeping its messages.
+   */
+  readonly originCheck?: HistoryCheck;
+  readonly lastMirrorRepair?: MirrorRepairRecord;
 }
 
 const INPUT_KEYS = [
@@ -124,9 +138,12 @@ export const streamProvider = {
   async diff(_id: string, olds: StreamState, news: StreamState) {
     // Values not known yet (preview) compare as changed, so a role flip still shows as a replace.
     const result = diffStreamInputs(olds, news);
+    // A refresh found the mirror holding another history than its origin's: replace it (create
+    // keeps its messages aside, then makes a fresh mirror).
+    const repair = olds.originCheck?.verdict === "diverged" && olds.role === "mirror" && news.role === "mirror";
     return {
-      changes: result.changes || containsUnknown(news),
-      replaces: result.replaces,
+      changes: result.changes || repair || containsUnknown(news),
+      replaces: repair ? [...result.replaces, "originCheck"].sort() : result.replaces,
       deleteBeforeReplace: result.deleteBeforeReplace,
     };
   },
@@ -137,6 +154,7 @@ export const streamProvider = {
       const existing = await findStream(session, inputs.spec.name);
       let lastDemotion: DemotionRecord | undefined;
       let lastPromotion: PromotionRecord | undefined;
+      let lastMirrorRepair: MirrorRepairRecord | undefined;
       if (!existing) {
         await refuseRecreateOverMirror(session, inputs);
         // A new mirror is empty: the origin it is about to copy is the one it records.
@@ -158,8 +176,17 @@ export const streamProvider = {
         } else if (existingRole === "mirror" && inputs.role === "primary") {
           lastPromotion = await promoteMirror(session, inputs, instance);
         } else {
-          // Ours already (e.g. an earlier create reached the server but not the state): adopt it.
-          await applyConfig(session, inputs, existing, instance);
+          // Ours already (e.g. an earlier create reached the server but not the state, or a
+          // refresh found the mirror diverged from its origin): adopt it, or repair the mirror.
+          const check =
+            existingRole === "mirror" && inputs.role === "mirror"
+              ? await checkMirrorOrigin(session, inputs, existing)
+              : undefined;
+          if (check?.verdict === "diverged") {
+            lastMirrorRepair = await repairMirror(session, inputs, instance, existing, check);
+          } else {
+            await applyConfig(session, inputs, existing, instance);
+          }
         }
       }
       // A demotion interrupted after its copy leaves the orphan stream behind: report it on the
@@ -170,6 +197,7 @@ export const streamProvider = {
         instance,
         ...(lastPromotion ? { lastPromotion } : {}),
         ...(lastDemotion ? { lastDemotion } : {}),
+        ...(lastMirrorRepair ? { lastMirrorRepair } : {}),
         ...(pendingOrphans.length > 0 ? { pendingOrphans } : {}),
       };
       return { id: `${inputs.domain}/${inputs.spec.name}`, outs };
@@ -181,7 +209,7 @@ export const streamProvider = {
       const info = await findStream(session, props.spec.name);
       if (!info) return { id: undefined as unknown as string, props: {} };
       const actual = specFromWire(info.config, props.spec);
-      const { pendingOrphans: _recorded, ...rest } = props;
+      const { pendingOrphans: _recorded, originCheck: _previous, ...rest } = props;
       const pendingOrphans = actual.role === "mirror" ? await listOrphanStreams(session, props.spec.name) : [];
       const refreshed: StreamState = {
         ...rest,
@@ -191,7 +219,20 @@ export const streamProvider = {
         // What the domain holds now: an orphan stream the operator re-published and removed goes.
         ...(pendingOrphans.length > 0 ? { pendingOrphans } : {}),
       };
-      return { id, props: refreshed, inputs: inputsOf(refreshed as unknown as Record<string, unknown>) };
+      // A short look at the origin: a refresh during a failover must not wait long for a dead peer.
+      const check =
+        actual.role === "mirror"
+          ? await checkMirrorOrigin(session, refreshed, info, Math.min(1000, props.connection.requestTimeoutMs))
+          : undefined;
+      // Only a divergence is kept: a verdict that changes with every refresh would show as drift.
+      const flagged: StreamState = check?.verdict === "diverged" ? { ...refreshed, originCheck: check } : refreshed;
+      const inputs = inputsOf(flagged as unknown as Record<string, unknown>);
+      // In the inputs too, so the preview names why the mirror is replaced ([diff: -originCheck]).
+      return {
+        id,
+        props: flagged,
+        inputs: flagged.originCheck ? { ...inputs, originCheck: flagged.originCheck } : inputs,
+      };
     });
   },
 
@@ -220,6 +261,7 @@ export const streamProvider = {
         ...(lastPromotion ? { lastPromotion } : {}),
         ...(olds.lastDemotion ? { lastDemotion: olds.lastDemotion } : {}),
         ...(pendingOrphans.length > 0 ? { pendingOrphans } : {}),
+        ...(olds.lastMirrorRepair ? { lastMirrorRepair: olds.lastMirrorRepair } : {}),
       };
       return { outs };
     });

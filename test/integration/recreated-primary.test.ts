@@ -237,4 +237,52 @@ describe("recreated primary", () => {
     });
     expect(demoted.lastDemotion.history.reason).toMatch(/no longer holds sequence 27/);
   });
+
+  test("recreated primary - a refresh finds the mirror of a re-created origin, and pulumi up replaces it keeping its messages", async () => {
+    const name = "repair";
+    const spec = { name, subjects: [`${name}.*`] };
+    await streamProvider.create(await streamInputs("east", "primary", spec));
+    const mirrorInputs = await streamInputs("west", "mirror", spec);
+    const mirror = (await streamProvider.create(mirrorInputs)).outs;
+    await publish(east, `${name}.x`, 30, "old");
+    await mirrored(west, name, 30);
+    await (await jsm(east)).streams.delete(name);
+    await streamProvider.create(await streamInputs("east", "primary", spec, { allowRecreateOverMirror: true }));
+    await publish(east, `${name}.x`, 5, "new");
+
+    // pulumi refresh of the eu-central-1 stack: the mirror reports lag 0, the check sees through it.
+    const refreshed = await streamProvider.read!("eu-central-1/repair", mirror);
+    expect(refreshed.props?.originCheck).toMatchObject({ verdict: "diverged", upTo: 30 });
+    expect(refreshed.props?.originCheck.reason).toMatch(/was re-created since/);
+    expect(refreshed.inputs?.originCheck).toMatchObject({ verdict: "diverged" });
+    // pulumi up: the diff replaces the mirror, create keeps its 30 messages aside first.
+    expect(await streamProvider.diff!("eu-central-1/repair", refreshed.props, mirrorInputs)).toEqual({
+      changes: true,
+      replaces: ["originCheck"],
+      deleteBeforeReplace: false,
+    });
+    const repaired = (await streamProvider.create(mirrorInputs)).outs;
+    await streamProvider.delete!("eu-central-1/repair", refreshed.props);
+    expect(repaired.lastMirrorRepair).toMatchObject({
+      replacedLastSequence: 30,
+      orphanCount: 30,
+      orphanStream: "repair-diverged-30",
+      orphanFirstSequence: 1,
+      orphanLastSequence: 30,
+      history: { verdict: "diverged" },
+    });
+    expect(repaired.pendingOrphans).toEqual([{ stream: "repair-diverged-30", messages: 30 }]);
+    const kept = await readStream(west, "eu-central-1", "repair-diverged-30");
+    expect(kept.map((message) => message.headers["Nats-Dr-Original-Msg-Id"])).toEqual(
+      Array.from({ length: 30 }, (_, index) => `old-${index}`),
+    );
+    // The new mirror copies the re-created origin from its start, and a refresh finds it healthy.
+    await eventually("the new mirror holds the origin's 5 messages", async () => {
+      const ids = (await readStream(west, "eu-central-1", name)).map((message) => message.id);
+      return ids.length === 5 && ids.every((id, index) => id === `new-${index}`);
+    });
+    const again = await streamProvider.read!("eu-central-1/repair", repaired);
+    expect(again.props?.originCheck).toBeUndefined();
+    expect((await streamProvider.diff!("eu-central-1/repair", again.props, mirrorInputs)).changes).toBe(false);
+  });
 });
