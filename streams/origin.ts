@@ -61,6 +61,22 @@ export async function checkMirrorOrigin(
 }
 
 /**
+ * The identity to record on a mirror that has none yet (made before its origin existed, or by an
+ * older nats-dr): its origin's created time, when the mirror is empty or provably holds the
+ * origin's own messages. Nothing otherwise, and nothing when it has one.
+ */
+export async function provenOriginIdentity(
+  session: Session,
+  inputs: StreamResourceInputs,
+  mirror: StreamInfo,
+): Promise<Record<string, string>> {
+  if (userMetadata(mirror.config.metadata)[MetadataKeys.originCreated] !== undefined) return {};
+  if (mirror.state.last_seq === 0) return originIdentity(session, inputs);
+  const check = await checkMirrorOrigin(session, inputs, mirror);
+  return check?.verdict === "same" ? { [MetadataKeys.originCreated]: check.sourceCreated } : {};
+}
+
+/**
  * Before an empty primary is created: if the peer holds a mirror of this stream with messages,
  * this stream was deleted after the mirror copied it. An empty primary would start again at
  * sequence 1 below the mirror's history, the mirror would copy nothing of it, and a later

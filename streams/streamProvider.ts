@@ -10,7 +10,7 @@ import { demoteToMirror } from "./demotion";
 import { diffStreamInputs } from "./diff";
 import { checkInputs, containsUnknown } from "./checking";
 import { unfencePeer } from "./fencing";
-import { checkMirrorOrigin, originIdentity, refuseRecreateOverMirror } from "./origin";
+import { checkMirrorOrigin, originIdentity, provenOriginIdentity, refuseRecreateOverMirror } from "./origin";
 import { listOrphanStreams } from "./orphans";
 import { promoteMirror } from "./promotion";
 import { credentialsSchema, streamInputsSchema } from "./schemas";
@@ -115,6 +115,7 @@ async function applyConfig(
   const existing = await resolveFence(session, inputs, found);
   const metadata: Record<string, string> = {
     ...userMetadata(existing.config.metadata),
+    ...(inputs.role === "mirror" ? await provenOriginIdentity(session, inputs, existing) : {}),
     [MetadataKeys.instance]: instance,
   };
   const desired = streamWireConfig(inputs.spec, inputs.role, inputs.peerDomain, metadata);

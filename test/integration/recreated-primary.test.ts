@@ -238,6 +238,24 @@ describe("recreated primary", () => {
     expect(demoted.lastDemotion.history.reason).toMatch(/no longer holds sequence 27/);
   });
 
+  test("recreated primary - a planned failover proves the identity a mirror lacked, so the demotion keeps no false orphans", async () => {
+    const name = "planned-legacy";
+    const spec = { name, subjects: [`${name}.*`], maxMsgs: 40 };
+    await streamProvider.create(await streamInputs("east", "primary", spec));
+    const mirror = (await streamProvider.create(await streamInputs("west", "mirror", spec))).outs;
+    await publish(east, `${name}.x`, 60, "before");
+    await mirrored(west, name, 60);
+    await forgetOriginIdentity(west, name);
+    const promoted = (await streamProvider.update!("id", mirror, await streamInputs("west", "primary", spec))).outs;
+    expect(promoted.lastPromotion.mode).toBe("planned");
+    const eastCreated = (await (await jsm(east)).streams.info(name)).created;
+    expect((await (await jsm(west)).streams.info(name)).config.metadata?.["natsdr.origin-created"]).toBe(eastCreated);
+    // The new primary takes writes and drops the old primary's lowest messages (maxMsgs 40).
+    await publish(west, `${name}.x`, 10, "after");
+    const demoted = (await streamProvider.create(await streamInputs("east", "mirror", spec))).outs;
+    expect(demoted.lastDemotion).toMatchObject({ orphanCount: 0, history: { verdict: "same" } });
+  });
+
   test("recreated primary - a refresh finds the mirror of a re-created origin, and pulumi up replaces it keeping its messages", async () => {
     const name = "repair";
     const spec = { name, subjects: [`${name}.*`] };
