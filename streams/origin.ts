@@ -71,9 +71,14 @@ export async function provenOriginIdentity(
   mirror: StreamInfo,
 ): Promise<Record<string, string>> {
   if (userMetadata(mirror.config.metadata)[MetadataKeys.originCreated] !== undefined) return {};
-  if (mirror.state.last_seq === 0) return originIdentity(session, inputs);
-  const check = await checkMirrorOrigin(session, inputs, mirror);
-  return check?.verdict === "same" ? { [MetadataKeys.originCreated]: check.sourceCreated } : {};
+  // Best effort: a failover or an update must never fail for want of this evidence.
+  try {
+    if (mirror.state.last_seq === 0) return await originIdentity(session, inputs);
+    const check = await checkMirrorOrigin(session, inputs, mirror);
+    return check?.verdict === "same" ? { [MetadataKeys.originCreated]: check.sourceCreated } : {};
+  } catch {
+    return {};
+  }
 }
 
 /**

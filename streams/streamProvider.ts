@@ -223,7 +223,10 @@ export const streamProvider = {
       // A short look at the origin: a refresh during a failover must not wait long for a dead peer.
       const check =
         actual.role === "mirror"
-          ? await checkMirrorOrigin(session, refreshed, info, Math.min(1000, props.connection.requestTimeoutMs))
+          ? await checkMirrorOrigin(session, refreshed, info, Math.min(1000, props.connection.requestTimeoutMs)).catch(
+              // A refresh reports what it can; the check is evidence, not a reason to fail.
+              () => undefined,
+            )
           : undefined;
       // Only a divergence is kept: a verdict that changes with every refresh would show as drift.
       const flagged: StreamState = check?.verdict === "diverged" ? { ...refreshed, originCheck: check } : refreshed;
