@@ -39,7 +39,8 @@ export async function repairMirror(
     last,
     scope: OrphanScopes.wholeStream,
     description: `Every message the mirror ${name} in ${inputs.domain} held before it was re-created: they are not the history of ${name} in ${peer} (${check.verdict}), and may be the only copy of an earlier ${name}; re-publish what ${peer} needs.`,
-    metadata: { [MetadataKeys.originCreated]: check.recordedSourceCreated },
+    // The origin these messages came from, as far as the mirror recorded it.
+    metadata: check.recordedSourceCreated ? { [MetadataKeys.originCreated]: check.recordedSourceCreated } : {},
   });
   const consumers = await snapshotConsumers(session, name);
   await session.jsm.streams.delete(name);

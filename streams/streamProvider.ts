@@ -231,7 +231,8 @@ export const streamProvider = {
       // Only a divergence is kept: a verdict that changes with every refresh would show as drift.
       const flagged: StreamState = check?.verdict === "diverged" ? { ...refreshed, originCheck: check } : refreshed;
       const inputs = inputsOf(flagged as unknown as Record<string, unknown>);
-      // In the inputs too, so the preview names why the mirror is replaced ([diff: -originCheck]).
+      // In the inputs too, so the engine's own diff of old and new inputs names why the mirror is
+      // replaced.
       return {
         id,
         props: flagged,
