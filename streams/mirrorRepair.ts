@@ -2,7 +2,8 @@
 //
 // When the origin was deleted and re-created, its mirror keeps the old stream's messages (maybe
 // the only copy of them left) and asks the new stream for the sequences after its own last one:
-// it copies nothing while reporting lag 0, and a failover would promote the old history. A
+// it copies nothing below them while reporting lag 0, and a failover would promote the old
+// history. A
 // mirror cannot be reset or re-pointed, so it is replaced: every message it holds is copied
 // aside like an orphan (none of them is the origin's), counted, its consumers are recorded, then
 // it is deleted and created again as a mirror that copies the origin from its start.

@@ -3,7 +3,7 @@
 //
 // A stream deleted and re-created starts again at sequence 1. Its mirror in the other region
 // keeps the old messages, asks the new stream for the sequences after its own last one, and so
-// copies nothing while it reports lag 0 (issue 15, items 6 and 7). Both the demotion
+// copies nothing below them while it reports lag 0 (issue 15, items 6 and 7). Both the demotion
 // (demotion.ts) and a check of the mirror need to know which origin a mirror copied: the
 // `created` time of the origin, recorded on the mirror while it is still empty.
 import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
@@ -97,6 +97,6 @@ export async function refuseRecreateOverMirror(session: Session, inputs: StreamR
   const name = inputs.spec.name;
   const peerDomain = inputs.peerDomain!;
   throw new Error(
-    `refusing to create stream ${name} in domain "${inputs.domain}": it does not exist here, but the mirror of it in "${peerDomain}" holds ${peer.state.messages} messages (sequences ${peer.state.first_seq}-${peer.state.last_seq}, the last stored ${peer.state.last_ts}) of an earlier ${name} in "${inputs.domain}" that was deleted. A new, empty ${name} would start again at sequence 1 below that history: the mirror would copy none of its messages while reporting no lag, and those ${peer.state.messages} messages would exist only in "${peerDomain}". Nothing was changed. To keep them, make "${peerDomain}" active (set nats-dr:activeRegion to "${peerDomain}" and run its stack: the mirror is promoted; then run this stack, which makes ${name} here a mirror of it), or restore ${name} here from a backup (nats stream restore) and run pulumi up again. To create ${name} empty anyway, add it to nats-dr:allowRecreateOverMirror (pulumi config set --path 'nats-dr:allowRecreateOverMirror[0]' ${name}) and run pulumi up again; the mirror in "${peerDomain}" then holds another stream's history until it is re-created, and a later demotion of ${name} here keeps all its messages aside.`,
+    `refusing to create stream ${name} in domain "${inputs.domain}": it does not exist here, but the mirror of it in "${peerDomain}" holds ${peer.state.messages} messages (sequences ${peer.state.first_seq}-${peer.state.last_seq}, the last stored ${peer.state.last_ts}) of an earlier ${name} in "${inputs.domain}" that was deleted. A new, empty ${name} would start again at sequence 1 below that history: the mirror would copy none of its messages up to sequence ${peer.state.last_seq} while reporting no lag, and those ${peer.state.messages} messages would exist only in "${peerDomain}". Nothing was changed. To keep them, make "${peerDomain}" active (set nats-dr:activeRegion to "${peerDomain}" and run its stack: the mirror is promoted; then run this stack, which makes ${name} here a mirror of it), or restore ${name} here from a backup (nats stream restore) and run pulumi up again. To create ${name} empty anyway, add it to nats-dr:allowRecreateOverMirror (pulumi config set --path 'nats-dr:allowRecreateOverMirror[0]' ${name}) and run pulumi up again; the mirror in "${peerDomain}" then holds another stream's history until it is re-created, and a later demotion of ${name} here keeps all its messages aside.`,
   );
 }

@@ -45,8 +45,12 @@ async function publish(nc: NatsConnection, subject: string, count: number, prefi
   return acks;
 }
 
-async function mirrored(nc: NatsConnection, name: string, seq: number) {
-  await eventually(`${name} at ${seq}`, async () => (await (await jsm(nc)).streams.info(name)).state.last_seq >= seq);
+async function mirrored(nc: NatsConnection, name: string, seq: number, timeoutMs?: number) {
+  await eventually(
+    `${name} at ${seq}`,
+    async () => (await (await jsm(nc)).streams.info(name)).state.last_seq >= seq,
+    timeoutMs,
+  );
 }
 
 /** Removes the origin identity from a mirror, as a mirror made before nats-dr recorded one has none. */
@@ -164,6 +168,41 @@ describe("recreated primary", () => {
       );
     },
   );
+
+  test("recreated primary - a planned failover over a mirror that spliced old and new history still keeps the new stream whole", async () => {
+    const name = "splice";
+    const spec = { name, subjects: [`${name}.*`] };
+    await streamProvider.create(await streamInputs("east", "primary", spec));
+    const mirror = (await streamProvider.create(await streamInputs("west", "mirror", spec))).outs;
+    await publish(east, `${name}.x`, 20, "old");
+    await mirrored(west, name, 20);
+    await forgetOriginIdentity(west, name); // the messages alone must tell
+    await (await jsm(east)).streams.delete(name);
+    await streamProvider.create(await streamInputs("east", "primary", spec, { allowRecreateOverMirror: true }));
+    // The new stream passes the mirror's last sequence: the mirror copies 21-30 after the old 1-20
+    // (once it re-creates its source consumer, some 20 s after the origin went away).
+    const acked = await publish(east, `${name}.x`, 30, "new");
+    await mirrored(west, name, 30, 50_000);
+    // A planned failover: its marker (31) is where the mirror expects it, so it goes through.
+    const promoted = (await streamProvider.update!("id", mirror, await streamInputs("west", "primary", spec))).outs;
+    expect(promoted.lastPromotion).toMatchObject({ mode: "planned", lastMirroredSequence: 31 });
+    const demoted = (await streamProvider.create(await streamInputs("east", "mirror", spec))).outs;
+    expect(demoted.lastDemotion).toMatchObject({
+      promotedAtSequence: 31,
+      orphanCount: 30,
+      orphanFirstSequence: 1,
+      orphanLastSequence: 30,
+      history: {
+        verdict: "diverged",
+        compared: [
+          { seq: 1, same: false },
+          { seq: 30, same: true },
+        ],
+      },
+    });
+    const kept = await readStream(east, "us-east-1", `${name}-orphans-31`);
+    expect(kept.map((message) => message.headers["Nats-Dr-Original-Msg-Id"])).toEqual([...acked.keys()]);
+  });
 
   test.each([
     // The new primary takes 10 writes and, at maxMsgs 40, drops the old primary's lowest messages.
