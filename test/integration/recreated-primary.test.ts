@@ -5,9 +5,9 @@
 import { jetstreamManager, type PubAck } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { streamProvider } from "../../streams/streamProvider";
+import { streamProvider, type StreamState } from "../../streams/streamProvider";
 import { waitForLink, type TwoDomains } from "../harness";
-import { checked, eventually, rawStreamInputs, readStream } from "../support/provider";
+import { checked, eventually, rawStreamInputs, readStream, refreshedProps } from "../support/provider";
 import { closeRegions, openRegions } from "../support/regions";
 
 let regions: TwoDomains;
@@ -62,11 +62,11 @@ async function forgetOriginIdentity(nc: NatsConnection, name: string) {
 }
 
 /** Cuts the link, promotes the west mirror as the eu-central-1 stack would (unplanned), heals. */
-async function unplannedPromotion(mirror: Record<string, unknown>, spec: Record<string, unknown>) {
+async function unplannedPromotion(mirror: StreamState, spec: Record<string, unknown>) {
   regions.relay.cut();
   try {
     return (
-      await streamProvider.update!("id", mirror, await streamInputs("west", "primary", spec, { failover: UNPLANNED }))
+      await streamProvider.update("id", mirror, await streamInputs("west", "primary", spec, { failover: UNPLANNED }))
     ).outs;
   } finally {
     regions.relay.heal();
@@ -88,7 +88,7 @@ describe("recreated primary", () => {
     );
     await expect((await jsm(east)).streams.info("refused")).rejects.toThrow(/stream not found/);
     // Failing over to the mirror keeps the old messages: it is promoted (its origin is gone).
-    const promoted = await streamProvider.update!(
+    const promoted = await streamProvider.update(
       "id",
       await streamInputs("west", "mirror", spec),
       await streamInputs("west", "primary", spec, { failover: UNPLANNED }),
@@ -136,7 +136,7 @@ describe("recreated primary", () => {
 
       // After the heal, the us-east-1 stack demotes its primary.
       const demoted = (await streamProvider.create(await streamInputs("east", "mirror", spec))).outs;
-      await streamProvider.delete!("id", recreated.outs);
+      await streamProvider.delete("id", recreated.outs);
       expect(demoted.lastDemotion).toMatchObject({
         promotedAtSequence: 200,
         orphanCount: 50,
@@ -145,7 +145,7 @@ describe("recreated primary", () => {
         orphanLastSequence: 50,
         history: { verdict: "diverged", upTo: 50 },
       });
-      expect(demoted.lastDemotion.history.reason).toMatch(
+      expect(demoted.lastDemotion?.history.reason).toMatch(
         legacyMirror
           ? /at sequence 1 stream .* holds .*new-0.* but "eu-central-1" holds .*old-0/
           : /was re-created since/,
@@ -184,7 +184,7 @@ describe("recreated primary", () => {
     const acked = await publish(east, `${name}.x`, 30, "new");
     await mirrored(west, name, 30, 50_000);
     // A planned failover: its marker (31) is where the mirror expects it, so it goes through.
-    const promoted = (await streamProvider.update!("id", mirror, await streamInputs("west", "primary", spec))).outs;
+    const promoted = (await streamProvider.update("id", mirror, await streamInputs("west", "primary", spec))).outs;
     expect(promoted.lastPromotion).toMatchObject({ mode: "planned", lastMirroredSequence: 31 });
     const demoted = (await streamProvider.create(await streamInputs("east", "mirror", spec))).outs;
     expect(demoted.lastDemotion).toMatchObject({
@@ -221,7 +221,7 @@ describe("recreated primary", () => {
     try {
       await publish(east, `${name}.x`, 6, "orphan");
       promoted = (
-        await streamProvider.update!("id", mirror, await streamInputs("west", "primary", spec, { failover: UNPLANNED }))
+        await streamProvider.update("id", mirror, await streamInputs("west", "primary", spec, { failover: UNPLANNED }))
       ).outs;
       await publish(west, `${name}.x`, variant.after, "after");
     } finally {
@@ -259,7 +259,7 @@ describe("recreated primary", () => {
     regions.relay.cut();
     try {
       await publish(east, `${name}.x`, 6, "orphan");
-      await streamProvider.update!("id", mirror, await streamInputs("west", "primary", spec, { failover: UNPLANNED }));
+      await streamProvider.update("id", mirror, await streamInputs("west", "primary", spec, { failover: UNPLANNED }));
       await publish(west, `${name}.x`, 10, "after");
     } finally {
       regions.relay.heal();
@@ -274,7 +274,7 @@ describe("recreated primary", () => {
       orphanLastSequence: 66,
       history: { verdict: "unproven" },
     });
-    expect(demoted.lastDemotion.history.reason).toMatch(/no longer holds sequence 27/);
+    expect(demoted.lastDemotion?.history.reason).toMatch(/no longer holds sequence 27/);
   });
 
   test("recreated primary - a planned failover proves the identity a mirror lacked, so the demotion keeps no false orphans", async () => {
@@ -285,8 +285,8 @@ describe("recreated primary", () => {
     await publish(east, `${name}.x`, 60, "before");
     await mirrored(west, name, 60);
     await forgetOriginIdentity(west, name);
-    const promoted = (await streamProvider.update!("id", mirror, await streamInputs("west", "primary", spec))).outs;
-    expect(promoted.lastPromotion.mode).toBe("planned");
+    const promoted = (await streamProvider.update("id", mirror, await streamInputs("west", "primary", spec))).outs;
+    expect(promoted.lastPromotion?.mode).toBe("planned");
     const eastCreated = (await (await jsm(east)).streams.info(name)).created;
     expect((await (await jsm(west)).streams.info(name)).config.metadata?.["natsdr.origin-created"]).toBe(eastCreated);
     // The new primary takes writes and drops the old primary's lowest messages (maxMsgs 40).
@@ -308,18 +308,19 @@ describe("recreated primary", () => {
     await publish(east, `${name}.x`, 5, "new");
 
     // pulumi refresh of the eu-central-1 stack: the mirror reports lag 0, the check sees through it.
-    const refreshed = await streamProvider.read!("eu-central-1/repair", mirror);
-    expect(refreshed.props?.originCheck).toMatchObject({ verdict: "diverged", upTo: 30 });
-    expect(refreshed.props?.originCheck.reason).toMatch(/was re-created since/);
-    expect(refreshed.inputs?.originCheck).toMatchObject({ verdict: "diverged" });
+    const read = await streamProvider.read("eu-central-1/repair", mirror);
+    const refreshed = refreshedProps(read);
+    expect(refreshed.originCheck).toMatchObject({ verdict: "diverged", upTo: 30 });
+    expect(refreshed.originCheck?.reason).toMatch(/was re-created since/);
+    expect(read.inputs?.["originCheck"]).toMatchObject({ verdict: "diverged" });
     // pulumi up: the diff replaces the mirror, create keeps its 30 messages aside first.
-    expect(await streamProvider.diff!("eu-central-1/repair", refreshed.props, mirrorInputs)).toEqual({
+    expect(await streamProvider.diff("eu-central-1/repair", refreshed, mirrorInputs)).toEqual({
       changes: true,
       replaces: ["originCheck"],
       deleteBeforeReplace: false,
     });
     const repaired = (await streamProvider.create(mirrorInputs)).outs;
-    await streamProvider.delete!("eu-central-1/repair", refreshed.props);
+    await streamProvider.delete("eu-central-1/repair", refreshed);
     expect(repaired.lastMirrorRepair).toMatchObject({
       replacedLastSequence: 30,
       orphanCount: 30,
@@ -338,8 +339,8 @@ describe("recreated primary", () => {
       const ids = (await readStream(west, "eu-central-1", name)).map((message) => message.id);
       return ids.length === 5 && ids.every((id, index) => id === `new-${index}`);
     });
-    const again = await streamProvider.read!("eu-central-1/repair", repaired);
-    expect(again.props?.originCheck).toBeUndefined();
-    expect((await streamProvider.diff!("eu-central-1/repair", again.props, mirrorInputs)).changes).toBe(false);
+    const again = refreshedProps(await streamProvider.read("eu-central-1/repair", repaired));
+    expect(again.originCheck).toBeUndefined();
+    expect((await streamProvider.diff("eu-central-1/repair", again, mirrorInputs)).changes).toBe(false);
   });
 });

@@ -185,7 +185,7 @@ describe("serialized provider", () => {
       lastMirroredSequence: 26,
     });
     expect(promoted[5]!.error).toBeUndefined();
-    expect(promoted[5]!.value.outs.lastDemotion).toMatchObject({
+    expect((promoted[5]!.value as Created).outs.lastDemotion).toMatchObject({
       promotedAtSequence: 26,
       orphanCount: 0,
       history: { verdict: "same", upTo: 26 },
