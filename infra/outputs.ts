@@ -12,7 +12,7 @@ export interface StackOutputs {
   readonly streams: pulumi.Output<Record<string, string>>;
   /** The stream each durable consumer in this region reads, by consumer name. */
   readonly consumers: pulumi.Output<Record<string, string>>;
-  /** Per stream: lastPromotion, lastDemotion and pendingOrphans, the failover evidence for auditors. */
+  /** Per stream: lastPromotion, lastDemotion, pendingOrphans, originCheck and lastMirrorRepair, the failover evidence for auditors. */
   readonly failoverEvidence: pulumi.Output<Record<string, StreamEvidence>>;
   /** The streams the backup CronJob (or the script, run by hand) backs up in this region. */
   readonly backupStreams: readonly string[];

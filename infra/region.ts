@@ -17,6 +17,7 @@ export function regionStreamsArgs(config: StackConfig): RegionStreamsArgs {
     domain: config.regions[config.region].domain,
     failover: config.failover,
     allowDeleteWithMessages: config.allowDeleteWithMessages,
+    allowRecreateOverMirror: config.allowRecreateOverMirror,
   };
 }
 

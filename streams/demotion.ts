@@ -3,14 +3,18 @@
 // The server cannot add a mirror to a stream, so the stream is replaced. First the new primary
 // must prove it is one: it answers, is not fenced, and records that it was promoted from this
 // domain at sequence P. Then this stream is fenced (it stops capturing subjects: after an
-// unplanned failover both regions would otherwise take writes), and its messages above P
-// (orphans: stored here after the last replication) are copied with their headers to the orphan
-// stream <stream>-orphans-<P>, every sequence accounted for, before anything is deleted. Then
-// the stream is re-created as a mirror of the peer, with its durable consumers (paused).
+// unplanned failover both regions would otherwise take writes), and its orphans are copied with
+// their headers to the orphan stream <stream>-orphans-<P>, every sequence accounted for, before
+// anything is deleted. Orphans are the messages above P (stored here after the last
+// replication) when this stream's history is shown to be the one the peer mirrored (history.ts);
+// otherwise, e.g. this stream was deleted and re-created since and its sequences 1..n lie below
+// P, every message it holds. Then the stream is re-created as a mirror of the peer, recording the
+// peer's identity, with its durable consumers (paused).
 import type { StreamInfo } from "@nats-io/jetstream";
 import type { Session } from "./client";
 import { restoreConsumers, snapshotConsumers } from "./consumerPositions";
-import { copyOrphans } from "./orphans";
+import { compareHistories, type HistoryCheck } from "./history";
+import { copyOrphans, orphanStreamName, OrphanScopes, type OrphanRange } from "./orphans";
 import { fencePeer } from "./fencing";
 import { prepareMirrorFeed } from "./mirrorFeed";
 import { findPeerPrimary } from "./promotion";
@@ -59,18 +63,62 @@ export async function demoteToMirror(
   // Before anything here changes: a failure leaves this stream as it was.
   if (usesMirrorFeed(inputs.spec)) await prepareMirrorFeed(peer.jsm, inputs.peerDomain!, name);
   await fencePeer(session.jsm, existing, inputs.peerDomain!, inputs.domain);
+  // The stream is deleted after the copy: lift its limits first, so that neither the marker (in a
+  // full stream) nor the age limit discards a message before it is copied.
+  await session.jsm.streams.update(name, { max_msgs: -1, max_bytes: -1, max_age: 0 });
   // Everything stored before the marker is final (in a replicated stream, publishes still in
   // flight when the subjects changed commit before it), so the orphan range ends right below it.
   const marker = await publishOwnMarker(session, inputs, instance);
   const fenced = await session.jsm.streams.info(name);
-  const orphans = await copyOrphans(session, inputs, fenced, promotedAt, marker - 1);
+  const last = marker - 1;
+  const history = await compareHistories(
+    { jsm: session.jsm, domain: inputs.domain, info: fenced },
+    { jsm: peer.jsm, domain: inputs.peerDomain!, info: peer.info },
+    Math.min(last, promotedAt),
+    userMetadata(peer.info.config.metadata)[MetadataKeys.originCreated],
+  );
+  const orphans = await copyOrphans(session, inputs, fenced, demotionRange(inputs, promotedAt, fenced, last, history));
   const consumers = await snapshotConsumers(session, name);
   await session.jsm.streams.delete(name);
   await session.jsm.streams.add(
-    streamWireConfig(inputs.spec, "mirror", inputs.peerDomain, { [MetadataKeys.instance]: instance }),
+    streamWireConfig(inputs.spec, "mirror", inputs.peerDomain, {
+      [MetadataKeys.instance]: instance,
+      [MetadataKeys.originCreated]: peer.info.created,
+    }),
   );
   await restoreConsumers(session, name, consumers);
-  return { at: new Date().toISOString(), promotedAtSequence: promotedAt, ...orphans };
+  return { at: new Date().toISOString(), promotedAtSequence: promotedAt, history, ...orphans };
+}
+
+/** What a demotion keeps: the messages above the promotion point, or all when the histories differ. */
+function demotionRange(
+  inputs: StreamResourceInputs,
+  promotedAt: number,
+  fenced: StreamInfo,
+  last: number,
+  history: HistoryCheck,
+): OrphanRange {
+  const { name } = inputs.spec;
+  const peer = inputs.peerDomain!;
+  const common = {
+    orphanStream: orphanStreamName(name, promotedAt),
+    last,
+    metadata: { [MetadataKeys.promotedAtSequence]: String(promotedAt) },
+  };
+  if (history.verdict === "same") {
+    return {
+      ...common,
+      from: promotedAt + 1,
+      scope: OrphanScopes.afterPromotion,
+      description: `Messages of ${name} in ${inputs.domain} stored after sequence ${promotedAt}, which never reached ${peer}; re-publish them from here.`,
+    };
+  }
+  return {
+    ...common,
+    from: fenced.state.first_seq,
+    scope: OrphanScopes.wholeStream,
+    description: `Every message of ${name} in ${inputs.domain}: its history is not the one ${peer} mirrored (${history.verdict}), so none can be assumed to be there; re-publish what ${peer} lacks.`,
+  };
 }
 
 /** Publishes a marker into this (fenced) stream through its fence subject; returns its sequence. */

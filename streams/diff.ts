@@ -79,7 +79,9 @@ export function diffStreamInputs(olds: StreamResourceInputs, news: StreamResourc
       olds.failover as unknown as Record<string, unknown>,
       news.failover as unknown as Record<string, unknown>,
     ),
-    ...(["domain", "role", "peerDomain", "allowDeleteWithMessages", "credentials"] as const).filter(
+    ...(
+      ["domain", "role", "peerDomain", "allowDeleteWithMessages", "allowRecreateOverMirror", "credentials"] as const
+    ).filter(
       (key) =>
         !equal((olds as unknown as Record<string, unknown>)[key], (news as unknown as Record<string, unknown>)[key]),
     ),

@@ -18,8 +18,10 @@ export type {
   CredentialsSpec,
   DemotionRecord,
   FailoverSpec,
+  MirrorRepairRecord,
   PromotionRecord,
   StreamRole,
   StreamSpec,
 } from "./spec";
+export type { HistoryCheck, HistoryVerdict } from "./history";
 export { canonicalDuration, canonicalSize, formatDuration, formatSize, parseDuration, parseSize } from "./units";

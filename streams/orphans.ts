@@ -1,4 +1,6 @@
-// Copying a demoted stream's orphans (messages above the peer's promotion point) aside.
+// Copying a demoted stream's orphans aside: the messages above the peer's promotion point, or,
+// when this stream's history is not the one the peer mirrored (it was re-created since), every
+// message it holds.
 //
 // Messages are read by sequence (works for any retention, tells gaps from the end), re-published
 // with their original subject, sequence, time, domain and message id in Nats-Dr-Original-*
@@ -10,7 +12,7 @@ import type { StreamInfo } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/transport-node";
 import { isNotFound, type Session } from "./client";
 import type { DemotionRecord, StreamResourceInputs } from "./spec";
-import { MetadataKeys } from "./wire";
+import { FENCE_SUBJECT_PREFIX, MetadataKeys } from "./wire";
 
 /** How many reads and publishes may be in flight at once. */
 const COPY_WINDOW = 128;
@@ -50,22 +52,43 @@ export function orphanHeaders(
   return copy;
 }
 
+/** Which messages an orphan stream holds (its metadata natsdr.orphan-scope). */
+export const OrphanScopes = { afterPromotion: "after-promotion", wholeStream: "whole-stream" } as const;
+export type OrphanScope = (typeof OrphanScopes)[keyof typeof OrphanScopes];
+
+/** The sequences of a stream to keep aside before it is deleted, where, and why. */
+export interface OrphanRange {
+  readonly orphanStream: string;
+  /** First sequence of the range. */
+  readonly from: number;
+  /** Last sequence that belongs to the range. */
+  readonly last: number;
+  readonly scope: OrphanScope;
+  /** The orphan stream's description: what it holds and what to do with it. */
+  readonly description: string;
+  /** More metadata for the orphan stream (e.g. the promotion point). */
+  readonly metadata: Record<string, string>;
+}
+
+export type OrphanCopy = Pick<
+  DemotionRecord,
+  "orphanCount" | "orphanStream" | "orphanFirstSequence" | "orphanLastSequence"
+>;
+
 export async function copyOrphans(
   session: Session,
   inputs: StreamResourceInputs,
   source: StreamInfo,
-  promotedAt: number,
-  /** Last sequence that belongs to the range (the fenced stream's last application message). */
-  last: number,
-): Promise<Omit<DemotionRecord, "at" | "promotedAtSequence">> {
+  range: OrphanRange,
+): Promise<OrphanCopy> {
+  const { orphanStream, last } = range;
   const none = { orphanCount: 0, orphanStream: "", orphanFirstSequence: 0, orphanLastSequence: 0 };
-  const first = Math.max(promotedAt + 1, source.state.first_seq);
+  const first = Math.max(range.from, source.state.first_seq);
   if (source.state.messages === 0 || last < first) return none;
 
   const name = inputs.spec.name;
-  const orphanStream = orphanStreamName(name, promotedAt);
   const subject = `natsdr.orphans.${orphanStream}`;
-  const resumeFrom = await prepareOrphanStream(session, inputs, source, orphanStream, subject, promotedAt);
+  const resumeFrom = await prepareOrphanStream(session, inputs, source, orphanStream, subject, range);
   const { jetstream } = require("@nats-io/jetstream") as typeof import("@nats-io/jetstream");
   const js = jetstream(session.nc, { timeout: inputs.connection.requestTimeoutMs });
 
@@ -78,7 +101,9 @@ export async function copyOrphans(
     const messages = await Promise.all(sequences.map((seq) => session.jsm.streams.getMessage(name, { seq })));
     const publishes: Promise<unknown>[] = [];
     for (const message of messages) {
-      if (!message) {
+      // Fence subjects carry only nats-dr's own markers (a failover's, published into this
+      // stream when it was fenced): no publisher was ever told they were stored.
+      if (!message || message.subject.startsWith(FENCE_SUBJECT_PREFIX)) {
         gaps++;
         continue;
       }
@@ -130,7 +155,7 @@ async function prepareOrphanStream(
   source: StreamInfo,
   orphanStream: string,
   subject: string,
-  promotedAt: number,
+  range: OrphanRange,
 ): Promise<number> {
   try {
     const info = await session.jsm.streams.info(orphanStream);
@@ -143,14 +168,15 @@ async function prepareOrphanStream(
   await session.jsm.streams.add({
     name: orphanStream,
     subjects: [subject],
-    description: `Messages of ${inputs.spec.name} in ${inputs.domain} stored after sequence ${promotedAt}, which never reached ${inputs.peerDomain}; re-publish them from here.`,
+    description: range.description,
     storage: source.config.storage,
     num_replicas: source.config.num_replicas,
     duplicate_window: 10 * 60 * 1e9,
     metadata: {
       [MetadataKeys.managed]: "true",
+      ...range.metadata,
       "natsdr.orphans-of": inputs.spec.name,
-      [MetadataKeys.promotedAtSequence]: String(promotedAt),
+      [MetadataKeys.orphanScope]: range.scope,
     },
   });
   return 0;

@@ -29,6 +29,7 @@ import {
 import { unfencePeer, fencePeer, publishFenceMarker, waitForMarker } from "./fencing";
 import type { PromotionRecord, StreamResourceInputs } from "./spec";
 import { durationToNanos } from "./units";
+import { provenOriginIdentity } from "./origin";
 import { MetadataKeys, streamWireConfig, userMetadata } from "./wire";
 
 type PeerState =
@@ -123,6 +124,9 @@ export async function promoteMirror(
         `planned failover aborted: the mirror in "${inputs.domain}" held sequence ${catchup.localLast} but the fenced peer primary in "${inputs.peerDomain}" is at ${catchup.marker} after ${inputs.failover.catchupTimeoutMs} ms. Raise failover.catchupTimeoutMs (config nats-dr:failover.catchupTimeoutMs) or check the leafnode link, then run pulumi up again.`,
       );
     }
+    // A mirror made before its origin existed (or by an older nats-dr) has no origin identity;
+    // now that it holds all of the fenced peer, its messages can prove one for the demotion.
+    const identity = await provenOriginIdentity(session, inputs, await session.jsm.streams.info(name));
     // The marker is not an application message: drop it before any consumer can see it.
     await session.jsm.streams.deleteMessage(name, catchup.marker, false);
     return await promote(session, inputs, instance, {
@@ -132,6 +136,7 @@ export async function promoteMirror(
       started,
       positions: {},
       carry: paused,
+      identity,
     });
   } catch (error) {
     const now = await session.jsm.streams.info(name).catch(() => undefined);
@@ -160,6 +165,8 @@ interface PromotionPlan {
   readonly positions: PromotionRecord["consumersPositioned"];
   /** Peer consumers whose positions are carried over (planned only). */
   readonly carry?: PausedConsumer[];
+  /** Origin identity proven during a planned promotion, for a mirror that recorded none. */
+  readonly identity?: Record<string, string>;
 }
 
 async function promote(
@@ -189,6 +196,7 @@ async function promote(
   };
   await applyPrimaryConfig(session, inputs, instance, {
     ...userMetadata(before.config.metadata),
+    ...plan.identity,
     [MetadataKeys.promotedAtSequence]: String(record.lastMirroredSequence),
     [MetadataKeys.promotedAt]: record.at,
     [MetadataKeys.promotedFrom]: record.fromDomain,

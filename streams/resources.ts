@@ -4,12 +4,14 @@
 // each resource's `__provider` input, and identical text lets the engine's provider host cache it.
 import * as pulumi from "@pulumi/pulumi";
 import { consumerProvider } from "./consumerProvider";
+import type { HistoryCheck } from "./history";
 import type {
   ConnectionSpec,
   ConsumerSpec,
   CredentialsSpec,
   DemotionRecord,
   FailoverSpec,
+  MirrorRepairRecord,
   PromotionRecord,
   StreamRole,
   StreamSpec,
@@ -33,6 +35,11 @@ export interface JetStreamStreamArgs {
   readonly failover?: pulumi.Input<FailoverSpec>;
   /** Let a delete drop a stream that still holds messages. @default false */
   readonly allowDeleteWithMessages?: pulumi.Input<boolean>;
+  /**
+   * Let a create make this stream empty although the peer's mirror of it holds an earlier
+   * stream's messages. @default false (refused, see docs/failover.md)
+   */
+  readonly allowRecreateOverMirror?: pulumi.Input<boolean>;
 }
 
 export class JetStreamStream extends pulumi.dynamic.Resource {
@@ -45,6 +52,10 @@ export class JetStreamStream extends pulumi.dynamic.Resource {
   declare public readonly lastDemotion: pulumi.Output<DemotionRecord | undefined>;
   /** Orphan streams of this stream waiting for an operator (found when it became a mirror). */
   declare public readonly pendingOrphans: pulumi.Output<{ stream: string; messages: number }[] | undefined>;
+  /** Set by a refresh when this mirror holds another history than its origin's; `pulumi up` repairs it. */
+  declare public readonly originCheck: pulumi.Output<HistoryCheck | undefined>;
+  /** Evidence of the last repair of this mirror (replaced, its messages kept aside). */
+  declare public readonly lastMirrorRepair: pulumi.Output<MirrorRepairRecord | undefined>;
 
   constructor(name: string, args: JetStreamStreamArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -59,6 +70,8 @@ export class JetStreamStream extends pulumi.dynamic.Resource {
         lastPromotion: undefined,
         lastDemotion: undefined,
         pendingOrphans: undefined,
+        originCheck: undefined,
+        lastMirrorRepair: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["credentials"] }),
       "natsdr",

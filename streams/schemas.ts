@@ -169,6 +169,8 @@ export function streamInputsSchema() {
         unplannedConsumerRewind: "unlimited",
       }),
       allowDeleteWithMessages: z.boolean().default(false),
+      // No default: streams that never set it keep the inputs they had, so no diff appears.
+      allowRecreateOverMirror: z.boolean().optional(),
     })
     .superRefine((inputs, context) => {
       if (inputs.role === "mirror" && !inputs.peerDomain) {

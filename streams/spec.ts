@@ -3,6 +3,7 @@
 // Everything the provider acts on is an input (connection, spec, role, peer, timeouts): a dynamic
 // provider never sees stack config. Values are canonical (see units.ts) so that equal intent is
 // equal input. Their validation lives in schemas.ts.
+import type { HistoryCheck } from "./history";
 
 export const StreamRoles = { primary: "primary", mirror: "mirror" } as const;
 export type StreamRole = (typeof StreamRoles)[keyof typeof StreamRoles];
@@ -108,6 +109,11 @@ export interface StreamResourceInputs {
   readonly failover: FailoverSpec;
   /** Allow `pulumi destroy` / removal from the catalog to delete a stream holding messages. @default false */
   readonly allowDeleteWithMessages: boolean;
+  /**
+   * Let `create` make an empty primary although the peer's mirror of this stream still holds the
+   * messages of an earlier one (the stream was deleted here). Absent means false.
+   */
+  readonly allowRecreateOverMirror?: boolean;
 }
 
 export interface ConsumerSpec {
@@ -162,7 +168,27 @@ export interface DemotionRecord {
   readonly at: string;
   /** Sequence at which the new primary was promoted from this stream's copy. */
   readonly promotedAtSequence: number;
-  /** Messages this stream held beyond that point, copied to `orphanStream` before deletion. */
+  /**
+   * Whether this stream's messages up to that point were shown to be in the new primary. When
+   * not ("diverged": e.g. this stream was re-created after the peer's mirror was made;
+   * "unproven"), every message was kept aside, not only those above promotedAtSequence.
+   */
+  readonly history: HistoryCheck;
+  /** Messages kept: beyond promotedAtSequence, or all of them; copied to `orphanStream` before deletion. */
+  readonly orphanCount: number;
+  readonly orphanStream: string;
+  readonly orphanFirstSequence: number;
+  readonly orphanLastSequence: number;
+}
+
+/** Evidence of a mirror replaced because it held another history than its origin's. */
+export interface MirrorRepairRecord {
+  readonly at: string;
+  /** Last sequence the replaced mirror held. */
+  readonly replacedLastSequence: number;
+  /** The comparison with the origin that showed the mirror diverged. */
+  readonly history: HistoryCheck;
+  /** Messages the replaced mirror held, copied to `orphanStream` before it was deleted. */
   readonly orphanCount: number;
   readonly orphanStream: string;
   readonly orphanFirstSequence: number;

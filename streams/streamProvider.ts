@@ -17,10 +17,19 @@ import {
   removeMirrorFeed,
   requireMirrorFeedSupport,
 } from "./mirrorFeed";
+import { checkMirrorOrigin, originIdentity, provenOriginIdentity, refuseRecreateOverMirror } from "./origin";
 import { listOrphanStreams } from "./orphans";
 import { promoteMirror } from "./promotion";
 import { credentialsSchema, streamInputsSchema } from "./schemas";
-import type { CredentialsSpec, DemotionRecord, PromotionRecord, StreamResourceInputs } from "./spec";
+import type { HistoryCheck } from "./history";
+import { repairMirror } from "./mirrorRepair";
+import type {
+  CredentialsSpec,
+  DemotionRecord,
+  MirrorRepairRecord,
+  PromotionRecord,
+  StreamResourceInputs,
+} from "./spec";
 import { MetadataKeys, MIRROR_FEED, specFromWire, streamWireConfig, usesMirrorFeed, userMetadata } from "./wire";
 
 /** What the provider stores: the inputs plus evidence of what it did. */
@@ -32,6 +41,12 @@ export interface StreamState extends StreamResourceInputs {
   readonly lastDemotion?: DemotionRecord;
   /** Orphan streams of this stream found in its domain when it was created as a mirror. */
   readonly pendingOrphans?: { stream: string; messages: number }[];
+  /**
+   * Set by `read` (refresh) on a mirror that holds another history than its origin's (the
+   * origin was re-created): the next `pulumi up` replaces the mirror, keeping its messages.
+   */
+  readonly originCheck?: HistoryCheck;
+  readonly lastMirrorRepair?: MirrorRepairRecord;
 }
 
 const INPUT_KEYS = [
@@ -43,6 +58,7 @@ const INPUT_KEYS = [
   "peerDomain",
   "failover",
   "allowDeleteWithMessages",
+  "allowRecreateOverMirror",
 ] as const;
 
 function inputsOf(state: Record<string, unknown>): Record<string, unknown> {
@@ -106,6 +122,7 @@ async function applyConfig(
   const existing = await resolveFence(session, inputs, found);
   const metadata: Record<string, string> = {
     ...userMetadata(existing.config.metadata),
+    ...(inputs.role === "mirror" ? await provenOriginIdentity(session, inputs, existing) : {}),
     [MetadataKeys.instance]: instance,
   };
   if (inputs.role === "mirror" && existing.config.mirror && !mirrorReadsAsDeclared(existing, inputs)) {
@@ -133,9 +150,12 @@ export const streamProvider = {
   async diff(_id: string, olds: StreamState, news: StreamState) {
     // Values not known yet (preview) compare as changed, so a role flip still shows as a replace.
     const result = diffStreamInputs(olds, news);
+    // A refresh found the mirror holding another history than its origin's: replace it (create
+    // keeps its messages aside, then makes a fresh mirror).
+    const repair = olds.originCheck?.verdict === "diverged" && olds.role === "mirror" && news.role === "mirror";
     return {
-      changes: result.changes || containsUnknown(news),
-      replaces: result.replaces,
+      changes: result.changes || repair || containsUnknown(news),
+      replaces: repair ? [...result.replaces, "originCheck"].sort() : result.replaces,
       deleteBeforeReplace: result.deleteBeforeReplace,
     };
   },
@@ -146,12 +166,19 @@ export const streamProvider = {
       const existing = await findStream(session, inputs.spec.name);
       let lastDemotion: DemotionRecord | undefined;
       let lastPromotion: PromotionRecord | undefined;
+      let lastMirrorRepair: MirrorRepairRecord | undefined;
       const feedMirror = inputs.role === "mirror" && usesMirrorFeed(inputs.spec);
       if (feedMirror) requireMirrorFeedSupport(session, inputs);
       if (!existing) {
+        await refuseRecreateOverMirror(session, inputs);
+        // A new mirror is empty: the origin it is about to copy is the one it records.
+        const identity = inputs.role === "mirror" ? await originIdentity(session, inputs) : {};
         if (feedMirror) await prepareFeedForNewMirror(session, inputs);
         await session.jsm.streams.add(
-          streamWireConfig(inputs.spec, inputs.role, inputs.peerDomain, { [MetadataKeys.instance]: instance }),
+          streamWireConfig(inputs.spec, inputs.role, inputs.peerDomain, {
+            ...identity,
+            [MetadataKeys.instance]: instance,
+          }),
         );
       } else {
         const existingRole = existing.config.mirror ? "mirror" : "primary";
@@ -164,8 +191,17 @@ export const streamProvider = {
         } else if (existingRole === "mirror" && inputs.role === "primary") {
           lastPromotion = await promoteMirror(session, inputs, instance);
         } else {
-          // Ours already (e.g. an earlier create reached the server but not the state): adopt it.
-          await applyConfig(session, inputs, existing, instance);
+          // Ours already (e.g. an earlier create reached the server but not the state, or a
+          // refresh found the mirror diverged from its origin): adopt it, or repair the mirror.
+          const check =
+            existingRole === "mirror" && inputs.role === "mirror"
+              ? await checkMirrorOrigin(session, inputs, existing)
+              : undefined;
+          if (check?.verdict === "diverged") {
+            lastMirrorRepair = await repairMirror(session, inputs, instance, existing, check);
+          } else {
+            await applyConfig(session, inputs, existing, instance);
+          }
         }
       }
       // A demotion interrupted after its copy leaves the orphan stream behind: report it on the
@@ -176,6 +212,7 @@ export const streamProvider = {
         instance,
         ...(lastPromotion ? { lastPromotion } : {}),
         ...(lastDemotion ? { lastDemotion } : {}),
+        ...(lastMirrorRepair ? { lastMirrorRepair } : {}),
         ...(pendingOrphans.length > 0 ? { pendingOrphans } : {}),
       };
       return { id: `${inputs.domain}/${inputs.spec.name}`, outs };
@@ -187,7 +224,7 @@ export const streamProvider = {
       const info = await findStream(session, props.spec.name);
       if (!info) return { id: undefined as unknown as string, props: {} };
       const actual = specFromWire(info.config, props.spec);
-      const { pendingOrphans: _recorded, ...rest } = props;
+      const { pendingOrphans: _recorded, originCheck: _previous, ...rest } = props;
       const pendingOrphans = actual.role === "mirror" ? await listOrphanStreams(session, props.spec.name) : [];
       const refreshed: StreamState = {
         ...rest,
@@ -197,7 +234,24 @@ export const streamProvider = {
         // What the domain holds now: an orphan stream the operator re-published and removed goes.
         ...(pendingOrphans.length > 0 ? { pendingOrphans } : {}),
       };
-      return { id, props: refreshed, inputs: inputsOf(refreshed as unknown as Record<string, unknown>) };
+      // A short look at the origin: a refresh during a failover must not wait long for a dead peer.
+      const check =
+        actual.role === "mirror"
+          ? await checkMirrorOrigin(session, refreshed, info, Math.min(1000, props.connection.requestTimeoutMs)).catch(
+              // A refresh reports what it can; the check is evidence, not a reason to fail.
+              () => undefined,
+            )
+          : undefined;
+      // Only a divergence is kept: a verdict that changes with every refresh would show as drift.
+      const flagged: StreamState = check?.verdict === "diverged" ? { ...refreshed, originCheck: check } : refreshed;
+      const inputs = inputsOf(flagged as unknown as Record<string, unknown>);
+      // In the inputs too, so the engine's own diff of old and new inputs names why the mirror is
+      // replaced.
+      return {
+        id,
+        props: flagged,
+        inputs: flagged.originCheck ? { ...inputs, originCheck: flagged.originCheck } : inputs,
+      };
     });
   },
 
@@ -226,6 +280,7 @@ export const streamProvider = {
         ...(lastPromotion ? { lastPromotion } : {}),
         ...(olds.lastDemotion ? { lastDemotion: olds.lastDemotion } : {}),
         ...(pendingOrphans.length > 0 ? { pendingOrphans } : {}),
+        ...(olds.lastMirrorRepair ? { lastMirrorRepair: olds.lastMirrorRepair } : {}),
       };
       return { outs };
     });

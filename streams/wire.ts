@@ -19,6 +19,13 @@ export const MetadataKeys = {
   deliverPolicy: "natsdr.deliver-policy",
   pausedWhileMirror: "natsdr.paused-while-mirror",
   mirrorFeed: "natsdr.mirror-feed",
+  /**
+   * On a mirror (and the primary it is promoted to): the `created` time of the origin stream it
+   * was made a mirror of, while it was empty. Tells a re-created origin from the one it copied.
+   */
+  originCreated: "natsdr.origin-created",
+  /** On an orphan stream: "after-promotion" or "whole-stream" (the history had diverged). */
+  orphanScope: "natsdr.orphan-scope",
 } as const;
 
 /** Durable name of the mirror feed: the consumer on an interest stream's primary its mirror reads through. */
@@ -69,9 +76,12 @@ export function domainApiPrefix(domain: string): string {
   return `$JS.${domain}.API`;
 }
 
+/** Where fence subjects start; a stream's messages on them are nats-dr's markers, never an application's. */
+export const FENCE_SUBJECT_PREFIX = "natsdr.fenced.";
+
 /** The subject a fenced (old) primary is switched to, so it stops capturing application subjects. */
 export function fenceSubject(domain: string, stream: string): string {
-  return `natsdr.fenced.${domain}.${stream}`;
+  return `${FENCE_SUBJECT_PREFIX}${domain}.${stream}`;
 }
 
 /** The wire config a stream should have for its role. */

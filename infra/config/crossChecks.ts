@@ -50,6 +50,28 @@ function domainIssues(value: Record<string, unknown>): Issue[] {
   ];
 }
 
+/** nats-dr:allowRecreateOverMirror names replicated streams of the catalog (a typo would protect nothing it meant to allow). */
+export function recreateIssues(value: unknown): Issue[] {
+  if (!isPlainObject(value)) return [];
+  const names = value["allowRecreateOverMirror"];
+  const catalog = value["catalog"];
+  if (!Array.isArray(names) || !isPlainObject(catalog) || !Array.isArray(catalog["streams"])) return [];
+  const replicated = (catalog["streams"] as { spec?: { name?: unknown }; replication?: { kind?: unknown } }[])
+    .filter((stream) => stream.replication?.kind !== "home")
+    .map((stream) => stream.spec?.name)
+    .filter((name): name is string => typeof name === "string");
+  return names.flatMap((name, index) =>
+    typeof name === "string" && !replicated.includes(name)
+      ? [
+          {
+            path: ["allowRecreateOverMirror", index],
+            message: `"${name}" is not a replicated stream of the catalog (${replicated.join(", ") || "none"}); name the stream to create anew, or remove the entry`,
+          },
+        ]
+      : [],
+  );
+}
+
 /** At most one way to authenticate: natsUser + natsPassword, natsToken, or natsCreds. */
 function credentialIssues(value: Record<string, unknown>): Issue[] {
   const has = (key: string) => value[key] !== undefined;

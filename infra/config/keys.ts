@@ -13,6 +13,7 @@ export const configKeys = [
   "connection",
   "failover",
   "allowDeleteWithMessages",
+  "allowRecreateOverMirror",
   "catalog",
   "aws",
   "dns",

@@ -45,6 +45,7 @@ function toStackConfig(data: ParsedStackConfig): StackConfig {
     credentialsMethod,
     failover: data.failover,
     allowDeleteWithMessages: data.allowDeleteWithMessages,
+    allowRecreateOverMirror: data.allowRecreateOverMirror,
     catalog: data.catalog,
     aws: data.aws,
     dns: data.dns,

@@ -39,6 +39,7 @@ export function gatherStackConfig(config: pulumi.Config = new pulumi.Config(CONF
     connection: jsonValue(config.get("connection")),
     failover: jsonValue(config.get("failover")),
     allowDeleteWithMessages: jsonValue(config.get("allowDeleteWithMessages")),
+    allowRecreateOverMirror: jsonValue(config.get("allowRecreateOverMirror")),
     catalog: jsonValue(config.get("catalog")),
     aws: jsonValue(config.get("aws")),
     dns: jsonValue(config.get("dns")),

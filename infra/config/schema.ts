@@ -7,7 +7,7 @@ import { z } from "zod";
 import { connectionSchema, failoverSchema } from "../../streams";
 import { CatalogModes, resolveCatalog } from "../catalog";
 import { awsIssues, awsSchema, backupSchema, dnsSchema } from "./aws";
-import { crossKeyIssues } from "./crossChecks";
+import { crossKeyIssues, recreateIssues } from "./crossChecks";
 import { kubernetesConfigShape, kubernetesIssues } from "./kubernetes";
 import { unknownFieldsError } from "./problems";
 import { Regions, regionChoices, regionNames } from "./regions";
@@ -104,6 +104,13 @@ export function stackConfigSchema() {
       failover: strictObject(failoverSchema().shape).prefault({}),
       /** Let removing a stream delete it while it holds messages. @default false */
       allowDeleteWithMessages: z.boolean({ error: () => "must be true or false" }).default(false),
+      /**
+       * Replicated streams that may be created empty although the peer's mirror of them still holds
+       * an earlier stream's messages (they were deleted here). @default []
+       */
+      allowRecreateOverMirror: z
+        .array(z.string(), { error: () => 'must be a list of stream names, e.g. ["orders"]' })
+        .default([]),
       /** Streams and consumers. @default the default catalog (infra/catalog/defaults.ts) */
       catalog: catalogSchema(),
       /** The region's EKS OIDC provider (IRSA for the backup job). Required with nats-dr:kubernetes. */
@@ -124,7 +131,12 @@ export function stackConfigSchema() {
     })
     .superRefine(
       (value: unknown, context) => {
-        for (const issue of [...crossKeyIssues(value), ...kubernetesIssues(value), ...awsIssues(value)])
+        for (const issue of [
+          ...crossKeyIssues(value),
+          ...recreateIssues(value),
+          ...kubernetesIssues(value),
+          ...awsIssues(value),
+        ])
           context.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
       },
       // Also when single keys failed (the value is then partly raw), so every problem shows at once.

@@ -38,6 +38,8 @@ export interface StackConfig {
   readonly failover: FailoverSpec;
   /** `nats-dr:allowDeleteWithMessages`. @default false */
   readonly allowDeleteWithMessages: boolean;
+  /** `nats-dr:allowRecreateOverMirror`: streams that may be created empty over a peer mirror's history. @default [] */
+  readonly allowRecreateOverMirror: readonly string[];
   /** The stream catalog: defaults merged with `nats-dr:catalog`, validated and canonical. */
   readonly catalog: Catalog;
   /** `nats-dr:aws`: the region's EKS OIDC provider for IRSA; set whenever `kubernetes` is. */

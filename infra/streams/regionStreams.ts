@@ -6,6 +6,8 @@ import type {
   CredentialsSpec,
   DemotionRecord,
   FailoverSpec,
+  HistoryCheck,
+  MirrorRepairRecord,
   PromotionRecord,
   StreamRole,
 } from "../../streams";
@@ -27,6 +29,8 @@ export interface RegionStreamsArgs {
   readonly failover?: pulumi.Input<FailoverSpec>;
   /** Let removing a stream from the catalog delete it while it holds messages. @default false */
   readonly allowDeleteWithMessages?: pulumi.Input<boolean>;
+  /** Streams that may be created empty although the peer's mirror holds an earlier one's messages. @default [] */
+  readonly allowRecreateOverMirror?: readonly string[];
 }
 
 /** One JetStreamStream per planned stream and one JetStreamConsumer per consumer, in one region. */
@@ -61,6 +65,8 @@ export class RegionStreams extends pulumi.ComponentResource {
           peerDomain: planned.peerDomain,
           failover: args.failover,
           allowDeleteWithMessages: args.allowDeleteWithMessages,
+          // Only when listed: other streams keep the inputs they had, so no diff appears.
+          ...(args.allowRecreateOverMirror?.includes(planned.name) ? { allowRecreateOverMirror: true } : {}),
         },
         // A component's dependsOn does not reach its children: pass it on, so the streams wait
         // for the servers on a first `pulumi up`.
@@ -88,9 +94,15 @@ export class RegionStreams extends pulumi.ComponentResource {
     this.evidence = pulumi.output(
       mapValues(streams, (resource) =>
         pulumi
-          .all([resource.lastPromotion, resource.lastDemotion, resource.pendingOrphans])
-          .apply(([lastPromotion, lastDemotion, pendingOrphans]) =>
-            streamEvidence(lastPromotion, lastDemotion, pendingOrphans),
+          .all([
+            resource.lastPromotion,
+            resource.lastDemotion,
+            resource.pendingOrphans,
+            resource.originCheck,
+            resource.lastMirrorRepair,
+          ])
+          .apply(([lastPromotion, lastDemotion, pendingOrphans, originCheck, lastMirrorRepair]) =>
+            streamEvidence({ lastPromotion, lastDemotion, pendingOrphans, originCheck, lastMirrorRepair }),
           ),
       ),
     );
@@ -104,18 +116,27 @@ export interface StreamEvidence {
   readonly lastDemotion?: DemotionRecord;
   /** Orphan streams of this stream still waiting in this region, with their message counts. */
   readonly pendingOrphans: readonly { readonly stream: string; readonly messages: number }[];
+  /** A mirror found (by a refresh) holding another history than its origin's; `pulumi up` repairs it. */
+  readonly originCheck?: HistoryCheck;
+  /** The last repair of such a mirror. */
+  readonly lastMirrorRepair?: MirrorRepairRecord;
 }
 
 /** The evidence output of one stream. Pure. */
-export function streamEvidence(
-  lastPromotion: PromotionRecord | undefined,
-  lastDemotion: DemotionRecord | undefined,
-  pendingOrphans: readonly { stream: string; messages: number }[] | undefined,
-): StreamEvidence {
+export function streamEvidence(parts: {
+  readonly lastPromotion: PromotionRecord | undefined;
+  readonly lastDemotion: DemotionRecord | undefined;
+  readonly pendingOrphans: readonly { stream: string; messages: number }[] | undefined;
+  readonly originCheck: HistoryCheck | undefined;
+  readonly lastMirrorRepair: MirrorRepairRecord | undefined;
+}): StreamEvidence {
+  const { lastPromotion, lastDemotion, pendingOrphans, originCheck, lastMirrorRepair } = parts;
   return {
     ...(lastPromotion === undefined ? {} : { lastPromotion }),
     ...(lastDemotion === undefined ? {} : { lastDemotion }),
     pendingOrphans: pendingOrphans ?? [],
+    ...(originCheck === undefined ? {} : { originCheck }),
+    ...(lastMirrorRepair === undefined ? {} : { lastMirrorRepair }),
   };
 }
 

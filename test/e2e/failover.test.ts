@@ -7,12 +7,12 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Region } from "../../infra/config/regions";
-import { Clients } from "../../drill/load/connections";
+import type { Clients } from "../../drill/load/connections";
 import { Publisher } from "../../drill/load/publisher";
 import { Router } from "../../drill/load/router";
 import { StepCollector } from "../../drill/pulumi/events";
 import { readStream } from "../support/provider";
-import { runPulumi, startE2eWorld, type E2eWorld } from "./support";
+import { appClients, runPulumi, startE2eWorld, type E2eWorld } from "./support";
 
 let world: E2eWorld;
 let clients: Clients;
@@ -74,13 +74,7 @@ async function missingIn(region: Region, publisher: Publisher): Promise<string[]
 
 beforeAll(async () => {
   world = await startE2eWorld("failover");
-  clients = new Clients(
-    {
-      "us-east-1": world.local.regions["us-east-1"].clientUrls,
-      "eu-central-1": world.local.regions["eu-central-1"].clientUrls,
-    },
-    world.local.users.app,
-  );
+  clients = appClients(world);
 }, 120_000);
 
 afterAll(async () => {

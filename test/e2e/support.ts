@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { regionNames, type Region } from "../../infra/config/regions";
+import { Clients } from "../../drill/load/connections";
 import { startLocalRegions, type LocalRegions } from "../../drill/local/regions";
 import { layOutProject } from "../../drill/pulumi/project";
 import { pulumiBinary } from "../../drill/local/binaries";
@@ -91,6 +92,17 @@ export async function startE2eWorld(name: string, options: E2eWorldOptions = {})
     fs.rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** Connections to both regions as the application user (one per purpose and region). */
+export function appClients(world: E2eWorld): Clients {
+  return new Clients(
+    {
+      "us-east-1": world.local.regions["us-east-1"].clientUrls,
+      "eu-central-1": world.local.regions["eu-central-1"].clientUrls,
+    },
+    world.local.users.app,
+  );
 }
 
 /** Runs the pulumi CLI itself in the world's project directory; resolves with its stdout. */

@@ -66,6 +66,14 @@ describe("bad inputs", () => {
     ).toHaveLength(1);
   });
 
+  test("bad inputs - the re-create opt-in is a boolean", async () => {
+    const problems = await failures(
+      rawStreamInputs(here, peer, "primary", { name: "s", subjects: ["a.*"] }, { allowRecreateOverMirror: "yes" }),
+    );
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^allowRecreateOverMirror: /);
+  });
+
   test("bad inputs - a work queue cannot be replicated between regions", async () => {
     expect(
       await failures(

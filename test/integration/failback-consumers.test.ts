@@ -94,6 +94,7 @@ describe("failover", () => {
     const record = demoted.outs.lastDemotion!;
     expect(record).toMatchObject({
       promotedAtSequence: 30,
+      history: { verdict: "same", upTo: 30 },
       orphanCount: 7,
       orphanFirstSequence: 31,
       orphanLastSequence: 37,

@@ -166,6 +166,9 @@ describe("serialized provider", () => {
       { method: "check", args: [{}, promote] },
       { method: "diff", args: ["eu-central-1/serialized", westState, { $result: 1, path: ["inputs"] }] },
       { method: "update", args: ["eu-central-1/serialized", westState, { $result: 1, path: ["inputs"] }] },
+      // The us-east-1 stack's second half of the planned failover: its primary becomes a mirror.
+      { method: "check", args: [{}, { ...eastInputs, role: "mirror" }] },
+      { method: "create", args: [{ $result: 4, path: ["inputs"] }] },
       { method: "delete", args: ["eu-central-1/serialized", { $result: 3, path: ["outs"] }] },
       {
         method: "delete",
@@ -181,10 +184,16 @@ describe("serialized provider", () => {
       peerLastSequence: 26,
       lastMirroredSequence: 26,
     });
-    expect(promoted[4]!.error).toMatch(
+    expect(promoted[5]!.error).toBeUndefined();
+    expect((promoted[5]!.value as Created).outs.lastDemotion).toMatchObject({
+      promotedAtSequence: 26,
+      orphanCount: 0,
+      history: { verdict: "same", upTo: 26 },
+    });
+    expect(promoted[6]!.error).toMatch(
       /refusing to delete stream serialized in domain "eu-central-1": it holds 25 messages/,
     );
-    expect(promoted[5]).toEqual({ ok: true, value: null });
+    expect(promoted[7]).toEqual({ ok: true, value: null });
   });
 
   test("serialized provider - an interest stream's mirror prepares and removes its feed on the primary", async () => {

@@ -25,6 +25,7 @@ describe("stack config", () => {
       unplannedConsumerRewind: "unlimited",
     });
     expect(config.allowDeleteWithMessages).toBe(false);
+    expect(config.allowRecreateOverMirror).toEqual([]);
     expect(config.credentials).toBeUndefined();
     expect(config.credentialsMethod).toBe("none");
     expect(config.catalog.streams.map((stream) => stream.spec.name)).toEqual([
@@ -66,6 +67,11 @@ describe("stack config", () => {
       unplannedConsumerRewind: "unlimited",
     });
     expect(config.allowDeleteWithMessages).toBe(true);
+  });
+
+  it("stack config - takes the streams allowed to be re-created over a mirror", () => {
+    const config = parsed(rawConfig("us-east-1", { allowRecreateOverMirror: ["events"] }));
+    expect(config.allowRecreateOverMirror).toEqual(["events"]);
   });
 
   it("stack config - combines natsUser and natsPassword into one secret", async () => {

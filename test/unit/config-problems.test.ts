@@ -147,6 +147,18 @@ describe("stack config problems", () => {
     ]);
   });
 
+  it("config problems - allowRecreateOverMirror names replicated catalog streams", () => {
+    expect(
+      problemsOf(rawConfig("us-east-1", { allowRecreateOverMirror: ["events", "evnets", "audit-eu-gdpr"] })),
+    ).toEqual([
+      'nats-dr:allowRecreateOverMirror.1: "evnets" is not a replicated stream of the catalog (audit, events, metrics, notifications); name the stream to create anew, or remove the entry',
+      'nats-dr:allowRecreateOverMirror.2: "audit-eu-gdpr" is not a replicated stream of the catalog (audit, events, metrics, notifications); name the stream to create anew, or remove the entry',
+    ]);
+    expect(problemsOf(rawConfig("us-east-1", { allowRecreateOverMirror: "events" }))).toEqual([
+      'nats-dr:allowRecreateOverMirror: must be a list of stream names, e.g. ["orders"]',
+    ]);
+  });
+
   it("config problems - lists every problem at once, across keys", () => {
     const problems = problemsOf({
       region: "us-east-1",

@@ -26,8 +26,9 @@ async function declare(
   region: Region,
   activeRegion: Region,
   dependsOn?: pulumi.Resource[],
+  extra: Record<string, unknown> = {},
 ): Promise<RegionStreamsClass> {
-  const config = parsed(rawConfig(region, { activeRegion, ...credentials }));
+  const config = parsed(rawConfig(region, { activeRegion, ...credentials, ...extra }));
   const component = new RegionStreams(name, regionStreamsArgs(config), {
     ...(dependsOn ? { dependsOn } : {}),
     transformations: [
@@ -70,6 +71,14 @@ describe("region streams", () => {
       expect(eu[`stream-${stream}`]).toMatchObject({ role: "primary", domain: "eu-central-1" });
       expect(eu[`stream-${stream}`]).not.toHaveProperty("peerDomain");
     }
+  });
+
+  it("region streams - only streams listed in allowRecreateOverMirror get that input", async () => {
+    await declare("recreate", "us-east-1", "us-east-1", undefined, { allowRecreateOverMirror: ["events"] });
+    const children = childrenOf("recreate");
+    expect(children["stream-events"]!["allowRecreateOverMirror"]).toBe(true);
+    for (const stream of ["audit", "metrics", "notifications"])
+      expect(children[`stream-${stream}`], stream).not.toHaveProperty("allowRecreateOverMirror");
   });
 
   it("region streams - passes the canonical spec, connection, failover and delete guard as inputs", async () => {
