@@ -24,7 +24,11 @@ export interface LocalBackend {
 export function pulumiEnv(backend: LocalBackend): Record<string, string> {
   const nodeDir = path.dirname(process.execPath);
   return {
-    PULUMI_BACKEND_URL: `file://${backend.dir}`,
+    // metadata=skip: the file backend then writes each checkpoint to a temp file and renames it.
+    // With its default sidecar (`<stack>.json.attrs`, truncated and rewritten in place on every
+    // save), a run killed at the wrong moment left an empty sidecar, and every later command of
+    // the stack failed with "failed to load checkpoint: EOF" (seen in test/e2e/interrupted).
+    PULUMI_BACKEND_URL: `file://${backend.dir}?metadata=skip`,
     PULUMI_CONFIG_PASSPHRASE: backend.passphrase,
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_NODEJS_TRANSPILE_ONLY: "true",

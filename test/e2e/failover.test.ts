@@ -75,14 +75,14 @@ async function missingIn(region: Region, publisher: Publisher): Promise<string[]
 beforeAll(async () => {
   world = await startE2eWorld("failover");
   clients = appClients(world);
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   await clients?.close();
   await world?.stop();
 }, 60_000);
 
-describe("e2e failover", () => {
+describe("e2e failover", { timeout: 300_000 }, () => {
   it("e2e failover - the first pulumi up of each stack makes primaries in us-east-1 and mirrors in eu-central-1", async () => {
     const east = await world.stacks["us-east-1"].up();
     const west = await world.stacks["eu-central-1"].up();
@@ -96,15 +96,26 @@ describe("e2e failover", () => {
   it("e2e failover - the preview of a flip updates only role in the new active stack and replaces the old primaries", async () => {
     await world.setActiveRegion("eu-central-1");
     const west = new StepCollector();
-    await world.stacks["eu-central-1"].preview({ onEvent: west.onEvent });
+    const westPreview = await world.stacks["eu-central-1"].preview({ onEvent: west.onEvent });
     expect(west.changes().map(({ name, op, diffs }) => ({ name, op, diffs }))).toEqual(
       streamResources.map((name) => ({ name, op: "update", diffs: ["role"] })),
     );
     const east = new StepCollector();
-    await world.stacks["us-east-1"].preview({ onEvent: east.onEvent });
+    const eastPreview = await world.stacks["us-east-1"].preview({ onEvent: east.onEvent });
     expect(east.changes().map(({ name, op, diffs }) => ({ name, op, diffs }))).toEqual(
       streamResources.map((name) => ({ name, op: "replace", diffs: ["role"] })),
     );
+    // The lines README.md and docs/failover.md quote, as the CLI prints them.
+    const line = (prefix: string, name: string, what: string) =>
+      ` ${prefix} pulumi-nodejs:dynamic/natsdr:JetStreamStream ${name} ${what} [diff: ~role]\n`;
+    for (const name of streamResources) {
+      expect(westPreview.stdout).toContain(line("~ ", name, "update"));
+      expect(eastPreview.stdout).toContain(line("++", name, "create replacement"));
+      expect(eastPreview.stdout).toContain(line("+-", name, "replace"));
+      expect(eastPreview.stdout).toContain(line("--", name, "delete original"));
+    }
+    expect(westPreview.stdout).toContain("Resources:\n    ~ 2 to update\n    3 unchanged\n");
+    expect(eastPreview.stdout).toContain("Resources:\n    +-2 to replace\n    3 unchanged\n");
   });
 
   it("e2e failover - pulumi up fails over with no acknowledged message lost under load, consumer positions kept", async () => {

@@ -11,7 +11,7 @@ import type { StreamEvidence } from "../../infra/streams/regionStreams";
 import type { Clients } from "../../drill/load/connections";
 import { StepCollector } from "../../drill/pulumi/events";
 import { eventually, readStream } from "../support/provider";
-import { appClients, startE2eWorld, type E2eWorld } from "./support";
+import { startDeployedWorld, stopWorld, type E2eWorld } from "./support";
 
 let world: E2eWorld;
 let clients: Clients;
@@ -36,18 +36,12 @@ async function publishOrders(region: Region, count: number, prefix: string): Pro
 }
 
 beforeAll(async () => {
-  world = await startE2eWorld("recreated");
-  clients = appClients(world);
-  await world.stacks["us-east-1"].up();
-  await world.stacks["eu-central-1"].up();
-}, 120_000);
+  ({ world, clients } = await startDeployedWorld("recreated"));
+}, 300_000);
 
-afterAll(async () => {
-  await clients?.close();
-  await world?.stop();
-}, 60_000);
+afterAll(() => stopWorld(world, clients), 60_000);
 
-describe("e2e recreated primary", () => {
+describe("e2e recreated primary", { timeout: 300_000 }, () => {
   let acked: string[] = [];
 
   it("e2e recreated primary - pulumi up refuses to re-create a deleted primary over its mirror, until allowed", async () => {

@@ -116,3 +116,29 @@ export function runPulumi(world: E2eWorld, args: readonly string[]): Promise<str
     );
   });
 }
+
+/**
+ * A world whose stacks are both deployed (`pulumi up`, the active us-east-1 first, as on a first
+ * deployment), with app clients to both regions.
+ */
+export async function startDeployedWorld(
+  name: string,
+  options: E2eWorldOptions = {},
+): Promise<{ world: E2eWorld; clients: Clients }> {
+  const world = await startE2eWorld(name, options);
+  const clients = appClients(world);
+  try {
+    await world.stacks["us-east-1"].up();
+    await world.stacks["eu-central-1"].up();
+  } catch (error) {
+    await stopWorld(world, clients);
+    throw error;
+  }
+  return { world, clients };
+}
+
+/** Closes the clients and stops the world; either may be missing when its start failed. */
+export async function stopWorld(world: E2eWorld | undefined, clients: Clients | undefined): Promise<void> {
+  await clients?.close();
+  await world?.stop();
+}
