@@ -3,6 +3,7 @@
 // error diagnostics and the text it printed. For the drill, the lab and tests alike.
 import type { EngineEvent, OpMap, OutputMap, Stack, StepEventMetadata } from "@pulumi/pulumi/automation";
 import { stableJson } from "../../streams/diff";
+import { resourceNameOfUrn } from "./events";
 
 export interface EngineStep {
   /** The engine's op: create, update, replace, create-replacement, delete-replaced, same, refresh, ... */
@@ -96,10 +97,6 @@ function stepValues(
   );
 }
 
-function nameOf(urn: string): string {
-  return urn.slice(urn.lastIndexOf("::") + 2);
-}
-
 /**
  * Collects the steps of one engine run from its events. `now` is the time (ms since the run
  * started) an event is handed over at.
@@ -122,7 +119,7 @@ export class StepRecorder {
       const values = stepValues(metadata, diff);
       this.steps.push({
         op: metadata.op,
-        name: nameOf(metadata.urn),
+        name: resourceNameOfUrn(metadata.urn),
         type: metadata.type,
         diff,
         replaceKeys: metadata.keys ?? [],
@@ -144,7 +141,7 @@ export class StepRecorder {
     }
     const diagnostic = event.diagnosticEvent;
     if (diagnostic && !diagnostic.ephemeral) {
-      const text = `${diagnostic.urn ? `${nameOf(diagnostic.urn)}: ` : ""}${diagnostic.message.trim()}`;
+      const text = `${diagnostic.urn ? `${resourceNameOfUrn(diagnostic.urn)}: ` : ""}${diagnostic.message.trim()}`;
       if (diagnostic.severity === "error") this.errors.push(text);
       else if (diagnostic.severity === "warning") this.warnings.push(text);
     }
@@ -214,7 +211,9 @@ const QUIET_OPS = new Set(["same", "create-replacement", "delete-replaced", "rea
 /**
  * One line per step that changed something, as Pulumi's display lists them:
  * "update jetstream-stream-events [diff: ~role] 412 ms". A refresh is listed only when it found
- * a difference (drift). Providers are named with their type. Pure.
+ * a difference (drift). Provider steps are listed too, named with their type, although the CLI
+ * does not print them: the engine hands the default provider the stack's whole config, so a
+ * config change other than the flip shows there. Pure.
  */
 export function changeLines(steps: readonly EngineStep[]): string[] {
   return steps.filter(isChange).map(changeLine);
