@@ -92,9 +92,10 @@ function stepValues(
   if (!CHANGING_OPS.has(metadata.op) || diff.length === 0) return undefined;
   const side = metadata.op === "refresh" ? "outputs" : "inputs";
   const keys = diff.map((mark) => mark.slice(1)).filter((key) => key !== "__provider");
-  return Object.fromEntries(
-    keys.map((key) => [key, { old: metadata.old?.[side]?.[key] ?? null, new: metadata.new?.[side]?.[key] ?? null }]),
-  );
+  // The engine's property maps are typed `any`: values are kept as they are, unread.
+  const before: Readonly<Record<string, unknown>> = metadata.old?.[side] ?? {};
+  const after: Readonly<Record<string, unknown>> = metadata.new?.[side] ?? {};
+  return Object.fromEntries(keys.map((key) => [key, { old: before[key] ?? null, new: after[key] ?? null }]));
 }
 
 /**
