@@ -1,60 +1,133 @@
 // Everything a scenario works with: the local regions, the two stacks, the load, the observers.
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation";
 import type { Region } from "../infra/config/regions";
 import type { StackConfig } from "../infra/config/types";
-import { Stack, up, type RunResult } from "./engine";
+import type { StreamEvidence } from "../infra/streams";
 import type { EvidenceWriter } from "./evidence";
 import type { Clients } from "./load/connections";
 import type { ConsumerWorker } from "./load/consumers";
 import type { LagSampler } from "./load/lag";
 import type { Publisher } from "./load/publisher";
 import type { Router } from "./load/router";
+import { makeTempDir } from "./local/cleanup";
 import type { LocalRegions } from "./local/regions";
 import type { DrillOptions } from "./options";
 import type { Progress } from "./progress";
+import { layOutProject } from "./pulumi/project";
+import { changeLines, runUp, type UpRun } from "./pulumi/update";
+import { localStack } from "./pulumi/workspace";
 import type { StackRunSummary, TimelineEvent } from "./report/types";
-import { desiredResources, drillStackConfig, type DrillStackSettings } from "./stacks";
+import { drillConfigMap, drillStackConfig, type DrillCredentials, type DrillStackSettings } from "./stacks";
 
-/** The two stacks and the activeRegion both read (the project-level config value). */
+/** A stack run as the evidence keeps it: the summary plus every engine step and what pulumi printed. */
+export interface DrillStackRun extends StackRunSummary {
+  readonly steps: UpRun["steps"];
+  readonly warnings: UpRun["warnings"];
+  readonly stdout: string;
+}
+
+export interface DrillStacksOptions {
+  readonly initial: Region;
+  readonly settings: DrillStackSettings;
+  readonly credentials: DrillCredentials;
+  readonly clock: () => number;
+  /** `pulumi up --refresh` on every run. */
+  readonly refresh: boolean;
+  /** Directory of the stacks' file backend (kept with the drill's output). */
+  readonly backendDir: string;
+}
+
+/** The Pulumi stack name of a region's drill stack. */
+export function drillStackName(region: Region): string {
+  return `drill-${region}`;
+}
+
+/**
+ * The two stacks of this program the drill runs with the real Pulumi CLI, one per region, on a
+ * file backend of their own, and the activeRegion both are meant to have.
+ */
 export class DrillStacks {
   activeRegion: Region;
-  readonly stacks: Record<Region, Stack> = {
-    "us-east-1": new Stack("us-east-1"),
-    "eu-central-1": new Stack("eu-central-1"),
-  };
-  readonly runs: (StackRunSummary & { readonly steps: RunResult["steps"] })[] = [];
+  readonly runs: DrillStackRun[] = [];
+  /** The stack outputs after each stack's last successful run. */
+  readonly outputs: Partial<Record<Region, Readonly<Record<string, unknown>>>> = {};
+  /** activeRegion as each stack's config has it now. */
+  private readonly configured: Record<Region, Region>;
 
-  constructor(
-    initial: Region,
-    private readonly settings: DrillStackSettings,
-    private readonly credentials: { readonly user: string; readonly password: string },
-    private readonly clock: () => number,
-    private readonly refresh: boolean,
+  private constructor(
+    private readonly options: DrillStacksOptions,
+    private readonly stacks: Readonly<Record<Region, Stack>>,
   ) {
-    this.activeRegion = initial;
+    this.activeRegion = options.initial;
+    this.configured = { "us-east-1": options.initial, "eu-central-1": options.initial };
+  }
+
+  /**
+   * Creates both stacks in a fresh backend (a throwaway passphrase: the state in the output dir
+   * holds the credentials encrypted with a key nobody keeps) and sets their whole config.
+   */
+  static async create(options: DrillStacksOptions): Promise<DrillStacks> {
+    const projectDir = layOutProject(path.join(await makeTempDir("drill-project"), "project"));
+    const backend = { dir: options.backendDir, passphrase: randomBytes(16).toString("hex") };
+    const entries = await Promise.all(
+      (["us-east-1", "eu-central-1"] as const).map(async (region) => {
+        const stack = await localStack({ backend, name: drillStackName(region), projectDir });
+        await stack.setAllConfig(drillConfigMap(region, options.initial, options.settings, options.credentials));
+        return [region, stack] as const;
+      }),
+    );
+    return new DrillStacks(options, Object.fromEntries(entries) as Record<Region, Stack>);
+  }
+
+  /** Version of the Pulumi CLI that runs the stacks. */
+  get pulumiVersion(): string {
+    return this.stacks["us-east-1"].workspace.pulumiVersion;
   }
 
   /** The parsed stack config of a region with the current activeRegion. */
   config(region: Region): StackConfig {
-    return drillStackConfig(region, this.activeRegion, this.settings);
+    return drillStackConfig(region, this.activeRegion, this.options.settings);
   }
 
-  /** One `pulumi up --refresh` of a region's stack with the current activeRegion. */
-  async run(region: Region): Promise<StackRunSummary> {
-    const at = this.clock();
-    const desired = desiredResources(this.config(region), this.credentials);
-    const result = await up(this.stacks[region], desired, { refresh: this.refresh });
-    const summary = {
-      stack: region,
-      activeRegion: this.activeRegion,
+  /** A stream's failover evidence (lastPromotion, lastDemotion, pendingOrphans) from the stack outputs. */
+  evidence(region: Region, stream: string): StreamEvidence | undefined {
+    const all = this.outputs[region]?.["failoverEvidence"] as Record<string, StreamEvidence> | undefined;
+    return all?.[stream];
+  }
+
+  /**
+   * `pulumi config set nats-dr:activeRegion` where the stack's differs, then `pulumi up` (with
+   * --refresh when the drill asks for it). `onComplete` is called when the engine reports the
+   * update done, before the CLI has exited.
+   */
+  async run(region: Region, onComplete?: () => void): Promise<StackRunSummary> {
+    const at = this.options.clock();
+    const stack = this.stacks[region];
+    const activeRegion = this.activeRegion;
+    let configMs = 0;
+    if (this.configured[region] !== activeRegion) {
+      const started = performance.now();
+      await stack.setConfig("nats-dr:activeRegion", { value: activeRegion });
+      this.configured[region] = activeRegion;
+      configMs = Math.round(performance.now() - started);
+    }
+    const result = await runUp(stack, { refresh: this.options.refresh, ...(onComplete ? { onComplete } : {}) });
+    if (result.outputs) this.outputs[region] = result.outputs;
+    const summary: StackRunSummary = {
+      stack: drillStackName(region),
+      activeRegion,
       at,
+      configMs,
       ms: result.ms,
+      completedMs: result.completedMs,
       ok: result.ok,
       ...(result.error === undefined ? {} : { error: result.error }),
-      changes: result.steps
-        .filter((step) => step.op !== "same" && step.op !== "refresh")
-        .map((step) => `${step.op} ${step.name}${step.detail ? ` ${step.detail}` : ""}${step.error ? ` (error)` : ""}`),
+      resourceChanges: result.resourceChanges,
+      changes: changeLines(result.steps),
     };
-    this.runs.push({ ...summary, steps: result.steps });
+    this.runs.push({ ...summary, steps: result.steps, warnings: result.warnings, stdout: result.stdout });
     return summary;
   }
 
@@ -63,10 +136,10 @@ export class DrillStacks {
    * operator does when `pulumi up` fails on a transient error (a raft leader election after a
    * node died takes nats-server 4-9 s). Throws with every error.
    */
-  async runUntilOk(region: Region, attempts = 4): Promise<StackRunSummary[]> {
+  async runUntilOk(region: Region, attempts = 4, onComplete?: () => void): Promise<StackRunSummary[]> {
     const runs: StackRunSummary[] = [];
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      const run = await this.run(region);
+      const run = await this.run(region, onComplete);
       runs.push(run);
       if (run.ok) return runs;
       if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, 2000));

@@ -1,12 +1,11 @@
 // The evidence auditors ask for, written as JSON files into the output dir: each region's streams
-// (config, state, mirror info, cluster, consumers) before and after every scenario, the
-// provider's lastPromotion/lastDemotion records from the stacks' state, the stack runs, and the
+// (config, state, mirror info, cluster, consumers) before and after every scenario, the stacks'
+// outputs (lastPromotion/lastDemotion/pendingOrphans per stream), the stack runs, and the
 // sequence comparison between the regions.
 import fs from "node:fs";
 import path from "node:path";
 import { jetstreamManager, type ConsumerInfo, type StreamInfo } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { Stack } from "./engine";
 
 export interface StreamReport {
   readonly name: string;
@@ -114,17 +113,6 @@ export async function regionReport(nc: NatsConnection, domain: string, timeoutMs
     reports.push(streamReport(info, consumers));
   }
   return reports.sort((a, b) => (a.name < b.name ? -1 : 1));
-}
-
-/** The stack's resources with their outputs, credentials left out. */
-export function stackEvidence(stack: Stack): Record<string, unknown> {
-  const resources = [...stack.state.values()]
-    .sort((a, b) => (a.name < b.name ? -1 : 1))
-    .map((entry) => {
-      const { credentials: _credentials, __provider: _provider, ...outputs } = entry.outputs;
-      return { name: entry.name, id: entry.id, outputs };
-    });
-  return { stack: stack.name, resources };
 }
 
 export class EvidenceWriter {

@@ -1,16 +1,16 @@
 // The local two-region failover drill (npm run drill) and the status command (npm run status).
-export { Stack, dependentsFirst, describeDiff, up } from "./engine";
-export type { DesiredResource, RunOptions, RunResult, StateEntry, StepOp, StepRecord } from "./engine";
+export { DrillStacks, drillStackName } from "./context";
+export type { DrillStackRun, DrillStacksOptions } from "./context";
 export { USAGE, parseDrillArgs, resolveScenarios } from "./options";
 export type { DrillOptions } from "./options";
 export { runDrill } from "./run";
 export type { DrillRun } from "./run";
 export {
   catalogStreamNames,
-  desiredResources,
+  drillConfigMap,
   drillRawConfig,
   drillStackConfig,
   replicatedStreams,
   selectCatalog,
 } from "./stacks";
-export type { DrillStackSettings } from "./stacks";
+export type { DrillCredentials, DrillStackSettings } from "./stacks";

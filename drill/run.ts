@@ -2,14 +2,15 @@
 // report, the chart and the evidence, and print the status of both regions.
 import fs from "node:fs";
 import path from "node:path";
-import type { DrillContext } from "./context";
+import { drillStackName, type DrillContext } from "./context";
 import type { LagSample } from "./load/lag";
 import type { DrillOptions } from "./options";
 import { buildSeries } from "./report/stats";
 import { renderChart } from "./report/svg";
-import { renderReport } from "./report/table";
-import type { DrillReport, ScenarioId, ScenarioResult } from "./report/types";
+import { formatMs, renderReport } from "./report/table";
+import type { DrillReport, ScenarioId, ScenarioResult, StackRunSummary } from "./report/types";
 import { defaultTargets, failureLines, judge } from "./report/verdict";
+import { surprises } from "./surprises";
 import { failback, nodeLoss, partition, planned, steady, unplanned, type Scenario } from "./scenarios";
 import { deliveryEvidence, snapshot } from "./scenarios/common";
 import { environment, setUpDrill } from "./setup";
@@ -129,19 +130,18 @@ export async function runDrill(options: DrillOptions, stderr: NodeJS.WriteStream
     const series = buildSeries(ctx.publisher.ackBuckets, ctx.sampler.samples, totalMs, totalMs > 120_000 ? 1000 : 500);
     const version = (await ctx.clients.get("observe", ctx.stacks.activeRegion).catch(() => undefined))?.info?.version;
     const notes = [
-      `stacks run ${options.refresh ? "with" : "without"} refresh; nats-dr:failover ${JSON.stringify(ctx.stacks.config("us-east-1").failover)}, nats-dr:connection ${JSON.stringify(ctx.stacks.config("us-east-1").connection)}`,
+      `stacks ${drillStackName("us-east-1")} and ${drillStackName("eu-central-1")} run by \`pulumi up${options.refresh ? " --refresh" : ""}\` (Pulumi CLI ${ctx.stacks.pulumiVersion}, file backend in ${path.join(options.outDir, "pulumi")}); nats-dr:failover ${JSON.stringify(ctx.stacks.config("us-east-1").failover)}, nats-dr:connection ${JSON.stringify(ctx.stacks.config("us-east-1").connection)}`,
       `publishers: ${options.rate}/s of ${options.size} B over ${ctx.streams.join(", ")}, message ids, retries with backoff 20-250 ms; ${ctx.publisher.gaveUp} messages given up when the load stopped`,
-      ...surprises(ctx),
+      ...surprises(ctx.stacks.runs).map((line) => `not explained by the flip: ${line}`),
     ];
-    if (totalMs > 120_000 && options.durationS <= 8)
-      notes.push(`the drill took ${Math.round(totalMs / 1000)} s, more than the 2 minute goal`);
+    notes.push(engineTime(ctx.stacks.runs, totalMs));
     const report: DrillReport = {
       startedAt,
       totalMs,
       passed: failures.length === 0 && results.length === options.scenarios.length,
       failures,
       settings: { ...options, targets: defaultTargets },
-      environment: environment(version),
+      environment: environment(version, ctx.stacks.pulumiVersion),
       scenarios: results,
       series,
       events: ctx.events,
@@ -159,7 +159,13 @@ export async function runDrill(options: DrillOptions, stderr: NodeJS.WriteStream
         ctx.local.users.app,
       ),
     );
-    ctx.evidence.write("stack-runs.json", ctx.stacks.runs);
+    ctx.evidence.write(
+      "stack-runs.json",
+      ctx.stacks.runs.map(({ stdout: _stdout, ...run }) => run),
+    );
+    ctx.stacks.runs.forEach((run, index) =>
+      ctx.evidence.writeText(`stack-runs/${String(index + 1).padStart(2, "0")}-${run.stack}.txt`, run.stdout),
+    );
     ctx.evidence.write("publish-failures.json", Object.fromEntries(ctx.publisher.failures));
     ctx.evidence.write("mirror-lag.json", ctx.sampler.samples);
     ctx.evidence.write("client-moves.json", ctx.router.moves);
@@ -185,18 +191,9 @@ export async function runDrill(options: DrillOptions, stderr: NodeJS.WriteStream
   }
 }
 
-/** Stack runs that changed something the activeRegion flip does not explain: a preview surprise. */
-function surprises(ctx: DrillContext): string[] {
-  const out: string[] = [];
-  // The first two runs create everything (the initial `pulumi up` of each stack).
-  for (const run of ctx.stacks.runs.slice(2)) {
-    for (const change of run.changes) {
-      // Failed steps are reported with their run; role flips and the deletes after a replace are the failover.
-      if (/~role|\+-role/.test(change) || /^delete /.test(change) || change.endsWith("(error)")) continue;
-      out.push(
-        `stack ${run.stack} (activeRegion ${run.activeRegion}) at ${run.at} ms changed more than the role: ${change}`,
-      );
-    }
-  }
-  return out;
+/** How much of the drill the engine took. Pure. */
+export function engineTime(runs: readonly StackRunSummary[], totalMs: number): string {
+  const ms = runs.reduce((sum, run) => sum + run.configMs + run.ms, 0);
+  const failed = runs.filter((run) => !run.ok).length;
+  return `${runs.length} pulumi up runs (${failed} failed) took ${formatMs(ms)} of the drill's ${formatMs(totalMs)}`;
 }

@@ -1,12 +1,12 @@
-// Builds the drill's world: two local regions, both stacks applied with activeRegion us-east-1
-// (the first `pulumi up` of each), the load and the observers.
+// Builds the drill's world: two local regions, both Pulumi stacks created and applied with
+// activeRegion us-east-1 (the first `pulumi up` of each), the load and the observers.
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Region } from "../infra/config/regions";
 import { parseSize } from "../streams/units";
-import { DrillStacks, mark, type DrillContext } from "./context";
+import { DrillStacks, drillStackName, mark, type DrillContext } from "./context";
 import { EvidenceWriter } from "./evidence";
 import { Clients } from "./load/connections";
 import { ConsumerWorker, type ConsumerLoad } from "./load/consumers";
@@ -64,7 +64,14 @@ export async function setUpDrill(
       failover: options.unplannedRewind === undefined ? {} : { unplannedConsumerRewind: options.unplannedRewind },
       connection: {},
     };
-    const stacks = new DrillStacks(INITIAL_REGION, settings, local.users.app, clock, options.refresh);
+    const stacks = await DrillStacks.create({
+      initial: INITIAL_REGION,
+      settings,
+      credentials: local.users.app,
+      clock,
+      refresh: options.refresh,
+      backendDir: path.join(options.outDir, "pulumi"),
+    });
     const plan = replicatedStreams(drillStackConfig(INITIAL_REGION, INITIAL_REGION, settings));
     const streamLoads: StreamLoad[] = plan.map((planned) => ({
       stream: planned.name,
@@ -124,7 +131,7 @@ export async function setUpDrill(
     current = ctx;
     mark(
       ctx,
-      `regions up: ${local.regions["us-east-1"].servers.length} servers each; pulumi up us-east-1, eu-central-1 (activeRegion ${INITIAL_REGION})`,
+      `regions up: ${local.regions["us-east-1"].servers.length} servers each; pulumi up ${drillStackName("us-east-1")}, ${drillStackName("eu-central-1")} (activeRegion ${INITIAL_REGION})`,
     );
     await stacks.runUntilOk("us-east-1", 1);
     await stacks.runUntilOk("eu-central-1", 1);
@@ -161,9 +168,10 @@ function progressState(ctx: DrillContext) {
 }
 
 /** What the report says about where it ran. */
-export function environment(version: string | undefined): Record<string, string> {
+export function environment(version: string | undefined, pulumi: string): Record<string, string> {
   return {
     natsServer: version ?? "unknown",
+    pulumi,
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
     cpus: String(os.cpus().length),

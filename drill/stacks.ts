@@ -1,17 +1,15 @@
-// The drill's two stacks: per region, the stack config a user would write (built as raw
-// `nats-dr:*` values and parsed by the real parseStackConfig), planned by planRegionStreams, and
-// turned into the resources RegionStreams declares, with the same inputs. Flipping activeRegion
-// is re-planning and running the stacks in the order docs/failover.md gives.
+// The drill's two stacks: per region, the stack config a user would write (`nats-dr:*` values,
+// also parsed here by the real parseStackConfig for the load's plan), set on a real Pulumi stack
+// of this program. Flipping activeRegion is setting it and running `pulumi up` of the stacks in
+// the order docs/failover.md gives.
+import type { ConfigMap } from "@pulumi/pulumi/automation";
 import { defaultConsumers, defaultStreams } from "../infra/catalog/defaults";
 import type { ConsumerEntryInput, StreamEntryInput } from "../infra/catalog/entries";
 import { parseStackConfig } from "../infra/config/parse";
 import { regionNames, type Region } from "../infra/config/regions";
 import type { StackConfig } from "../infra/config/types";
 import { planRegionStreams, type PlannedStream } from "../infra/streams/plan";
-import type { CredentialsSpec } from "../streams";
-import { consumerProvider } from "../streams/consumerProvider";
-import { streamProvider } from "../streams/streamProvider";
-import type { DesiredResource } from "./engine";
+import { stackConfigMap } from "./pulumi/workspace";
 
 export interface DrillStackSettings {
   /** Client URLs of each region's servers. */
@@ -105,9 +103,38 @@ export function drillRawConfig(
     connection: { ...settings.connection },
     failover: { ...settings.failover },
     catalog: { mode: "replace", ...selectCatalog(settings.streams, settings.streamMaxBytes) },
-    // Route53 is not part of a local drill; the schema requires the keys, so they name nothing real.
-    dns: { hostedZoneId: "ZDRILLLOCAL", hostname: "nats.drill.invalid" },
+    // No AWS here (no Route53, no bucket; no nats-dr:dns, backups off): the engine would need the
+    // AWS provider plugin, which a laptop or CI machine cannot be assumed to have.
+    backup: { enabled: false },
   };
+}
+
+/** The NATS user the provider authenticates as. */
+export interface DrillCredentials {
+  readonly user: string;
+  readonly password: string;
+}
+
+/**
+ * The whole `nats-dr:*` config of one region's stack, for setAllConfig. The password is a secret;
+ * the user name is not: Pulumi masks every occurrence of a secret config value in what it prints,
+ * and the drill's user "app" would turn "happened" into "h[secret]ened" in every error message.
+ * The program reads both with getSecret, so both are secrets in the state all the same.
+ */
+export function drillConfigMap(
+  region: Region,
+  activeRegion: Region,
+  settings: DrillStackSettings,
+  credentials: DrillCredentials,
+): ConfigMap {
+  return stackConfigMap(
+    {
+      ...drillRawConfig(region, activeRegion, settings),
+      natsUser: credentials.user,
+      natsPassword: credentials.password,
+    },
+    ["natsPassword"],
+  );
 }
 
 /** parseStackConfig, or an error listing every problem (a drill bug or a bad option). */
@@ -116,43 +143,6 @@ export function drillStackConfig(region: Region, activeRegion: Region, settings:
   if ("problems" in parsed)
     throw new Error(`the drill's stack config for ${region} is invalid:\n${parsed.problems.join("\n")}`);
   return parsed.config;
-}
-
-/**
- * The resources RegionStreams("jetstream", ...) registers for this config, with the same names
- * and inputs (credentials are given here: the drill's users are not Pulumi secrets).
- */
-export function desiredResources(config: StackConfig, credentials: CredentialsSpec): DesiredResource[] {
-  const name = "jetstream";
-  const domain = config.regions[config.region].domain;
-  const resources: DesiredResource[] = [];
-  for (const planned of planRegionStreams(config)) {
-    const streamName = `${name}-stream-${planned.name}`;
-    resources.push({
-      name: streamName,
-      provider: streamProvider,
-      dependsOn: [],
-      inputs: {
-        connection: config.connection,
-        credentials,
-        domain,
-        spec: planned.spec,
-        role: planned.role,
-        ...(planned.peerDomain === undefined ? {} : { peerDomain: planned.peerDomain }),
-        failover: config.failover,
-        allowDeleteWithMessages: config.allowDeleteWithMessages,
-      },
-    });
-    for (const consumer of planned.consumers) {
-      resources.push({
-        name: `${name}-consumer-${consumer.name}`,
-        provider: consumerProvider,
-        dependsOn: [streamName],
-        inputs: { connection: config.connection, credentials, domain, stream: planned.name, spec: consumer.spec },
-      });
-    }
-  }
-  return resources;
 }
 
 /** The replicated streams and their consumers the load uses (not the interest check's), from either region's plan. */

@@ -1,4 +1,4 @@
-import type { ChildProcess } from "node:child_process";
+import { execFileSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -164,6 +164,45 @@ export async function killAllChildren(timeoutMs = 5000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([Promise.all(exited), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
   clearTimeout(timer);
+}
+
+/**
+ * Every process below `root` (children, theirs, ...), from one `ps` listing: what the Pulumi CLI
+ * started through the Automation API (its language host, the program, the provider plugins, some
+ * in process groups of their own), which no registry here knows about.
+ */
+export function descendantPids(root: number = process.pid): number[] {
+  const children = new Map<number, number[]>();
+  for (const line of execFileSync("ps", ["-A", "-o", "pid=,ppid="], { encoding: "utf8" }).split("\n")) {
+    const [pid, ppid] = line.trim().split(/\s+/).map(Number);
+    if (pid === undefined || ppid === undefined || !Number.isInteger(pid) || !Number.isInteger(ppid)) continue;
+    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  }
+  const found: number[] = [];
+  const queue = [...(children.get(root) ?? [])];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    if (found.includes(pid)) continue;
+    found.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return found;
+}
+
+/**
+ * SIGKILLs every process below this one at once (the tree is listed first, so a child whose
+ * parent dies is not missed), for an interrupt. Processes already gone are skipped.
+ */
+export function killDescendants(): number[] {
+  const pids = descendantPids();
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Exited since the listing.
+    }
+  }
+  return pids;
 }
 
 /** How many spawned children are still running (for tests of the harness itself). */

@@ -1,5 +1,12 @@
 export { PROJECT_ROOT, TOOLS_BIN_DIR, legacyNatsServerBinary, natsCliBinary, natsServerBinary } from "./binaries";
-export { killAllChildren, liveChildCount, makeTempDir, removeTempDir } from "./cleanup";
+export {
+  descendantPids,
+  killAllChildren,
+  killDescendants,
+  liveChildCount,
+  makeTempDir,
+  removeTempDir,
+} from "./cleanup";
 export { waitForMetaCluster } from "./meta";
 export { freePort, freePorts } from "./ports";
 export { startLocalRegions } from "./regions";

@@ -1,5 +1,6 @@
 // The drill's printed report: one block per scenario and a summary table. Pure text.
-import type { DrillReport, LagSummary, ScenarioResult } from "./types";
+import { describeResourceChanges } from "../pulumi/update";
+import type { DrillReport, LagSummary, ScenarioResult, StackRunSummary } from "./types";
 
 /** Columns padded to their widest cell; numbers right-aligned, text left-aligned. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
@@ -35,6 +36,21 @@ function lag(summary: LagSummary): string {
       : `; re-created mirror resynced ${formatCount(summary.resyncMaxMsgs)} msgs in ~${formatMs(summary.resyncMs)}`;
   if (summary.samples === 0) return `no samples${resync}`;
   return `max ${formatMs(summary.maxMs)} (${formatCount(summary.maxMsgs)} msgs), p99 ${formatMs(summary.p99Ms)} (${formatCount(summary.p99Msgs)} msgs), p50 ${formatMs(summary.p50Ms)}; ${summary.samples} samples${resync}`;
+}
+
+/**
+ * One `pulumi up` as the engine summed it up: "activeRegion eu-central-1, pulumi up 9.8 s (engine
+ * done at 8.9 s, config set 281 ms), ok: 2 updated, 5 unchanged; update jetstream-stream-events
+ * [diff: ~role] 412 ms".
+ */
+export function describeRun(run: StackRunSummary): string {
+  const timing = [
+    ...(run.completedMs === null ? [] : [`engine done at ${formatMs(run.completedMs)}`]),
+    ...(run.configMs > 0 ? [`config set ${formatMs(run.configMs)}`] : []),
+  ];
+  const head = `activeRegion ${run.activeRegion}, pulumi up ${formatMs(run.ms)}${timing.length === 0 ? "" : ` (${timing.join(", ")})`}`;
+  const outcome = run.ok ? "ok" : `FAILED: ${(run.error ?? "no error reported").replace(/\s*\n\s*/g, " | ")}`;
+  return [`${head}, ${outcome}: ${describeResourceChanges(run.resourceChanges)}`, ...run.changes].join("; ");
 }
 
 /** The detail block of one scenario. */
@@ -101,13 +117,7 @@ export function renderScenario(result: ScenarioResult): string[] {
   }
   if (f.catchUpMs !== undefined) rows.push(["catch-up after heal", formatMs(f.catchUpMs)]);
   rows.push(["sequence mismatches", formatCount(f.sequenceMismatches)]);
-  for (const run of f.stackRuns) {
-    const what = run.changes.length === 0 ? "no changes" : run.changes.join("; ");
-    rows.push([
-      `stack ${run.stack}`,
-      `activeRegion ${run.activeRegion}, ${formatMs(run.ms)}, ${run.ok ? "ok" : `FAILED: ${run.error}`}: ${what}`,
-    ]);
-  }
+  for (const run of f.stackRuns) rows.push([`stack ${run.stack}`, describeRun(run)]);
   const width = Math.max(...rows.map(([key]) => key.length));
   const lines = [`== ${title} ${"=".repeat(Math.max(3, 78 - title.length - verdict.length))} ${verdict}`];
   lines.push(...rows.map(([key, value]) => `  ${key.padEnd(width)}  ${value}`));

@@ -34,15 +34,24 @@ export interface LagSummary {
   readonly resyncMaxMsgs: number | null;
 }
 
+/** One `pulumi up` of a stack, as the engine reported it. */
 export interface StackRunSummary {
+  /** The Pulumi stack, e.g. "drill-eu-central-1". */
   readonly stack: string;
   readonly activeRegion: string;
   /** ms since the drill started. */
   readonly at: number;
+  /** `pulumi config set nats-dr:activeRegion` before the run, ms (0: the stack had it already). */
+  readonly configMs: number;
+  /** The whole `pulumi up` through the Automation API, ms. */
   readonly ms: number;
+  /** When the engine reported the update over, ms after the run started (null: it did not). */
+  readonly completedMs: number | null;
   readonly ok: boolean;
   readonly error?: string;
-  /** Non-"same" steps, e.g. "update jetstream-stream-events [diff: ~role]". */
+  /** The engine's summary: resources by op, e.g. { update: 2, same: 5 }. */
+  readonly resourceChanges: Readonly<Record<string, number | undefined>>;
+  /** The engine's steps that changed something, e.g. "update jetstream-stream-events [diff: ~role] 412 ms". */
   readonly changes: readonly string[];
 }
 

@@ -12,7 +12,11 @@
 import type { Check, ScenarioFigures, ScenarioId } from "./types";
 
 export interface Targets {
-  /** Planned failover: flip -> first write in the new region, ms. @default 2000 */
+  /**
+   * Planned failover: flip -> first write in the new region, ms, engine included: `pulumi config
+   * set`, the whole `pulumi up` of the new region's stack, the clients' first publish there.
+   * Issue 7's goal for a flip through the real engine on a 2-core machine. @default 5000
+   */
   readonly rtoMs: number;
   /**
    * Failover with a node of the old primary's cluster killed, ms: its raft groups need new leaders
@@ -25,7 +29,7 @@ export interface Targets {
   readonly lagP99Ms: number;
 }
 
-export const defaultTargets: Targets = { rtoMs: 2000, nodeLossRtoMs: 30_000, catchUpMs: 30_000, lagP99Ms: 1000 };
+export const defaultTargets: Targets = { rtoMs: 5000, nodeLossRtoMs: 30_000, catchUpMs: 30_000, lagP99Ms: 1000 };
 
 function check(
   name: string,

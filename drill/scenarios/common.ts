@@ -2,9 +2,9 @@
 // docs/failover.md gives, let the load settle, and measure against what publishers were told.
 import { jetstreamManager } from "@nats-io/jetstream";
 import { subjectCovers } from "../../infra/catalog/subjects";
-import { peerRegion, type Region } from "../../infra/config/regions";
-import { mark, type DrillContext } from "../context";
-import { regionReport, stackEvidence } from "../evidence";
+import { peerRegion, regionNames, type Region } from "../../infra/config/regions";
+import { drillStackName, mark, type DrillContext } from "../context";
+import { regionReport } from "../evidence";
 import { longestGap, maxOf, summarizeLag } from "../report/stats";
 import type { ScenarioFigures, StackRunSummary } from "../report/types";
 import {
@@ -34,37 +34,37 @@ export interface FailoverOutcome {
   readonly notes: readonly string[];
 }
 
-function outputsOf(ctx: DrillContext, region: Region, stream: string): Record<string, unknown> | undefined {
-  return ctx.stacks.stacks[region].state.get(`jetstream-stream-${stream}`)?.outputs;
-}
-
 /**
- * Sets activeRegion to `to` and runs the stack of `to` (it promotes), moves the clients there
- * (the DNS record follows once the streams are writable), then runs the other stack (it
- * demotes) unless that region is down. `during` runs concurrently with the first stack run.
+ * Sets activeRegion to `to` and runs `pulumi up` of the stack of `to` (it promotes), moves the
+ * clients there (the DNS record follows once the streams are writable: the moment the engine
+ * reports that update done), then runs the other stack (it demotes) unless that region is down.
+ * `during` runs concurrently with the first stack run.
  */
 export async function failover(ctx: DrillContext, to: Region, during?: () => Promise<void>): Promise<FailoverOutcome> {
   const from = ctx.stacks.activeRegion;
   const orphansBefore = ctx.down.has(from) ? new Map<string, number>() : await orphanStreams(ctx, from);
   ctx.stacks.activeRegion = to;
-  mark(ctx, `activeRegion ${from} -> ${to}: pulumi up ${to}`);
+  mark(ctx, `activeRegion ${from} -> ${to}: pulumi up ${drillStackName(to)}`);
   const flipAt = ctx.clock();
   const concurrent = during?.();
-  const runs = [...(await ctx.stacks.runUntilOk(to))];
+  const moveClients = () => {
+    if (ctx.router.current() === to) return;
+    ctx.router.moveTo(to, `pulumi up of the ${to} stack made its streams writable`);
+    mark(ctx, `pulumi up ${drillStackName(to)} done: clients -> ${to}`);
+  };
+  const runs = [...(await ctx.stacks.runUntilOk(to, 4, moveClients))];
+  // Also when no summary event arrived: the update succeeded, so the streams are writable.
+  moveClients();
   const promotedAt = ctx.clock();
   const promotion = Object.fromEntries(
-    ctx.streams.map((stream) => [
-      stream,
-      String((outputsOf(ctx, to, stream)?.["lastPromotion"] as { mode?: string } | undefined)?.mode ?? "none"),
-    ]),
+    ctx.streams.map((stream) => [stream, ctx.stacks.evidence(to, stream)?.lastPromotion?.mode ?? "none"]),
   );
-  ctx.router.moveTo(to, `the ${to} stack made its streams writable`);
-  mark(ctx, `${to} promoted; clients -> ${to}`);
+  mark(ctx, `${to} promoted (${Object.values(promotion).join(", ")})`);
   await concurrent;
   const acknowledged = [...ctx.publisher.acks.values()].filter((ack) => ack.at < promotedAt).map((ack) => ack.id);
   const demote = async () => {
     if (ctx.down.has(from)) return [];
-    mark(ctx, `pulumi up ${from}`);
+    mark(ctx, `pulumi up ${drillStackName(from)}`);
     return ctx.stacks.runUntilOk(from);
   };
   const demoting = !ctx.down.has(from);
@@ -80,9 +80,7 @@ export async function failover(ctx: DrillContext, to: Region, during?: () => Pro
       if (added <= 0) continue;
       demotionOrphans += added;
       const recorded = ctx.streams.some(
-        (stream) =>
-          (outputsOf(ctx, from, stream)?.["lastDemotion"] as { orphanStream?: string } | undefined)?.orphanStream ===
-          name,
+        (stream) => ctx.stacks.evidence(from, stream)?.lastDemotion?.orphanStream === name,
       );
       notes.push(
         `${from} kept ${added} orphans in ${name} (acknowledged there, not in ${to}; re-publish them, docs/failover.md)${recorded ? "" : "; no lastDemotion output records them: the demotion was interrupted and a re-run adopted the mirror"}`,
@@ -338,7 +336,10 @@ export async function lastSequences(ctx: DrillContext, region: Region): Promise<
   return new Map(entries);
 }
 
-/** Stream reports of both regions (a region that is down is recorded as such) and the stacks' state. */
+/**
+ * Stream reports of both regions (a region that is down is recorded as such) and each stack's
+ * outputs after its last successful `pulumi up` (roles, failover evidence).
+ */
 export async function snapshot(ctx: DrillContext, name: string): Promise<void> {
   const regions: Record<string, unknown> = {};
   for (const region of [ctx.stacks.activeRegion, peerRegion(ctx.stacks.activeRegion)]) {
@@ -351,12 +352,12 @@ export async function snapshot(ctx: DrillContext, name: string): Promise<void> {
     }));
   }
   const stacks = Object.fromEntries(
-    Object.entries(ctx.stacks.stacks).map(([region, stack]) => [region, stackEvidence(stack)]),
+    regionNames.map((region) => [drillStackName(region), ctx.stacks.outputs[region] ?? null]),
   );
   ctx.evidence.write(`evidence/${name}.json`, {
     at: ctx.clock(),
     activeRegion: ctx.stacks.activeRegion,
     regions,
-    stacks,
+    stackOutputs: stacks,
   });
 }

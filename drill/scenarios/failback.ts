@@ -7,12 +7,10 @@
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { Region } from "../../infra/config/regions";
-import type { DemotionRecord } from "../../streams/spec";
-import { mark, type DrillContext } from "../context";
+import { drillStackName, mark, type DrillContext } from "../context";
 import type { OrphanFigures } from "../report/types";
 import { failover, measure, orphanStreams, settle, sleep, rto, waitForStreams } from "./common";
 import type { Scenario } from "./types";
-import { streamOutputs } from "./unplanned";
 
 const ORIGINAL = { subject: "Nats-Dr-Original-Subject", msgId: "Nats-Dr-Original-Msg-Id" } as const;
 
@@ -74,11 +72,11 @@ export const failback: Scenario = async (ctx) => {
   // What an operator waits for before running the stack: `nats stream info` answers again.
   await waitForStreams(ctx, recovered);
   const baseline = await orphanStreams(ctx, recovered);
-  mark(ctx, `pulumi up ${recovered} (activeRegion ${active}): demote, keep orphans`);
+  mark(ctx, `pulumi up ${drillStackName(recovered)} (activeRegion ${active}): demote, keep orphans`);
   const demotions = await ctx.stacks.runUntilOk(recovered);
   const records = ctx.streams.map((stream) => ({
     stream,
-    record: streamOutputs(ctx, recovered, stream)?.["lastDemotion"] as DemotionRecord | undefined,
+    record: ctx.stacks.evidence(recovered, stream)?.lastDemotion,
   }));
   // The operator finds the orphan streams on the server (npm run status lists them), whether or
   // not an interrupted run recorded them in lastDemotion.

@@ -4,17 +4,14 @@
 // four runs, see DrillStacks.runUntilOk). The node is restarted from its store once the failover
 // is done.
 import { jetstreamManager } from "@nats-io/jetstream";
-import { peerRegion } from "../../infra/config/regions";
+import { peerRegion, type Region } from "../../infra/config/regions";
 import { mark } from "../context";
 import { waitForMetaCluster } from "../local/meta";
 import { failover, measure, settle, sleep, rto, waitForStreams } from "./common";
 import type { Scenario } from "./types";
-import { streamOutputs } from "./unplanned";
 
-function reasonOf(ctx: Parameters<Scenario>[0], region: string, stream: string): string {
-  return String(
-    (streamOutputs(ctx, region, stream)?.["lastPromotion"] as { reason?: string } | undefined)?.reason ?? "no record",
-  );
+function reasonOf(ctx: Parameters<Scenario>[0], region: Region, stream: string): string {
+  return ctx.stacks.evidence(region, stream)?.lastPromotion?.reason ?? "no record";
 }
 
 export const nodeLoss: Scenario = async (ctx) => {

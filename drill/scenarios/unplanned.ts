@@ -4,14 +4,9 @@
 // region acknowledged beyond the promoted streams' last mirrored sequence is the RPO; it stays
 // in the killed region's store until the failback finds it.
 import { peerRegion } from "../../infra/config/regions";
-import type { PromotionRecord } from "../../streams/spec";
-import { mark, type DrillContext } from "../context";
+import { mark } from "../context";
 import { failover, measure, settle, sleep, rto } from "./common";
 import type { Scenario } from "./types";
-
-export function streamOutputs(ctx: DrillContext, region: string, stream: string): Record<string, unknown> | undefined {
-  return ctx.stacks.stacks[region as keyof typeof ctx.stacks.stacks].state.get(`jetstream-stream-${stream}`)?.outputs;
-}
 
 export const unplanned: Scenario = async (ctx) => {
   const from = ctx.stacks.activeRegion;
@@ -37,7 +32,7 @@ export const unplanned: Scenario = async (ctx) => {
   const notes: string[] = [];
   let unreplicated = 0;
   for (const stream of ctx.streams) {
-    const record = streamOutputs(ctx, to, stream)?.["lastPromotion"] as PromotionRecord | undefined;
+    const record = ctx.stacks.evidence(to, stream)?.lastPromotion;
     if (record === undefined) {
       notes.push(`${stream}: no lastPromotion record in the ${to} stack`);
       continue;

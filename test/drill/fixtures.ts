@@ -31,12 +31,18 @@ export function figures(overrides: Partial<ScenarioFigures> = {}): ScenarioFigur
     },
     stackRuns: [
       {
-        stack: "eu-central-1",
+        stack: "drill-eu-central-1",
         activeRegion: "eu-central-1",
         at: 3000,
-        ms: 420,
+        configMs: 281,
+        ms: 9420,
+        completedMs: 8610,
         ok: true,
-        changes: ["update jetstream-stream-events [diff: ~role]"],
+        resourceChanges: { update: 2, same: 5 },
+        changes: [
+          "update pulumi:providers:pulumi-nodejs::default [diff: ~nats-dr:activeRegion] 28 ms",
+          "update jetstream-stream-events [diff: ~role] 412 ms",
+        ],
       },
     ],
     ...overrides,

@@ -1,7 +1,14 @@
 // The drill's pure report parts: percentiles, lag summaries, gaps, series, tables.
 import { describe, expect, it } from "vitest";
 import { buildSeries, longestGap, percentile, summarizeLag } from "../../drill/report/stats";
-import { formatMs, formatTable, renderReport, renderScenario, renderSummary } from "../../drill/report/table";
+import {
+  describeRun,
+  formatMs,
+  formatTable,
+  renderReport,
+  renderScenario,
+  renderSummary,
+} from "../../drill/report/table";
 import type { DrillReport } from "../../drill/report/types";
 import { figures, result } from "./fixtures";
 
@@ -104,10 +111,25 @@ describe("drill report - tables", () => {
       "mirror lag                     max 120 ms (32 msgs), p99 95 ms (20 msgs), p50 10 ms; 10 samples",
     );
     expect(text).toContain(
-      "stack eu-central-1             activeRegion eu-central-1, 420 ms, ok: update jetstream-stream-events [diff: ~role]",
+      "stack drill-eu-central-1       activeRegion eu-central-1, pulumi up 9420 ms (engine done at 8610 ms, config set 281 ms), ok: 2 updated, 5 unchanged; update pulumi:providers:pulumi-nodejs::default [diff: ~nats-dr:activeRegion] 28 ms; update jetstream-stream-events [diff: ~role] 412 ms",
     );
     expect(text).toContain("    MISS  RTO (flip -> first write in the new region): 2500 (target < 2000 ms)");
     expect(text).toContain("  note: look here");
+  });
+
+  it("drill report - a failed stack run shows the engine's error on one line", () => {
+    const run = {
+      ...figures().stackRuns[0]!,
+      ok: false,
+      completedMs: null,
+      configMs: 0,
+      error: "jetstream-stream-events: error: stream update failed:\n  no responders",
+      resourceChanges: { same: 4 },
+      changes: ["update jetstream-stream-events [diff: ~role] 2010 ms (failed)"],
+    };
+    expect(describeRun(run)).toBe(
+      "activeRegion eu-central-1, pulumi up 9420 ms, FAILED: jetstream-stream-events: error: stream update failed: | no responders: 4 unchanged; update jetstream-stream-events [diff: ~role] 2010 ms (failed)",
+    );
   });
 
   it("drill report - the RTO is the slowest stream's, each stream's shown beside it", () => {

@@ -2,13 +2,14 @@
 import { describe, expect, it } from "vitest";
 import { concreteSubject, serverFileBytes } from "../../drill/setup";
 import {
-  desiredResources,
+  drillConfigMap,
   drillStackConfig,
   interestCheck,
   replicatedStreams,
   selectCatalog,
   type DrillStackSettings,
 } from "../../drill/stacks";
+import { planRegionStreams } from "../../infra/streams/plan";
 import { leafnodeUrl, localTopology, renderNatsConf } from "../../infra/nats";
 
 const settings: DrillStackSettings = {
@@ -20,38 +21,54 @@ const settings: DrillStackSettings = {
 };
 
 describe("drill stacks", () => {
-  it("drill stacks - each region declares the catalog streams in its role, with the product's default timeouts", () => {
+  it("drill stacks - each stack's config is what a user would set: no AWS parts, the password as a secret", () => {
+    const config = drillConfigMap("eu-central-1", "us-east-1", settings, { user: "app", password: "pw" });
+    expect(Object.keys(config).sort()).toEqual([
+      "nats-dr:activeRegion",
+      "nats-dr:backup",
+      "nats-dr:catalog",
+      "nats-dr:connection",
+      "nats-dr:failover",
+      "nats-dr:natsPassword",
+      "nats-dr:natsUser",
+      "nats-dr:region",
+      "nats-dr:regions",
+    ]);
+    expect(config["nats-dr:natsPassword"]).toEqual({ value: "pw", secret: true });
+    expect(config["nats-dr:natsUser"]).toEqual({ value: "app", secret: false });
+    expect(config["nats-dr:activeRegion"]).toEqual({ value: "us-east-1", secret: false });
+    expect(JSON.parse(config["nats-dr:backup"]!.value)).toEqual({ enabled: false });
+    expect(JSON.parse(config["nats-dr:regions"]!.value)).toEqual({
+      "us-east-1": { servers: ["nats://127.0.0.1:4222"] },
+      "eu-central-1": { servers: ["nats://127.0.0.1:5222"] },
+    });
+  });
+
+  it("drill stacks - each region plans the catalog streams in its role, with the product's default timeouts", () => {
     const standby = drillStackConfig("eu-central-1", "us-east-1", settings);
     expect(standby.failover).toMatchObject({ peerTimeoutMs: 3000, catchupTimeoutMs: 30_000 });
-    const resources = desiredResources(standby, { user: "app", password: "pw" });
-    expect(resources.map((resource) => resource.name)).toEqual([
-      "jetstream-stream-audit",
-      "jetstream-consumer-audit-consumer",
-      "jetstream-consumer-reporting-consumer",
-      "jetstream-stream-drill-interest",
-      "jetstream-consumer-drill-interest-held",
-      "jetstream-stream-events",
-      "jetstream-consumer-analytics-consumer",
+    expect(standby.dns).toBeUndefined();
+    const plan = planRegionStreams(standby);
+    expect(plan.map((planned) => [planned.name, planned.role, planned.peerDomain])).toEqual([
+      ["audit", "mirror", "us-east-1"],
+      ["drill-interest", "mirror", "us-east-1"],
+      ["events", "mirror", "us-east-1"],
     ]);
-    expect(resources[0]!.inputs).toMatchObject({
-      connection: { servers: ["nats://127.0.0.1:5222"] },
-      credentials: { user: "app", password: "pw" },
-      domain: "eu-central-1",
-      role: "mirror",
-      peerDomain: "us-east-1",
-      spec: { name: "audit", maxBytes: "256Mi", replicas: 3, maxAge: "90d" },
-    });
-    expect(resources[1]!.dependsOn).toEqual(["jetstream-stream-audit"]);
-    const active = desiredResources(drillStackConfig("us-east-1", "us-east-1", settings), {});
-    expect(active[0]!.inputs).toMatchObject({ role: "primary", domain: "us-east-1" });
+    expect(plan[0]!.spec).toMatchObject({ name: "audit", maxBytes: "256Mi", replicas: 3, maxAge: "90d" });
+    expect(plan.flatMap((planned) => planned.consumers.map((consumer) => consumer.name))).toEqual([
+      "audit-consumer",
+      "reporting-consumer",
+      "drill-interest-held",
+      "analytics-consumer",
+    ]);
+    const active = planRegionStreams(drillStackConfig("us-east-1", "us-east-1", settings));
+    expect(active.map((planned) => planned.role)).toEqual(["primary", "primary", "primary"]);
   });
 
   it("drill stacks - the interest check's stream is replicated with interest retention, and the load leaves it alone", () => {
     const config = drillStackConfig("eu-central-1", "us-east-1", settings);
-    const interest = desiredResources(config, {}).find(
-      (resource) => resource.name === `jetstream-stream-${interestCheck.stream}`,
-    );
-    expect(interest?.inputs).toMatchObject({
+    const interest = planRegionStreams(config).find((planned) => planned.name === interestCheck.stream);
+    expect(interest).toMatchObject({
       role: "mirror",
       peerDomain: "us-east-1",
       spec: { retention: "interest", subjects: ["drill.interest.*"], maxBytes: "256Mi", replicas: 3 },
@@ -62,9 +79,9 @@ describe("drill stacks", () => {
   it("drill stacks - home-region streams exist only in their region", () => {
     const all = { ...settings, streams: "all" as const };
     const names = (region: "us-east-1" | "eu-central-1") =>
-      desiredResources(drillStackConfig(region, "us-east-1", all), {}).map((resource) => resource.name);
-    expect(names("eu-central-1")).toContain("jetstream-stream-events-eu-gdpr");
-    expect(names("us-east-1")).not.toContain("jetstream-stream-events-eu-gdpr");
+      planRegionStreams(drillStackConfig(region, "us-east-1", all)).map((planned) => planned.name);
+    expect(names("eu-central-1")).toContain("events-eu-gdpr");
+    expect(names("us-east-1")).not.toContain("events-eu-gdpr");
   });
 
   it("drill stacks - an unknown catalog stream names the choices", () => {

@@ -24,7 +24,7 @@ describe("drill verdicts", () => {
         redeliveredAcked: 3,
         promotion: { events: "unplanned" },
         demotionOrphans: 5,
-        rtoMs: 2000,
+        rtoMs: 5000,
       }),
     );
     expect(failed(checks)).toEqual([
@@ -37,8 +37,8 @@ describe("drill verdicts", () => {
     ]);
     expect(checks.find((check) => check.name.startsWith("RTO"))).toMatchObject({
       timing: true,
-      actual: "2000",
-      target: "< 2000 ms",
+      actual: "5000",
+      target: "< 5000 ms",
     });
   });
 

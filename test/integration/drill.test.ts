@@ -1,12 +1,13 @@
 // `npm run drill -- --short` as CI runs it: the real command, six real nats-servers, every
-// scenario once at a small rate. Asserts the verdicts and key figures from report.json (never
-// wall-clock times), and that no nats-server outlives the drill, also after Ctrl-C.
+// scenario once at a small rate, the stacks run by the real Pulumi CLI. Asserts the verdicts and
+// key figures from report.json (never wall-clock times), and that no nats-server and no Pulumi
+// process outlives the drill, also after Ctrl-C in the middle of a `pulumi up`.
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { DrillReport, ScenarioResult } from "../../drill/report/types";
+import type { DrillReport, ScenarioResult, StackRunSummary } from "../../drill/report/types";
 import { PROJECT_ROOT, TOOLS_BIN_DIR } from "../harness";
 
 const outDirs: string[] = [];
@@ -49,6 +50,26 @@ function serversLeft(group: number): string[] {
   return lines.filter((line) => {
     const [pgid, stat] = line.trim().split(/\s+/);
     return Number(pgid) === group && !stat?.startsWith("Z") && line.includes("nats-server");
+  });
+}
+
+/**
+ * Processes of the Pulumi CLI the drill ran (the CLI, its language host, the program, the provider
+ * plugins) still alive: each has the drill's backend in its environment. Some run in process
+ * groups of their own, so the group alone does not find them.
+ */
+function pulumiLeft(out: string): string[] {
+  const marker = `PULUMI_BACKEND_URL=file://${path.join(out, "pulumi")}`;
+  return fs.readdirSync("/proc").flatMap((pid) => {
+    if (!/^\d+$/.test(pid)) return [];
+    try {
+      const environ = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+      if (!environ.includes(marker)) return [];
+      return [fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").trim()];
+    } catch {
+      // Gone meanwhile, or not readable.
+      return [];
+    }
   });
 }
 
@@ -135,23 +156,50 @@ describe("drill", () => {
     expect(failback.figures.lostHere).toBe(0);
     expect(failback.figures.to).toBe("us-east-1");
     expect(check(failback, "RPO after failback (acknowledged, missing)")?.ok).toBe(true);
+    // The stacks ran on the real engine: its own summary and steps of the planned flip.
+    const [promoting, demoting] = planned.figures.stackRuns.filter((stackRun) => stackRun.ok);
+    expect(promoting).toMatchObject({ stack: "drill-eu-central-1", activeRegion: "eu-central-1" });
+    // The load's streams and the interest check's stream change role.
+    const streamCount = Object.keys(planned.figures.promotion ?? {}).length + 1;
+    // The provider's own update (its config holds activeRegion) is not in the engine's count.
+    expect(promoting!.resourceChanges).toMatchObject({ update: streamCount });
+    expect(
+      promoting!.changes.filter((change) => /^update jetstream-stream-\S+ \[diff: ~role\]/.test(change)),
+    ).toHaveLength(streamCount);
+    expect(demoting).toMatchObject({ stack: "drill-us-east-1", activeRegion: "eu-central-1" });
+    expect(demoting!.resourceChanges).toMatchObject({ replace: streamCount });
+    // What `pulumi up` printed is kept per run, numbered as in stack-runs.json.
+    const runs = JSON.parse(fs.readFileSync(path.join(out, "stack-runs.json"), "utf8")) as StackRunSummary[];
+    const number = runs.findIndex((stackRun) => stackRun.at === promoting!.at) + 1;
+    const printed = path.join(out, "stack-runs", `${String(number).padStart(2, "0")}-drill-eu-central-1.txt`);
+    expect(fs.readFileSync(printed, "utf8")).toContain(`Resources:\n    ~ ${streamCount} updated`);
     // The status of both regions is printed at the end.
     expect(run.stdout).toMatch(/us-east-1 \(JetStream domain us-east-1\): 3\/3 servers answer/);
     expect(serversLeft(run.group)).toEqual([]);
-  }, 300_000);
+    expect(pulumiLeft(out)).toEqual([]);
+    // About a dozen `pulumi up` runs of 14-25 s each on a busy 2-core machine: a bound, not a target.
+  }, 600_000);
 
-  it("drill - Ctrl-C stops every server the drill started and exits 130", async () => {
+  it("drill - Ctrl-C during a pulumi up stops every server and Pulumi process the drill started and exits 130", async () => {
     const out = tempOutDir("sigint");
     let sent = false;
-    const run = await drill(["--short", "--scenarios", "partition", "--out", out], (stderr, pid) => {
-      if (!sent && stderr.includes("leafnode cut")) {
+    let started: number | undefined;
+    // Interrupt once the first stack's `pulumi up` runs its program (the language host is up).
+    const poll = setInterval(() => {
+      if (sent || started === undefined) return;
+      if (pulumiLeft(out).some((command) => command.includes("pulumi-language-nodejs"))) {
         sent = true;
-        process.kill(pid, "SIGINT");
+        process.kill(started, "SIGINT");
       }
+    }, 100);
+    const run = await drill(["--short", "--scenarios", "partition", "--out", out], (stderr, pid) => {
+      if (stderr.includes("pulumi up drill-us-east-1")) started = pid;
     });
+    clearInterval(poll);
     expect(sent).toBe(true);
     expect(run.code).toBe(130);
     expect(run.stderr).toContain("SIGINT: stopping the drill's servers and exiting");
     expect(serversLeft(run.group)).toEqual([]);
+    expect(pulumiLeft(out)).toEqual([]);
   }, 120_000);
 });

@@ -1,0 +1,61 @@
+// Preview surprises: engine steps of a stack run that the activeRegion flip does not explain.
+// A reviewer reading `pulumi preview` of a failover expects exactly the role changes; anything
+// else the engine did is worth a note in the report. Pure.
+import { isChange, changeLine, type EngineStep } from "./pulumi/update";
+
+export interface RunSteps {
+  readonly stack: string;
+  readonly activeRegion: string;
+  /** ms since the drill started. */
+  readonly at: number;
+  readonly steps: readonly EngineStep[];
+}
+
+/** A stream spec's fields, as far as this check reads them. */
+interface SpecValue {
+  readonly subjects?: readonly string[];
+  readonly [field: string]: unknown;
+}
+
+/**
+ * The spec of a stream the refresh found fenced differs from the program's in its subjects only:
+ * the fence moved them to natsdr.fenced.<domain>.<stream> (streams/wire.ts fenceSubject). That is
+ * the planned failover's own doing, read back by `pulumi up --refresh` before the demotion.
+ */
+function onlyFencedSubjects(step: EngineStep): boolean {
+  const spec = step.values?.["spec"];
+  if (spec === undefined) return false;
+  const before = spec.old as SpecValue | null;
+  const after = spec.new as SpecValue | null;
+  if (before === null || after === null) return false;
+  const subjects = before.subjects ?? [];
+  const rest = (value: SpecValue) => JSON.stringify({ ...value, subjects: undefined });
+  return (
+    subjects.length > 0 &&
+    subjects.every((subject) => subject.startsWith("natsdr.fenced.")) &&
+    rest(before) === rest(after)
+  );
+}
+
+/** What a flip explains: a stream's role, the fence read back, the dynamic provider's activeRegion. */
+export function explainedByFlip(step: EngineStep): boolean {
+  if (step.op !== "update" && step.op !== "replace") return false;
+  return step.diff.every(
+    (mark) =>
+      mark === "~role" ||
+      // The engine hands the dynamic provider every `nats-dr:*` value as its config.
+      (mark === "~nats-dr:activeRegion" && step.type.startsWith("pulumi:providers:")) ||
+      (mark === "~spec" && onlyFencedSubjects(step)),
+  );
+}
+
+/** "stack <name> (activeRegion <r>) at <ms> ms: <change line>" for each unexplained change after the first two runs. */
+export function surprises(runs: readonly RunSteps[]): string[] {
+  // The first two runs create everything (the initial `pulumi up` of each stack).
+  return runs.slice(2).flatMap((run) =>
+    run.steps
+      // Failed steps are reported with their run.
+      .filter((step) => isChange(step) && !step.failed && !explainedByFlip(step))
+      .map((step) => `stack ${run.stack} (activeRegion ${run.activeRegion}) at ${run.at} ms: ${changeLine(step)}`),
+  );
+}
