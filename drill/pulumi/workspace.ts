@@ -21,14 +21,21 @@ export interface LocalBackend {
  * download with backoff for 2.6 s on every run, although stacks without AWS or Kubernetes
  * resources never load them.
  */
+/**
+ * The URL of a file backend in `dir`. metadata=skip: the backend then writes each checkpoint to a
+ * temp file and renames it. With its default sidecar (`<stack>.json.attrs`, truncated and
+ * rewritten in place on every save), a run killed at the wrong moment left an empty sidecar, and
+ * every later command of the stack failed with "failed to load checkpoint: EOF" (seen in
+ * test/e2e/interrupted.test.ts).
+ */
+export function backendUrl(dir: string): string {
+  return `file://${dir}?metadata=skip`;
+}
+
 export function pulumiEnv(backend: LocalBackend): Record<string, string> {
   const nodeDir = path.dirname(process.execPath);
   return {
-    // metadata=skip: the file backend then writes each checkpoint to a temp file and renames it.
-    // With its default sidecar (`<stack>.json.attrs`, truncated and rewritten in place on every
-    // save), a run killed at the wrong moment left an empty sidecar, and every later command of
-    // the stack failed with "failed to load checkpoint: EOF" (seen in test/e2e/interrupted).
-    PULUMI_BACKEND_URL: `file://${backend.dir}?metadata=skip`,
+    PULUMI_BACKEND_URL: backendUrl(backend.dir),
     PULUMI_CONFIG_PASSPHRASE: backend.passphrase,
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_NODEJS_TRANSPILE_ONLY: "true",

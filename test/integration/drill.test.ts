@@ -9,6 +9,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { DrillReport, ScenarioResult, StackRunSummary } from "../../drill/report/types";
 import { PROJECT_ROOT, TOOLS_BIN_DIR } from "../harness";
+import { backendUrl } from "../../drill/pulumi/workspace";
 
 const outDirs: string[] = [];
 
@@ -59,7 +60,7 @@ function serversLeft(group: number): string[] {
  * groups of their own, so the group alone does not find them.
  */
 function pulumiLeft(out: string): string[] {
-  const marker = `PULUMI_BACKEND_URL=file://${path.join(out, "pulumi")}`;
+  const marker = `PULUMI_BACKEND_URL=${backendUrl(path.join(out, "pulumi"))}`;
   return fs.readdirSync("/proc").flatMap((pid) => {
     if (!/^\d+$/.test(pid)) return [];
     try {
