@@ -6,7 +6,7 @@
 // local consumers are re-created to start right after the peer's floor. Acknowledged messages
 // are then not delivered again in the new region.
 import type { ConsumerConfig, ConsumerInfo, JetStreamManager } from "@nats-io/jetstream";
-import { isNotFound, sleep, type Session } from "./client";
+import { isNotFound, isUnreachable, sleep, type Session } from "./client";
 import type { PromotionRecord } from "./spec";
 import { isMirrorFeed, MetadataKeys, userMetadata } from "./wire";
 
@@ -89,12 +89,44 @@ export async function pausePeerConsumers(
   }
 }
 
+/** A paused peer consumer that could not be resumed, and why. */
+export interface StuckConsumer {
+  readonly name: string;
+  readonly error: string;
+}
+
+/**
+ * Resumes every paused peer consumer, each on its own: one that fails does not keep the others
+ * paused. Returns those that could not be resumed, for the error to name them.
+ */
 export async function resumePeerConsumers(
   peerJsm: JetStreamManager,
   stream: string,
   paused: PausedConsumer[],
-): Promise<void> {
-  for (const consumer of paused) await peerJsm.consumers.resume(stream, consumer.name);
+): Promise<StuckConsumer[]> {
+  const stuck: StuckConsumer[] = [];
+  for (const [index, consumer] of paused.entries()) {
+    try {
+      await peerJsm.consumers.resume(stream, consumer.name);
+    } catch (error) {
+      const reason = String((error as Error).message ?? error);
+      if (!isUnreachable(error)) {
+        stuck.push({ name: consumer.name, error: reason });
+        continue;
+      }
+      // The peer stopped answering: the rest would each wait for the same timeout.
+      for (const rest of paused.slice(index)) stuck.push({ name: rest.name, error: reason });
+      break;
+    }
+  }
+  return stuck;
+}
+
+/** What an aborted promotion says about the peer consumers it paused and could not resume. */
+export function stuckConsumersNote(stream: string, peerDomain: string, stuck: readonly StuckConsumer[]): string {
+  if (stuck.length === 0) return "";
+  const list = stuck.map(({ name, error }) => `${name} (${error})`).join(", ");
+  return ` Its paused consumers ${list} could NOT be resumed: they deliver nothing until resumed with \`nats --js-domain ${peerDomain} consumer resume ${stream} <consumer>\`.`;
 }
 
 /** Name of the temporary consumer that holds an interest stream's messages during re-creation. */

@@ -23,6 +23,7 @@ import {
   pausePeerConsumers,
   resumeMirrorPausedConsumers,
   resumePeerConsumers,
+  stuckConsumersNote,
   rewindConsumers,
   type PausedConsumer,
 } from "./consumerPositions";
@@ -152,8 +153,11 @@ export async function promoteMirror(
       (unfenceError: unknown) =>
         `The peer could NOT be unfenced (${String((unfenceError as Error).message ?? unfenceError)}): it takes no writes until this promotion succeeds or its subjects are restored from its metadata key ${MetadataKeys.fencedSubjects}.`,
     );
-    await resumePeerConsumers(peer.jsm, name, paused).catch(() => undefined);
-    throw new Error(`stream ${name}: ${String((error as Error).message ?? error)} ${undo}`, { cause: error });
+    const stuck = await resumePeerConsumers(peer.jsm, name, paused);
+    throw new Error(
+      `stream ${name}: ${String((error as Error).message ?? error)} ${undo}${stuckConsumersNote(name, inputs.peerDomain!, stuck)}`,
+      { cause: error },
+    );
   }
 }
 

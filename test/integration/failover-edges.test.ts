@@ -1,8 +1,9 @@
 // Failover edge cases: aborts, re-runs, stale stacks, interest retention, server headers in
 // orphans, and a partition that drops packets instead of refusing connections.
-import { jetstreamManager } from "@nats-io/jetstream";
+import { AckPolicy, jetstreamManager } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { resumePeerConsumers, stuckConsumersNote } from "../../streams/consumerPositions";
 import { consumerProvider } from "../../streams/consumerProvider";
 import { streamProvider } from "../../streams/streamProvider";
 import { waitForLink, type TwoDomains } from "../harness";
@@ -91,6 +92,32 @@ describe("failover edges", () => {
     // With the obstacle gone, the same promotion goes through.
     const promoted = await streamProvider.update("id", mirror, await streamInputs("west", "primary", spec));
     expect(promoted.outs.lastPromotion?.mode).toBe("planned");
+  });
+
+  test("failover edges - after an aborted promotion every peer consumer that can be resumed is, and the rest are named", async () => {
+    const manager = await jsm(east);
+    const names = ["first", "gone", "last"];
+    await manager.streams.add({ name: "resume", subjects: ["resume.*"], num_replicas: 1 });
+    for (const name of names)
+      await manager.consumers.add("resume", { durable_name: name, ack_policy: AckPolicy.Explicit });
+    for (const name of names) await manager.consumers.pause("resume", name, new Date(Date.now() + 3_600_000));
+    await manager.consumers.delete("resume", "gone");
+    try {
+      const stuck = await resumePeerConsumers(
+        manager,
+        "resume",
+        names.map((name) => ({ name, ackFloor: 0, unacknowledged: 0 })),
+      );
+      expect(stuck.map(({ name }) => name)).toEqual(["gone"]);
+      expect(stuck[0]?.error).toMatch(/consumer not found/);
+      for (const name of ["first", "last"]) expect((await manager.consumers.info("resume", name)).paused).toBeFalsy();
+      expect(stuckConsumersNote("resume", "us-east-1", stuck)).toBe(
+        ` Its paused consumers gone (${stuck[0]?.error}) could NOT be resumed: they deliver nothing until resumed with \`nats --js-domain us-east-1 consumer resume resume <consumer>\`.`,
+      );
+      expect(stuckConsumersNote("resume", "us-east-1", [])).toBe("");
+    } finally {
+      await manager.streams.delete("resume");
+    }
   });
 
   test("failover edges - a re-run after an interrupted promotion resumes the consumers and records it", async () => {
