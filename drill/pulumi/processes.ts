@@ -30,8 +30,21 @@ function allPids(): number[] {
     .map(Number);
 }
 
-/** Pids of `pulumi <command> ... --stack <stack>` processes. */
-export function pulumiCommandPids(command: string, stack: string): number[] {
+function environment(pid: number): string[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Pids of `pulumi <command> ... --stack <stack>` processes that run against the backend
+ * `backendUrl` (their PULUMI_BACKEND_URL): stack names repeat across test worlds that run at the
+ * same time, backends do not.
+ */
+export function pulumiCommandPids(command: string, stack: string, backendUrl: string): number[] {
+  const marker = `PULUMI_BACKEND_URL=${backendUrl}`;
   return allPids().filter((pid) => {
     const argv = commandLine(pid);
     const stackAt = argv.indexOf("--stack");
@@ -40,7 +53,8 @@ export function pulumiCommandPids(command: string, stack: string): number[] {
       /(^|\/)pulumi$/.test(argv[0]) &&
       argv[1] === command &&
       stackAt > 0 &&
-      argv[stackAt + 1] === stack
+      argv[stackAt + 1] === stack &&
+      environment(pid).includes(marker)
     );
   });
 }

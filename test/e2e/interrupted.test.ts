@@ -12,6 +12,7 @@ import { Clients } from "../../drill/load/connections";
 import { Publisher } from "../../drill/load/publisher";
 import { Router } from "../../drill/load/router";
 import { killTrees, pulumiCommandPids, stillRunning } from "../../drill/pulumi/processes";
+import { backendUrl } from "../../drill/pulumi/workspace";
 import { fenceSubject } from "../../streams/wire";
 import { readStream } from "../support/provider";
 import { startDeployedWorld, stopWorld, type E2eWorld } from "./support";
@@ -60,7 +61,7 @@ async function upKilledWhen(region: Region, what: string, when: () => Promise<bo
     (error: unknown) => error,
   );
   await until(what, when);
-  const victims = killTrees(pulumiCommandPids("up", stack.name));
+  const victims = killTrees(pulumiCommandPids("up", stack.name, backendUrl(world.backend.dir)));
   expect(victims.length).toBeGreaterThan(2); // the CLI, the language host and its program, the provider
   const outcome = await run;
   expect(outcome).toBeInstanceOf(Error);
