@@ -11,6 +11,7 @@ import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import {
   ApiErrorCodes,
   apiErrorCode,
+  describeSilence,
   isNoResponders,
   isNotFound,
   isUnreachable,
@@ -41,14 +42,6 @@ export type PeerState =
       readonly why: "silent" | "missing" | "mirror";
       readonly reason: string;
     };
-
-/** Why a JetStream API across the leafnode gave no answer, in words (nats.js says "jetstream is not enabled"). */
-export function describeSilence(error: unknown): string {
-  if (error === undefined) return "no answer";
-  if (isNoResponders(error))
-    return "no responders: nothing serves its JetStream API across the leafnode, so the link or the region is down";
-  return "its JetStream API requests timed out: the link drops traffic, or the region has no JetStream leader";
-}
 
 /**
  * Asks the peer domain for its copy of the stream, retrying: one lost request must not turn a

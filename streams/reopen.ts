@@ -11,11 +11,11 @@ import { resumeFencePausedConsumers } from "./consumerPositions";
 import { demoteToMirror } from "./demotion";
 import { unfencePeer } from "./fencing";
 import { decideFlip, FlipActions, liveDeviation, localStream, peerStream, type LiveStream } from "./flips";
-
-export type { LiveStream } from "./flips";
 import { findPeerPrimary, promoteMirror } from "./promotion";
 import type { CredentialsSpec, DemotionRecord, PromotionRecord, StreamResourceInputs, StreamRole } from "./spec";
 import { fenceSubject, MetadataKeys, userMetadata } from "./wire";
+
+export type { LiveStream } from "./flips";
 
 /**
  * For `check`: how the server's stream deviates from the recorded role. Undefined also when the
