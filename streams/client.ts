@@ -64,6 +64,17 @@ export function isNoResponders(error: unknown): boolean {
   return false;
 }
 
+/**
+ * Why a JetStream API gave no answer, in words: nats.js reports both as "jetstream is not
+ * enabled", which sends the reader to the wrong place.
+ */
+export function describeSilence(error: unknown): string {
+  if (error === undefined) return "no answer";
+  if (isNoResponders(error))
+    return "no responders: nothing serves its JetStream API (across the leafnode: the link or the region is down)";
+  return "its JetStream API requests timed out: the link drops traffic, or the region has no JetStream leader";
+}
+
 function describeServers(spec: ConnectionSpec): string {
   return spec.servers.join(", ");
 }
@@ -132,12 +143,11 @@ export function explainUnanswered(
   peerDomain?: string,
 ): unknown {
   if (!isUnreachable(error) || (error as Error)?.constructor === Error) return error;
-  const text = String((error as Error)?.message ?? error);
   const peer = peerDomain
     ? ` If this happened during a failover, the silent side may be the peer domain "${peerDomain}" across the leafnode; run pulumi up again when it answers.`
     : "";
   return new Error(
-    `a JetStream API request did not answer (${text}). This stack talks to domain "${domain}" on ${describeServers(connection)}: check that the servers run JetStream with domain "${domain}" (config nats-dr:regions.<region>.domain) and that the cluster has a meta leader, or raise requestTimeoutMs.${peer}`,
+    `a JetStream API request did not answer (${describeSilence(error)}). This stack talks to domain "${domain}" on ${describeServers(connection)}: check that the servers run JetStream with domain "${domain}" (config nats-dr:regions.<region>.domain) and that the cluster has a meta leader, or raise requestTimeoutMs.${peer}`,
     { cause: error },
   );
 }

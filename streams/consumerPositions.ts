@@ -129,6 +129,23 @@ export function stuckConsumersNote(stream: string, peerDomain: string, stuck: re
   return ` Its paused consumers ${list} could NOT be resumed: they deliver nothing until resumed with \`nats --js-domain ${peerDomain} consumer resume ${stream} <consumer>\`.`;
 }
 
+/**
+ * Resumes the consumers a peer's promotion paused on this (fenced) stream when it takes its writes
+ * back: they are paused for a century, which nothing but nats-dr asks for. Consumers paused because
+ * the stream was a mirror are resumed by the promotion instead.
+ */
+export async function resumeFencePausedConsumers(jsm: JetStreamManager, stream: string): Promise<string[]> {
+  const resumed: string[] = [];
+  const beyond = Date.now() + PAUSE_FOR_MS / 2;
+  for (const info of await listConsumers(jsm, stream)) {
+    const until = info.config.pause_until ? Date.parse(info.config.pause_until) : 0;
+    if (until < beyond || userMetadata(info.config.metadata)[MetadataKeys.pausedWhileMirror] === "true") continue;
+    await jsm.consumers.resume(stream, info.name);
+    resumed.push(info.name);
+  }
+  return resumed;
+}
+
 /** Name of the temporary consumer that holds an interest stream's messages during re-creation. */
 const ANCHOR_CONSUMER = "natsdr-position-anchor";
 

@@ -16,26 +16,11 @@ import { restoreConsumers, snapshotConsumers } from "./consumerPositions";
 import { compareHistories, type HistoryCheck } from "./history";
 import { copyOrphans, orphanStreamName, OrphanScopes, type OrphanRange } from "./orphans";
 import { fencePeer } from "./fencing";
+import { decideFlip, FlipActions, localStream, peerStream } from "./flips";
 import { prepareMirrorFeed } from "./mirrorFeed";
 import { findPeerPrimary } from "./promotion";
 import type { DemotionRecord, StreamResourceInputs } from "./spec";
 import { fenceSubject, MetadataKeys, streamWireConfig, usesMirrorFeed, userMetadata } from "./wire";
-
-/** Why the peer cannot be trusted as the new primary, or undefined when it can. */
-function peerProblem(inputs: StreamResourceInputs, peer: StreamInfo): string | undefined {
-  const metadata = userMetadata(peer.config.metadata);
-  const peerDomain = inputs.peerDomain!;
-  if (metadata[MetadataKeys.fencedBy] !== undefined) {
-    return `its stream in "${peerDomain}" is fenced by "${metadata[MetadataKeys.fencedBy]}" (since ${metadata[MetadataKeys.fencedAt]}), so it is not a writable primary. An earlier failover to "${peerDomain}" was not completed in this region: run this stack with activeRegion "${peerDomain}" first`;
-  }
-  if (
-    metadata[MetadataKeys.promotedFrom] !== inputs.domain ||
-    metadata[MetadataKeys.promotedAtSequence] === undefined
-  ) {
-    return `its stream in "${peerDomain}" was not promoted from this region's copy (no ${MetadataKeys.promotedFrom}="${inputs.domain}" in its metadata), so sequences cannot be compared and this region's messages could not be told apart. Promote the peer with nats-dr first (run its stack with activeRegion "${peerDomain}")`;
-  }
-  return undefined;
-}
 
 export async function demoteToMirror(
   session: Session,
@@ -50,14 +35,17 @@ export async function demoteToMirror(
     );
   }
   const peer = await findPeerPrimary(session, inputs);
-  if (peer.kind !== "primary") {
-    throw new Error(
-      `stream ${name} in "${inputs.domain}" cannot become a mirror yet: ${peer.reason}. A stream is only re-created as a mirror when the new primary answers, so its unreplicated messages can be compared and kept. Nothing was changed; run pulumi up again when the peer region is reachable.`,
-    );
-  }
-  const problem = peerProblem(inputs, peer.info);
-  if (problem)
-    throw new Error(`stream ${name} in "${inputs.domain}" cannot become a mirror: ${problem}. Nothing was changed.`);
+  // The new primary must answer, be writable and record that it was promoted from this stream at
+  // P: only then can this stream's unreplicated messages be told apart and kept.
+  const decision = decideFlip({
+    stream: name,
+    domain: inputs.domain,
+    peerDomain: inputs.peerDomain!,
+    declared: "mirror",
+    local: localStream(existing),
+    peer: peerStream(peer),
+  });
+  if (decision.action !== FlipActions.proceed || peer.kind !== "primary") throw new Error(decision.message);
 
   const promotedAt = Number(userMetadata(peer.info.config.metadata)[MetadataKeys.promotedAtSequence]);
   // Before anything here changes: a failure leaves this stream as it was.

@@ -11,6 +11,7 @@ import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import {
   ApiErrorCodes,
   apiErrorCode,
+  describeSilence,
   isNoResponders,
   isNotFound,
   isUnreachable,
@@ -33,9 +34,14 @@ import { durationToNanos } from "./units";
 import { provenOriginIdentity } from "./origin";
 import { MetadataKeys, streamWireConfig, userMetadata } from "./wire";
 
-type PeerState =
+export type PeerState =
   | { readonly kind: "primary"; readonly jsm: JetStreamManager; readonly info: StreamInfo }
-  | { readonly kind: "absent"; readonly reason: string };
+  | {
+      readonly kind: "absent";
+      /** silent: nobody answered in time; missing: no such stream; mirror: the peer's copy is a mirror. */
+      readonly why: "silent" | "missing" | "mirror";
+      readonly reason: string;
+    };
 
 /**
  * Asks the peer domain for its copy of the stream, retrying: one lost request must not turn a
@@ -58,23 +64,28 @@ export async function findPeerPrimary(session: Session, inputs: StreamResourceIn
       if (info.config.mirror) {
         return {
           kind: "absent",
+          why: "mirror",
           reason: `the stream in peer domain "${peerDomain}" is itself a mirror, so there is no primary to fence`,
         };
       }
       return { kind: "primary", jsm: await session.managerFor(peerDomain, inputs.connection.requestTimeoutMs), info };
     } catch (error) {
       if (isNotFound(error))
-        return { kind: "absent", reason: `peer domain "${peerDomain}" has no stream "${inputs.spec.name}"` };
+        return {
+          kind: "absent",
+          why: "missing",
+          reason: `peer domain "${peerDomain}" has no stream "${inputs.spec.name}"`,
+        };
       if (!isUnreachable(error) && !/took longer/.test(String(error))) throw error;
       if (!isNoResponders(error)) deadline = Math.max(deadline, started + peerSettleMs);
       lastError = error;
       await sleep(100);
     }
   }
-  const detail = (lastError as Error | undefined)?.message ?? "no answer";
   return {
     kind: "absent",
-    reason: `peer domain "${peerDomain}" did not answer within ${Date.now() - started} ms (${detail})`,
+    why: "silent",
+    reason: `peer domain "${peerDomain}" did not answer within ${Date.now() - started} ms (${describeSilence(lastError)})`,
   };
 }
 

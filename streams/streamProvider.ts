@@ -9,7 +9,7 @@ import { explainUnanswered, isNotFound, openSession, type Session } from "./clie
 import { demoteToMirror } from "./demotion";
 import { diffStreamInputs } from "./diff";
 import { checkInputs, containsUnknown } from "./checking";
-import { unfencePeer } from "./fencing";
+import { observeLive, reopenFencedPrimary, type LiveStream, type ReopenOutcome } from "./reopen";
 import {
   mirrorReadsAsDeclared,
   prepareFeedForNewMirror,
@@ -47,6 +47,8 @@ export interface StreamState extends StreamResourceInputs {
    */
   readonly originCheck?: HistoryCheck;
   readonly lastMirrorRepair?: MirrorRepairRecord;
+  /** Set by `check` when the server holds something else than the state recorded; never an output. */
+  readonly live?: LiveStream;
 }
 
 const INPUT_KEYS = [
@@ -94,32 +96,19 @@ function newInstance(): string {
 }
 
 /**
- * A primary fenced by the other region: if that region's promotion never finished (its stream
- * is still a mirror), take the fence down; otherwise the other region is the primary now and
- * this stack must not make a second one.
+ * Re-writes a stream's configuration for its role, keeping metadata earlier runs recorded. A
+ * primary fenced by the peer is re-opened first (reopen.ts), which may promote or demote it.
  */
-async function resolveFence(session: Session, inputs: StreamResourceInputs, existing: StreamInfo): Promise<StreamInfo> {
-  const fencedBy = userMetadata(existing.config.metadata)[MetadataKeys.fencedBy];
-  if (fencedBy === undefined || inputs.role !== "primary") return existing;
-  const fencer = await session.managerFor(fencedBy, inputs.failover.peerTimeoutMs);
-  const theirs = await fencer.streams.info(inputs.spec.name).catch(() => undefined);
-  if (theirs?.config.mirror) {
-    await unfencePeer(session.jsm, inputs.spec.name);
-    return session.jsm.streams.info(inputs.spec.name);
-  }
-  throw new Error(
-    `stream ${inputs.spec.name} in "${inputs.domain}" was fenced by "${fencedBy}" at ${userMetadata(existing.config.metadata)[MetadataKeys.fencedAt]} during a failover, and "${fencedBy}" holds the primary now (or cannot be asked). This stack still declares it primary. Run this stack with activeRegion "${fencedBy}" first, so this stream becomes a mirror and keeps any messages "${fencedBy}" lacks; to fail back afterwards, set activeRegion to "${inputs.domain}" and run this stack again (its promotion fences "${fencedBy}").`,
-  );
-}
-
-/** Re-writes a stream's configuration for its role, keeping metadata earlier runs recorded. */
 async function applyConfig(
   session: Session,
   inputs: StreamResourceInputs,
   found: StreamInfo,
   instance: string,
-): Promise<void> {
-  const existing = await resolveFence(session, inputs, found);
+): Promise<ReopenOutcome> {
+  const fenced = inputs.role === "primary" && userMetadata(found.config.metadata)[MetadataKeys.fencedBy] !== undefined;
+  const outcome = fenced ? await reopenFencedPrimary(session, inputs, instance, found) : { info: found };
+  const existing = outcome.info;
+  if (!existing) return outcome;
   const metadata: Record<string, string> = {
     ...userMetadata(existing.config.metadata),
     ...(inputs.role === "mirror" ? await provenOriginIdentity(session, inputs, existing) : {}),
@@ -127,7 +116,7 @@ async function applyConfig(
   };
   if (inputs.role === "mirror" && existing.config.mirror && !mirrorReadsAsDeclared(existing, inputs)) {
     await rebuildMirror(session, inputs, instance, existing);
-    return;
+    return outcome;
   }
   const desired = streamWireConfig(inputs.spec, inputs.role, inputs.peerDomain, metadata);
   if (inputs.role === "mirror") {
@@ -136,26 +125,50 @@ async function applyConfig(
     delete desired.subjects;
   }
   await session.jsm.streams.update(inputs.spec.name, desired);
+  return outcome;
+}
+
+/** Outputs never carry `live`: it is what `check` saw before the run, not what the run left. */
+function outputsOf(state: StreamState): StreamState {
+  const { live: _seen, ...rest } = state;
+  return rest;
 }
 
 export const streamProvider = {
-  async check(_olds: unknown, news: Record<string, unknown>) {
+  async check(olds: Partial<StreamState> | undefined, news: Record<string, unknown>) {
     if (containsUnknown(news)) return { inputs: news };
-    return checkInputs(news, [
+    const checked = checkInputs(news, [
       { key: undefined, schema: streamInputsSchema(), pick: (raw) => inputsOf(raw) },
       { key: "credentials", schema: credentialsSchema(), pick: (raw) => raw["credentials"] ?? {} },
     ]);
+    // A resource the state knows: look at the server, so a plain `pulumi up` plans for a stream
+    // fenced, removed or turned around since the last run (the `live` input; see reopen.ts).
+    const recordedRole = olds?.role;
+    if (checked.failures || (recordedRole !== "primary" && recordedRole !== "mirror")) return checked;
+    const { live: _previous, ...inputs } = checked.inputs as unknown as StreamState;
+    const live = await observeLive(inputs, recordedRole);
+    return { inputs: live ? { ...inputs, live } : inputs };
   },
 
   async diff(_id: string, olds: StreamState, news: StreamState) {
+    // The server holds something else than the state recorded (`live`, from check): plan from what
+    // it holds, e.g. promote a stream that is a mirror there, re-open a fenced one, re-create a
+    // removed one.
+    const live = news.live;
+    const base = live && live.role !== "absent" ? { ...olds, role: live.role } : olds;
     // Values not known yet (preview) compare as changed, so a role flip still shows as a replace.
-    const result = diffStreamInputs(olds, news);
+    const result = diffStreamInputs(base, news);
     // A refresh found the mirror holding another history than its origin's: replace it (create
     // keeps its messages aside, then makes a fresh mirror).
     const repair = olds.originCheck?.verdict === "diverged" && olds.role === "mirror" && news.role === "mirror";
+    const replaces = [
+      ...result.replaces,
+      ...(repair ? ["originCheck"] : []),
+      ...(live?.role === "absent" ? ["live"] : []),
+    ];
     return {
-      changes: result.changes || repair || containsUnknown(news),
-      replaces: repair ? [...result.replaces, "originCheck"].sort() : result.replaces,
+      changes: result.changes || repair || live !== undefined || containsUnknown(news),
+      replaces: replaces.sort(),
       deleteBeforeReplace: result.deleteBeforeReplace,
     };
   },
@@ -200,21 +213,23 @@ export const streamProvider = {
           if (check?.verdict === "diverged") {
             lastMirrorRepair = await repairMirror(session, inputs, instance, existing, check);
           } else {
-            await applyConfig(session, inputs, existing, instance);
+            const reopened = await applyConfig(session, inputs, existing, instance);
+            lastPromotion = reopened.promotion;
+            lastDemotion = reopened.demotion;
           }
         }
       }
       // A demotion interrupted after its copy leaves the orphan stream behind: report it on the
       // re-run too, so no kept message goes unnoticed.
       const pendingOrphans = inputs.role === "mirror" ? await listOrphanStreams(session, inputs.spec.name) : [];
-      const outs: StreamState = {
+      const outs: StreamState = outputsOf({
         ...inputs,
         instance,
         ...(lastPromotion ? { lastPromotion } : {}),
         ...(lastDemotion ? { lastDemotion } : {}),
         ...(lastMirrorRepair ? { lastMirrorRepair } : {}),
         ...(pendingOrphans.length > 0 ? { pendingOrphans } : {}),
-      };
+      });
       return { id: `${inputs.domain}/${inputs.spec.name}`, outs };
     });
   },
@@ -259,6 +274,7 @@ export const streamProvider = {
     return withSession(news, async (session) => {
       const instance = olds.instance ?? newInstance();
       let lastPromotion = olds.lastPromotion;
+      let lastDemotion = olds.lastDemotion;
       const existing = await findStream(session, news.spec.name);
       if (!existing) {
         throw new Error(
@@ -270,18 +286,20 @@ export const streamProvider = {
       if (news.role === "primary" && (existing.config.mirror || olds.role === "mirror")) {
         lastPromotion = await promoteMirror(session, news, instance);
       } else {
-        await applyConfig(session, news, existing, instance);
+        const reopened = await applyConfig(session, news, existing, instance);
+        lastPromotion = reopened.promotion ?? lastPromotion;
+        lastDemotion = reopened.demotion ?? lastDemotion;
       }
       // Orphan streams stay reported on every later update until the operator removes them.
       const pendingOrphans = news.role === "mirror" ? await listOrphanStreams(session, news.spec.name) : [];
-      const outs: StreamState = {
+      const outs: StreamState = outputsOf({
         ...news,
         instance,
         ...(lastPromotion ? { lastPromotion } : {}),
-        ...(olds.lastDemotion ? { lastDemotion: olds.lastDemotion } : {}),
+        ...(lastDemotion ? { lastDemotion } : {}),
         ...(pendingOrphans.length > 0 ? { pendingOrphans } : {}),
         ...(olds.lastMirrorRepair ? { lastMirrorRepair: olds.lastMirrorRepair } : {}),
-      };
+      });
       return { outs };
     });
   },
