@@ -9,7 +9,8 @@ import { PROJECT_ROOT } from "../local/binaries";
 import { pidAlive } from "../local/cleanup";
 import { sleep } from "../local/wait";
 import { labStackName, type LabPaths } from "./paths";
-import { commandLine, isLabProcess, labProcesses, stopProcess } from "./processes";
+import { commandLine } from "../pulumi/processes";
+import { isLabProcess, labProcesses, stopProcess } from "./processes";
 import { readLabState, type LabState } from "./state";
 
 const DAEMON_FILE = path.join(__dirname, "daemon.ts");
@@ -29,7 +30,7 @@ export async function withLock<T>(paths: LabPaths, fn: () => Promise<T>): Promis
     const holder = Number(fs.readFileSync(paths.lockFile, "utf8"));
     if (Number.isInteger(holder) && holder > 0 && pidAlive(holder))
       throw new Error(
-        `another lab command (pid ${holder}: ${commandLine(holder)?.join(" ") ?? "?"}) is working on ${paths.dir}; wait for it to finish and run this again (if that pid is no lab command, remove ${paths.lockFile}).`,
+        `another lab command (pid ${holder}: ${commandLine(holder).join(" ") || "?"}) is working on ${paths.dir}; wait for it to finish and run this again (if that pid is no lab command, remove ${paths.lockFile}).`,
       );
     // Left by a lab command that was killed: take it over.
     fs.rmSync(paths.lockFile, { force: true });

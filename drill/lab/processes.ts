@@ -7,21 +7,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { pidAlive } from "../local/cleanup";
 import { sleep } from "../local/wait";
+import { commandLine } from "../pulumi/processes";
 import { labPaths, LAB_DIR_ENV } from "./paths";
-
-/** The arguments of a live process; undefined when it is gone (or a zombie) or /proc is not readable. */
-export function commandLine(pid: number): string[] | undefined {
-  try {
-    const args = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
-    return args.length === 0 ? undefined : args;
-  } catch {
-    return undefined;
-  }
-}
 
 /** True when `/proc` can be read (Linux); elsewhere only pids are checked. */
 function procReadable(): boolean {
-  return commandLine(process.pid) !== undefined;
+  return commandLine(process.pid).length > 0;
 }
 
 /** The command line of the daemon or of a server of the lab in `dir`. */
@@ -37,8 +28,7 @@ function isLabCommand(args: readonly string[], dir: string): boolean {
 export function isLabProcess(pid: number, dir: string): boolean {
   if (!pidAlive(pid)) return false;
   if (!procReadable()) return true;
-  const args = commandLine(pid);
-  return args !== undefined && isLabCommand(args, dir);
+  return isLabCommand(commandLine(pid), dir);
 }
 
 /** The live daemon and servers of the lab in `dir`, other than this process; [] without /proc. */
@@ -54,7 +44,7 @@ export function labProcesses(dir: string): { pid: number; command: string }[] {
     .filter((pid) => pid !== process.pid)
     .flatMap((pid) => {
       const args = commandLine(pid);
-      return args !== undefined && isLabCommand(args, dir) ? [{ pid, command: args.join(" ") }] : [];
+      return isLabCommand(args, dir) ? [{ pid, command: args.join(" ") }] : [];
     });
 }
 

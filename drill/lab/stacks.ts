@@ -2,10 +2,11 @@
 // hold): configured once, as a user would (`pulumi config set --path`, secrets as secrets), then run
 // with the real `pulumi up`.
 import fs from "node:fs";
-import type { Stack, UpResult } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { regionNames, type Region } from "../../infra/config/regions";
 import { pathConfigMap } from "../pulumi/configPaths";
 import { layOutProject } from "../pulumi/project";
+import { runUp, type UpRun } from "../pulumi/update";
 import { localStack } from "../pulumi/workspace";
 import { LAB_SECRET_KEYS, labStackValues } from "./config";
 import { labStackName, type LabPaths } from "./paths";
@@ -59,11 +60,13 @@ export function runOrder(stacks: Record<Region, LabStack>): { order: Region[]; w
 export interface LabUp {
   readonly region: Region;
   readonly name: string;
-  readonly ms: number;
-  readonly result: UpResult;
+  readonly run: UpRun;
 }
 
-/** `pulumi up` of each stack in order, the engine's output passed to `onOutput`; stops at the first failure. */
+/**
+ * `pulumi up` of each stack in order, the engine's output passed to `onOutput` as it comes; stops
+ * at the first failed run (the last entry then has `run.ok` false).
+ */
 export async function upLabStacks(
   stacks: Record<Region, LabStack>,
   order: readonly Region[],
@@ -73,9 +76,9 @@ export async function upLabStacks(
   for (const region of order) {
     const { name, stack } = stacks[region];
     onOutput(`\n--- pulumi up --stack ${name} ---\n`);
-    const started = Date.now();
-    const result = await stack.up({ onOutput });
-    runs.push({ region, name, ms: Date.now() - started, result });
+    const run = await runUp(stack, { onOutput });
+    runs.push({ region, name, run });
+    if (!run.ok) break;
   }
   return runs;
 }
