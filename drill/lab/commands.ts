@@ -1,13 +1,13 @@
 // The lab's subcommands: up (the default), down, env and status.
 import { regionNames, type Region } from "../../infra/config/regions";
 import { natsServerBinary, pulumiBinary } from "../local/binaries";
+import { describeResourceChanges } from "../pulumi/update";
 import { collectStatus, isHealthy } from "../status/collect";
 import { renderStatus } from "../status/render";
 import { hasLeftovers, labHealth, startDaemon, tearDown, withLock } from "./lifecycle";
 import type { LabPaths } from "./paths";
 import { isLabProcess } from "./processes";
 import { labPorts, portsInUse } from "./ports";
-import type { LabUp } from "./stacks";
 import { readLabState, type LabState } from "./state";
 import { envText, processTable, readyText, statusRegions, type StackSummary } from "./text";
 
@@ -91,7 +91,7 @@ export async function labUp(paths: LabPaths, basePort: number, baseGiven: boolea
 
 async function upStacks(paths: LabPaths, state: LabState, started: number, io: Io): Promise<number> {
   // Loaded here: the Pulumi SDK takes seconds to load, which env, status and down do without.
-  const { labStacks, runOrder, upLabStacks } = require("./stacks") as typeof import("./stacks");
+  const { labStacks, runOrder, upLabStacks } = await import("./stacks.js");
   const stacks = await labStacks(paths, state);
   for (const region of regionNames)
     io.out(
@@ -101,41 +101,24 @@ async function upStacks(paths: LabPaths, state: LabState, started: number, io: I
     );
   const { order, warning } = runOrder(stacks);
   if (warning !== undefined) io.err(`lab: warning: ${warning}\n`);
-  let runs: LabUp[];
-  try {
-    runs = await upLabStacks(stacks, order, io.out);
-  } catch (error) {
-    io.err(`${(error as Error).message}\n`);
+  const runs = await upLabStacks(stacks, order, io.out);
+  const failed = runs.find((entry) => !entry.run.ok);
+  if (failed !== undefined) {
+    io.err(`\n${failed.name}: ${failed.run.error ?? "pulumi up failed"}\n`);
     throw new LabError(
-      `pulumi up failed (the engine's output is above); the servers keep running. Fix it and run npm run lab again, or stop everything: npm run lab -- down`,
+      `pulumi up of ${failed.name} failed (the engine's output is above); the servers keep running. Fix it and run npm run lab again, or stop everything: npm run lab -- down`,
     );
   }
-  const summaries: StackSummary[] = runs.map((run) => ({
-    region: run.region,
-    name: run.name,
-    activeRegion: stacks[run.region].activeRegion,
-    roles: (run.result.outputs["streams"]?.value ?? {}) as Record<string, string>,
-    changes: changesText(run.result.summary.resourceChanges ?? {}),
+  const summaries: StackSummary[] = runs.map(({ region, name, run }) => ({
+    region,
+    name,
+    activeRegion: stacks[region].activeRegion,
+    roles: (run.outputs?.["streams"] ?? {}) as Record<string, string>,
+    changes: describeResourceChanges(run.resourceChanges),
     ms: run.ms,
   }));
   io.out(`\n${readyText(state, paths, summaries, Date.now() - started)}`);
   return 0;
-}
-
-/** The engine's words for its resource counts ("+ 12 created", "12 unchanged"). */
-const PAST: Readonly<Record<string, string>> = {
-  create: "created",
-  update: "updated",
-  delete: "deleted",
-  replace: "replaced",
-  same: "unchanged",
-};
-
-function changesText(changes: Readonly<Record<string, number>>): string {
-  const parts = Object.entries(changes)
-    .filter(([, count]) => count > 0)
-    .map(([op, count]) => `${count} ${PAST[op] ?? op}`);
-  return parts.length === 0 ? "no changes" : parts.join(", ");
 }
 
 /** Stops everything and removes the stores and stacks; says what it stopped. */

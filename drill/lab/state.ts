@@ -49,7 +49,7 @@ export function readLabState(file: string): LabState | undefined {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${file} is not JSON (${(error as Error).message}).`);
+    throw new Error(`${file} is not JSON (${(error as Error).message}).`, { cause: error });
   }
   const parsed = labStateSchema.safeParse(json);
   if (!parsed.success)

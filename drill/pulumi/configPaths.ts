@@ -25,7 +25,9 @@ function leaves(prefix: string, value: unknown, out: [string, string][]): void {
       `config path ${prefix}: the string "${value}" would be stored as a ${/^(true|false)$/.test(value) ? "boolean" : "number"}.`,
     );
   if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean")
-    throw new Error(`config path ${prefix}: ${String(value)} is not a string, number or boolean.`);
+    throw new Error(
+      `config path ${prefix}: ${value === null ? "null" : typeof value} is not a string, number or boolean.`,
+    );
   out.push([prefix, String(value)]);
 }
 
