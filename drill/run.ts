@@ -15,6 +15,7 @@ import { failback, nodeLoss, partition, planned, steady, unplanned, type Scenari
 import { deliveryEvidence, snapshot } from "./scenarios/common";
 import { environment, setUpDrill } from "./setup";
 import { collectStatus } from "./status/collect";
+import { statusCommandLine } from "./status/command";
 import { renderStatus } from "./status/render";
 
 const SCENARIOS: Record<ScenarioId, Scenario> = {
@@ -81,12 +82,7 @@ async function runScenarios(ctx: DrillContext, results: ScenarioResult[], failur
 }
 
 function statusCommand(ctx: DrillContext): string {
-  const regions = Object.values(ctx.local.regions);
-  const flags = regions.flatMap((region) => [
-    `--region ${region.region}=${region.clientUrls.join(",")}`,
-    `--monitor ${region.region}=${region.monitorUrls.join(",")}`,
-  ]);
-  return `NATS_USER=${ctx.local.users.app.user} NATS_PASSWORD=${ctx.local.users.app.password} npm run status -- ${flags.join(" ")}`;
+  return statusCommandLine(Object.values(ctx.local.regions), ctx.local.users.app);
 }
 
 /** Copies each server's log into the output dir before the temp dirs go. */

@@ -5,7 +5,6 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Region } from "../infra/config/regions";
-import { parseSize } from "../streams/units";
 import { DrillStacks, drillStackName, mark, type DrillContext } from "./context";
 import { EvidenceWriter } from "./evidence";
 import { Clients } from "./load/connections";
@@ -17,6 +16,7 @@ import { startLocalRegions } from "./local/regions";
 import type { DrillOptions } from "./options";
 import { Progress } from "./progress";
 import { maxOf } from "./report/stats";
+import { serverFileBytes } from "./sizing";
 import { catalogStreamNames, drillStackConfig, replicatedStreams, type DrillStackSettings } from "./stacks";
 
 export const INITIAL_REGION: Region = "us-east-1";
@@ -27,15 +27,6 @@ export function concreteSubject(pattern: string): string {
     .split(".")
     .map((token) => (token === "*" || token === ">" ? "drill" : token))
     .join(".");
-}
-
-/** File store per server: every stream (R3 on 3 servers: one replica each) at its limit, plus room for orphan copies. */
-export function serverFileBytes(streamCount: number, streamMaxBytes: string): number {
-  const parsed = parseSize(streamMaxBytes);
-  if ("error" in parsed) throw new Error(`--stream-max-bytes: ${parsed.error}`);
-  if (parsed.bytes <= 0)
-    throw new Error('--stream-max-bytes must be a limited size such as "256Mi"; JetStream reserves it up front.');
-  return Math.ceil(streamCount * parsed.bytes * 1.5) + 1024 ** 3;
 }
 
 export async function setUpDrill(

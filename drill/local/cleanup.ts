@@ -128,7 +128,7 @@ function removeDirsOfDeadOwners(): void {
     const dir = path.join(os.tmpdir(), name);
     try {
       const owner = Number(fs.readFileSync(path.join(dir, OWNER_FILE), "utf8"));
-      if (Number.isInteger(owner) && owner > 0 && !isAlive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && !pidAlive(owner)) {
         fs.rmSync(dir, { recursive: true, force: true });
       }
     } catch {
@@ -137,7 +137,8 @@ function removeDirsOfDeadOwners(): void {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** True when a process with this pid exists (also one owned by another user). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -3,6 +3,8 @@
 // uses), joined by the cross-region leafnode. The dialing region reaches the listening region's
 // leafnode ports through TCP relays, so the drill can cut the link or slow it down.
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { leafnodeUrl, localTopology, renderNatsConf, type Credentials } from "../../infra/nats";
@@ -10,7 +12,7 @@ import { peerRegion, regionNames, type Region } from "../../infra/config/regions
 import { waitForMetaCluster } from "./meta";
 import { leafz } from "./monitor";
 import { freePort } from "./ports";
-import { relayGroup, startRelay, type RelayGroup } from "./relay";
+import { relayGroup, startRelay, type Relay, type RelayGroup } from "./relay";
 import { startServer, type ServerHandle } from "./server";
 import { waitFor } from "./wait";
 
@@ -42,6 +44,23 @@ export interface LocalRegions {
   stop(): Promise<void>;
 }
 
+/** The ports of one server. */
+export interface MemberPorts {
+  /** Server name, `<region>-<n>`. */
+  readonly name: string;
+  readonly client: number;
+  readonly monitor: number;
+  readonly route: number;
+  /** Leafnode port; set on the members of the listening region only. */
+  readonly leaf: number | undefined;
+}
+
+/** Every port of both regions: the servers' and the relays' (one per listening member, same order). */
+export interface RegionsPorts {
+  readonly members: Readonly<Record<Region, readonly MemberPorts[]>>;
+  readonly relays: readonly number[];
+}
+
 export interface LocalRegionsOptions {
   /** Servers per region. @default 3 */
   readonly nodes?: number;
@@ -49,30 +68,33 @@ export interface LocalRegionsOptions {
   readonly maxFileBytes?: number;
   /** @default "us-east-1" */
   readonly listenRegion?: Region;
+  /** Fixed ports (their count per region must be `nodes`). @default free ports */
+  readonly ports?: RegionsPorts;
+  /**
+   * Keep each server's config and store in `<dataDir>/<name>` and its log in `<logDir>/<name>.log`
+   * (kept by stop()). @default a temp dir per server, removed by stop()
+   */
+  readonly keepIn?: { readonly dataDir: string; readonly logDir: string };
 }
 
 function secret(): string {
   return randomBytes(12).toString("hex");
 }
 
-interface MemberPorts {
-  readonly name: string;
-  readonly client: number;
-  readonly monitor: number;
-  readonly route: number;
-  readonly leaf: number | undefined;
-}
-
-async function memberPorts(region: Region, nodes: number, listens: boolean): Promise<MemberPorts[]> {
-  const members: MemberPorts[] = [];
-  for (let n = 1; n <= nodes; n++) {
-    members.push({
-      name: `${region}-${n}`,
-      client: await freePort(),
-      monitor: await freePort(),
-      route: await freePort(),
-      leaf: listens ? await freePort() : undefined,
-    });
+/** Free ports for every member of both regions; leaf ports for the listening region's. */
+async function freeMemberPorts(nodes: number, listenRegion: Region): Promise<Record<Region, MemberPorts[]>> {
+  const members = {} as Record<Region, MemberPorts[]>;
+  for (const region of regionNames) {
+    members[region] = [];
+    for (let n = 1; n <= nodes; n++) {
+      members[region].push({
+        name: `${region}-${n}`,
+        client: await freePort(),
+        monitor: await freePort(),
+        route: await freePort(),
+        leaf: region === listenRegion ? await freePort() : undefined,
+      });
+    }
   }
   return members;
 }
@@ -86,18 +108,30 @@ export async function startLocalRegions(options: LocalRegionsOptions = {}): Prom
     system: { user: "sys", password: secret() },
     leaf: { user: "leaf", password: secret() },
   };
-  const ports = {
-    [listenRegion]: await memberPorts(listenRegion, nodes, true),
-    [peerRegion(listenRegion)]: await memberPorts(peerRegion(listenRegion), nodes, false),
-  } as Record<Region, MemberPorts[]>;
-  const relays = await Promise.all(ports[listenRegion].map((member) => startRelay(member.leaf!)));
+  const ports = options.ports?.members ?? (await freeMemberPorts(nodes, listenRegion));
+  checkPorts(ports, options.ports?.relays, nodes, listenRegion);
+  const relays: Relay[] = [];
+  try {
+    for (const [index, member] of ports[listenRegion].entries())
+      relays.push(await startRelay(member.leaf!, options.ports?.relays[index]));
+  } catch (error) {
+    await Promise.all(relays.map((relay) => relay.close()));
+    throw error;
+  }
   const link = relayGroup(relays);
   const dialUrls = link.ports.map((port) => leafnodeUrl("127.0.0.1", port, users.leaf));
 
   const started: ServerHandle[] = [];
   const startMember = async (region: Region, member: MemberPorts, routePorts: number[]): Promise<ServerHandle> => {
+    const keepIn = options.keepIn;
     const server = await startServer({
       name: member.name,
+      ...(keepIn === undefined
+        ? {}
+        : {
+            tempDir: await prepareDir(path.join(keepIn.dataDir, member.name)),
+            logFile: path.join(await prepareDir(keepIn.logDir), `${member.name}.log`),
+          }),
       configText: ({ storeDir }) =>
         renderNatsConf(
           localTopology({
@@ -152,6 +186,28 @@ export async function startLocalRegions(options: LocalRegionsOptions = {}): Prom
     await stop();
     throw error;
   }
+}
+
+function checkPorts(
+  members: Readonly<Record<Region, readonly MemberPorts[]>>,
+  relays: readonly number[] | undefined,
+  nodes: number,
+  listenRegion: Region,
+): void {
+  for (const region of regionNames) {
+    if (members[region].length !== nodes)
+      throw new Error(`ports: ${region} has ${members[region].length} members; give ${nodes} (one per server).`);
+    const listens = region === listenRegion;
+    if (members[region].some((member) => (member.leaf !== undefined) !== listens))
+      throw new Error(`ports: give a leaf port to each ${listenRegion} member (the listening region) and to no other.`);
+  }
+  if (relays !== undefined && relays.length !== nodes)
+    throw new Error(`ports: give ${nodes} relay ports (one per ${listenRegion} server); got ${relays.length}.`);
+}
+
+async function prepareDir(dir: string): Promise<string> {
+  await fs.promises.mkdir(dir, { recursive: true });
+  return dir;
 }
 
 function localRegion(region: Region, servers: ServerHandle[]): LocalRegion {

@@ -82,8 +82,11 @@ function forward(
   from.once("close", () => clearTimeout(timer));
 }
 
-/** Starts a relay on a free 127.0.0.1 port that forwards to `127.0.0.1:<targetPort>`. */
-export async function startRelay(targetPort: number): Promise<Relay> {
+/**
+ * Starts a relay on 127.0.0.1 that forwards to `127.0.0.1:<targetPort>`.
+ * @param port where the relay listens @default a free port
+ */
+export async function startRelay(targetPort: number, port = 0): Promise<Relay> {
   const connections = new Set<Connection>();
   let state: Relay["state"] = "open";
   let latencyMs = 0;
@@ -131,7 +134,7 @@ export async function startRelay(targetPort: number): Promise<Relay> {
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen({ host: "127.0.0.1", port: 0 }, () => {
+    server.listen({ host: "127.0.0.1", port }, () => {
       server.off("error", reject);
       resolve();
     });

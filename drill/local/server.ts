@@ -26,6 +26,8 @@ export interface StartServerOptions {
   readonly configText: string | ((dirs: ServerDirs) => string);
   /** Use this dir instead of a new one; it is then kept by dispose(). @default new temp dir */
   readonly tempDir?: string;
+  /** Where stdout and stderr go (appended). @default `<tempDir>/<name>.log` */
+  readonly logFile?: string;
   /** Bound for the server to answer /healthz with 200, in ms. @default 30_000 */
   readonly readyTimeoutMs?: number;
 }
@@ -43,6 +45,8 @@ export interface ServerHandle {
   /** stdout and stderr of every run of this server, appended. */
   readonly logFile: string;
   readonly running: boolean;
+  /** Process id of the running server; undefined when stopped. */
+  readonly pid: number | undefined;
   /** SIGTERM, wait for exit; SIGKILL if it has not exited after 10 s. No-op when stopped. */
   stop(): Promise<void>;
   /** SIGKILL, wait for exit (a crash). No-op when stopped. */
@@ -67,7 +71,13 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   const tempDir = options.tempDir ?? (await makeTempDir(options.name));
   const dirs: ServerDirs = { tempDir, storeDir: path.join(tempDir, "store") };
   const configText = typeof options.configText === "function" ? options.configText(dirs) : options.configText;
-  const server = new NatsServerProcess(options.name, dirs, ownsTempDir, options.readyTimeoutMs ?? 30_000);
+  const server = new NatsServerProcess(
+    options.name,
+    dirs,
+    options.logFile ?? path.join(tempDir, `${options.name}.log`),
+    ownsTempDir,
+    options.readyTimeoutMs ?? 30_000,
+  );
   try {
     await fs.promises.writeFile(server.configFile, configText);
     await testConfig(server.configFile, configText);
@@ -100,7 +110,6 @@ interface Run {
 
 class NatsServerProcess implements ServerHandle {
   readonly configFile: string;
-  readonly logFile: string;
   readonly tempDir: string;
   readonly storeDir: string;
   private run: Run | undefined;
@@ -110,13 +119,13 @@ class NatsServerProcess implements ServerHandle {
   constructor(
     readonly name: string,
     dirs: ServerDirs,
+    readonly logFile: string,
     private readonly ownsTempDir: boolean,
     private readonly readyTimeoutMs: number,
   ) {
     this.tempDir = dirs.tempDir;
     this.storeDir = dirs.storeDir;
     this.configFile = path.join(dirs.tempDir, `${name}.conf`);
-    this.logFile = path.join(dirs.tempDir, `${name}.log`);
   }
 
   get clientPort(): number {
@@ -133,6 +142,10 @@ class NatsServerProcess implements ServerHandle {
 
   get running(): boolean {
     return this.run !== undefined && isAlive(this.run.child);
+  }
+
+  get pid(): number | undefined {
+    return this.running ? this.run?.child.pid : undefined;
   }
 
   async start(): Promise<void> {

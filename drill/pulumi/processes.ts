@@ -15,7 +15,8 @@ function parentOf(pid: number): number | undefined {
   }
 }
 
-function commandLine(pid: number): string[] {
+/** The arguments of a process; [] when it is gone, a zombie, or /proc cannot be read. */
+export function commandLine(pid: number): string[] {
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
   } catch {

@@ -57,6 +57,8 @@ export interface UpRunOptions {
    * exited and the Automation API has read the outputs: the moment a user's `pulumi up` is done.
    */
   readonly onComplete?: () => void;
+  /** Gets what the CLI prints as it prints it (the lab shows it live). */
+  readonly onOutput?: (text: string) => void;
 }
 
 /** Top-level keys whose values differ, marked as Pulumi marks them. Pure. */
@@ -174,7 +176,12 @@ export async function runUp(stack: Stack, options: UpRunOptions = {}): Promise<U
     warnings: recorder.warnings,
   });
   try {
-    const result = await stack.up({ refresh: options.refresh ?? false, onEvent, color: "never" });
+    const result = await stack.up({
+      refresh: options.refresh ?? false,
+      onEvent,
+      color: "never",
+      ...(options.onOutput === undefined ? {} : { onOutput: options.onOutput }),
+    });
     return {
       ok: true,
       ms: elapsed(),

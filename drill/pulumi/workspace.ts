@@ -3,46 +3,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { LocalWorkspace, PulumiCommand, Stack, type ConfigMap } from "@pulumi/pulumi/automation";
-import { PROJECT_ROOT, pulumiBinary, TOOLS_BIN_DIR } from "../local/binaries";
+import { PROJECT_ROOT, pulumiBinary } from "../local/binaries";
+import { pulumiEnv, type LocalBackend } from "./env";
 
-export interface LocalBackend {
-  /** Directory of the file backend (`pulumi login file://<dir>`). */
-  readonly dir: string;
-  /** Passphrase of the stacks' secrets. */
-  readonly passphrase: string;
-}
-
-/**
- * The environment every Pulumi command of ours runs with: the file backend, the passphrase, no
- * update check, the project's tools first on PATH, no type-checking at run time (`npm test` runs
- * tsc; ts-node's check would cost seconds in each preview and update, inside the failover's RTO),
- * and no plugin downloads: the language host names the AWS and Kubernetes plugins of every
- * @pulumi package in node_modules, and on a machine that cannot fetch them the engine retried each
- * download with backoff for 2.6 s on every run, although stacks without AWS or Kubernetes
- * resources never load them.
- */
-/**
- * The URL of a file backend in `dir`. metadata=skip: the backend then writes each checkpoint to a
- * temp file and renames it. With its default sidecar (`<stack>.json.attrs`, truncated and
- * rewritten in place on every save), a run killed at the wrong moment left an empty sidecar, and
- * every later command of the stack failed with "failed to load checkpoint: EOF" (seen in
- * test/e2e/interrupted.test.ts).
- */
-export function backendUrl(dir: string): string {
-  return `file://${dir}?metadata=skip`;
-}
-
-export function pulumiEnv(backend: LocalBackend): Record<string, string> {
-  const nodeDir = path.dirname(process.execPath);
-  return {
-    PULUMI_BACKEND_URL: backendUrl(backend.dir),
-    PULUMI_CONFIG_PASSPHRASE: backend.passphrase,
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_NODEJS_TRANSPILE_ONLY: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PATH: [TOOLS_BIN_DIR, nodeDir, process.env["PATH"] ?? ""].join(path.delimiter),
-  };
-}
+export { backendUrl, pulumiEnv, toolPathDirs } from "./env";
+export type { LocalBackend } from "./env";
 
 /** The pinned CLI as the Automation API's command (its install root is the folder above `bin/`). */
 export async function pulumiCommand(): Promise<PulumiCommand> {

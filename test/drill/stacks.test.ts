@@ -1,6 +1,7 @@
 // The drill's stacks are built from the real config schema, catalog and plan.
 import { describe, expect, it } from "vitest";
-import { concreteSubject, serverFileBytes } from "../../drill/setup";
+import { concreteSubject } from "../../drill/setup";
+import { serverFileBytes } from "../../drill/sizing";
 import {
   drillConfigMap,
   drillStackConfig,
