@@ -80,3 +80,11 @@ export function newestNatsServerBinary(): string | undefined {
   const candidate = path.join(PROJECT_ROOT, ".tools", "newest", "nats-server");
   return isExecutable(candidate) ? candidate : undefined;
 }
+
+/**
+ * promtool (checks and unit-tests the alert rules): `$PROMTOOL_BIN`, else `<root>/.tools/bin/promtool`
+ * (setup's pinned build), else `promtool` on PATH.
+ */
+export function promtoolBinary(): string {
+  return resolveBinary("promtool", "PROMTOOL_BIN");
+}

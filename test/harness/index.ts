@@ -3,6 +3,7 @@ export {
   natsCliBinary,
   natsServerBinary,
   newestNatsServerBinary,
+  promtoolBinary,
   PROJECT_ROOT,
   TOOLS_BIN_DIR,
 } from "./binaries";
