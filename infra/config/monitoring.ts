@@ -12,16 +12,27 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
 function labelsSchema() {
   return z
     .record(
-      text('a Kubernetes label name such as "release"').regex(
-        LABEL_KEY,
-        'must be a Kubernetes label name such as "release" or "example.com/team"',
-      ),
+      z.string(),
       text('a label value such as "kube-prometheus-stack"').regex(
         LABEL_VALUE,
         "must be a Kubernetes label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
       ),
-      { error: () => 'must map label names to strings, e.g. { release: "kube-prometheus-stack" }' },
+      {
+        error: (issue) =>
+          issue.code === "invalid_type"
+            ? 'must map label names to strings, e.g. { release: "kube-prometheus-stack" }'
+            : undefined,
+      },
     )
+    .superRefine((labels, context) => {
+      // Checked here rather than as the record's key schema, whose failure zod reports without our message.
+      for (const key of Object.keys(labels).filter((name) => !LABEL_KEY.test(name)))
+        context.addIssue({
+          code: "custom",
+          path: [key],
+          message: 'is not a Kubernetes label name; use e.g. "release" or "example.com/team"',
+        });
+    })
     .default({});
 }
 
