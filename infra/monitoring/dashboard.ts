@@ -66,6 +66,10 @@ export function dashboardRows(): RowSpec[] {
           expr: `sum by (region) (${M.leafnodes}{${region}})`,
           legend: "{{region}}",
         }),
+        panel("Leafnode round trip", "timeseries", "s", "RTT of each server's leafnode connection.", {
+          expr: `max by (region, server_id) (${M.leafnodeRtt}{${region}})`,
+          legend: byServer,
+        }),
       ],
     },
     {

@@ -23,8 +23,8 @@ export const ExporterMetrics = {
   /** File store bytes used and the server's max_file_store. */
   storeUsed: `${EXPORTER_PREFIX}_varz_jetstream_stats_storage`,
   storeMax: `${EXPORTER_PREFIX}_varz_jetstream_config_max_storage`,
-  /** Leafnode connections per server, from /leafz. */
-  leafzConnections: `${EXPORTER_PREFIX}_leafz_conn_nodes_total`,
+  /** Round trip time of each leafnode connection, seconds, from /leafz. */
+  leafnodeRtt: `${EXPORTER_PREFIX}_leafz_conn_rtt`,
   /** Streams the server hosts; labels meta_leader, is_meta_leader. */
   serverStreams: `${EXPORTER_PREFIX}_server_total_streams`,
   /** Per stream and hosting server; labels stream_name, stream_leader, is_stream_leader. */

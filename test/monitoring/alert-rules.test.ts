@@ -1,6 +1,8 @@
 // The alert rules with the real promtool: `promtool check rules` on the rendered file, and
 // `promtool test rules` with one scenario per alert (scenarios.ts): it fires within its `for` on
 // series shaped like the exporter's, not before, and stays silent on a healthy region.
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { dump } from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { alertNames, knownSeries, renderRuleGroups, renderRulesFile } from "../../infra/monitoring";
@@ -65,6 +67,12 @@ describe("alert rules", () => {
           if (selector.startsWith("kube_")) continue;
           expect(selector, rule.expr).toContain('region="eu-central-1"');
         }
+  });
+
+  it("alert rules - docs/monitoring.md has the section each runbook link points at", () => {
+    const docs = readFileSync(path.join(__dirname, "..", "..", "docs", "monitoring.md"), "utf8");
+    const sections = [...docs.matchAll(/^### (\w+)$/gm)].map((match) => match[1]);
+    expect(sections).toEqual(alertNames(groups));
   });
 
   it("alert rules - the rendered file is deterministic", () => {

@@ -1,13 +1,15 @@
 // The monitoring objects as the whole program declares them (infra/index.ts under mocks): the
 // PodMonitor, PrometheusRule and dashboard with the region's labels and the stack's own provider,
 // the ConfigMap variant without the Prometheus Operator, and none when monitoring is off.
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { load } from "js-yaml";
 import { describe, expect, it, vi } from "vitest";
 import type { Region } from "../../infra/config";
 import type { FullRegistration } from "./awsMocks";
 import { runProgram } from "./program";
 import { kubernetesRaw } from "./kubernetes-support";
-import { problemsOf } from "./support";
+import { parsed, problemsOf } from "./support";
 
 type Run = Map<string, FullRegistration>;
 const loadProgram = () => import("../../infra/index.js");
@@ -164,6 +166,21 @@ describe("monitoring config", () => {
         expect.stringMatching(/^nats-dr:monitoring\.thresholds: unknown field "mirrorLagTim"/),
       ]),
     );
+  });
+
+  it("monitoring config - the example of docs/configuration.md is valid and sets what it shows", () => {
+    const docs = readFileSync(path.join(__dirname, "..", "..", "docs", "configuration.md"), "utf8");
+    const example = [...docs.matchAll(/```yaml\n(nats-dr:monitoring:[\s\S]*?)```/g)].map((match) => match[1]!);
+    expect(example).toHaveLength(1);
+    const { "nats-dr:monitoring": monitoring } = load(example[0]!) as { "nats-dr:monitoring": unknown };
+    const config = parsed(kubernetesRaw("eu-central-1", { monitoring }));
+    expect(config.monitoring).toMatchObject({
+      enabled: true,
+      prometheusOperator: true,
+      labels: { release: "kube-prometheus-stack" },
+      scrapeInterval: 15,
+      thresholds: { mirrorLagMessages: 5000, mirrorLagTime: 60, usedPercent: 80 },
+    });
   });
 
   it("monitoring config - is refused without nats-dr:kubernetes, saying why", () => {
