@@ -88,3 +88,11 @@ export function newestNatsServerBinary(): string | undefined {
 export function promtoolBinary(): string {
   return resolveBinary("promtool", "PROMTOOL_BIN");
 }
+
+/**
+ * The Prometheus NATS exporter the pods run (for the test of the series the rules use):
+ * `$NATS_EXPORTER_BIN`, else `<root>/.tools/bin/prometheus-nats-exporter`, else on PATH.
+ */
+export function natsExporterBinary(): string {
+  return resolveBinary("prometheus-nats-exporter", "NATS_EXPORTER_BIN");
+}

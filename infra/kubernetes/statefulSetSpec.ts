@@ -143,9 +143,14 @@ function reloaderContainer(deployment: NatsDeployment): Container {
  * (infra/monitoring/metrics.ts). The server name (the pod name) labels the series, stable across
  * restarts, unlike the server id.
  */
-export function exporterArgs(): string[] {
+export function exporterArgs(
+  endpoints: { readonly metricsPort: number; readonly monitorUrl: string } = {
+    metricsPort: Ports.metrics,
+    monitorUrl: `http://localhost:${Ports.monitor}`,
+  },
+): string[] {
   return [
-    `-port=${Ports.metrics}`,
+    `-port=${endpoints.metricsPort}`,
     "-healthz",
     "-varz",
     "-leafz",
@@ -155,7 +160,7 @@ export function exporterArgs(): string[] {
     "-subz",
     `-prefix=${EXPORTER_PREFIX}`,
     "-use_internal_server_name",
-    `http://localhost:${Ports.monitor}`,
+    endpoints.monitorUrl,
   ];
 }
 
