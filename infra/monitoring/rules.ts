@@ -291,7 +291,7 @@ function failoverAlerts(input: RuleInput): AlertingRule[] {
       for: "10m",
       severity: "warning",
       summary: `stream {{ $labels.stream_name }} in ${region} is declared {{ $labels.role }} but the servers do not hold it as one`,
-      description: `The ${region} stack runs with activeRegion ${input.activeRegion}. For 10 minutes the stream has been missing or in the other role: its last pulumi up did not finish (a demotion whose new primary did not answer deletes nothing), or it was changed by hand.`,
+      description: `For 10 minutes the stream has been missing or in the other role than the ${region} stack declares: its last pulumi up did not finish (a demotion whose new primary did not answer deletes nothing), or it was changed by hand.`,
     }),
     alertRule(input, "NatsDrKeptMessagesPending", {
       expr: `max by (stream_name) (${select(M.streamMessages, { region, is_stream_leader: "true", "stream_name=~": KEPT_STREAM_PATTERN })}) > 0`,
