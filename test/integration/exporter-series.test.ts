@@ -2,7 +2,7 @@
 // (prometheus-nats-exporter v0.20.1, built by setup, started with the StatefulSet's arguments)
 // in front of real nats-servers: two clustered domains with a cross-domain mirror and consumers.
 // Its output then goes through the rules with the real promtool: silent while the region is
-// healthy, NatsDrLeafnodeDown once the leafnode is cut.
+// healthy, NatsDrLeafnodeDown once the leafnode is cut and NatsDrMirrorInactive 30 s later.
 import { spawn, type ChildProcess } from "node:child_process";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -88,7 +88,10 @@ function rules(): RuleGroup[] {
 }
 
 /** Runs promtool with the samples held for 11 minutes and the expected alerts at 10m15s. */
-function testRules(samples: readonly Sample[], expected: Readonly<Record<string, readonly Record<string, string>[]>>) {
+/** Expected alerts by name: their labels, and the summary as rendered when it is a template. */
+type Expected = Readonly<Record<string, readonly { labels: Record<string, string>; summary?: string }[]>>;
+
+function testRules(samples: readonly Sample[], expected: Expected) {
   const groups = rules();
   const regional = alertNames(groups).filter(
     (name) => !["NatsDrFailoverHalfDone", "NatsDrTwoPrimaries", "NatsDrNoPrimary"].includes(name),
@@ -109,10 +112,10 @@ function testRules(samples: readonly Sample[], expected: Readonly<Record<string,
         alert_rule_test: regional.map((alertname) => ({
           eval_time: "10m15s",
           alertname,
-          exp_alerts: (expected[alertname] ?? []).map((labels) => ({
-            exp_labels: labels,
-            exp_annotations: alertRuleOf(groups, alertname).annotations,
-          })),
+          exp_alerts: (expected[alertname] ?? []).map(({ labels, summary }) => {
+            const annotations = alertRuleOf(groups, alertname).annotations;
+            return { exp_labels: labels, exp_annotations: { ...annotations, summary: summary ?? annotations.summary } };
+          }),
         })),
       },
     ],
@@ -211,21 +214,40 @@ describe("exporter series", () => {
     expect(result.status).toBe(0);
   });
 
-  it("exporter series - a cut leafnode shows in the real series and fires NatsDrLeafnodeDown", async () => {
+  it("exporter series - a cut leafnode shows in the real series: NatsDrLeafnodeDown, then NatsDrMirrorInactive", async () => {
     regions.relay.cut();
     try {
       await waitFor("the west leafnodes to drop", async () => {
         const counts = await Promise.all(regions.west.servers.map(async (s) => (await leafz(s.monitorPort)).leafnodes));
         return counts.every((count) => count === 0);
       });
-      const samples = await scrapeRegion();
-      const result = testRules(samples, {
-        NatsDrLeafnodeDown: [{ severity: "critical", region: REGION }],
+      const cut = await scrapeRegion();
+      const leafnodeDown = { labels: { severity: "critical", region: REGION } };
+      expect(testRules(cut, { NatsDrLeafnodeDown: [leafnodeDown] }).output).toContain("SUCCESS");
+      // The mirror's time since the last contact grows past thresholds.mirrorInactive (30 s).
+      const inactiveNs = defaultMonitoringConfig().thresholds.mirrorInactive * 1e9;
+      const stale = await waitFor(
+        "the mirror to count as inactive",
+        async () => {
+          const samples = await scrapeRegion();
+          const active = samples.find((sample) => sample.name === ExporterMetrics.mirrorActive);
+          return active !== undefined && Number(active.value) > inactiveNs ? samples : undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 1_000 },
+      );
+      const result = testRules(stale, {
+        NatsDrLeafnodeDown: [leafnodeDown],
+        NatsDrMirrorInactive: [
+          {
+            labels: { severity: "critical", region: REGION, stream_name: STREAM },
+            summary: `mirror ${STREAM} in ${REGION} has no contact with its primary`,
+          },
+        ],
       });
       expect(result.output).toContain("SUCCESS");
       expect(result.status).toBe(0);
     } finally {
       regions.relay.heal();
     }
-  });
+  }, 150_000);
 });
