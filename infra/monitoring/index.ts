@@ -5,7 +5,6 @@ export {
   ExporterMetrics,
   KEPT_STREAM_PATTERN,
   KubeStateMetrics,
-  PrometheusSeries,
   RecordedSeries,
   knownSeries,
 } from "./metrics";

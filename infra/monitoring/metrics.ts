@@ -61,15 +61,11 @@ export const RecordedSeries = {
   mirrorLagSeconds: "natsdr:stream_mirror_lag:seconds",
 } as const;
 
-/** The Prometheus built-in series of a scrape target. */
-export const PrometheusSeries = { up: "up" } as const;
-
 /** Every series name the rules and the dashboard may use. */
 export const knownSeries: ReadonlySet<string> = new Set([
   ...Object.values(ExporterMetrics),
   ...Object.values(KubeStateMetrics),
   ...Object.values(RecordedSeries),
-  ...Object.values(PrometheusSeries),
 ]);
 
 /** Streams a demotion or a mirror repair keeps for an operator: `<stream>-orphans-<n>`, `<stream>-diverged-<n>`. */

@@ -33,9 +33,6 @@ export const MonitoringNames = {
 export const GRAFANA_DASHBOARD_LABEL = { grafana_dashboard: "1" } as const;
 
 export class NatsMonitoring extends pulumi.ComponentResource {
-  /** The rules file text (also the PrometheusRule's groups), for outputs and tests. */
-  public readonly rulesText: string;
-
   constructor(name: string, args: NatsMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("natsdr:monitoring:NatsMonitoring", name, {}, opts);
     const { settings, provider } = args;
@@ -46,7 +43,6 @@ export class NatsMonitoring extends pulumi.ComponentResource {
       "nats-dr/region": settings.region,
     };
     const groups = renderRuleGroups(settings.rules);
-    this.rulesText = renderRulesFile(groups);
 
     if (settings.prometheusOperator) {
       const metadata = (objectName: string) => ({
@@ -80,7 +76,7 @@ export class NatsMonitoring extends pulumi.ComponentResource {
         {
           metadata: { name: MonitoringNames.rulesConfigMap, namespace: args.namespace, labels },
           data: {
-            [MonitoringNames.rulesFile(settings.region)]: this.rulesText,
+            [MonitoringNames.rulesFile(settings.region)]: renderRulesFile(groups),
             [MonitoringNames.scrapeFile(settings.region)]: renderScrapeConfigFile(settings.scrape),
           },
         },

@@ -1,5 +1,5 @@
 // What a region's monitoring declares, from the stack config: the rule, scrape and dashboard
-// inputs. Pure; the component (monitoring.ts) only turns this into Kubernetes objects.
+// inputs. Pure; the component (natsMonitoring.ts) only turns this into Kubernetes objects.
 import type { MonitoringConfig, Region, StackConfig } from "../config";
 import { BACKUP_NAME } from "../backup/objects";
 import { objectNames, selectorLabels } from "../kubernetes/deployment";
