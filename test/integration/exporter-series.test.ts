@@ -24,33 +24,13 @@ import {
   waitFor,
   type TwoDomains,
 } from "../harness";
+import { parseExposition, seriesText, type Sample } from "../../drill/alerts/exposition";
 import { runPromtool } from "../monitoring/promtool";
 import { alertRuleOf } from "../monitoring/scenarios";
 
 const STREAM = "orders";
 const CONSUMER = "orders-processor";
 const REGION = "eu-central-1" as const;
-
-interface Sample {
-  readonly name: string;
-  readonly labels: Record<string, string>;
-  readonly value: string;
-}
-
-/** Samples of the Prometheus text format (comments skipped). */
-function parseExposition(text: string): Sample[] {
-  return text
-    .split("\n")
-    .filter((line) => line !== "" && !line.startsWith("#"))
-    .map((line) => {
-      const match = /^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
-      if (match === null) throw new Error(`not a sample line: ${line}`);
-      const labels = Object.fromEntries(
-        [...(match[2] ?? "").matchAll(/([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]),
-      );
-      return { name: match[1]!, labels, value: match[3]! };
-    });
-}
 
 let regions: TwoDomains;
 let east: NatsConnection;
@@ -97,9 +77,7 @@ function testRules(samples: readonly Sample[], expected: Expected) {
     (name) => !["NatsDrFailoverHalfDone", "NatsDrTwoPrimaries", "NatsDrNoPrimary"].includes(name),
   );
   const inputSeries = samples.map((sample) => ({
-    series: `${sample.name}{${Object.entries(sample.labels)
-      .map(([key, value]) => `${key}=${JSON.stringify(value)}`)
-      .join(",")}}`,
+    series: seriesText(sample.name, sample.labels),
     values: `${sample.value}x44`,
   }));
   const tests = {
