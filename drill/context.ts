@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import type { Region } from "../infra/config/regions";
+import type { AlertSampler } from "./alerts/sampler";
 import type { StackConfig } from "../infra/config/types";
 import type { StreamEvidence } from "../infra/streams";
 import type { EvidenceWriter } from "./evidence";
@@ -86,9 +87,9 @@ export class DrillStacks {
     return this.stacks["us-east-1"].workspace.pulumiVersion;
   }
 
-  /** The parsed stack config of a region with the current activeRegion. */
-  config(region: Region): StackConfig {
-    return drillStackConfig(region, this.activeRegion, this.options.settings);
+  /** The parsed stack config of a region with the current (or the given) activeRegion. */
+  config(region: Region, activeRegion: Region = this.activeRegion): StackConfig {
+    return drillStackConfig(region, activeRegion, this.options.settings);
   }
 
   /** A stream's failover evidence (lastPromotion, lastDemotion, pendingOrphans) from the stack outputs. */
@@ -160,6 +161,8 @@ export interface DrillContext {
   readonly publisher: Publisher;
   readonly consumers: readonly ConsumerWorker[];
   readonly sampler: LagSampler;
+  /** The exporters beside the servers, scraped every second for the alert timeline. */
+  readonly alerts: AlertSampler;
   readonly stacks: DrillStacks;
   readonly progress: Progress;
   readonly evidence: EvidenceWriter;

@@ -2,6 +2,7 @@
 // report, the chart and the evidence, and print the status of both regions.
 import fs from "node:fs";
 import path from "node:path";
+import { scenarioAlerts } from "./alerts/scenario";
 import { drillStackName, type DrillContext } from "./context";
 import type { LagSample } from "./load/lag";
 import type { DrillOptions } from "./options";
@@ -54,11 +55,13 @@ async function runScenarios(ctx: DrillContext, results: ScenarioResult[], failur
       ctx.evidence.write(`evidence/${label}-sequences.json`, outcome.comparisons);
       ctx.evidence.write(`evidence/${label}-deliveries.json`, deliveryEvidence(ctx, startedAt, ctx.clock()));
       const checks = judge(id, outcome.figures, defaultTargets);
+      const endedAt = ctx.clock();
       const result: ScenarioResult = {
         id,
+        alerts: scenarioAlerts(ctx, startedAt, endedAt),
         title: outcome.title,
         startedAt,
-        endedAt: ctx.clock(),
+        endedAt,
         figures: outcome.figures,
         checks,
         passed: checks.every((item) => item.ok),
@@ -110,6 +113,7 @@ export async function runDrill(options: DrillOptions, stderr: NodeJS.WriteStream
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    ctx.alerts.stop();
     keepLogs(ctx);
     await ctx.clients.close();
     await ctx.local.stop();
@@ -164,6 +168,10 @@ export async function runDrill(options: DrillOptions, stderr: NodeJS.WriteStream
     );
     ctx.evidence.write("publish-failures.json", Object.fromEntries(ctx.publisher.failures));
     ctx.evidence.write("mirror-lag.json", ctx.sampler.samples);
+    ctx.evidence.write(
+      "alerts.json",
+      results.map((result) => ({ scenario: result.id, alerts: result.alerts ?? [] })),
+    );
     ctx.evidence.write("client-moves.json", ctx.router.moves);
     ctx.evidence.writeText(
       "chart.svg",

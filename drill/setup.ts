@@ -9,6 +9,7 @@ import { DrillStacks, drillStackName, mark, type DrillContext } from "./context"
 import { EvidenceWriter } from "./evidence";
 import { Clients } from "./load/connections";
 import { ConsumerWorker, type ConsumerLoad } from "./load/consumers";
+import { AlertSampler } from "./alerts/sampler";
 import { LagSampler } from "./load/lag";
 import { Publisher, type StreamLoad } from "./load/publisher";
 import { Router } from "./load/router";
@@ -94,8 +95,10 @@ export async function setUpDrill(
       },
       runId,
     );
+    const alerts = await AlertSampler.start(local, clock);
     const ctx: DrillContext = {
       options,
+      alerts,
       clock,
       local,
       clients,

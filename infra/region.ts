@@ -3,6 +3,7 @@
 import type { StackConfig } from "./config";
 import { declareNats } from "./kubernetes";
 import type { NatsCluster } from "./kubernetes";
+import { NatsMonitoring, monitoringSettings } from "./monitoring";
 import { declareRegionAws, kubernetesParts } from "./regionAws";
 import type { RegionAws } from "./regionAws";
 import { RegionStreams, planRegionStreams } from "./streams";
@@ -30,6 +31,8 @@ export interface DeclaredRegion {
    * and record; undefined when the stack declares neither `nats-dr:dns` nor backups.
    */
   readonly aws: RegionAws | undefined;
+  /** Scraping, alert rules and dashboard; undefined without Kubernetes or with `nats-dr:monitoring.enabled: false`. */
+  readonly monitoring: NatsMonitoring | undefined;
 }
 
 /** Declares the region's resources. `name` prefixes every resource name. */
@@ -45,5 +48,10 @@ export function declareRegion(config: StackConfig, name = "jetstream"): Declared
     streams,
     ...(nats === undefined ? {} : { kubernetes: kubernetesParts(config, nats) }),
   });
-  return { jetstream, nats, aws };
+  const settings = monitoringSettings(config);
+  const monitoring =
+    nats === undefined || settings === undefined
+      ? undefined
+      : new NatsMonitoring("monitoring", { provider: nats.provider, namespace: nats.namespace, settings });
+  return { jetstream, nats, aws, monitoring };
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what nats-dr needs to build and test, into the project only:
 #   Node.js >= 22 (pinned download into .tools/node when the machine's node is older),
-#   nats-server, the nats CLI, the Pulumi CLI and its Node.js language host (built with Go into
-#   a per-machine cache and linked into .tools/bin), and node_modules.
+#   nats-server, the nats CLI, the Pulumi CLI and its Node.js language host, promtool and the
+#   Prometheus NATS exporter (built with Go into a per-machine cache and linked into .tools/bin),
+#   and node_modules.
 # Idempotent: a second run checks versions and installs nothing. Prints the node in use and
 # one line for each thing it installs; nothing else unless a step fails.
 # Writes .tools/env.sh; `source .tools/env.sh` puts the tools first on PATH.
@@ -22,6 +23,12 @@ NATS_SERVER_NEWEST_VERSION=v2.15.3
 PULUMI_VERSION=v3.274.1
 # The newest Node.js language host the Go module proxy serves inside sdk/v3 (see README).
 PULUMI_LANGUAGE_NODEJS_VERSION=v3.68.0
+# promtool checks and unit-tests the alert rules the stacks declare (Prometheus 3.x modules are
+# tagged v0.3XX.Y on the Go module proxy; v0.316.0 is Prometheus 3.16.0's).
+PROMTOOL_VERSION=v0.316.0
+# The Prometheus exporter the NATS pods run (its image tag in infra/config/kubernetes.ts), for the
+# test that reads the series the alert rules use from the real exporter.
+NATS_EXPORTER_VERSION=v0.20.1
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
@@ -184,6 +191,36 @@ step_nats_cli() {
   link_tool "$dir/nats" "$BIN/nats"
 }
 
+# promtool, from the Prometheus module (about 5 minutes and 3 GB of memory cold, once per machine).
+step_promtool() {
+  local dir="$TOOL_CACHE/promtool-$PROMTOOL_VERSION"
+  if ! cached "$dir"; then
+    local go
+    go="$(find_go)"
+    mkdir -p "$dir"
+    quietly env GOBIN="$dir" "$go" install "github.com/prometheus/prometheus/cmd/promtool@$PROMTOOL_VERSION" \
+      || fail "go install promtool@$PROMTOOL_VERSION failed."
+    complete "$dir"
+    say "promtool $PROMTOOL_VERSION built ($dir)"
+  fi
+  link_tool "$dir/promtool" "$BIN/promtool"
+}
+
+# prometheus-nats-exporter, from a throwaway module: `go install pkg@version` also asks the proxy
+# for the module's version list (its deprecation check), which a restricted proxy may refuse.
+step_nats_exporter() {
+  local dir="$TOOL_CACHE/prometheus-nats-exporter-$NATS_EXPORTER_VERSION"
+  if ! cached "$dir"; then
+    mkdir -p "$dir"
+    build_from_throwaway_module "$dir/prometheus-nats-exporter" github.com/nats-io/prometheus-nats-exporter \
+      "	github.com/nats-io/prometheus-nats-exporter $NATS_EXPORTER_VERSION" "" \
+      || fail "building prometheus-nats-exporter@$NATS_EXPORTER_VERSION failed."
+    complete "$dir"
+    say "prometheus-nats-exporter $NATS_EXPORTER_VERSION built ($dir)"
+  fi
+  link_tool "$dir/prometheus-nats-exporter" "$BIN/prometheus-nats-exporter"
+}
+
 # "v3.274.1" from `pulumi version`; empty when it does not run.
 pulumi_version_of() { "$1" version 2>/dev/null | tr -d '[:space:]' || true; }
 
@@ -295,6 +332,8 @@ step_nats_server_newest
 step_nats_cli
 step_pulumi_cli
 step_pulumi_language_nodejs
+step_promtool
+step_nats_exporter
 step_npm
 step_pulumi_bundled_plugins
 write_env

@@ -80,3 +80,19 @@ export function newestNatsServerBinary(): string | undefined {
   const candidate = path.join(PROJECT_ROOT, ".tools", "newest", "nats-server");
   return isExecutable(candidate) ? candidate : undefined;
 }
+
+/**
+ * promtool (checks and unit-tests the alert rules): `$PROMTOOL_BIN`, else `<root>/.tools/bin/promtool`
+ * (setup's pinned build), else `promtool` on PATH.
+ */
+export function promtoolBinary(): string {
+  return resolveBinary("promtool", "PROMTOOL_BIN");
+}
+
+/**
+ * The Prometheus NATS exporter the pods run (for the test of the series the rules use):
+ * `$NATS_EXPORTER_BIN`, else `<root>/.tools/bin/prometheus-nats-exporter`, else on PATH.
+ */
+export function natsExporterBinary(): string {
+  return resolveBinary("prometheus-nats-exporter", "NATS_EXPORTER_BIN");
+}

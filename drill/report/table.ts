@@ -1,4 +1,5 @@
 // The drill's printed report: one block per scenario and a summary table. Pure text.
+import type { AlertObservation } from "../alerts/timeline";
 import { describeResourceChanges } from "../pulumi/update";
 import type { DrillReport, LagSummary, ScenarioResult, StackRunSummary } from "./types";
 
@@ -124,8 +125,49 @@ export function renderScenario(result: ScenarioResult): string[] {
   lines.push("  checks:");
   for (const item of result.checks)
     lines.push(`    ${item.ok ? "ok  " : "MISS"}  ${item.name}: ${item.actual} (target ${item.target})`);
+  if (result.alerts !== undefined) lines.push(...renderAlerts(result.alerts));
   for (const note of result.notes) lines.push(`  note: ${note}`);
   return lines;
+}
+
+/** Our alerts whose condition held, per alert: first, longest, and when it fired or would have. */
+export function renderAlerts(alerts: readonly AlertObservation[]): string[] {
+  if (alerts.length === 0) return ["  alerts: no alert condition held"];
+  const names = [...new Set(alerts.map((a) => a.alert))];
+  const rows = names.map((name) => {
+    const of = alerts.filter((a) => a.alert === name);
+    const fired = of.flatMap((a) => (a.firedAtMs === null ? [] : [a.firedAtMs]));
+    const first = Math.min(...of.map((a) => a.conditionAtMs));
+    return [
+      name,
+      of[0]!.severity,
+      formatMs(of[0]!.forMs),
+      `+${formatMs(first)}`,
+      formatMs(Math.max(...of.map((a) => a.heldMs))),
+      of.some((a) => a.heldToEnd) ? "yes" : "no",
+      String(of.length),
+      fired.length > 0 ? `+${formatMs(Math.min(...fired))}` : "-",
+    ];
+  });
+  return [
+    "  alerts (their conditions as the rules saw the drill's exporters; an alert fires once its condition held for its `for`):",
+    ...formatTable(["alert", "severity", "for", "first", "longest", "at end", "subjects", "fired"], rows).map(
+      (line) => `    ${line}`,
+    ),
+  ];
+}
+
+/**
+ * The first page a lasting failure would bring: of the critical conditions that still held at the
+ * scenario's end, the one that fires first (its start plus its `for`), e.g. "NatsDrQuorumLost
+ * +62.0 s"; "-" when none lasted.
+ */
+export function pageAt(alerts: readonly AlertObservation[] | undefined): string {
+  const lasting = (alerts ?? [])
+    .filter((a) => a.severity === "critical" && a.heldToEnd)
+    .sort((a, b) => a.conditionAtMs + a.forMs - (b.conditionAtMs + b.forMs));
+  const first = lasting[0];
+  return first === undefined ? "-" : `${first.alert} +${formatMs(first.conditionAtMs + first.forMs)}`;
 }
 
 /** The summary table over all scenarios. */
@@ -143,6 +185,7 @@ export function renderSummary(report: DrillReport): string[] {
     "redeliv",
     "lag max",
     "lag p99",
+    "page if lasting",
   ];
   const rows = report.scenarios.map((result) => {
     const f = result.figures;
@@ -159,6 +202,7 @@ export function renderSummary(report: DrillReport): string[] {
       formatCount(f.redeliveredAcked),
       formatMs(f.mirrorLag.maxMs),
       formatMs(f.mirrorLag.p99Ms),
+      pageAt(result.alerts),
     ];
   });
   const verdict = report.passed ? "PASSED" : "FAILED";

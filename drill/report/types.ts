@@ -1,5 +1,6 @@
 // What a drill reports: per scenario the figures an SRE fills into a gameday table, the checks
 // against the targets, and the time series for the chart. Plain data, written as JSON as is.
+import type { AlertObservation } from "../alerts/timeline";
 
 export const ScenarioIds = {
   steady: "steady",
@@ -141,6 +142,11 @@ export interface Check {
 
 export interface ScenarioResult {
   readonly id: ScenarioId;
+  /**
+   * Our alerts whose condition held during the scenario (drill/alerts), by the rules run over what
+   * the drill's exporters reported; absent in reports of drills that did not evaluate them.
+   */
+  readonly alerts?: readonly AlertObservation[];
   readonly title: string;
   /** ms since the drill started. */
   readonly startedAt: number;

@@ -11,6 +11,8 @@ export type { AwsConfig, BackupConfig, DnsConfig, HealthCheckConfig, HealthCheck
 export { configKeys, secretKeys } from "./keys";
 export { defaultImages, defaultLoadBalancerAnnotations } from "./kubernetes";
 export type { KubernetesStackConfig } from "./kubernetes";
+export { defaultMonitoringConfig } from "./monitoring";
+export type { MonitoringConfig } from "./monitoring";
 export type { ConfigKey, SecretKey } from "./keys";
 export { parseStackConfig } from "./parse";
 export type { RawStackConfig } from "./parse";

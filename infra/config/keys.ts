@@ -18,6 +18,7 @@ export const configKeys = [
   "aws",
   "dns",
   "backup",
+  "monitoring",
   ...kubernetesConfigKeys,
   ...secretKeys,
 ] as const;

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { CredentialsSpec } from "../../streams";
 import type { ConfigKey, SecretKey } from "./keys";
 import { toKubernetesConfig } from "./kubernetes";
+import { defaultMonitoringConfig } from "./monitoring";
 import { describeIssues } from "./problems";
 import { regionNames } from "./regions";
 import type { Region } from "./regions";
@@ -51,6 +52,7 @@ function toStackConfig(data: ParsedStackConfig): StackConfig {
     dns: data.dns,
     backup: data.backup,
     kubernetes: toKubernetesConfig(data),
+    monitoring: data.monitoring ?? defaultMonitoringConfig(),
   };
 }
 

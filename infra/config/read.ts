@@ -44,6 +44,7 @@ export function gatherStackConfig(config: pulumi.Config = new pulumi.Config(CONF
     aws: jsonValue(config.get("aws")),
     dns: jsonValue(config.get("dns")),
     backup: jsonValue(config.get("backup")),
+    monitoring: jsonValue(config.get("monitoring")),
     kubernetes: jsonValue(config.get("kubernetes")),
     leafnode: jsonValue(config.get("leafnode")),
     tls: jsonValue(config.get("tls")),

@@ -9,6 +9,7 @@ import { CatalogModes, resolveCatalog } from "../catalog";
 import { awsIssues, awsSchema, backupSchema, dnsSchema } from "./aws";
 import { crossKeyIssues, recreateIssues } from "./crossChecks";
 import { kubernetesConfigShape, kubernetesIssues } from "./kubernetes";
+import { monitoringIssues, monitoringSchema } from "./monitoring";
 import { unknownFieldsError } from "./problems";
 import { Regions, regionChoices, regionNames } from "./regions";
 
@@ -126,6 +127,8 @@ export function stackConfigSchema() {
       natsCreds: secretOutput,
       /** NATS on Kubernetes: kubernetes, leafnode, tls, kubeconfig and the server passwords (infra/config/kubernetes.ts). */
       ...kubernetesConfigShape(),
+      /** Scraping, alert rules and dashboard of the servers on Kubernetes (infra/config/monitoring.ts). @default every default */
+      monitoring: monitoringSchema().optional(),
       /** Keys found under `nats-dr:` that this program does not read (typos). */
       unknownKeys: z.array(z.string()).default([]),
     })
@@ -135,6 +138,7 @@ export function stackConfigSchema() {
           ...crossKeyIssues(value),
           ...recreateIssues(value),
           ...kubernetesIssues(value),
+          ...monitoringIssues(value),
           ...awsIssues(value),
         ])
           context.addIssue({ code: "custom", path: [...issue.path], message: issue.message });

@@ -4,6 +4,7 @@ import type { ConnectionSpec, CredentialsSpec, FailoverSpec } from "../../stream
 import type { Catalog } from "../catalog";
 import type { AwsConfig, BackupConfig, DnsConfig } from "./aws";
 import type { KubernetesStackConfig } from "./kubernetes";
+import type { MonitoringConfig } from "./monitoring";
 import type { Region } from "./regions";
 
 export interface RegionEndpoint {
@@ -50,4 +51,6 @@ export interface StackConfig {
   readonly backup: BackupConfig;
   /** NATS servers on Kubernetes (`nats-dr:kubernetes`, `leafnode`, `tls`); undefined: run elsewhere. */
   readonly kubernetes: KubernetesStackConfig | undefined;
+  /** `nats-dr:monitoring`, defaults filled in; used only with `kubernetes`. */
+  readonly monitoring: MonitoringConfig;
 }

@@ -26,6 +26,7 @@ export {
   ProbePaths,
   SHUTDOWN_MARGIN_SECONDS,
   configChecksum,
+  exporterArgs,
   natsEnv,
   natsPodSpec,
   natsStatefulSetSpec,

@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import type * as k8s from "@pulumi/kubernetes";
 import { quantityBytes } from "../config/quantity";
+import { EXPORTER_PREFIX } from "../monitoring/metrics";
 import { EnvVars, Paths, Ports, SecretKeys, listensForLeafnode, selectorLabels } from "./deployment";
 import type { NatsDeployment, ObjectNames } from "./deployment";
 
@@ -136,24 +137,39 @@ function reloaderContainer(deployment: NatsDeployment): Container {
   };
 }
 
-/** Serves the server's monitoring endpoints as Prometheus metrics on the metrics port. */
+/**
+ * Serves the server's monitoring endpoints as Prometheus metrics on the metrics port: /healthz,
+ * /varz, /leafz and /jsz with streams and consumers are what the alert rules and the dashboard use
+ * (infra/monitoring/metrics.ts). The server name (the pod name) labels the series, stable across
+ * restarts, unlike the server id.
+ */
+export function exporterArgs(
+  endpoints: { readonly metricsPort: number; readonly monitorUrl: string } = {
+    metricsPort: Ports.metrics,
+    monitorUrl: `http://localhost:${Ports.monitor}`,
+  },
+): string[] {
+  return [
+    `-port=${endpoints.metricsPort}`,
+    "-healthz",
+    "-varz",
+    "-leafz",
+    "-jsz=all",
+    "-connz",
+    "-routez",
+    "-subz",
+    `-prefix=${EXPORTER_PREFIX}`,
+    "-use_internal_server_name",
+    endpoints.monitorUrl,
+  ];
+}
+
 function exporterContainer(deployment: NatsDeployment): Container {
   return {
     name: "exporter",
     image: deployment.settings.images.exporter,
     imagePullPolicy: "IfNotPresent",
-    args: [
-      `-port=${Ports.metrics}`,
-      "-connz",
-      "-routez",
-      "-subz",
-      "-varz",
-      "-leafz",
-      "-jsz=all",
-      "-prefix=nats",
-      "-use_internal_server_id",
-      `http://localhost:${Ports.monitor}/`,
-    ],
+    args: exporterArgs(),
     ports: [{ name: "metrics", containerPort: Ports.metrics }],
     resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } },
   };

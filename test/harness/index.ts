@@ -1,12 +1,14 @@
 export {
   legacyNatsServerBinary,
   natsCliBinary,
+  natsExporterBinary,
   natsServerBinary,
   newestNatsServerBinary,
+  promtoolBinary,
   PROJECT_ROOT,
   TOOLS_BIN_DIR,
 } from "./binaries";
-export { liveChildCount, makeTempDir, removeTempDir } from "./cleanup";
+export { liveChildCount, makeTempDir, orphanSafeCommand, removeTempDir, trackChild } from "./cleanup";
 export { connectApp } from "./client";
 export {
   ACCOUNTS,

@@ -174,6 +174,14 @@ describe("drill", () => {
     const number = runs.findIndex((stackRun) => stackRun.at === promoting!.at) + 1;
     const printed = path.join(out, "stack-runs", `${String(number).padStart(2, "0")}-drill-eu-central-1.txt`);
     expect(fs.readFileSync(printed, "utf8")).toContain(`Resources:\n    ~ ${streamCount} updated`);
+    // The alert rules over the drill's exporters: the cut link and the killed region show as the
+    // conditions of our alerts, the killed region's lasting to the end (a page after its for).
+    const alerts = (scenario: ScenarioResult) => (scenario.alerts ?? []).map((alert) => alert.alert);
+    expect(alerts(partition)).toContain("NatsDrLeafnodeDown");
+    expect(unplanned.alerts).toContainEqual(
+      expect.objectContaining({ alert: "NatsDrQuorumLost", subject: "us-east-1", heldToEnd: true, forMs: 60_000 }),
+    );
+    expect(run.stdout).toMatch(/unplanned .* NatsDr(QuorumLost|LeafnodeDown) \+6\d\.\d s/);
     // The status of both regions is printed at the end.
     expect(run.stdout).toMatch(/us-east-1 \(JetStream domain us-east-1\): 3\/3 servers answer/);
     expect(serversLeft(run.group)).toEqual([]);

@@ -1,7 +1,8 @@
 // The whole program (infra/index.ts) under mocks, for both stacks and both values of activeRegion:
-// flipping activeRegion must change exactly the failover inputs (the replicated streams' `role` and
-// the region's DNS record weight) and nothing else: same resources, same names, same providers,
-// every other input equal, so nothing else can be updated or replaced.
+// flipping activeRegion must change exactly the failover inputs (the replicated streams' `role`,
+// the region's DNS record weight, and in the PrometheusRule the recorded activeRegion and declared
+// roles the alerts compare with the servers) and nothing else: same resources, same names, same
+// providers, every other input equal, so nothing else can be updated or replaced.
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { FullRegistration } from "./awsMocks";
 import { runProgram } from "./program";
@@ -30,7 +31,7 @@ beforeAll(async () => {
 
 describe("failover diff", () => {
   for (const stack of ["us-east-1", "eu-central-1"] as const) {
-    it(`failover diff - ${stack}: flipping activeRegion changes only stream roles and the DNS weight`, () => {
+    it(`failover diff - ${stack}: flipping activeRegion changes only stream roles, the DNS weight and the declared roles of the rules`, () => {
       const before = runs[`${stack}/us-east-1`]!;
       const after = runs[`${stack}/eu-central-1`]!;
       expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
@@ -42,10 +43,23 @@ describe("failover diff", () => {
           changed.push(`${registration.name}: ${path}`);
       }
       const streams = ["audit", "events", "metrics", "notifications"];
+      const recorded = (
+        before.get("kubernetes:monitoring.coreos.com/v1:PrometheusRule::monitoring-prometheus-rule")!.inputs[
+          "spec"
+        ] as { groups: { rules: { record?: string; labels?: Record<string, string> }[] }[] }
+      ).groups[0]!.rules;
+      const declaredRole = (name: string) =>
+        recorded.findIndex(
+          (rule) => rule.record === "natsdr:stream_declared_role:info" && rule.labels?.["stream_name"] === name,
+        );
       expect(changed.sort()).toEqual(
         [
           "dns-record: weightedRoutingPolicies[0].weight",
           ...streams.map((name) => `jetstream-stream-${name}: role`),
+          "monitoring-prometheus-rule: spec.groups[0].rules[0].labels.active_region",
+          ...streams.map(
+            (name) => `monitoring-prometheus-rule: spec.groups[0].rules[${declaredRole(name)}].labels.role`,
+          ),
         ].sort(),
       );
       const weight = (run: Map<string, FullRegistration>) =>

@@ -163,7 +163,7 @@ describe("kubernetes cluster", () => {
       "-config",
       "/etc/nats-config/nats.conf",
     ]);
-    expect(pod.containers[2]!.args).toContain("http://localhost:8222/");
+    expect(pod.containers[2]!.args).toContain("http://localhost:8222");
     expect(pod.containers[2]!.ports).toEqual([{ name: "metrics", containerPort: 7777 }]);
   });
 
