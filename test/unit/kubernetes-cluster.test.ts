@@ -76,6 +76,33 @@ describe("kubernetes cluster", () => {
     expect(registered.find((r) => r.name === "names")?.type).toBe("natsdr:kubernetes:NatsCluster");
   });
 
+  it("kubernetes cluster - the Namespace (whose deletion takes the volumes) is protected and retained on delete", async () => {
+    const config = kubernetesConfig("us-east-1");
+    const options = new Map<string, pulumi.ResourceOptions>();
+    const cluster = new kubernetes.NatsCluster(
+      "guarded",
+      {
+        provider: kubernetes.createKubernetesProvider("guarded-kubernetes", config.kubernetes!),
+        deployment: kubernetes.natsDeployment(config, config.kubernetes!),
+        appPassword: passwords.app,
+        leafnodePassword: passwords.leafnode,
+      },
+      {
+        transformations: [
+          (args) => {
+            options.set(args.name, args.opts);
+            return undefined;
+          },
+        ],
+      },
+    );
+    await Promise.all([promiseOf(cluster.urn), promiseOf(cluster.namespace)]);
+    expect(options.get("guarded-namespace")).toMatchObject({ protect: true, retainOnDelete: true });
+    // The other objects hold no data: a destroy removes them (the StatefulSet keeps its volumes).
+    for (const role of ["config", "credentials", "statefulset", "load-balancer"])
+      expect(options.get(`guarded-${role}`)?.protect, role).toBeUndefined();
+  });
+
   it("kubernetes cluster - every object gets the stack's provider explicitly, made from kubeconfig and context", async () => {
     const { children, cluster } = await declare("prov", "us-east-1", {
       kubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n"),
