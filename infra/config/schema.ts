@@ -7,6 +7,7 @@ import { z } from "zod";
 import { connectionSchema, failoverSchema } from "../../streams";
 import { CatalogModes, resolveCatalog } from "../catalog";
 import { awsIssues, awsSchema, backupSchema, dnsSchema } from "./aws";
+import { capacityIssues } from "./capacity";
 import { crossKeyIssues, recreateIssues } from "./crossChecks";
 import { kubernetesConfigShape, kubernetesIssues } from "./kubernetes";
 import { unknownFieldsError } from "./problems";
@@ -135,6 +136,7 @@ export function stackConfigSchema() {
           ...crossKeyIssues(value),
           ...recreateIssues(value),
           ...kubernetesIssues(value),
+          ...capacityIssues(value),
           ...awsIssues(value),
         ])
           context.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
