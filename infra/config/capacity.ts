@@ -18,6 +18,11 @@ export function readableBytes(bytes: number): string {
   return `${Number((bytes / 1024 ** 2).toFixed(1))}Mi`;
 }
 
+/** Whether a catalog stream of `replication` exists in `region`. Pure. */
+function livesIn(replication: unknown, region: string): boolean {
+  return !isPlainObject(replication) || replication["kind"] !== "home" || replication["homeRegion"] === region;
+}
+
 /** Whole GiB at least `bytes`, for a size to write into the config. Pure. */
 function wholeGi(bytes: number): string {
   return `${Math.ceil(bytes / GIB)}Gi`;
@@ -40,10 +45,7 @@ export function placedStreams(
   servers: number,
 ): Placed[] {
   return streams
-    .filter(
-      ({ replication }) =>
-        !isPlainObject(replication) || replication["kind"] !== "home" || replication["homeRegion"] === region,
-    )
+    .filter(({ replication }) => livesIn(replication, region))
     .flatMap(({ spec }) => {
       const size = parseSize(spec.maxBytes);
       if ("error" in size || size.bytes <= 0) return [];
@@ -71,18 +73,43 @@ function fileStore(kubernetes: Record<string, unknown>) {
   return { maxFile, headroom, maxFileSet: explicitMaxFile !== undefined };
 }
 
-/** nats-dr:kubernetes servers hold the region's catalog streams plus orphanHeadroom. Pure. */
-export function capacityIssues(value: unknown): Issue[] {
-  if (!isPlainObject(value) || !isPlainObject(value["kubernetes"])) return [];
+/** The region, its catalog streams and its server count, when the stack runs the servers. */
+function regionServers(value: unknown) {
+  if (!isPlainObject(value) || !isPlainObject(value["kubernetes"])) return undefined;
   const region = value["region"];
   const catalog = value["catalog"];
-  if (!isRegion(region) || !isPlainObject(catalog) || !Array.isArray(catalog["streams"])) return [];
+  if (!isRegion(region) || !isPlainObject(catalog) || !Array.isArray(catalog["streams"])) return undefined;
   const kubernetes = value["kubernetes"];
   const servers =
     typeof kubernetes["replicas"] === "number" && kubernetes["replicas"] >= 1 ? kubernetes["replicas"] : 3;
+  return { region, kubernetes, servers, streams: catalog["streams"] as Parameters<typeof placedStreams>[0] };
+}
+
+/**
+ * A stream cannot have more replicas than the region has servers: the server refuses it in the
+ * middle of `pulumi up` ("replicas > 1 not supported in non-clustered mode", or no placement in
+ * a cluster). Checked where nats-dr:kubernetes.replicas says how many servers run. Pure.
+ */
+export function replicaIssues(value: unknown): Issue[] {
+  const known = regionServers(value);
+  if (known === undefined) return [];
+  const { region, servers, streams } = known;
+  return streams
+    .filter(({ spec, replication }) => spec.replicas > servers && livesIn(replication, region))
+    .map(({ spec }) => ({
+      path: ["catalog", "streams", spec.name, "replicas"],
+      message: `is ${spec.replicas} but ${region} runs ${servers} NATS server${servers === 1 ? "" : "s"} (nats-dr:kubernetes.replicas); a stream cannot have more replicas than servers, and nats-server would refuse it in the middle of pulumi up. Lower replicas to ${servers} or fewer, or raise nats-dr:kubernetes.replicas`,
+    }));
+}
+
+/** nats-dr:kubernetes servers hold the region's catalog streams plus orphanHeadroom. Pure. */
+export function capacityIssues(value: unknown): Issue[] {
+  const known = regionServers(value);
+  if (known === undefined) return [];
+  const { region, kubernetes, servers } = known;
   const { maxFile, headroom, maxFileSet } = fileStore(kubernetes);
   if (maxFile === undefined || headroom === undefined) return [];
-  const placed = placedStreams(catalog["streams"] as Parameters<typeof placedStreams>[0], region, servers);
+  const placed = placedStreams(known.streams, region, servers);
   const reserved = placed.reduce((sum, entry) => sum + entry.bytesPerServer, 0);
   if (reserved + headroom <= maxFile) return [];
   const listed = placed.map((entry) => `${entry.stream} ${readableBytes(entry.bytesPerServer)}`).join(", ");

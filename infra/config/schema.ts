@@ -7,7 +7,7 @@ import { z } from "zod";
 import { connectionSchema, failoverSchema } from "../../streams";
 import { CatalogModes, resolveCatalog } from "../catalog";
 import { awsIssues, awsSchema, backupSchema, dnsSchema } from "./aws";
-import { capacityIssues } from "./capacity";
+import { capacityIssues, replicaIssues } from "./capacity";
 import { crossKeyIssues, recreateIssues } from "./crossChecks";
 import { kubernetesConfigShape, kubernetesIssues } from "./kubernetes";
 import { unknownFieldsError } from "./problems";
@@ -137,6 +137,7 @@ export function stackConfigSchema() {
           ...recreateIssues(value),
           ...kubernetesIssues(value),
           ...capacityIssues(value),
+          ...replicaIssues(value),
           ...awsIssues(value),
         ])
           context.addIssue({ code: "custom", path: [...issue.path], message: issue.message });

@@ -60,6 +60,28 @@ describe("config capacity", () => {
     expect(readableBytes(512 * 1024 ** 2)).toBe("512Mi");
   });
 
+  it("config capacity - a stream with more replicas than the region's servers is refused before anything runs, naming the key", () => {
+    const problems = problemsOf(
+      kubernetesRaw("us-east-1", {
+        ...kubernetes({ replicas: 1 }),
+        catalog: { streams: { orders: { subjects: ["orders.*"], replicas: 3, maxBytes: "1Gi" } } },
+      }),
+    );
+    expect(problems).toContain(
+      "nats-dr:catalog.streams.orders.replicas: is 3 but us-east-1 runs 1 NATS server (nats-dr:kubernetes.replicas); a stream cannot have more replicas than servers, and nats-server would refuse it in the middle of pulumi up. Lower replicas to 1 or fewer, or raise nats-dr:kubernetes.replicas",
+    );
+    // The default catalog's replicated streams have 3 replicas; the EU-only ones do not live in us-east-1.
+    const defaults = problemsOf(kubernetesRaw("us-east-1", kubernetes({ replicas: 1 })));
+    for (const problem of defaults) expect(problem).toMatch(/\.replicas: is 3 but us-east-1 runs 1 NATS server /);
+    expect(defaults.map((problem) => problem.split(": ")[0]).sort()).toEqual([
+      "nats-dr:catalog.streams.audit.replicas",
+      "nats-dr:catalog.streams.events.replicas",
+      "nats-dr:catalog.streams.metrics.replicas",
+      "nats-dr:catalog.streams.notifications.replicas",
+    ]);
+    expect(parsed(kubernetesRaw("us-east-1", kubernetes({ replicas: 5 }))).kubernetes?.replicas).toBe(5);
+  });
+
   it("config capacity - stacks that run no servers are not checked (their servers' limits are not known here)", () => {
     expect(parsed({ ...kubernetesRaw("eu-central-1"), kubernetes: undefined }).kubernetes).toBeUndefined();
   });
