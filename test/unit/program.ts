@@ -60,7 +60,7 @@ export async function runProgram(
   onRegister?: () => void,
 ): Promise<Map<string, FullRegistration>> {
   const registrations: FullRegistration[] = [];
-  await pulumi.runtime.setMocks(fullRecordingMocks(registrations, onRegister), "nats-dr", stack, true);
+  await pulumi.runtime.setMocks(fullRecordingMocks(registrations, onRegister, stack), "nats-dr", stack, true);
   const config = Object.entries({ ...programConfig(stack, activeRegion), ...overrides }).filter(
     (entry): entry is [string, string] => entry[1] !== undefined,
   );
