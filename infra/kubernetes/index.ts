@@ -27,7 +27,9 @@ export {
   SHUTDOWN_MARGIN_SECONDS,
   configChecksum,
   natsEnv,
+  NATS_UID,
   natsPodSpec,
+  restrictedContainer,
   natsStatefulSetSpec,
   terminationGracePeriodSeconds,
 } from "./statefulSetSpec";

@@ -151,6 +151,33 @@ describe("kubernetes cluster", () => {
     expect(containers[0]!.volumeMounts).toContainEqual({ name: "jetstream", mountPath: "/data" });
   });
 
+  it("kubernetes cluster - the pod runs restricted: non-root, read-only root, no capabilities, RuntimeDefault seccomp, no API token", async () => {
+    const { children } = await declare("restricted", "eu-central-1", { tls: { secretName: "nats-tls" } });
+    const pod = declared<k8s.types.output.apps.v1.StatefulSet>(children["statefulset"]).spec.template.spec;
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      runAsGroup: 1000,
+      fsGroup: 1000,
+      fsGroupChangePolicy: "OnRootMismatch",
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(pod.containers.map((container) => container.name)).toEqual(["nats", "reloader", "exporter"]);
+    for (const container of pod.containers) {
+      expect(container.securityContext, container.name).toEqual({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ["ALL"] },
+      });
+    }
+    // With a read-only root, everything the server writes is on a volume: the store, the pid file.
+    const nats = pod.containers[0]!;
+    const mounted = nats.volumeMounts.map((mount) => mount.mountPath);
+    expect(mounted).toEqual(expect.arrayContaining(["/data", "/var/run/nats"]));
+    expect(pod.volumes.find((volume) => volume.name === "pid")).toEqual({ name: "pid", emptyDir: {} });
+  });
+
   it("kubernetes cluster - probes hit /healthz on the monitor port with the JetStream options", async () => {
     const { children } = await declare("probes", "us-east-1");
     const nats = declared<k8s.types.output.apps.v1.StatefulSet>(children["statefulset"]).spec.template.spec
