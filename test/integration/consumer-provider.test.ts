@@ -1,5 +1,5 @@
 // The consumer provider against a real nats-server: create, update in place, drift, delete.
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, RetentionPolicy } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { consumerProvider } from "../../streams/consumerProvider";
@@ -32,14 +32,9 @@ function inputs(spec: Record<string, unknown>, stream = "events", extra: Record<
 }
 
 /** A stream of `retention` with `count` messages on <name>.a published after its consumers exist. */
-async function streamWithConsumers(
-  name: string,
-  retention: "interest" | "workqueue",
-  consumers: string[],
-  count: number,
-) {
+async function streamWithConsumers(name: string, retention: RetentionPolicy, consumers: string[], count: number) {
   const jsm = await jetstreamManager(nc);
-  await jsm.streams.add({ name, subjects: [`${name}.*`], retention: retention as never });
+  await jsm.streams.add({ name, subjects: [`${name}.*`], retention });
   const created = [];
   for (const consumer of consumers) created.push(await consumerProvider.create(await inputs({ name: consumer }, name)));
   const js = jetstream(nc);
@@ -97,7 +92,7 @@ describe("consumer provider", () => {
   });
 
   test("consumer provider - refuses to delete the last consumer of an interest stream while it holds unacknowledged messages", async () => {
-    const { jsm, created } = await streamWithConsumers("payments", "interest", ["settle"], 5);
+    const { jsm, created } = await streamWithConsumers("payments", RetentionPolicy.Interest, ["settle"], 5);
     await expect(consumerProvider.delete("id", created[0]!.outs)).rejects.toThrow(
       /refusing to delete consumer settle of stream payments in domain "us-east-1": .*drop the 5 messages .*allowDeleteWithMessages/,
     );
@@ -113,7 +108,7 @@ describe("consumer provider", () => {
   });
 
   test("consumer provider - deletes an interest consumer with messages when allowDeleteWithMessages is set", async () => {
-    const { jsm, created } = await streamWithConsumers("refunds", "interest", ["settle"], 3);
+    const { jsm, created } = await streamWithConsumers("refunds", RetentionPolicy.Interest, ["settle"], 3);
     const allowed = await inputs({ name: "settle" }, "refunds", { allowDeleteWithMessages: true });
     expect(await consumerProvider.diff("id", created[0]!.outs, allowed)).toMatchObject({ changes: true, replaces: [] });
     await consumerProvider.delete("id", allowed);
@@ -121,7 +116,12 @@ describe("consumer provider", () => {
   });
 
   test("consumer provider - deletes an interest consumer when another consumer still reads its messages (a rename)", async () => {
-    const { jsm, created } = await streamWithConsumers("invoices", "interest", ["old-name", "new-name"], 4);
+    const { jsm, created } = await streamWithConsumers(
+      "invoices",
+      RetentionPolicy.Interest,
+      ["old-name", "new-name"],
+      4,
+    );
     await consumerProvider.delete("id", created[0]!.outs);
     expect((await jsm.streams.info("invoices")).state.messages).toBe(4);
     // The one that is left is the last reader: its delete is refused.
@@ -129,7 +129,7 @@ describe("consumer provider", () => {
   });
 
   test("consumer provider - deletes a work-queue consumer with messages: the stream keeps them", async () => {
-    const { jsm, created } = await streamWithConsumers("jobs", "workqueue", ["worker"], 5);
+    const { jsm, created } = await streamWithConsumers("jobs", RetentionPolicy.Workqueue, ["worker"], 5);
     await consumerProvider.delete("id", created[0]!.outs);
     expect((await jsm.streams.info("jobs")).state.messages).toBe(5);
   });
