@@ -4,7 +4,7 @@
 // manages their configuration.
 import type * as pulumi from "@pulumi/pulumi";
 import type { ConsumerInfo } from "@nats-io/jetstream";
-import { explainUnanswered, isNotFound, openSession, type Session } from "./client";
+import { inSession, isNotFound, type Session } from "./client";
 import { checkInputs, containsUnknown } from "./checking";
 import { diffConsumerInputs } from "./diff";
 import { consumerInputsSchema, credentialsSchema } from "./schemas";
@@ -23,15 +23,8 @@ function inputsOf(state: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(INPUT_KEYS.filter((key) => state[key] !== undefined).map((key) => [key, state[key]]));
 }
 
-async function withSession<T>(inputs: ConsumerState, work: (session: Session) => Promise<T>): Promise<T> {
-  const session = await openSession(inputs.connection, inputs.credentials, inputs.domain);
-  try {
-    return await work(session);
-  } catch (error) {
-    throw explainUnanswered(error, inputs.connection, inputs.domain);
-  } finally {
-    await session.close();
-  }
+function withSession<T>(inputs: ConsumerState, work: (session: Session) => Promise<T>): Promise<T> {
+  return inSession(inputs, work);
 }
 
 async function findConsumer(session: Session, stream: string, name: string): Promise<ConsumerInfo | undefined> {
@@ -73,7 +66,7 @@ async function refuseDroppingMessages(session: Session, props: ConsumerState): P
   const dropped = messagesDroppedByDelete(stream.config.retention, consumerFacts(target), others);
   if (dropped === 0) return;
   throw new Error(
-    `refusing to delete consumer ${props.spec.name} of stream ${props.stream} in domain "${props.domain}": the stream has interest retention and the server would drop the ${dropped} messages this consumer has not acknowledged (the stream holds ${stream.state.messages}), because no other consumer reads them. Let the application consume them, or keep the consumer in the catalog; to delete it anyway set allowDeleteWithMessages (config nats-dr:allowDeleteWithMessages: true) and run pulumi up before removing, renaming or destroying it.`,
+    `refusing to delete consumer ${props.spec.name} of stream ${props.stream} in domain "${props.domain}": the stream has interest retention and the server would drop the ${dropped} messages this consumer has not acknowledged (the stream holds ${stream.state.messages}), because no other consumer reads them. Let its readers acknowledge them, or keep the consumer in the catalog; to delete it anyway set allowDeleteWithMessages (config nats-dr:allowDeleteWithMessages: true) and run pulumi up before removing, renaming or destroying it.`,
   );
 }
 
