@@ -7,8 +7,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { BackupBucket, BackupRole, awsProviderArgs, backupBucketName } from "./aws";
 import { BackupJob, backupStreams } from "./backup";
 import type { BackupCredentials } from "./backup";
-import type { StackConfig } from "./config";
-import { RegionDns } from "./dns";
+import { HealthCheckTypes, healthCheckTypeOf } from "./config";
+import type { DnsConfig, StackConfig } from "./config";
+import { NlbHealthAlarm, RegionDns } from "./dns";
 import { Ports, SecretKeys, Users } from "./kubernetes";
 import type { NatsCluster } from "./kubernetes";
 
@@ -97,21 +98,46 @@ export function declareRegionAws(
   const backup = config.backup.enabled
     ? declareBackup(config, provider, input.kubernetes)
     : { backupStreams: [] as readonly string[] };
-  const dnsComponent =
-    dns === undefined
-      ? undefined
-      : new RegionDns("dns", {
-          region,
-          activeRegion: config.activeRegion,
-          hostedZoneId: dns.hostedZoneId,
-          hostname: dns.hostname,
-          ttl: dns.ttl,
-          healthCheck: dns.healthCheck,
-          endpoint: input.kubernetes?.clientEndpoint ?? endpointOfServers(config.regions[region].servers),
-          streams: input.streams,
-          provider,
-        });
+  const dnsComponent = dns === undefined ? undefined : declareDns(config, dns, provider, input);
   return { provider, ...backup, ...(dnsComponent === undefined ? {} : { dns: dnsComponent }) };
+}
+
+/**
+ * The region's health check and record. With its own servers (nats-dr:kubernetes) and no check
+ * type or alarm configured, the check follows an alarm on the client load balancer's healthy
+ * targets (NlbHealthAlarm): the load balancer is internal, out of reach of Route53's checkers.
+ */
+function declareDns(
+  config: StackConfig,
+  dns: DnsConfig,
+  provider: aws.Provider,
+  input: { streams: readonly pulumi.Resource[]; kubernetes?: KubernetesParts },
+): RegionDns {
+  const region = config.region;
+  const type = healthCheckTypeOf(dns.healthCheck.type, input.kubernetes !== undefined);
+  const alarm =
+    type === HealthCheckTypes.cloudwatch && dns.healthCheck.alarmName === undefined && input.kubernetes !== undefined
+      ? new NlbHealthAlarm("dns-alarm", {
+          region,
+          endpoint: input.kubernetes.clientEndpoint,
+          clientPort: input.kubernetes.clientPort ?? Ports.client,
+          alarmName: `${pulumi.getProject()}-${pulumi.getStack()}-${region}-no-healthy-nats`,
+          minutes: dns.healthCheck.failureThreshold,
+          provider,
+        })
+      : undefined;
+  return new RegionDns("dns", {
+    region,
+    activeRegion: config.activeRegion,
+    hostedZoneId: dns.hostedZoneId,
+    hostname: dns.hostname,
+    ttl: dns.ttl,
+    healthCheck: { ...dns.healthCheck, type },
+    ...(alarm === undefined ? {} : { alarmName: alarm.alarmName }),
+    endpoint: input.kubernetes?.clientEndpoint ?? endpointOfServers(config.regions[region].servers),
+    streams: input.streams,
+    provider,
+  });
 }
 
 /** The backup bucket, and with Kubernetes the IRSA role and the CronJob. */

@@ -152,6 +152,46 @@ export function explainUnanswered(
   );
 }
 
+/**
+ * Pulumi's dynamic provider host logs a failed create, update or delete as `${error}:
+ * ${error.stack}`, and a stack trace starts with the message: every refusal read twice. Keeps
+ * only the frames in `stack`, so the message appears once. Returns the same error.
+ */
+export function messageOnce(error: unknown): unknown {
+  if (error instanceof Error && typeof error.stack === "string") {
+    const frames = error.stack.indexOf("\n    at ");
+    error.stack = frames >= 0 ? error.stack.slice(frames + 1) : "";
+  }
+  return error;
+}
+
+/**
+ * Runs `work` in a session with the region's servers and closes it; explains unanswered API
+ * requests (explainUnanswered) and leaves every error's message to appear once (messageOnce).
+ */
+export async function inSession<T>(
+  inputs: {
+    readonly connection: ConnectionSpec;
+    readonly credentials?: CredentialsSpec;
+    readonly domain: string;
+    readonly peerDomain?: string;
+  },
+  work: (session: Session) => Promise<T>,
+): Promise<T> {
+  try {
+    const session = await openSession(inputs.connection, inputs.credentials, inputs.domain);
+    try {
+      return await work(session);
+    } catch (error) {
+      throw explainUnanswered(error, inputs.connection, inputs.domain, inputs.peerDomain);
+    } finally {
+      await session.close();
+    }
+  } catch (error) {
+    throw messageOnce(error);
+  }
+}
+
 /** Rejects when a promise takes longer than the deadline, so no provider call can hang. */
 export async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -4,33 +4,27 @@
 // manages their configuration.
 import type * as pulumi from "@pulumi/pulumi";
 import type { ConsumerInfo } from "@nats-io/jetstream";
-import { explainUnanswered, isNotFound, openSession, type Session } from "./client";
+import { inSession, isNotFound, type Session } from "./client";
 import { checkInputs, containsUnknown } from "./checking";
 import { diffConsumerInputs } from "./diff";
 import { consumerInputsSchema, credentialsSchema } from "./schemas";
 import type { ConsumerResourceInputs, CredentialsSpec } from "./spec";
 import { pausedWhileMirror } from "./consumerPositions";
+import { consumerFacts, messagesDroppedByDelete } from "./consumerGuard";
 import { consumerSpecFromWire, consumerWireConfig, MetadataKeys, userMetadata } from "./wire";
 
 export interface ConsumerState extends ConsumerResourceInputs {
   readonly credentials?: CredentialsSpec;
 }
 
-const INPUT_KEYS = ["connection", "credentials", "domain", "stream", "spec"] as const;
+const INPUT_KEYS = ["connection", "credentials", "domain", "stream", "spec", "allowDeleteWithMessages"] as const;
 
 function inputsOf(state: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(INPUT_KEYS.filter((key) => state[key] !== undefined).map((key) => [key, state[key]]));
 }
 
-async function withSession<T>(inputs: ConsumerState, work: (session: Session) => Promise<T>): Promise<T> {
-  const session = await openSession(inputs.connection, inputs.credentials, inputs.domain);
-  try {
-    return await work(session);
-  } catch (error) {
-    throw explainUnanswered(error, inputs.connection, inputs.domain);
-  } finally {
-    await session.close();
-  }
+function withSession<T>(inputs: ConsumerState, work: (session: Session) => Promise<T>): Promise<T> {
+  return inSession(inputs, work);
 }
 
 async function findConsumer(session: Session, stream: string, name: string): Promise<ConsumerInfo | undefined> {
@@ -53,6 +47,27 @@ async function upsert(session: Session, inputs: ConsumerState, existing: Consume
   // Deliver policy and start sequence are fixed at creation (and set by a failover); keep them.
   delete desired.deliver_policy;
   await session.jsm.consumers.update(inputs.stream, inputs.spec.name, desired);
+}
+
+/** Throws when deleting the consumer would make its interest stream drop messages nobody read. */
+async function refuseDroppingMessages(session: Session, props: ConsumerState): Promise<void> {
+  let stream;
+  try {
+    stream = await session.jsm.streams.info(props.stream);
+  } catch (error) {
+    if (isNotFound(error)) return;
+    throw error;
+  }
+  if (stream.config.retention !== "interest") return;
+  const target = await findConsumer(session, props.stream, props.spec.name);
+  if (!target) return;
+  const others = [];
+  for await (const info of session.jsm.consumers.list(props.stream)) others.push(consumerFacts(info));
+  const dropped = messagesDroppedByDelete(stream.config.retention, consumerFacts(target), others);
+  if (dropped === 0) return;
+  throw new Error(
+    `refusing to delete consumer ${props.spec.name} of stream ${props.stream} in domain "${props.domain}": the stream has interest retention and the server would drop the ${dropped} messages this consumer has not acknowledged (the stream holds ${stream.state.messages}), because no other consumer reads them. Let its readers acknowledge them, or keep the consumer in the catalog; to delete it anyway set allowDeleteWithMessages (config nats-dr:allowDeleteWithMessages: true) and run pulumi up before removing, renaming or destroying it.`,
+  );
 }
 
 export const consumerProvider = {
@@ -105,6 +120,7 @@ export const consumerProvider = {
 
   async delete(_id: string, props: ConsumerState) {
     await withSession(props, async (session) => {
+      if (!props.allowDeleteWithMessages) await refuseDroppingMessages(session, props);
       try {
         await session.jsm.consumers.delete(props.stream, props.spec.name);
       } catch (error) {

@@ -128,6 +128,10 @@ export function diffConsumerInputs(olds: ConsumerResourceInputs, news: ConsumerR
       (key) =>
         !equal((olds as unknown as Record<string, unknown>)[key], (news as unknown as Record<string, unknown>)[key]),
     ),
+    // Absent and false mean the same: consumers created before the input existed have none.
+    ...((olds.allowDeleteWithMessages ?? false) === (news.allowDeleteWithMessages ?? false)
+      ? []
+      : ["allowDeleteWithMessages"]),
   ];
   const replaces = new Set<string>();
   if (olds.domain !== news.domain) replaces.add("domain");

@@ -88,6 +88,11 @@ export interface JetStreamConsumerArgs {
   /** Name of the stream the consumer reads. */
   readonly stream: pulumi.Input<string>;
   readonly spec: pulumi.Input<ConsumerSpec>;
+  /**
+   * Let a delete drop the messages of an interest stream that only this consumer still reads.
+   * @default false (refused)
+   */
+  readonly allowDeleteWithMessages?: pulumi.Input<boolean>;
 }
 
 export class JetStreamConsumer extends pulumi.dynamic.Resource {

@@ -244,6 +244,8 @@ export function consumerInputsSchema() {
     domain: domainSchema(),
     stream: z.string().superRefine(refineName("stream")),
     spec: consumerSpecSchema(),
+    // No default: consumers created before this input existed keep inputs without it, so no diff.
+    allowDeleteWithMessages: z.boolean({ error: () => "must be true or false" }).optional(),
   });
 }
 

@@ -140,6 +140,8 @@ export interface ConsumerResourceInputs {
   readonly domain: string;
   readonly stream: string;
   readonly spec: ConsumerSpec;
+  /** Let a delete drop the messages of an interest stream only this consumer still reads. @default false */
+  readonly allowDeleteWithMessages?: boolean;
 }
 
 /** Outputs of a stream resource beyond its inputs: evidence of what the provider did. */

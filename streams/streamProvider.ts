@@ -5,7 +5,7 @@
 // inside functions (see client.ts); helpers from this folder are captured by value.
 import type * as pulumi from "@pulumi/pulumi";
 import type { StreamInfo } from "@nats-io/jetstream";
-import { explainUnanswered, isNotFound, openSession, type Session } from "./client";
+import { inSession, isNotFound, type Session } from "./client";
 import { demoteToMirror } from "./demotion";
 import { diffStreamInputs } from "./diff";
 import { checkInputs, containsUnknown } from "./checking";
@@ -71,14 +71,7 @@ async function withSession<T>(
   inputs: StreamState | (StreamResourceInputs & { credentials?: CredentialsSpec }),
   work: (session: Session) => Promise<T>,
 ): Promise<T> {
-  const session = await openSession(inputs.connection, inputs.credentials, inputs.domain);
-  try {
-    return await work(session);
-  } catch (error) {
-    throw explainUnanswered(error, inputs.connection, inputs.domain, inputs.peerDomain);
-  } finally {
-    await session.close();
-  }
+  return inSession(inputs, work);
 }
 
 async function findStream(session: Session, name: string): Promise<StreamInfo | undefined> {

@@ -29,8 +29,15 @@ export class BackupBucket extends pulumi.ComponentResource {
 
   constructor(name: string, args: BackupBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("natsdr:aws:BackupBucket", name, {}, opts);
-    const children = { parent: this, provider: args.provider };
-    this.bucket = new aws.s3.Bucket(`${name}-bucket`, { bucket: args.bucketName, forceDestroy: false }, children);
+    // The backups outlive the stack: `pulumi destroy` never deletes the bucket (protected) and,
+    // once unprotected, leaves it and its settings in place (retained), so a bucket kept for its
+    // backups stays versioned, encrypted, private and TLS only.
+    const children = { parent: this, provider: args.provider, retainOnDelete: true };
+    this.bucket = new aws.s3.Bucket(
+      `${name}-bucket`,
+      { bucket: args.bucketName, forceDestroy: false },
+      { ...children, protect: true },
+    );
     const bucket = this.bucket.id;
     const versioning = new aws.s3.BucketVersioning(
       `${name}-versioning`,

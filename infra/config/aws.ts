@@ -74,6 +74,51 @@ export function awsSchema() {
     .optional();
 }
 
+/** The load balancer scheme annotation of the AWS Load Balancer Controller. */
+export const LOAD_BALANCER_SCHEME = "service.beta.kubernetes.io/aws-load-balancer-scheme";
+
+/** The health check type a stack uses: as set, else CLOUDWATCH_METRIC when it runs the servers. Pure. */
+export function healthCheckTypeOf(type: HealthCheckType | undefined, runsServers: boolean): HealthCheckType {
+  return type ?? (runsServers ? HealthCheckTypes.cloudwatch : HealthCheckTypes.tcp);
+}
+
+/**
+ * The health check must be one Route53 can carry out: its checkers connect from the internet, so
+ * a TCP or HTTP check of an internal load balancer always fails, and when every record's check
+ * fails Route53 answers as if all were healthy: clients would never move. Reads the raw value
+ * defensively.
+ */
+export function dnsIssues(value: unknown): Issue[] {
+  if (!isPlainObject(value) || !isPlainObject(value["dns"])) return [];
+  const check = isPlainObject(value["dns"]["healthCheck"]) ? value["dns"]["healthCheck"] : {};
+  const kubernetes = value["kubernetes"];
+  const type = check["type"];
+  if ((type === "TCP" || type === "HTTP") && isPlainObject(kubernetes)) {
+    const annotations = isPlainObject(kubernetes["loadBalancerAnnotations"])
+      ? kubernetes["loadBalancerAnnotations"]
+      : { [LOAD_BALANCER_SCHEME]: "internal" };
+    // The controller makes an internal load balancer unless the scheme says internet-facing.
+    if (annotations[LOAD_BALANCER_SCHEME] !== "internet-facing") {
+      return [
+        {
+          path: ["dns", "healthCheck", "type"],
+          message: `is "${type}" but the client load balancer is internal (nats-dr:kubernetes.loadBalancerAnnotations: ${LOAD_BALANCER_SCHEME} is not "internet-facing"); Route53's health checkers connect from the internet and cannot reach it, so both regions' checks would fail and Route53 would answer as if both were healthy: clients would never move to the standby. Remove healthCheck.type (the stack then creates a CloudWatch alarm on the load balancer's healthy targets and the check follows it) or make the load balancer internet-facing`,
+        },
+      ];
+    }
+  }
+  if (type === "CLOUDWATCH_METRIC" && check["alarmName"] === undefined && kubernetes === undefined) {
+    return [
+      {
+        path: ["dns", "healthCheck", "alarmName"],
+        message:
+          'is not set but type is "CLOUDWATCH_METRIC" and this stack runs no load balancer of its own (nats-dr:kubernetes is not set); name the CloudWatch alarm in this region that says the region is down (e.g. on its NLB\'s HealthyHostCount)',
+      },
+    ];
+  }
+  return [];
+}
+
 /** False only when the raw `nats-dr:backup` says `enabled: false`. Pure; reads the raw value defensively. */
 export function backupEnabledIn(value: unknown): boolean {
   const backup = isPlainObject(value) ? value["backup"] : undefined;
@@ -121,11 +166,15 @@ export function dnsSchema() {
       healthCheck: strictObject({
         /**
          * "TCP" connects to the client port; "HTTP" asks `path` on the monitoring port; both need an
-         * endpoint Route53's checkers reach from the internet. "CLOUDWATCH_METRIC" follows `alarmName`
-         * (for internal load balancers). @default "TCP"
+         * endpoint Route53's checkers reach from the internet. "CLOUDWATCH_METRIC" follows a
+         * CloudWatch alarm (for internal load balancers). @default "CLOUDWATCH_METRIC" on the
+         * alarm the stack creates when it runs the servers (nats-dr:kubernetes), else "TCP"
          */
-        type: z.enum(HealthCheckTypes, { error: () => 'must be "TCP", "HTTP" or "CLOUDWATCH_METRIC"' }).default("TCP"),
-        /** CLOUDWATCH_METRIC only: the alarm in the stack's region that says the region is down. */
+        type: z.enum(HealthCheckTypes, { error: () => 'must be "TCP", "HTTP" or "CLOUDWATCH_METRIC"' }).optional(),
+        /**
+         * CLOUDWATCH_METRIC only: the alarm in the stack's region that says the region is down.
+         * @default the alarm the stack creates on its load balancer's healthy targets
+         */
         alarmName: z.string().min(1, "must name a CloudWatch alarm").optional(),
         /** Port checked. @default 4222 (the NATS client port) for TCP, 8222 (monitoring) for HTTP */
         port: wholeNumber(1, 65535, "").optional(),
@@ -141,16 +190,6 @@ export function dnsSchema() {
         /** Consecutive failures before the region counts as unhealthy, 1-10. @default 3 */
         failureThreshold: wholeNumber(1, 10, "checks").default(3),
       })
-        .superRefine((check, context) => {
-          if (check.type === "CLOUDWATCH_METRIC" && check.alarmName === undefined) {
-            context.addIssue({
-              code: "custom",
-              path: ["alarmName"],
-              message:
-                'is not set but type is "CLOUDWATCH_METRIC"; name the CloudWatch alarm (e.g. on the NLB\'s HealthyHostCount) the health check follows',
-            });
-          }
-        })
         .transform((check) => ({ ...check, port: check.port ?? (check.type === "HTTP" ? 8222 : 4222) }))
         .prefault({}),
     },

@@ -2,6 +2,8 @@ export {
   DEFAULT_BACKUP_IMAGE,
   DEFAULT_NATS_BOX_IMAGE,
   HealthCheckTypes,
+  LOAD_BALANCER_SCHEME,
+  healthCheckTypeOf,
   SseAlgorithms,
   cronProblem,
   oidcIssuerOfArn,

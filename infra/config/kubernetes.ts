@@ -71,10 +71,15 @@ function kubernetesSchema() {
       ),
       limits: strictObject({ cpu: cpuQuantity().optional(), memory: bytesQuantity("2Gi").default("2Gi") }).prefault({}),
     }).prefault({}),
-    /** JetStream limits. @default { maxMemory: "512Mi", maxFile: 90% of storageSize } */
+    /**
+     * JetStream limits. orphanHeadroom: file store per server that the catalog's streams may not
+     * reserve, kept for orphan and diverged copies (capacity.ts). @default { maxMemory: "512Mi",
+     * maxFile: 90% of storageSize, orphanHeadroom: 5% of maxFile }
+     */
     jetstream: strictObject({
       maxMemory: bytesQuantity("512Mi").default("512Mi"),
       maxFile: bytesQuantity("90Gi").optional(),
+      orphanHeadroom: bytesQuantity("5Gi").optional(),
     }).prefault({}),
     /** @default { duration: "30s", gracePeriod: "10s" } */
     lameDuck: strictObject({ duration: seconds(30).default(30), gracePeriod: seconds(0).default(10) }).prefault({}),

@@ -6,7 +6,8 @@ import { z } from "zod";
 // connectionSchema and failoverSchema are not re-exported by streams/index.ts yet.
 import { connectionSchema, failoverSchema } from "../../streams";
 import { CatalogModes, resolveCatalog } from "../catalog";
-import { awsIssues, awsSchema, backupSchema, dnsSchema } from "./aws";
+import { awsIssues, awsSchema, backupSchema, dnsIssues, dnsSchema } from "./aws";
+import { capacityIssues, replicaIssues } from "./capacity";
 import { crossKeyIssues, recreateIssues } from "./crossChecks";
 import { kubernetesConfigShape, kubernetesIssues } from "./kubernetes";
 import { monitoringIssues, monitoringSchema } from "./monitoring";
@@ -139,7 +140,10 @@ export function stackConfigSchema() {
           ...recreateIssues(value),
           ...kubernetesIssues(value),
           ...monitoringIssues(value),
+          ...capacityIssues(value),
+          ...replicaIssues(value),
           ...awsIssues(value),
+          ...dnsIssues(value),
         ])
           context.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
       },

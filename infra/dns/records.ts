@@ -1,7 +1,7 @@
 // What one region's stack declares in Route53, as pure values: its health check and its one
 // weighted record of the client hostname. docs/dns.md explains why weighted records with weights
 // 1 (active) and 0 (standby) and not failover records.
-import type { HealthCheckConfig } from "../config/aws";
+import type { HealthCheckConfig, HealthCheckType } from "../config/aws";
 import type { Region } from "../config/regions";
 import type { ModelRecord } from "./model";
 
@@ -60,7 +60,8 @@ export type HealthCheckSpec =
       readonly insufficientDataHealthStatus: "Unhealthy";
     };
 
-export function healthCheckSpec(check: HealthCheckConfig, region: Region): HealthCheckSpec {
+/** The Route53 health check of `check` (its type resolved, see healthCheckTypeOf). Pure. */
+export function healthCheckSpec(check: HealthCheckConfig & { type: HealthCheckType }, region: Region): HealthCheckSpec {
   if (check.type === "CLOUDWATCH_METRIC") {
     return {
       type: check.type,
@@ -90,4 +91,21 @@ export function toModelRecord(spec: ClientRecordSpec, endpoint: string, healthCh
     healthCheckId,
     values: [endpoint],
   };
+}
+
+/** What a region looks like from Route53's side, for checkVerdict. */
+export interface CheckedRegion {
+  /** Its servers answer (and its NLB has healthy targets). */
+  readonly up: boolean;
+  /** Route53's checkers, which connect from the internet, reach its client endpoint. */
+  readonly reachableFromInternet: boolean;
+}
+
+/**
+ * Whether Route53 counts `spec` healthy for `region`. An endpoint check (TCP, HTTP) passes only
+ * when the checkers reach a live endpoint; a CloudWatch check follows the alarm on the NLB's
+ * healthy targets, which is in ALARM when none is healthy or no data arrives. Pure model.
+ */
+export function checkVerdict(spec: HealthCheckSpec, region: CheckedRegion): boolean {
+  return spec.checksEndpoint ? region.up && region.reachableFromInternet : region.up;
 }

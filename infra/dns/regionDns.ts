@@ -2,7 +2,7 @@
 // endpoint and the one weighted record this stack owns (set identifier = region).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { HealthCheckConfig } from "../config/aws";
+import type { HealthCheckConfig, HealthCheckType } from "../config/aws";
 import type { Region } from "../config/regions";
 import { clientRecordSpec, healthCheckSpec } from "./records";
 import type { HealthCheckSpec } from "./records";
@@ -18,8 +18,13 @@ export interface RegionDnsArgs {
   readonly hostname: string;
   /** TTL of the record, seconds. @default 30 (from config) */
   readonly ttl: number;
-  /** How Route53 checks the endpoint. */
-  readonly healthCheck: HealthCheckConfig;
+  /** How Route53 checks the endpoint, its type resolved (healthCheckTypeOf). */
+  readonly healthCheck: HealthCheckConfig & { readonly type: HealthCheckType };
+  /**
+   * CLOUDWATCH_METRIC: the alarm the check follows when the config names none (the stack's
+   * NlbHealthAlarm). @default healthCheck.alarmName
+   */
+  readonly alarmName?: pulumi.Input<string>;
   /** The region's NATS client endpoint: the LoadBalancer hostname the record points at. */
   readonly endpoint: pulumi.Input<string>;
   /**
@@ -45,6 +50,7 @@ export class RegionDns extends pulumi.ComponentResource {
       `${name}-health`,
       {
         ...healthCheckInputs(healthCheckSpec(args.healthCheck, args.region), args.endpoint),
+        ...(args.alarmName === undefined ? {} : { cloudwatchAlarmName: args.alarmName }),
         tags: { Name: `${args.hostname} ${args.region}` },
       },
       children,

@@ -28,7 +28,9 @@ export {
   configChecksum,
   exporterArgs,
   natsEnv,
+  NATS_UID,
   natsPodSpec,
+  restrictedContainer,
   natsStatefulSetSpec,
   terminationGracePeriodSeconds,
 } from "./statefulSetSpec";

@@ -86,10 +86,14 @@ export class NatsCluster extends pulumi.ComponentResource {
     this.provider = provider;
     this.configText = renderNatsConf(kubernetesTopology(deployment, names));
 
+    // Deleting a Namespace deletes its PersistentVolumeClaims, and with them every message,
+    // whatever the StatefulSet's retention policy says. Protected: `pulumi destroy` and a renamed
+    // namespace (a replacement) stop with an error; retained: even after `pulumi state unprotect`
+    // a destroy leaves the namespace for an operator to delete (README, "Removing a region").
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
       { metadata: { name: deployment.settings.namespace, labels } },
-      child,
+      pulumi.mergeOptions(child, { protect: true, retainOnDelete: true }),
     );
     // Every namespaced object names the Namespace's output, so it is created after it.
     const metadata = (objectName: string, extra: { annotations?: Record<string, string> } = {}) => ({

@@ -27,8 +27,11 @@ export interface RegionStreamsArgs {
   readonly domain: pulumi.Input<string>;
   /** Promotion timeouts (ms). @default { peerTimeoutMs: 3000, peerSettleMs: 15000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" } */
   readonly failover?: pulumi.Input<FailoverSpec>;
-  /** Let removing a stream from the catalog delete it while it holds messages. @default false */
-  readonly allowDeleteWithMessages?: pulumi.Input<boolean>;
+  /**
+   * Let removing a stream from the catalog delete it while it holds messages, and removing a
+   * consumer of an interest stream drop the messages only it still reads. @default false
+   */
+  readonly allowDeleteWithMessages?: boolean;
   /** Streams that may be created empty although the peer's mirror holds an earlier one's messages. @default [] */
   readonly allowRecreateOverMirror?: readonly string[];
 }
@@ -82,6 +85,8 @@ export class RegionStreams extends pulumi.ComponentResource {
             domain: args.domain,
             stream: planned.name,
             spec: consumer.spec,
+            // Only when set: consumers keep the inputs they had, so no diff appears.
+            ...(args.allowDeleteWithMessages === true ? { allowDeleteWithMessages: true } : {}),
           },
           { parent: this, dependsOn: [stream] },
         );

@@ -1,10 +1,10 @@
 // The consumer provider against a real nats-server: create, update in place, drift, delete.
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, RetentionPolicy } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { consumerProvider } from "../../streams/consumerProvider";
 import { connectApp, startStandalone, type Standalone } from "../harness";
-import { APP_CREDENTIALS, checked, refreshedProps } from "../support/provider";
+import { APP_CREDENTIALS, checked, eventually, refreshedProps } from "../support/provider";
 
 let server: Standalone;
 let nc: NatsConnection;
@@ -20,14 +20,26 @@ afterAll(async () => {
   await server?.stop();
 });
 
-function inputs(spec: Record<string, unknown>) {
+function inputs(spec: Record<string, unknown>, stream = "events", extra: Record<string, unknown> = {}) {
   return checked(consumerProvider, {
     connection: { servers: [server.clientUrl], connectTimeoutMs: 2000, requestTimeoutMs: 2000 },
     credentials: APP_CREDENTIALS,
     domain: "us-east-1",
-    stream: "events",
+    stream,
     spec,
+    ...extra,
   });
+}
+
+/** A stream of `retention` with `count` messages on <name>.a published after its consumers exist. */
+async function streamWithConsumers(name: string, retention: RetentionPolicy, consumers: string[], count: number) {
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name, subjects: [`${name}.*`], retention });
+  const created = [];
+  for (const consumer of consumers) created.push(await consumerProvider.create(await inputs({ name: consumer }, name)));
+  const js = jetstream(nc);
+  for (let index = 0; index < count; index++) await js.publish(`${name}.a`, `m${index}`);
+  return { jsm, created };
 }
 
 describe("consumer provider", () => {
@@ -77,6 +89,49 @@ describe("consumer provider", () => {
     await expect(jsm.consumers.info("events", "analytics-consumer")).rejects.toThrow();
     expect((await consumerProvider.read("id", updated.outs)).id).toBeFalsy();
     await consumerProvider.delete("id", updated.outs); // deleting what is gone is fine
+  });
+
+  test("consumer provider - refuses to delete the last consumer of an interest stream while it holds unacknowledged messages", async () => {
+    const { jsm, created } = await streamWithConsumers("payments", RetentionPolicy.Interest, ["settle"], 5);
+    await expect(consumerProvider.delete("id", created[0]!.outs)).rejects.toThrow(
+      /refusing to delete consumer settle of stream payments in domain "us-east-1": .*drop the 5 messages .*allowDeleteWithMessages/,
+    );
+    expect((await jsm.streams.info("payments")).state.messages).toBe(5);
+    expect((await jsm.consumers.info("payments", "settle")).name).toBe("settle");
+
+    // Once every message is acknowledged nothing is dropped, so the delete goes ahead.
+    const messages = await jetstream(nc).consumers.get("payments", "settle");
+    for (let index = 0; index < 5; index++) (await messages.next({ expires: 2000 }))!.ack();
+    await eventually("the acks", async () => (await jsm.streams.info("payments")).state.messages === 0);
+    await consumerProvider.delete("id", created[0]!.outs);
+    await expect(jsm.consumers.info("payments", "settle")).rejects.toThrow(/consumer not found/);
+  });
+
+  test("consumer provider - deletes an interest consumer with messages when allowDeleteWithMessages is set", async () => {
+    const { jsm, created } = await streamWithConsumers("refunds", RetentionPolicy.Interest, ["settle"], 3);
+    const allowed = await inputs({ name: "settle" }, "refunds", { allowDeleteWithMessages: true });
+    expect(await consumerProvider.diff("id", created[0]!.outs, allowed)).toMatchObject({ changes: true, replaces: [] });
+    await consumerProvider.delete("id", allowed);
+    expect((await jsm.streams.info("refunds")).state.messages).toBe(0);
+  });
+
+  test("consumer provider - deletes an interest consumer when another consumer still reads its messages (a rename)", async () => {
+    const { jsm, created } = await streamWithConsumers(
+      "invoices",
+      RetentionPolicy.Interest,
+      ["old-name", "new-name"],
+      4,
+    );
+    await consumerProvider.delete("id", created[0]!.outs);
+    expect((await jsm.streams.info("invoices")).state.messages).toBe(4);
+    // The one that is left is the last reader: its delete is refused.
+    await expect(consumerProvider.delete("id", created[1]!.outs)).rejects.toThrow(/drop the 4 messages/);
+  });
+
+  test("consumer provider - deletes a work-queue consumer with messages: the stream keeps them", async () => {
+    const { jsm, created } = await streamWithConsumers("jobs", RetentionPolicy.Workqueue, ["worker"], 5);
+    await consumerProvider.delete("id", created[0]!.outs);
+    expect((await jsm.streams.info("jobs")).state.messages).toBe(5);
   });
 
   test("consumer provider - refuses to take over a consumer it did not create", async () => {

@@ -21,16 +21,24 @@ beforeAll(async () => {
   );
 });
 
-async function bucket(name: string, overrides: Partial<awsModule.BackupBucketArgs> = {}) {
-  const component = new infraAws.BackupBucket(name, {
-    bucketName: `${name}-bucket-name`,
-    prefix: "jetstream",
-    retentionDays: 30,
-    noncurrentDays: 7,
-    encryption: "aws:kms",
-    provider,
-    ...overrides,
-  });
+async function bucket(
+  name: string,
+  overrides: Partial<awsModule.BackupBucketArgs> = {},
+  transformation?: pulumi.ResourceTransformation,
+) {
+  const component = new infraAws.BackupBucket(
+    name,
+    {
+      bucketName: `${name}-bucket-name`,
+      prefix: "jetstream",
+      retentionDays: 30,
+      noncurrentDays: 7,
+      encryption: "aws:kms",
+      provider,
+      ...overrides,
+    },
+    transformation === undefined ? {} : { transformations: [transformation] },
+  );
   await promiseOf(component.bucketArn);
   await new Promise((resolve) => setImmediate(resolve));
   return component;
@@ -136,6 +144,19 @@ describe("backup bucket", () => {
         expiration: { expiredObjectDeleteMarker: true },
       },
     ]);
+  });
+
+  it("backup bucket - pulumi destroy cannot delete the bucket (protected) nor, once unprotected, it or its settings (retained)", async () => {
+    const options = new Map<string, pulumi.ResourceOptions>();
+    await bucket("b7", {}, (args) => {
+      options.set(args.name, args.opts);
+      return undefined;
+    });
+    expect(options.get("b7-bucket")).toMatchObject({ protect: true, retainOnDelete: true });
+    for (const role of ["versioning", "encryption", "public-access", "tls-only", "lifecycle"]) {
+      expect(options.get(`b7-${role}`)?.retainOnDelete, role).toBe(true);
+    }
+    expect(named(registrations, "b7-bucket").inputs["forceDestroy"]).toBe(false);
   });
 
   it("backup bucket - every resource uses the explicit provider of the region", async () => {

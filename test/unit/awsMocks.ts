@@ -14,7 +14,12 @@ export interface FullRegistration {
 export const ACCOUNT = "123456789012";
 
 /** Outputs that are not inputs, by resource type. */
-function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+function computedState(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+  region: string,
+): Record<string, unknown> {
   switch (type) {
     case "aws:s3/bucket:Bucket":
       return { arn: `arn:aws:s3:::${String(inputs["bucket"])}` };
@@ -23,7 +28,11 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
     case "kubernetes:core/v1:Service": {
       const spec = inputs["spec"] as { type?: string } | undefined;
       return spec?.type === "LoadBalancer"
-        ? { status: { loadBalancer: { ingress: [{ hostname: `${name}-0123456789abcdef.elb.amazonaws.com` }] } } }
+        ? {
+            status: {
+              loadBalancer: { ingress: [{ hostname: `${name}-0123456789abcdef.elb.${region}.amazonaws.com` }] },
+            },
+          }
         : {};
     }
     default:
@@ -31,7 +40,30 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
   }
 }
 
-export function fullRecordingMocks(registrations: FullRegistration[], onRegister?: () => void): pulumi.runtime.Mocks {
+/** What AWS answers the data sources the program reads (the client NLB and its listener). */
+function invokeResult(token: string, inputs: Record<string, unknown>, region: string): Record<string, unknown> {
+  const elb = `arn:aws:elasticloadbalancing:${region}:${ACCOUNT}`;
+  switch (token) {
+    case "aws:lb/getLoadBalancer:getLoadBalancer":
+      return { ...inputs, arn: `${elb}:loadbalancer/net/${String(inputs["name"])}/50dc6c495c0c9188` };
+    case "aws:lb/getListener:getListener":
+      return {
+        ...inputs,
+        defaultActions: [
+          { type: "forward", targetGroupArn: `${elb}:targetgroup/k8s-nats-client-6d0ecf831e/9683b2d02a6cabee` },
+        ],
+      };
+    default:
+      return inputs;
+  }
+}
+
+/** Mocks that record every registration; `region` is the one AWS names in hostnames and ARNs. */
+export function fullRecordingMocks(
+  registrations: FullRegistration[],
+  onRegister?: () => void,
+  region = "us-east-1",
+): pulumi.runtime.Mocks {
   return {
     newResource: (args) => {
       const inputs = args.inputs as Record<string, unknown>;
@@ -42,9 +74,9 @@ export function fullRecordingMocks(registrations: FullRegistration[], onRegister
         typeof inputs["bucket"] === "string" && args.type === "aws:s3/bucket:Bucket"
           ? inputs["bucket"]
           : `${args.name}-id`;
-      return { id, state: { ...inputs, ...computedState(args.type, args.name, inputs) } };
+      return { id, state: { ...inputs, ...computedState(args.type, args.name, inputs, region) } };
     },
-    call: (args) => args.inputs as Record<string, unknown>,
+    call: (args) => invokeResult(args.token, args.inputs as Record<string, unknown>, region),
   };
 }
 

@@ -1,6 +1,7 @@
 // nats-dr:dns, nats-dr:backup and nats-dr:aws: defaults, and bad values stopped with the key path.
 import { describe, expect, it } from "vitest";
-import { cronProblem } from "../../infra/config";
+import { cronProblem, defaultLoadBalancerAnnotations, healthCheckTypeOf } from "../../infra/config";
+import { kubernetesRaw } from "./kubernetes-support";
 import { parsed, problemsOf, rawConfig, requiredAwsConfig } from "./support";
 
 const dns = requiredAwsConfig.dns;
@@ -13,8 +14,12 @@ describe("aws config", () => {
       hostedZoneId: "Z0123456789EXAMPLE",
       hostname: "nats.example.com",
       ttl: 30,
-      healthCheck: { type: "TCP", port: 4222, path: "/healthz", intervalSeconds: 10, failureThreshold: 3 },
+      // No type: the stack picks CLOUDWATCH_METRIC when it runs the servers, else TCP (healthCheckTypeOf).
+      healthCheck: { port: 4222, path: "/healthz", intervalSeconds: 10, failureThreshold: 3 },
     });
+    expect(healthCheckTypeOf(config.dns!.healthCheck.type, true)).toBe("CLOUDWATCH_METRIC");
+    expect(healthCheckTypeOf(config.dns!.healthCheck.type, false)).toBe("TCP");
+    expect(healthCheckTypeOf("HTTP", true)).toBe("HTTP");
     expect(config.backup).toEqual({
       enabled: true,
       schedule: "0 * * * *",
@@ -127,9 +132,37 @@ describe("aws config", () => {
     ).toBeDefined();
   });
 
+  it("bad config - a TCP or HTTP check of the stack's internal load balancer is refused: Route53's checkers cannot reach it", () => {
+    for (const type of ["TCP", "HTTP"]) {
+      expect(problemsOf(kubernetesRaw("us-east-1", { dns: { ...dns, healthCheck: { type } } }))).toEqual([
+        `nats-dr:dns.healthCheck.type: is "${type}" but the client load balancer is internal (nats-dr:kubernetes.loadBalancerAnnotations: service.beta.kubernetes.io/aws-load-balancer-scheme is not "internet-facing"); Route53's health checkers connect from the internet and cannot reach it, so both regions' checks would fail and Route53 would answer as if both were healthy: clients would never move to the standby. Remove healthCheck.type (the stack then creates a CloudWatch alarm on the load balancer's healthy targets and the check follows it) or make the load balancer internet-facing`,
+      ]);
+    }
+    const internetFacing = kubernetesRaw("us-east-1", {
+      dns: { ...dns, healthCheck: { type: "TCP" } },
+      kubernetes: {
+        peerCidrs: ["10.20.0.0/16"],
+        loadBalancerAnnotations: {
+          ...defaultLoadBalancerAnnotations,
+          "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+        },
+      },
+    });
+    expect(parsed(internetFacing).dns!.healthCheck.type).toBe("TCP");
+    // With its own servers the stack makes the alarm itself.
+    expect(
+      parsed(kubernetesRaw("us-east-1", { dns: { ...dns, healthCheck: { type: "CLOUDWATCH_METRIC" } } })).dns!
+        .healthCheck.alarmName,
+    ).toBeUndefined();
+  });
+
   it("bad config - a CloudWatch health check needs its alarm; HTTP checks default to the monitoring port", () => {
     expect(problemsOf(rawConfig("us-east-1", { dns: { ...dns, healthCheck: { type: "CLOUDWATCH_METRIC" } } }))).toEqual(
-      [expect.stringMatching(/^nats-dr:dns\.healthCheck\.alarmName: is not set but type is "CLOUDWATCH_METRIC"/)],
+      [
+        expect.stringMatching(
+          /^nats-dr:dns\.healthCheck\.alarmName: is not set but type is "CLOUDWATCH_METRIC" and this stack runs no load balancer of its own/,
+        ),
+      ],
     );
     expect(problemsOf(rawConfig("us-east-1", { dns: { ...dns, healthCheck: { intervalSeconds: 20 } } }))).toEqual([
       "nats-dr:dns.healthCheck.intervalSeconds: must be 10 or 30 (the intervals Route53 offers)",

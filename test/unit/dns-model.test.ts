@@ -3,7 +3,18 @@
 // stack really declares (clientRecordSpec). docs/dns.md gives the reasoning.
 import { describe, expect, it } from "vitest";
 import type { Region } from "../../infra/config";
-import { answer, applyBatch, clientRecordSpec, emptyZone, toModelRecord, zoneProblems } from "../../infra/dns";
+import { LOAD_BALANCER_SCHEME, healthCheckTypeOf } from "../../infra/config";
+import {
+  answer,
+  applyBatch,
+  checkVerdict,
+  clientRecordSpec,
+  emptyZone,
+  healthCheckSpec,
+  toModelRecord,
+  zoneProblems,
+} from "../../infra/dns";
+import { kubernetesConfig } from "./kubernetes-support";
 import type { Change, Health, ModelRecord, Zone } from "../../infra/dns";
 
 const HOST = "nats.example.com";
@@ -214,6 +225,41 @@ describe("dns failover sequences", () => {
       kind: "weighted",
       weight: 1,
     });
+  });
+
+  it("dns sequence - with the stacks' defaults a dead region's record stops being answered, nobody running anything", () => {
+    const world = steadyUs();
+    world.up["us-east-1"] = false;
+    /** Route53's verdict on each region's check as the stack declares it with `dns` settings. */
+    const health = (oldDefault = false) =>
+      Object.fromEntries(
+        (["us-east-1", "eu-central-1"] as const).map((region) => {
+          const config = kubernetesConfig(region, { dns: { hostedZoneId: "Z0123456789EXAMPLE", hostname: HOST } });
+          const { healthCheck } = config.dns!;
+          const spec = healthCheckSpec(
+            {
+              ...healthCheck,
+              type: oldDefault ? "TCP" : healthCheckTypeOf(healthCheck.type, config.kubernetes !== undefined),
+            },
+            region,
+          );
+          const scheme = config.kubernetes!.loadBalancerAnnotations[LOAD_BALANCER_SCHEME];
+          const verdict = checkVerdict(spec, {
+            up: world.up[region],
+            reachableFromInternet: scheme === "internet-facing",
+          });
+          return [check(region), verdict];
+        }),
+      );
+    const answeredWith = (oldDefault = false) =>
+      answer(world.zone, HOST, "CNAME", health(oldDefault)).map((record) => record.setIdentifier);
+    expect(answeredWith()).toEqual(["eu-central-1"]);
+    // The old default, a TCP check of the internal load balancer (refused by the config now): both
+    // checks fail, Route53 answers as if both were healthy, and the dead region keeps its clients.
+    expect(health(true)).toEqual({ [check("us-east-1")]: false, [check("eu-central-1")]: false });
+    expect(answeredWith(true)).toEqual(["us-east-1"]);
+    world.up["us-east-1"] = true;
+    expect(answeredWith()).toEqual(["us-east-1"]);
   });
 
   it("dns sequence - the dead region comes back: its stack demotes it and drops its weight; then failback", () => {

@@ -76,6 +76,33 @@ describe("kubernetes cluster", () => {
     expect(registered.find((r) => r.name === "names")?.type).toBe("natsdr:kubernetes:NatsCluster");
   });
 
+  it("kubernetes cluster - the Namespace (whose deletion takes the volumes) is protected and retained on delete", async () => {
+    const config = kubernetesConfig("us-east-1");
+    const options = new Map<string, pulumi.ResourceOptions>();
+    const cluster = new kubernetes.NatsCluster(
+      "guarded",
+      {
+        provider: kubernetes.createKubernetesProvider("guarded-kubernetes", config.kubernetes!),
+        deployment: kubernetes.natsDeployment(config, config.kubernetes!),
+        appPassword: passwords.app,
+        leafnodePassword: passwords.leafnode,
+      },
+      {
+        transformations: [
+          (args) => {
+            options.set(args.name, args.opts);
+            return undefined;
+          },
+        ],
+      },
+    );
+    await Promise.all([promiseOf(cluster.urn), promiseOf(cluster.namespace)]);
+    expect(options.get("guarded-namespace")).toMatchObject({ protect: true, retainOnDelete: true });
+    // The other objects hold no data: a destroy removes them (the StatefulSet keeps its volumes).
+    for (const role of ["config", "credentials", "statefulset", "load-balancer"])
+      expect(options.get(`guarded-${role}`)?.protect, role).toBeUndefined();
+  });
+
   it("kubernetes cluster - every object gets the stack's provider explicitly, made from kubeconfig and context", async () => {
     const { children, cluster } = await declare("prov", "us-east-1", {
       kubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n"),
@@ -122,6 +149,33 @@ describe("kubernetes cluster", () => {
     ]);
     expect(containers[0]!.resources).toEqual({ requests: { cpu: "1", memory: "2Gi" }, limits: { memory: "2Gi" } });
     expect(containers[0]!.volumeMounts).toContainEqual({ name: "jetstream", mountPath: "/data" });
+  });
+
+  it("kubernetes cluster - the pod runs restricted: non-root, read-only root, no capabilities, RuntimeDefault seccomp, no API token", async () => {
+    const { children } = await declare("restricted", "eu-central-1", { tls: { secretName: "nats-tls" } });
+    const pod = declared<k8s.types.output.apps.v1.StatefulSet>(children["statefulset"]).spec.template.spec;
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      runAsGroup: 1000,
+      fsGroup: 1000,
+      fsGroupChangePolicy: "OnRootMismatch",
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(pod.containers.map((container) => container.name)).toEqual(["nats", "reloader", "exporter"]);
+    for (const container of pod.containers) {
+      expect(container.securityContext, container.name).toEqual({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ["ALL"] },
+      });
+    }
+    // With a read-only root, everything the server writes is on a volume: the store, the pid file.
+    const nats = pod.containers[0]!;
+    const mounted = nats.volumeMounts.map((mount) => mount.mountPath);
+    expect(mounted).toEqual(expect.arrayContaining(["/data", "/var/run/nats"]));
+    expect(pod.volumes.find((volume) => volume.name === "pid")).toEqual({ name: "pid", emptyDir: {} });
   });
 
   it("kubernetes cluster - probes hit /healthz on the monitor port with the JetStream options", async () => {

@@ -140,7 +140,12 @@ describe("kubernetes config", () => {
     ]);
     // listenRegion moves the requirement, never activeRegion.
     expect(
-      problemsOf(kubernetesRaw("eu-central-1", { kubernetes: {}, leafnode: { listenRegion: "eu-central-1" } })),
+      problemsOf(
+        kubernetesRaw("eu-central-1", {
+          kubernetes: { storageSize: "150Gi" },
+          leafnode: { listenRegion: "eu-central-1" },
+        }),
+      ),
     ).toEqual([expect.stringMatching(/^nats-dr:kubernetes\.peerCidrs: is empty; eu-central-1 accepts the leafnode/)]);
   });
 
@@ -148,7 +153,7 @@ describe("kubernetes config", () => {
     expect(
       problemsOf(
         kubernetesRaw("us-east-1", {
-          kubernetes: { peerCidrs: ["10.20.0.0/16"], storageSize: "10Gi", jetstream: { maxFile: "20Gi" } },
+          kubernetes: { peerCidrs: ["10.20.0.0/16"], storageSize: "100Gi", jetstream: { maxFile: "120Gi" } },
         }),
       ),
     ).toEqual([

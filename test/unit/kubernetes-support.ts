@@ -13,6 +13,8 @@ export const passwords = { app: 'app "pa55" word', leafnode: "leaf:p@ss/w#rd", s
 export function kubernetesRaw(region: Region, overrides: Record<string, unknown> = {}) {
   return rawConfig(region, {
     kubernetes: {
+      // As in the stack files: eu-central-1 holds the mirrors and the EU-only streams (capacity.ts).
+      ...(region === "eu-central-1" ? { storageSize: "150Gi" } : {}),
       peerCidrs: ["10.20.0.0/16"],
       allowedClientNamespaces: ["apps"],
       allowedClientCidrs: ["10.30.0.0/16"],

@@ -25,7 +25,8 @@ export function programConfig(stack: Region, activeRegion: Region): Record<strin
     "nats-dr:aws": JSON.stringify({
       oidcProviderArn: `arn:aws:iam::123456789012:oidc-provider/oidc.eks.${stack}.amazonaws.com/id/EXAMPLE0123456789`,
     }),
-    "nats-dr:kubernetes": JSON.stringify(listens ? { peerCidrs: ["10.20.0.0/16"] } : {}),
+    // As in the stack files: eu-central-1's default catalog needs 150Gi volumes (capacity check).
+    "nats-dr:kubernetes": JSON.stringify(listens ? { peerCidrs: ["10.20.0.0/16"] } : { storageSize: "150Gi" }),
     "nats-dr:leafnode": JSON.stringify(listens ? {} : { listenerHosts: ["nats-lb.us-east-1.example.com"] }),
     "nats-dr:appPassword": "app-pa55word",
     "nats-dr:leafnodePassword": "leaf-pa55word",
@@ -59,7 +60,7 @@ export async function runProgram(
   onRegister?: () => void,
 ): Promise<Map<string, FullRegistration>> {
   const registrations: FullRegistration[] = [];
-  await pulumi.runtime.setMocks(fullRecordingMocks(registrations, onRegister), "nats-dr", stack, true);
+  await pulumi.runtime.setMocks(fullRecordingMocks(registrations, onRegister, stack), "nats-dr", stack, true);
   const config = Object.entries({ ...programConfig(stack, activeRegion), ...overrides }).filter(
     (entry): entry is [string, string] => entry[1] !== undefined,
   );

@@ -27,6 +27,7 @@ function inputsOf(found: Run, type: string, name: string): Record<string, unknow
 
 const RECORD = "aws:route53/record:Record";
 const HEALTH = "aws:route53/healthCheck:HealthCheck";
+const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const CRONJOB = "kubernetes:batch/v1:CronJob";
 const replicated = ["audit", "events", "metrics", "notifications"];
 
@@ -46,7 +47,7 @@ describe("region dns", () => {
           name: "nats.example.com",
           type: "CNAME",
           ttl: 30,
-          records: [`nats-load-balancer-0123456789abcdef.elb.amazonaws.com`],
+          records: [`nats-load-balancer-0123456789abcdef.elb.${stack}.amazonaws.com`],
           setIdentifier: stack,
           weightedRoutingPolicies: [{ weight: stack === active ? 1 : 0 }],
           healthCheckId: "dns-health-id",
@@ -57,19 +58,54 @@ describe("region dns", () => {
     }
   }
 
-  it("region dns - the health check connects to the region's load balancer on the client port", () => {
-    expect(inputsOf(runs["eu-central-1/us-east-1"]!, HEALTH, "dns-health")).toEqual({
+  it("region dns - by default the health check follows an alarm on the healthy targets of the region's internal NLB", () => {
+    for (const stack of ["us-east-1", "eu-central-1"] as const) {
+      const found = runs[`${stack}/us-east-1`]!;
+      const alarmName = `nats-dr-${stack}-${stack}-no-healthy-nats`;
+      expect(inputsOf(found, HEALTH, "dns-health")).toEqual({
+        type: "CLOUDWATCH_METRIC",
+        cloudwatchAlarmName: alarmName,
+        cloudwatchAlarmRegion: stack,
+        insufficientDataHealthStatus: "Unhealthy",
+        tags: { Name: `nats.example.com ${stack}` },
+      });
+      expect(inputsOf(found, ALARM, "dns-alarm-alarm")).toEqual({
+        name: alarmName,
+        alarmDescription: `No healthy NATS server behind the client load balancer of ${stack} (or no data): Route53 stops answering ${stack}.`,
+        namespace: "AWS/NetworkELB",
+        metricName: "HealthyHostCount",
+        statistic: "Minimum",
+        period: 60,
+        evaluationPeriods: 3,
+        threshold: 1,
+        comparisonOperator: "LessThanThreshold",
+        // A dead region publishes no metrics: missing data counts as no healthy server.
+        treatMissingData: "breaching",
+        dimensions: {
+          LoadBalancer: "net/nats-load-balancer/50dc6c495c0c9188",
+          TargetGroup: "targetgroup/k8s-nats-client-6d0ecf831e/9683b2d02a6cabee",
+        },
+      });
+    }
+  });
+
+  it("region dns - a TCP check connects to the endpoint when the servers run elsewhere", async () => {
+    const found = await run("us-east-1", "us-east-1", { "nats-dr:kubernetes": undefined });
+    expect(inputsOf(found, HEALTH, "dns-health")).toEqual({
       type: "TCP",
-      fqdn: "nats-load-balancer-0123456789abcdef.elb.amazonaws.com",
+      fqdn: "nats-lb.us-east-1.example.com",
       port: 4222,
       requestInterval: 10,
       failureThreshold: 3,
-      tags: { Name: "nats.example.com eu-central-1" },
+      tags: { Name: "nats.example.com us-east-1" },
     });
+    expect([...found.values()].filter((registration) => registration.type === ALARM)).toEqual([]);
   });
 
   it("region dns - an HTTP check asks /healthz on the monitoring port; a CloudWatch check follows its alarm", async () => {
+    // Servers run elsewhere: the stack cannot know their load balancer is internal.
     const http = await run("us-east-1", "us-east-1", {
+      "nats-dr:kubernetes": undefined,
       "nats-dr:dns": JSON.stringify({
         hostedZoneId: "Z0123456789EXAMPLE",
         hostname: "nats.example.com",
@@ -116,7 +152,7 @@ describe("region dns", () => {
         hostedZoneId: "Z0123456789EXAMPLE",
         hostname: "nats.example.com",
         ttl: 30,
-        healthCheck: config.dns!.healthCheck,
+        healthCheck: { ...config.dns!.healthCheck, type: "TCP" },
         endpoint: "nats-lb.example.com",
         streams: Object.values(streams.streams),
         provider: new aws.Provider("aws", { region: "eu-central-1" }),

@@ -81,6 +81,13 @@ describe("region streams", () => {
       expect(children[`stream-${stream}`], stream).not.toHaveProperty("allowRecreateOverMirror");
   });
 
+  it("region streams - consumers get allowDeleteWithMessages only when it is set, so existing ones see no diff", async () => {
+    await declare("guard-off", "us-east-1", "us-east-1");
+    await declare("guard-on", "us-east-1", "us-east-1", undefined, { allowDeleteWithMessages: true });
+    expect(childrenOf("guard-off")["consumer-audit-consumer"]).not.toHaveProperty("allowDeleteWithMessages");
+    expect(childrenOf("guard-on")["consumer-audit-consumer"]!["allowDeleteWithMessages"]).toBe(true);
+  });
+
   it("region streams - passes the canonical spec, connection, failover and delete guard as inputs", async () => {
     await declare("inputs", "us-east-1", "us-east-1");
     const events = childrenOf("inputs")["stream-events"]!;
