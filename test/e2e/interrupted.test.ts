@@ -134,7 +134,7 @@ describe("e2e interrupted", { timeout: 300_000 }, () => {
       expect(said).toMatch(
         /Attempting to deploy or update resources with [12] pending operations? from previous deployment/,
       );
-      expect(said).toMatch(/jetstream-stream-orders, interrupted while updating/);
+      expect(said).toMatch(/jetstream-stream-(orders|events), interrupted while updating/);
       router.moveTo("eu-central-1", "the re-run finished");
       await new Promise((resolve) => setTimeout(resolve, 500));
     } finally {
@@ -175,7 +175,7 @@ describe("e2e interrupted", { timeout: 300_000 }, () => {
     await until("the killed processes to be gone", async () => stillRunning(victims).length === 0, 10_000);
 
     const said = await upAfterInterruption("eu-central-1");
-    expect(said).toMatch(/jetstream-stream-orders, interrupted while creating/);
+    expect(said).toMatch(/jetstream-stream-(orders|events), interrupted while creating/);
     expect((await world.stacks["eu-central-1"].outputs())["streams"]?.value).toEqual({
       events: "mirror",
       orders: "mirror",

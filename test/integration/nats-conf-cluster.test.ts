@@ -141,7 +141,11 @@ describe("rendered servers", () => {
   });
 
   it("rendered servers - the Kubernetes flavour runs with the Secret's values and the passwords work", async () => {
-    const deployment = deploymentOf("us-east-1", { kubernetes: { replicas: 1, peerCidrs: ["10.20.0.0/16"] } });
+    // One server: a catalog of single-replica streams (the config refuses more replicas than servers).
+    const deployment = deploymentOf("us-east-1", {
+      kubernetes: { replicas: 1, peerCidrs: ["10.20.0.0/16"] },
+      catalog: { mode: "replace", streams: { orders: { subjects: ["orders.*"], replicas: 1, maxBytes: "64Mi" } } },
+    });
     const data = credentialSecretData(deployment, passwords);
     const [client, monitor, leafnode] = [await freePort(), await freePort(), await freePort()];
     const server = await start(
