@@ -54,6 +54,8 @@ function kubernetesSchema() {
     storageClass: dnsLabel('a StorageClass name such as "gp3"').default("gp3"),
     /** JetStream volume per server. @default "100Gi" */
     storageSize: bytesQuantity("100Gi").default("100Gi"),
+    /** Let one update change storageSize or storageClass (the StatefulSet is replaced). @default false */
+    allowVolumeTemplateChange: z.boolean({ error: () => "must be true or false" }).default(false),
     /** @default 3 */
     replicas: z
       .number({ error: () => "must be a whole number of servers, e.g. 3" })
@@ -242,6 +244,8 @@ export interface KubernetesStackConfig {
   readonly storageClass: string;
   /** As written, e.g. "100Gi" (the PVC request). */
   readonly storageSize: string;
+  /** Whether this update may change storageSize or storageClass (replacing the StatefulSet). */
+  readonly allowVolumeTemplateChange: boolean;
   readonly replicas: number;
   readonly resources: {
     readonly requests: { readonly cpu: string; readonly memory: string };
@@ -290,6 +294,7 @@ export function toKubernetesConfig(data: Parsed): KubernetesStackConfig | undefi
     namespace: kubernetes.namespace,
     storageClass: kubernetes.storageClass,
     storageSize: kubernetes.storageSize,
+    allowVolumeTemplateChange: kubernetes.allowVolumeTemplateChange,
     replicas: kubernetes.replicas,
     resources: {
       requests: kubernetes.resources.requests,

@@ -85,15 +85,22 @@ export function selectorLabels(names: ObjectNames): Record<string, string> {
 
 /** Labels of every object. */
 export function commonLabels(deployment: NatsDeployment, names: ObjectNames): Record<string, string> {
-  const version = deployment.settings.images.nats.split(/[:@]/)[1] ?? "unknown";
   return {
     ...selectorLabels(names),
     "app.kubernetes.io/component": "nats",
     "app.kubernetes.io/managed-by": "pulumi",
     "app.kubernetes.io/part-of": "nats-dr",
-    "app.kubernetes.io/version": version,
     "nats-dr/region": deployment.region,
   };
+}
+
+/**
+ * The labels of the StatefulSet and its pods: the common ones plus the server's version, which
+ * only they carry, so that an image bump changes the StatefulSet alone.
+ */
+export function serverLabels(deployment: NatsDeployment, names: ObjectNames): Record<string, string> {
+  const version = deployment.settings.images.nats.split(/[:@]/)[1] ?? "unknown";
+  return { ...commonLabels(deployment, names), "app.kubernetes.io/version": version };
 }
 
 /** True when this region accepts the leafnode (a fixed topology choice, never activeRegion). */

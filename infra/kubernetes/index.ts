@@ -11,6 +11,7 @@ export {
   listensForLeafnode,
   objectNames,
   selectorLabels,
+  serverLabels,
 } from "./deployment";
 export type { NatsDeployment, NatsSettings, ObjectNames } from "./deployment";
 export { NatsCluster, credentialSecretData } from "./natsCluster";

@@ -11,6 +11,7 @@ import {
   leafnodeUrls,
   listensForLeafnode,
   objectNames,
+  serverLabels,
 } from "./deployment";
 import type { NatsDeployment } from "./deployment";
 import {
@@ -20,6 +21,7 @@ import {
   podDisruptionBudgetSpec,
 } from "./networkSpecs";
 import { natsStatefulSetSpec } from "./statefulSetSpec";
+import { VolumeTemplateGuard } from "./volumeGuard";
 
 export interface NatsClusterArgs {
   /** The Kubernetes provider of the region's cluster; every object is created with it. */
@@ -82,7 +84,21 @@ export class NatsCluster extends pulumi.ComponentResource {
     const { deployment, provider } = args;
     const names = objectNames(args.objectName);
     const labels = commonLabels(deployment, names);
-    const child = pulumi.mergeOptions({ parent: this }, { provider });
+    const podLabels = serverLabels(deployment, names);
+    const { settings } = deployment;
+    // Every object waits for the guard, so a refused volume change stops the update before any
+    // of them is touched.
+    const guard = new VolumeTemplateGuard(
+      `${name}-volume-template`,
+      {
+        statefulSet: `${settings.namespace}/${names.statefulSet}`,
+        storageClass: settings.storageClass,
+        storageSize: settings.storageSize,
+        allowChange: settings.allowVolumeTemplateChange,
+      },
+      { parent: this },
+    );
+    const child = pulumi.mergeOptions({ parent: this }, { provider, dependsOn: [guard] });
     this.provider = provider;
     this.configText = renderNatsConf(kubernetesTopology(deployment, names));
 
@@ -92,11 +108,14 @@ export class NatsCluster extends pulumi.ComponentResource {
     // a destroy leaves the namespace for an operator to delete (README, "Removing a region").
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
-      { metadata: { name: deployment.settings.namespace, labels } },
+      { metadata: { name: settings.namespace, labels } },
       pulumi.mergeOptions(child, { protect: true, retainOnDelete: true }),
     );
     // Every namespaced object names the Namespace's output, so it is created after it.
-    const metadata = (objectName: string, extra: { annotations?: Record<string, string> } = {}) => ({
+    const metadata = (
+      objectName: string,
+      extra: { annotations?: Record<string, string>; labels?: Record<string, string> } = {},
+    ) => ({
       name: objectName,
       namespace: namespace.metadata.name,
       labels,
@@ -138,7 +157,10 @@ export class NatsCluster extends pulumi.ComponentResource {
     );
     this.statefulSet = new k8s.apps.v1.StatefulSet(
       `${name}-statefulset`,
-      { metadata: metadata(names.statefulSet), spec: natsStatefulSetSpec(deployment, names, labels, this.configText) },
+      {
+        metadata: metadata(names.statefulSet, { labels: podLabels }),
+        spec: natsStatefulSetSpec(deployment, names, podLabels, this.configText),
+      },
       // The pods read the ConfigMap, the Secret and the ServiceAccount at start and need the
       // headless Service's DNS names to find each other.
       pulumi.mergeOptions(child, { dependsOn: [config, secret, serviceAccount, headless] }),

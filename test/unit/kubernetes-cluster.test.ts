@@ -63,6 +63,7 @@ describe("kubernetes cluster", () => {
     const { children } = await declare("names", "us-east-1");
     expect(Object.fromEntries(Object.entries(children).map(([role, r]) => [role, r.type]))).toEqual({
       kubernetes: "pulumi:providers:kubernetes",
+      "volume-template": "pulumi-nodejs:dynamic/natsdr:VolumeTemplateGuard",
       namespace: "kubernetes:core/v1:Namespace",
       config: "kubernetes:core/v1:ConfigMap",
       credentials: "kubernetes:core/v1:Secret",

@@ -26,6 +26,7 @@ describe("kubernetes config", () => {
       namespace: "nats",
       storageClass: "gp3",
       storageSize: "100Gi",
+      allowVolumeTemplateChange: false,
       replicas: 3,
       resources: { requests: { cpu: "1", memory: "2Gi" }, limits: { memory: "2Gi" } },
       jetstream: { maxMemoryBytes: 512 * 1024 ** 2, maxFileBytes: Math.floor(100 * 1024 ** 3 * 0.9) },
