@@ -104,6 +104,17 @@ describe("kubernetes cluster", () => {
       expect(options.get(`guarded-${role}`)?.protect, role).toBeUndefined();
   });
 
+  it("kubernetes cluster - only the StatefulSet and its pods carry the server version label", async () => {
+    const { children } = await declare("labels", "us-east-1");
+    const version = (r: Registered) =>
+      (r.inputs as { metadata?: { labels?: Record<string, string> } }).metadata?.labels?.["app.kubernetes.io/version"];
+    const objects = Object.entries(children).filter(([, r]) => r.type.startsWith("kubernetes:"));
+    expect(objects.filter(([, r]) => version(r) !== undefined).map(([role]) => role)).toEqual(["statefulset"]);
+    const statefulSet = declared<k8s.types.output.apps.v1.StatefulSet>(children["statefulset"]);
+    expect(statefulSet.metadata.labels["app.kubernetes.io/version"]).toBe("2.14.9-alpine");
+    expect(statefulSet.spec.template.metadata.labels["app.kubernetes.io/version"]).toBe("2.14.9-alpine");
+  });
+
   it("kubernetes cluster - every object gets the stack's provider explicitly, made from kubeconfig and context", async () => {
     const { children, cluster } = await declare("prov", "us-east-1", {
       kubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n"),
