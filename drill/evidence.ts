@@ -4,7 +4,7 @@
 // sequence comparison between the regions.
 import fs from "node:fs";
 import path from "node:path";
-import { jetstreamManager, type ConsumerInfo, type StreamInfo } from "@nats-io/jetstream";
+import { jetstreamManager, type ConsumerInfo, type RetentionPolicy, type StreamInfo } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 
 export interface StreamReport {
@@ -27,11 +27,27 @@ export interface StreamReport {
     readonly lastTime: string | null;
     readonly deleted: number;
   };
+  /** What the stream keeps and how much of it is used: the runbook's retention report. */
+  readonly retention: RetentionReport;
+  /** When this copy of the stream was created (the server's `created`). */
+  readonly created: string;
   readonly cluster: {
     readonly leader: string | null;
     readonly replicas: readonly { readonly name: string; readonly current: boolean; readonly lag: number | null }[];
   };
   readonly consumers: readonly ConsumerReport[];
+}
+
+export interface RetentionReport {
+  readonly policy: RetentionPolicy;
+  /** null: no limit. */
+  readonly maxAgeMs: number | null;
+  readonly maxBytes: number | null;
+  readonly maxMsgs: number | null;
+  /** Timestamp of the oldest message held; null when empty. */
+  readonly firstTime: string | null;
+  /** Age of the oldest message when the server answered; null when empty. */
+  readonly oldestAgeMs: number | null;
 }
 
 export interface ConsumerReport {
@@ -62,7 +78,30 @@ export function consumerReport(info: ConsumerInfo): ConsumerReport {
   };
 }
 
-export function streamReport(info: StreamInfo, consumers: readonly ConsumerInfo[]): StreamReport {
+const limitOrNull = (value: number | undefined) => (value === undefined || value <= 0 ? null : value);
+
+/** A zero timestamp ("0001-01-01T00:00:00Z") is how the server says "no message". */
+const timeOrNull = (value: string | undefined) => (!value || value.startsWith("0001-") ? null : value);
+
+/**
+ * The retention half of a stream's report. `now` is the server's time of the answer when it sent
+ * one (StreamInfo.ts), so the age does not depend on this machine's clock.
+ */
+export function retentionReport(info: StreamInfo, now: number = Date.now()): RetentionReport {
+  const firstTime = timeOrNull(info.state.first_ts);
+  const serverNow = info.ts ? Date.parse(info.ts) : Number.NaN;
+  const at = Number.isFinite(serverNow) ? serverNow : now;
+  return {
+    policy: info.config.retention,
+    maxAgeMs: limitOrNull(info.config.max_age === undefined ? undefined : Math.round(info.config.max_age / 1e6)),
+    maxBytes: limitOrNull(info.config.max_bytes),
+    maxMsgs: limitOrNull(info.config.max_msgs),
+    firstTime,
+    oldestAgeMs: firstTime === null ? null : Math.max(0, at - Date.parse(firstTime)),
+  };
+}
+
+export function streamReport(info: StreamInfo, consumers: readonly ConsumerInfo[], now?: number): StreamReport {
   const metadata = Object.fromEntries(
     Object.entries(info.config.metadata ?? {})
       .filter(([key]) => !key.startsWith("_nats"))
@@ -88,9 +127,11 @@ export function streamReport(info: StreamInfo, consumers: readonly ConsumerInfo[
       bytes: info.state.bytes,
       firstSeq: info.state.first_seq,
       lastSeq: info.state.last_seq,
-      lastTime: info.state.last_ts || null,
+      lastTime: timeOrNull(info.state.last_ts),
       deleted: info.state.num_deleted ?? 0,
     },
+    retention: retentionReport(info, now),
+    created: info.created,
     cluster: {
       leader: info.cluster?.leader ?? null,
       replicas: (info.cluster?.replicas ?? []).map((peer) => ({

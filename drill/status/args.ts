@@ -5,8 +5,10 @@ import type { RegionTarget, StatusCredentials } from "./collect";
 export const STATUS_USAGE = `npm run status -- --region NAME=URL[,URL...] [--region ...] [options]
 
 Health and JetStream status of each region: every server (connect + server info, and
-/healthz when a monitor URL is given), every stream's role (primary, mirror, fenced), messages,
-last sequence, mirror lag and last contact, and each consumer's pending and ack floor.
+/healthz and the file store's use, reservation and limit when a monitor URL is given), every
+stream's role (primary, mirror, fenced), messages, last sequence, mirror lag and last contact,
+its retention (bytes against maxBytes, oldest message against maxAge), each consumer's pending
+and ack floor, and mirrors whose origin was re-created or diverged (BROKEN).
 
   --region NAME=URLS   client URLs of a region, e.g. us-east-1=nats://10.0.0.1:4222,nats://10.0.0.2:4222
   --monitor NAME=URLS  monitoring URLs of a region's servers, e.g. us-east-1=http://10.0.0.1:8222
@@ -18,8 +20,8 @@ last sequence, mirror lag and last contact, and each consumer's pending and ack 
   --json               machine-readable output
   -h, --help
 
-Exit status: 0 when every server and monitor is healthy and every region lists its streams,
-1 otherwise, 2 on bad options.`;
+Exit status: 0 when every server and monitor is healthy, every region lists its streams and
+no mirror is broken, 1 otherwise, 2 on bad options.`;
 
 export interface StatusOptions {
   readonly targets: readonly RegionTarget[];

@@ -3,6 +3,7 @@
 // mirror lag and consumers. Works against the drill's regions and real ones.
 import { connect, credsAuthenticator, type ConnectionOptions } from "@nats-io/transport-node";
 import { regionReport, type StreamReport } from "../evidence";
+import { mirrorFindings, type MirrorFinding } from "./mirrors";
 
 export interface RegionTarget {
   readonly region: string;
@@ -37,6 +38,18 @@ export interface MonitorHealth {
   readonly ok: boolean;
   readonly httpStatus?: number;
   readonly detail: string;
+  /** The server's JetStream file store from /jsz, when it answered. */
+  readonly store?: FileStoreUse;
+}
+
+/**
+ * A server's file store: JetStream reserves each stream's maxBytes when it places the stream, so a
+ * new stream fails once `reservedBytes` would pass `limitBytes`, long before `usedBytes` does.
+ */
+export interface FileStoreUse {
+  readonly usedBytes: number;
+  readonly reservedBytes: number;
+  readonly limitBytes: number;
 }
 
 export interface RegionStatus {
@@ -47,6 +60,8 @@ export interface RegionStatus {
   readonly streams: readonly StreamReport[];
   /** Why the streams could not be listed (no server answered, no JetStream API). */
   readonly error?: string;
+  /** Mirrors that do not copy the stream they were created from (see mirrorFindings). */
+  readonly findings?: readonly MirrorFinding[];
 }
 
 function authOptions(credentials: StatusCredentials): Partial<ConnectionOptions> {
@@ -96,13 +111,43 @@ export async function serverHealth(
   }
 }
 
+/** GET <monitor>/jsz: the file store's use; undefined when the server has no JetStream or no answer. */
+export async function fileStoreUse(url: string, timeoutMs: number): Promise<FileStoreUse | undefined> {
+  try {
+    const response = await fetch(`${url.replace(/\/+$/, "")}/jsz`, { signal: AbortSignal.timeout(timeoutMs) });
+    if (response.status !== 200) return undefined;
+    const body = (await response.json()) as {
+      storage?: number;
+      reserved_storage?: number;
+      config?: { max_storage?: number };
+    };
+    if (body.config?.max_storage === undefined) return undefined;
+    return {
+      usedBytes: body.storage ?? 0,
+      reservedBytes: body.reserved_storage ?? 0,
+      limitBytes: body.config.max_storage,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 /** GET <monitor>/healthz: 200 means the server and (when enabled) JetStream are healthy. */
 export async function monitorHealth(url: string, timeoutMs: number): Promise<MonitorHealth> {
   const target = `${url.replace(/\/+$/, "")}/healthz`;
   try {
-    const response = await fetch(target, { signal: AbortSignal.timeout(timeoutMs) });
+    const [response, store] = await Promise.all([
+      fetch(target, { signal: AbortSignal.timeout(timeoutMs) }),
+      fileStoreUse(url, timeoutMs),
+    ]);
     const body = (await response.json().catch(() => ({}))) as { status?: string; error?: string };
-    return { url, ok: response.status === 200, httpStatus: response.status, detail: body.error ?? body.status ?? "" };
+    return {
+      url,
+      ok: response.status === 200,
+      httpStatus: response.status,
+      detail: body.error ?? body.status ?? "",
+      ...(store ? { store } : {}),
+    };
   } catch (error) {
     return { url, ok: false, detail: message(error) };
   }
@@ -141,14 +186,20 @@ export async function collectStatus(
   credentials: StatusCredentials,
   timeoutMs = 3000,
 ): Promise<RegionStatus[]> {
-  return Promise.all(targets.map((target) => regionStatus(target, credentials, timeoutMs)));
+  const regions = await Promise.all(targets.map((target) => regionStatus(target, credentials, timeoutMs)));
+  const findings = mirrorFindings(regions);
+  return regions.map((region) => {
+    const own = findings.filter((finding) => finding.region === region.region);
+    return own.length > 0 ? { ...region, findings: own } : region;
+  });
 }
 
-/** Healthy: every server answered, every monitor said 200, every region listed its streams. */
+/** Healthy: every server answered, every monitor said 200, every region listed its streams, no broken mirror. */
 export function isHealthy(status: readonly RegionStatus[]): boolean {
   return status.every(
     (region) =>
       region.error === undefined &&
+      (region.findings ?? []).length === 0 &&
       region.servers.every((server) => server.ok) &&
       region.monitors.every((monitor) => monitor.ok),
   );
