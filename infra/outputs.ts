@@ -2,6 +2,7 @@
 // backups) are left out rather than exported as undefined, which Pulumi warns about on every run.
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
+import type { FailoverPlan } from "./failoverPlan";
 import type { DeclaredRegion } from "./region";
 import type { StreamEvidence } from "./streams";
 
@@ -14,6 +15,12 @@ export interface StackOutputs {
   readonly consumers: pulumi.Output<Record<string, string>>;
   /** Per stream: lastPromotion, lastDemotion, pendingOrphans, originCheck and lastMirrorRepair, the failover evidence for auditors. */
   readonly failoverEvidence: pulumi.Output<Record<string, StreamEvidence>>;
+  /**
+   * What the run that wrote these outputs planned for each stream whose role it changed (mode,
+   * lag, consumer positions, orphans, RPO), asked of both regions as it started; compare it with
+   * failoverEvidence. Streams empty when that run changed no role.
+   */
+  readonly failoverPlan?: pulumi.Output<FailoverPlan>;
   /** The streams the backup CronJob (or the script, run by hand) backs up in this region. */
   readonly backupStreams: readonly string[];
   /** Host name of this region's NATS load balancer (clients, and the leafnode of the listening region). */
@@ -28,13 +35,14 @@ export interface StackOutputs {
 
 /** The outputs of the declared region, without the parts it does not have. */
 export function stackOutputs(config: StackConfig, declared: DeclaredRegion): StackOutputs {
-  const { jetstream, nats, aws } = declared;
+  const { jetstream, nats, aws, failoverPlan } = declared;
   return {
     region: config.region,
     activeRegion: config.activeRegion,
     streams: jetstream.roles,
     consumers: jetstream.consumerStreams,
     failoverEvidence: jetstream.evidence,
+    ...(failoverPlan === undefined ? {} : { failoverPlan }),
     backupStreams: aws?.backupStreams ?? [],
     ...(nats === undefined ? {} : { natsClientEndpoint: nats.clientEndpoint }),
     ...(aws?.backupBucket === undefined ? {} : { backupBucket: aws.backupBucket.bucketName }),

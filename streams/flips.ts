@@ -63,11 +63,17 @@ export function peerStream(peer: PeerState): PeerStream {
     if (peer.why === "silent") return { kind: "silent", reason: peer.reason };
     return { kind: peer.why === "mirror" ? "mirror" : "absent" };
   }
-  const metadata = userMetadata(peer.info.config.metadata);
+  return peerCopy(peer.info);
+}
+
+/** The peer's answered copy of the stream (a mirror or a primary with what it recorded). */
+export function peerCopy(info: StreamInfo): PeerStream {
+  if (info.config.mirror) return { kind: "mirror" };
+  const metadata = userMetadata(info.config.metadata);
   const promotedAt = metadata[MetadataKeys.promotedAtSequence];
   return {
     kind: "primary",
-    lastSeq: peer.info.state.last_seq,
+    lastSeq: info.state.last_seq,
     ...(metadata[MetadataKeys.fencedBy] !== undefined ? { fencedBy: metadata[MetadataKeys.fencedBy] } : {}),
     ...(metadata[MetadataKeys.promotedFrom] !== undefined ? { promotedFrom: metadata[MetadataKeys.promotedFrom] } : {}),
     ...(promotedAt !== undefined ? { promotedAtSeq: Number(promotedAt) } : {}),
