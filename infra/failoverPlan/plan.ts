@@ -110,9 +110,16 @@ function promotion(
 ): PlanEntry {
   const { copy, answer } = peerCopyOf(peer, planned.name);
   const lag = mirrorLag(local);
-  const base = { stream: planned.name, localLastSequence: local.state.last_seq, mirrorLag: lag };
+  const base: Pick<PlanEntry, "stream" | "localLastSequence"> & { mirrorLag: PlanEntry["mirrorLag"] } = {
+    stream: planned.name,
+    localLastSequence: local.state.last_seq,
+    mirrorLag: lag,
+  };
   const broken = brokenMirror(local, answer, context.peerRegion);
   if (copy.kind === "primary" && answer?.kind === "stream") {
+    // The peer answered with its last sequence: the lag is what this mirror lacks of it now (the
+    // server's own figure is as of the mirror's last contact).
+    base.mirrorLag = { ...lag!, messages: Math.max(0, copy.lastSeq - local.state.last_seq) };
     if (broken !== undefined)
       return {
         ...base,

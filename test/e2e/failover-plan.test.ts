@@ -4,7 +4,7 @@
 // preview without a flip prints nothing.
 import fs from "node:fs";
 import path from "node:path";
-import { jetstream } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Clients } from "../../drill/load/connections";
 import { waitFor } from "../../drill/local/wait";
@@ -69,6 +69,39 @@ describe("e2e failover plan", { timeout: 300_000 }, () => {
       );
   });
 
+  it("e2e failover plan - under load over a slow link the plan shows the mirror behind the peer", async () => {
+    world.local.link.setLatency(500);
+    const js = jetstream(await clients.get("observe", "us-east-1"));
+    let publishing = true;
+    let sent = 0;
+    const load = (async () => {
+      while (publishing) {
+        await js.publish("orders.load", `load ${sent}`, { msgID: `load-${sent}` });
+        sent += 1;
+      }
+    })();
+    try {
+      await waitFor("some load published", () => sent >= 50, { timeoutMs: 30_000 });
+      const line = planLinesIn((await world.stacks["eu-central-1"].preview()).stdout)[1]!;
+      const [, peerSeq, mirrorSeq, behind] =
+        /\(sequence (\d+) now\).*this mirror is at sequence (\d+), (\d+) behind/.exec(line)!;
+      expect(Number(behind)).toBeGreaterThan(0);
+      expect(Number(peerSeq) - Number(mirrorSeq)).toBe(Number(behind));
+    } finally {
+      publishing = false;
+      await load;
+      world.local.link.setLatency(0);
+    }
+    const westJs = jetstream(await clients.get("observe", "eu-central-1"));
+    const eastLast = (await (await jetstreamManager(await clients.get("observe", "us-east-1"))).streams.info("orders"))
+      .state.last_seq;
+    await waitFor(
+      "the mirror caught up",
+      async () => (await (await westJs.jetstreamManager()).streams.info("orders")).state.last_seq >= eastLast,
+      { timeoutMs: 60_000 },
+    );
+  });
+
   it("e2e failover plan - with the link cut the preview says unplanned and why, and still finishes", async () => {
     world.local.link.cut();
     try {
@@ -76,7 +109,7 @@ describe("e2e failover plan", { timeout: 300_000 }, () => {
       const lines = planLinesIn(west.stdout);
       expect(lines).toHaveLength(2);
       expect(lines[1]).toMatch(
-        /^failover plan for eu-central-1: orders: promote \(unplanned\): peer domain "us-east-1" did not answer within 3000 ms .*then promotes this mirror as it is; this mirror is at sequence 30, 0 behind; consumers start from this region's positions: settle \(ack floor 0\); RPO what us-east-1 stored after this mirror's last message \(sequence 30; /,
+        /^failover plan for eu-central-1: orders: promote \(unplanned\): peer domain "us-east-1" did not answer within 3000 ms .*then promotes this mirror as it is; this mirror is at sequence (\d+), \d+ behind; consumers start from this region's positions: settle \(ack floor 0\); RPO what us-east-1 stored after this mirror's last message \(sequence \1; /,
       );
     } finally {
       world.local.link.heal();
