@@ -21,6 +21,7 @@ export function regionStreamsArgs(config: StackConfig): RegionStreamsArgs {
     failover: config.failover,
     allowDeleteWithMessages: config.allowDeleteWithMessages,
     allowRecreateOverMirror: config.allowRecreateOverMirror,
+    adoptStreams: config.adoptStreams,
   };
 }
 

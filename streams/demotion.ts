@@ -31,7 +31,7 @@ export async function demoteToMirror(
   const name = inputs.spec.name;
   if (userMetadata(existing.config.metadata)[MetadataKeys.managed] !== "true") {
     throw new Error(
-      `stream ${name} already exists in domain "${inputs.domain}" as a primary that nats-dr did not create. Back it up and delete it, or adopt it with the \`import\` resource option, before it can become a mirror.`,
+      `stream ${name} already exists in domain "${inputs.domain}" as a primary that nats-dr did not create. Adopt it while this region is active (nats-dr:adoptStreams, docs/failover.md), or back it up and delete it, before it can become a mirror.`,
     );
   }
   const peer = await findPeerPrimary(session, inputs);

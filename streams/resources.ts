@@ -40,6 +40,11 @@ export interface JetStreamStreamArgs {
    * stream's messages. @default false (refused, see docs/failover.md)
    */
   readonly allowRecreateOverMirror?: pulumi.Input<boolean>;
+  /**
+   * Let a create take over a stream of this name that exists but was not created by nats-dr, when
+   * it already is what the other inputs declare (streams/adoption.ts). @default false (refused)
+   */
+  readonly adopt?: pulumi.Input<boolean>;
 }
 
 export class JetStreamStream extends pulumi.dynamic.Resource {

@@ -171,6 +171,7 @@ export function streamInputsSchema() {
       allowDeleteWithMessages: z.boolean().default(false),
       // No default: streams that never set it keep the inputs they had, so no diff appears.
       allowRecreateOverMirror: z.boolean().optional(),
+      adopt: z.boolean().optional(),
     })
     .superRefine((inputs, context) => {
       if (inputs.role === "mirror" && !inputs.peerDomain) {

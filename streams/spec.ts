@@ -114,6 +114,11 @@ export interface StreamResourceInputs {
    * messages of an earlier one (the stream was deleted here). Absent means false.
    */
   readonly allowRecreateOverMirror?: boolean;
+  /**
+   * Let `create` take over a stream of this name that exists but was not created by nats-dr
+   * (adoption.ts), when it already is what the inputs declare. Absent means false.
+   */
+  readonly adopt?: boolean;
 }
 
 export interface ConsumerSpec {

@@ -5,6 +5,7 @@
 // inside functions (see client.ts); helpers from this folder are captured by value.
 import type * as pulumi from "@pulumi/pulumi";
 import type { StreamInfo } from "@nats-io/jetstream";
+import { adoptionRefusal } from "./adoption";
 import { inSession, isNotFound, type Session } from "./client";
 import { demoteToMirror } from "./demotion";
 import { diffStreamInputs } from "./diff";
@@ -61,6 +62,7 @@ const INPUT_KEYS = [
   "failover",
   "allowDeleteWithMessages",
   "allowRecreateOverMirror",
+  "adopt",
 ] as const;
 
 function inputsOf(state: Record<string, unknown>): Record<string, unknown> {
@@ -188,12 +190,14 @@ export const streamProvider = {
         );
       } else {
         const existingRole = existing.config.mirror ? "mirror" : "primary";
-        if (existingRole === "primary" && inputs.role === "mirror") {
+        if (userMetadata(existing.config.metadata)[MetadataKeys.managed] !== "true") {
+          // Not ours: taken over only when nats-dr:adoptStreams lists it and it is already what
+          // the inputs declare; applyConfig then adds nothing but nats-dr's metadata.
+          const refusal = adoptionRefusal(inputs, existing);
+          if (refusal !== undefined) throw new Error(refusal);
+          await applyConfig(session, inputs, existing, instance);
+        } else if (existingRole === "primary" && inputs.role === "mirror") {
           lastDemotion = await demoteToMirror(session, inputs, instance, existing);
-        } else if (userMetadata(existing.config.metadata)[MetadataKeys.managed] !== "true") {
-          throw new Error(
-            `stream ${inputs.spec.name} already exists in domain "${inputs.domain}" and was not created by nats-dr. Adopt it with the \`import\` resource option (id "${inputs.domain}/${inputs.spec.name}") or remove it from the catalog.`,
-          );
         } else if (existingRole === "mirror" && inputs.role === "primary") {
           lastPromotion = await promoteMirror(session, inputs, instance);
         } else {

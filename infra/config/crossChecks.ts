@@ -50,22 +50,55 @@ function domainIssues(value: Record<string, unknown>): Issue[] {
   ];
 }
 
+type CatalogStream = { spec?: { name?: unknown }; replication?: { kind?: unknown; homeRegion?: unknown } };
+
+/** The parsed catalog's streams, or undefined when the catalog did not parse. */
+function catalogStreams(value: Record<string, unknown>): CatalogStream[] | undefined {
+  const catalog = value["catalog"];
+  return isPlainObject(catalog) && Array.isArray(catalog["streams"])
+    ? (catalog["streams"] as CatalogStream[])
+    : undefined;
+}
+
+function namesOf(streams: readonly CatalogStream[]): string[] {
+  return streams.map((stream) => stream.spec?.name).filter((name): name is string => typeof name === "string");
+}
+
 /** nats-dr:allowRecreateOverMirror names replicated streams of the catalog (a typo would protect nothing it meant to allow). */
 export function recreateIssues(value: unknown): Issue[] {
   if (!isPlainObject(value)) return [];
   const names = value["allowRecreateOverMirror"];
-  const catalog = value["catalog"];
-  if (!Array.isArray(names) || !isPlainObject(catalog) || !Array.isArray(catalog["streams"])) return [];
-  const replicated = (catalog["streams"] as { spec?: { name?: unknown }; replication?: { kind?: unknown } }[])
-    .filter((stream) => stream.replication?.kind !== "home")
-    .map((stream) => stream.spec?.name)
-    .filter((name): name is string => typeof name === "string");
+  const streams = catalogStreams(value);
+  if (!Array.isArray(names) || streams === undefined) return [];
+  const replicated = namesOf(streams.filter((stream) => stream.replication?.kind !== "home"));
   return names.flatMap((name, index) =>
     typeof name === "string" && !replicated.includes(name)
       ? [
           {
             path: ["allowRecreateOverMirror", index],
             message: `"${name}" is not a replicated stream of the catalog (${replicated.join(", ") || "none"}); name the stream to create anew, or remove the entry`,
+          },
+        ]
+      : [],
+  );
+}
+
+/** nats-dr:adoptStreams names catalog streams that exist in this stack's region (a typo would adopt nothing). */
+export function adoptIssues(value: unknown): Issue[] {
+  if (!isPlainObject(value)) return [];
+  const names = value["adoptStreams"];
+  const region = value["region"];
+  const streams = catalogStreams(value);
+  if (!Array.isArray(names) || streams === undefined) return [];
+  const here = namesOf(
+    streams.filter((stream) => stream.replication?.kind !== "home" || stream.replication.homeRegion === region),
+  );
+  return names.flatMap((name, index) =>
+    typeof name === "string" && !here.includes(name)
+      ? [
+          {
+            path: ["adoptStreams", index],
+            message: `"${name}" is not a catalog stream of ${isRegion(region) ? region : "this region"} (${here.join(", ") || "none"}); name a stream of nats-dr:catalog.streams that lives here, or remove the entry`,
           },
         ]
       : [],

@@ -14,6 +14,7 @@ export const configKeys = [
   "failover",
   "allowDeleteWithMessages",
   "allowRecreateOverMirror",
+  "adoptStreams",
   "catalog",
   "aws",
   "dns",

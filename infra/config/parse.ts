@@ -47,6 +47,7 @@ function toStackConfig(data: ParsedStackConfig): StackConfig {
     failover: data.failover,
     allowDeleteWithMessages: data.allowDeleteWithMessages,
     allowRecreateOverMirror: data.allowRecreateOverMirror,
+    adoptStreams: data.adoptStreams,
     catalog: data.catalog,
     aws: data.aws,
     dns: data.dns,

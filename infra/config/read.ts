@@ -40,6 +40,7 @@ export function gatherStackConfig(config: pulumi.Config = new pulumi.Config(CONF
     failover: jsonValue(config.get("failover")),
     allowDeleteWithMessages: jsonValue(config.get("allowDeleteWithMessages")),
     allowRecreateOverMirror: jsonValue(config.get("allowRecreateOverMirror")),
+    adoptStreams: jsonValue(config.get("adoptStreams")),
     catalog: jsonValue(config.get("catalog")),
     aws: jsonValue(config.get("aws")),
     dns: jsonValue(config.get("dns")),

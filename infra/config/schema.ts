@@ -8,7 +8,7 @@ import { connectionSchema, failoverSchema } from "../../streams";
 import { CatalogModes, resolveCatalog } from "../catalog";
 import { awsIssues, awsSchema, backupSchema, dnsIssues, dnsSchema } from "./aws";
 import { capacityIssues, replicaIssues } from "./capacity";
-import { crossKeyIssues, recreateIssues } from "./crossChecks";
+import { adoptIssues, crossKeyIssues, recreateIssues } from "./crossChecks";
 import { kubernetesConfigShape, kubernetesIssues } from "./kubernetes";
 import { monitoringIssues, monitoringSchema } from "./monitoring";
 import { unknownFieldsError } from "./problems";
@@ -113,6 +113,11 @@ export function stackConfigSchema() {
       allowRecreateOverMirror: z
         .array(z.string(), { error: () => 'must be a list of stream names, e.g. ["orders"]' })
         .default([]),
+      /**
+       * Catalog streams of this region that exist but were not created by nats-dr, to take over as
+       * they are (streams/adoption.ts). @default []
+       */
+      adoptStreams: z.array(z.string(), { error: () => 'must be a list of stream names, e.g. ["orders"]' }).default([]),
       /** Streams and consumers. @default the default catalog (infra/catalog/defaults.ts) */
       catalog: catalogSchema(),
       /** The region's EKS OIDC provider (IRSA for the backup job). Required with nats-dr:kubernetes. */
@@ -138,6 +143,7 @@ export function stackConfigSchema() {
         for (const issue of [
           ...crossKeyIssues(value),
           ...recreateIssues(value),
+          ...adoptIssues(value),
           ...kubernetesIssues(value),
           ...monitoringIssues(value),
           ...capacityIssues(value),

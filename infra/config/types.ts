@@ -41,6 +41,8 @@ export interface StackConfig {
   readonly allowDeleteWithMessages: boolean;
   /** `nats-dr:allowRecreateOverMirror`: streams that may be created empty over a peer mirror's history. @default [] */
   readonly allowRecreateOverMirror: readonly string[];
+  /** `nats-dr:adoptStreams`: catalog streams not created by nats-dr that this stack takes over as they are. @default [] */
+  readonly adoptStreams: readonly string[];
   /** The stream catalog: defaults merged with `nats-dr:catalog`, validated and canonical. */
   readonly catalog: Catalog;
   /** `nats-dr:aws`: the region's EKS OIDC provider for IRSA; set whenever `kubernetes` is. */

@@ -34,6 +34,8 @@ export interface RegionStreamsArgs {
   readonly allowDeleteWithMessages?: boolean;
   /** Streams that may be created empty although the peer's mirror holds an earlier one's messages. @default [] */
   readonly allowRecreateOverMirror?: readonly string[];
+  /** Streams that exist but were not created by nats-dr, to take over as they are. @default [] */
+  readonly adoptStreams?: readonly string[];
 }
 
 /** One JetStreamStream per planned stream and one JetStreamConsumer per consumer, in one region. */
@@ -70,6 +72,7 @@ export class RegionStreams extends pulumi.ComponentResource {
           allowDeleteWithMessages: args.allowDeleteWithMessages,
           // Only when listed: other streams keep the inputs they had, so no diff appears.
           ...(args.allowRecreateOverMirror?.includes(planned.name) ? { allowRecreateOverMirror: true } : {}),
+          ...(args.adoptStreams?.includes(planned.name) ? { adopt: true } : {}),
         },
         // A component's dependsOn does not reach its children: pass it on, so the streams wait
         // for the servers on a first `pulumi up`.

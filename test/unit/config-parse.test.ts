@@ -26,6 +26,7 @@ describe("stack config", () => {
     });
     expect(config.allowDeleteWithMessages).toBe(false);
     expect(config.allowRecreateOverMirror).toEqual([]);
+    expect(config.adoptStreams).toEqual([]);
     expect(config.credentials).toBeUndefined();
     expect(config.credentialsMethod).toBe("none");
     expect(config.catalog.streams.map((stream) => stream.spec.name)).toEqual([
@@ -72,6 +73,10 @@ describe("stack config", () => {
   it("stack config - takes the streams allowed to be re-created over a mirror", () => {
     const config = parsed(rawConfig("us-east-1", { allowRecreateOverMirror: ["events"] }));
     expect(config.allowRecreateOverMirror).toEqual(["events"]);
+  });
+
+  it("stack config - takes the streams to adopt", () => {
+    expect(parsed(rawConfig("us-east-1", { adoptStreams: ["events"] })).adoptStreams).toEqual(["events"]);
   });
 
   it("stack config - combines natsUser and natsPassword into one secret", async () => {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { problemsOf, rawConfig, requiredAwsConfig } from "./support";
+import { parsed, problemsOf, rawConfig, requiredAwsConfig } from "./support";
 
 const withCatalog = (catalog: unknown) => rawConfig("us-east-1", { catalog });
 
@@ -156,6 +156,20 @@ describe("stack config problems", () => {
     ]);
     expect(problemsOf(rawConfig("us-east-1", { allowRecreateOverMirror: "events" }))).toEqual([
       'nats-dr:allowRecreateOverMirror: must be a list of stream names, e.g. ["orders"]',
+    ]);
+  });
+
+  it("config problems - adoptStreams names catalog streams of the stack's region", () => {
+    expect(problemsOf(rawConfig("us-east-1", { adoptStreams: ["events", "evnets", "audit-eu-gdpr"] }))).toEqual([
+      'nats-dr:adoptStreams.1: "evnets" is not a catalog stream of us-east-1 (audit, events, metrics, notifications); name a stream of nats-dr:catalog.streams that lives here, or remove the entry',
+      'nats-dr:adoptStreams.2: "audit-eu-gdpr" is not a catalog stream of us-east-1 (audit, events, metrics, notifications); name a stream of nats-dr:catalog.streams that lives here, or remove the entry',
+    ]);
+    expect(parsed(rawConfig("eu-central-1", { adoptStreams: ["audit-eu-gdpr", "events"] })).adoptStreams).toEqual([
+      "audit-eu-gdpr",
+      "events",
+    ]);
+    expect(problemsOf(rawConfig("us-east-1", { adoptStreams: "events" }))).toEqual([
+      'nats-dr:adoptStreams: must be a list of stream names, e.g. ["orders"]',
     ]);
   });
 

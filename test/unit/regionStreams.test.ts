@@ -81,6 +81,14 @@ describe("region streams", () => {
       expect(children[`stream-${stream}`], stream).not.toHaveProperty("allowRecreateOverMirror");
   });
 
+  it("region streams - only streams listed in adoptStreams get the adopt input", async () => {
+    await declare("adopt", "us-east-1", "us-east-1", undefined, { adoptStreams: ["audit"] });
+    const children = childrenOf("adopt");
+    expect(children["stream-audit"]!["adopt"]).toBe(true);
+    for (const stream of ["events", "metrics", "notifications"])
+      expect(children[`stream-${stream}`], stream).not.toHaveProperty("adopt");
+  });
+
   it("region streams - consumers get allowDeleteWithMessages only when it is set, so existing ones see no diff", async () => {
     await declare("guard-off", "us-east-1", "us-east-1");
     await declare("guard-on", "us-east-1", "us-east-1", undefined, { allowDeleteWithMessages: true });
