@@ -22,7 +22,7 @@ import { Regions, isRegion, regionChoices } from "./regions";
 import type { Region } from "./regions";
 
 /** Plain (JSON) keys of this part of the config. */
-export const kubernetesConfigKeys = ["kubernetes", "leafnode", "tls"] as const;
+export const kubernetesConfigKeys = ["kubernetes", "leafnode", "tls", "insecureLabWithoutLinkTls"] as const;
 /** Secret keys of this part of the config; read with getSecret. */
 export const kubernetesSecretKeys = ["kubeconfig", "appPassword", "leafnodePassword", "systemPassword"] as const;
 
@@ -165,6 +165,11 @@ export function kubernetesConfigShape() {
     kubernetes: kubernetesSchema().optional(),
     leafnode: leafnodeSchema(),
     tls: tlsSchema(),
+    /**
+     * Lab only: run the leafnode and the routes without TLS (and the routes without certificate
+     * authentication). @default false: nats-dr:tls must cover both
+     */
+    insecureLabWithoutLinkTls: z.boolean({ error: () => "must be true or false" }).default(false),
     kubeconfig: secretOutput,
     appPassword: secretOutput,
     leafnodePassword: secretOutput,
@@ -174,7 +179,18 @@ export function kubernetesConfigShape() {
 
 /** Checks across keys; reads the (possibly partly raw) value defensively. */
 export function kubernetesIssues(value: unknown): Issue[] {
-  if (!isPlainObject(value) || value["kubernetes"] === undefined) return [];
+  if (!isPlainObject(value)) return [];
+  if (value["kubernetes"] === undefined) {
+    return value["insecureLabWithoutLinkTls"] === true
+      ? [
+          {
+            path: ["insecureLabWithoutLinkTls"],
+            message:
+              "is true but nats-dr:kubernetes is not set, so this stack runs no servers and renders no leafnode or routes; remove it (pulumi config rm nats-dr:insecureLabWithoutLinkTls)",
+          },
+        ]
+      : [];
+  }
   const issues: Issue[] = [];
   const kubernetes = isPlainObject(value["kubernetes"]) ? value["kubernetes"] : {};
   const leafnode = isPlainObject(value["leafnode"]) ? value["leafnode"] : {};
@@ -207,6 +223,7 @@ export function kubernetesIssues(value: unknown): Issue[] {
       });
     }
   }
+  issues.push(...linkTlsIssues(value, kubernetes));
   const storage = quantityBytes(typeof kubernetes["storageSize"] === "string" ? kubernetes["storageSize"] : "100Gi");
   const jetstream = isPlainObject(kubernetes["jetstream"]) ? kubernetes["jetstream"] : {};
   const maxFile = typeof jetstream["maxFile"] === "string" ? quantityBytes(jetstream["maxFile"]) : undefined;
@@ -227,6 +244,45 @@ export function kubernetesIssues(value: unknown): Issue[] {
     });
   }
   return issues;
+}
+
+/**
+ * The leafnode carries every replicated message, and the leafnode password, between the regions;
+ * the routes carry a region's stream replication between its servers. Both are TLS unless a lab
+ * says loudly that it does without. Routes with TLS also authenticate: nats-server verifies
+ * the certificate of every route against ca.crt.
+ */
+function linkTlsIssues(value: Record<string, unknown>, kubernetes: Record<string, unknown>): Issue[] {
+  const optOut = value["insecureLabWithoutLinkTls"] === true;
+  const tls = isPlainObject(value["tls"]) ? value["tls"] : undefined;
+  const servers = typeof kubernetes["replicas"] === "number" ? kubernetes["replicas"] : 3;
+  const plaintext = [
+    ...(tls?.["leafnode"] === false ? ["the leafnode"] : []),
+    ...(tls?.["cluster"] === false && servers > 1 ? ["the routes"] : []),
+  ];
+  const labFix = "or, for a lab only, set nats-dr:insecureLabWithoutLinkTls: true";
+  if (optOut) {
+    if (value["tls"] === undefined || plaintext.length > 0) return [];
+    return [
+      {
+        path: ["insecureLabWithoutLinkTls"],
+        message:
+          "is true but nats-dr:tls already covers the leafnode and the routes; remove it (pulumi config rm nats-dr:insecureLabWithoutLinkTls)",
+      },
+    ];
+  }
+  if (value["tls"] === undefined) {
+    return [
+      {
+        path: ["tls"],
+        message: `is not set but nats-dr:kubernetes is; the leafnode carries every replicated message and its password between the regions in the clear, and the routes the region's replication: set nats-dr:tls.secretName to a Secret in the namespace with tls.crt, tls.key and ca.crt (cert-manager's layout; the certificate needs the usages "server auth" and "client auth", see docs/configuration.md), ${labFix}`,
+      },
+    ];
+  }
+  return plaintext.map((link) => ({
+    path: ["tls", link === "the leafnode" ? "leafnode" : "cluster"],
+    message: `is false; ${link} would run without TLS${link === "the routes" ? " and without certificate authentication" : ", carrying every replicated message and the leafnode password between the regions in the clear"}: remove the setting (TLS is the default) ${labFix}`,
+  }));
 }
 
 type Shape = ReturnType<typeof kubernetesConfigShape>;

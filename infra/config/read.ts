@@ -49,6 +49,7 @@ export function gatherStackConfig(config: pulumi.Config = new pulumi.Config(CONF
     kubernetes: jsonValue(config.get("kubernetes")),
     leafnode: jsonValue(config.get("leafnode")),
     tls: jsonValue(config.get("tls")),
+    insecureLabWithoutLinkTls: jsonValue(config.get("insecureLabWithoutLinkTls")),
     ...secrets,
     unknownKeys,
   };

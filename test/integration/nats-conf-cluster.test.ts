@@ -142,7 +142,10 @@ describe("rendered servers", () => {
 
   it("rendered servers - the Kubernetes flavour runs with the Secret's values and the passwords work", async () => {
     // One server: a catalog of single-replica streams (the config refuses more replicas than servers).
+    // Plaintext (the lab opt-out), so a client without certificates can test the passwords.
     const deployment = deploymentOf("us-east-1", {
+      tls: undefined,
+      insecureLabWithoutLinkTls: true,
       kubernetes: { replicas: 1, peerCidrs: ["10.20.0.0/16"] },
       catalog: { mode: "replace", streams: { orders: { subjects: ["orders.*"], replicas: 1, maxBytes: "64Mi" } } },
     });

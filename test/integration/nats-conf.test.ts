@@ -114,10 +114,11 @@ describe("nats conf", () => {
     it(`nats conf - the Kubernetes config of ${region} passes nats-server -t with the pod's environment`, async () => {
       const deployment = deploymentOf(region);
       const text = renderNatsConf(kubernetesTopology(deployment));
-      await expectValid(text, podEnv(region));
+      // The TLS files live where the pod mounts the Secret; point the check at the generated ones.
+      await expectValid(text.replaceAll("/etc/nats-tls/", `${certs.dir}/`), podEnv(region));
       expect(text).toContain("server_name: $POD_NAME");
       expect(text).toContain('{ user: "app", password: $NATS_APP_PASSWORD }');
-      expect(text).toContain('"nats://nats-0.nats-headless.nats.svc:6222"');
+      expect(text).toContain('"tls://nats-0.nats-headless.nats.svc:6222"');
       expect(text).toContain(`domain: "${region}"`);
       expect(text).toContain('pid_file: "/var/run/nats/nats.pid"');
       expect(text).toContain('lame_duck_duration: "30s"');
@@ -126,11 +127,29 @@ describe("nats conf", () => {
         expect(text).toContain('listen: "0.0.0.0:7422"');
         expect(text).toContain('{ user: "leaf", password: $NATS_LEAFNODE_PASSWORD, account: "APP" }');
       } else {
-        expect(text).toContain('{ urls: [$NATS_LEAFNODE_URL_1], account: "APP", ignore_discovered_servers: true }');
+        expect(text).toContain(
+          '{ urls: [$NATS_LEAFNODE_URL_1], account: "APP", ignore_discovered_servers: true, tls: { cert_file: "/etc/nats-tls/tls.crt"',
+        );
         expect(text).not.toContain("7422");
       }
     });
   }
+
+  it("nats conf - by default TLS covers the leafnode, the routes (verified both ways) and the clients", () => {
+    const text = renderNatsConf(kubernetesTopology(deploymentOf("us-east-1")));
+    const cluster = text.slice(text.indexOf("cluster {"), text.indexOf("leafnodes {"));
+    const leafnodes = text.slice(text.indexOf("leafnodes {"));
+    // Routes present and verify certificates against ca.crt: they authenticate each other.
+    expect(cluster).toMatch(/tls \{\n\s+cert_file: "\/etc\/nats-tls\/tls\.crt"[\s\S]*verify: true\n/);
+    expect(leafnodes).toMatch(/tls \{\n\s+cert_file: "\/etc\/nats-tls\/tls\.crt"/);
+  });
+
+  it("nats conf - the lab opt-out renders plaintext links that pass nats-server -t", async () => {
+    const deployment = deploymentOf("us-east-1", { tls: undefined, insecureLabWithoutLinkTls: true });
+    const text = renderNatsConf(kubernetesTopology(deployment));
+    expect(text).not.toContain("tls");
+    await expectValid(text, podEnv("us-east-1"));
+  });
 
   it("nats conf - the Kubernetes config is rejected without the pod's environment (the references are real)", async () => {
     const result = await testNatsConf(renderNatsConf(kubernetesTopology(deploymentOf("us-east-1"))));

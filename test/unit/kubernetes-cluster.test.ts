@@ -228,6 +228,13 @@ describe("kubernetes cluster", () => {
       "/var/run/nats/nats.pid",
       "-config",
       "/etc/nats-config/nats.conf",
+      // With TLS (the default the fixture follows) the reloader also watches the certificate files.
+      "-config",
+      "/etc/nats-tls/tls.crt",
+      "-config",
+      "/etc/nats-tls/tls.key",
+      "-config",
+      "/etc/nats-tls/ca.crt",
     ]);
     expect(pod.containers[2]!.args).toContain("http://localhost:8222");
     expect(pod.containers[2]!.ports).toEqual([{ name: "metrics", containerPort: 7777 }]);

@@ -43,6 +43,8 @@ describe("kubernetes config", () => {
         listenerHosts: ["nats-leaf.us-east-1.example.com"],
         reconnectSeconds: 1,
       },
+      // nats-dr:tls with only secretName: TLS everywhere, client certificates not required.
+      tls: { secretName: "nats-tls", client: true, cluster: true, leafnode: true, verifyClients: false },
     });
     expect(defaultImages).toEqual({
       nats: "nats:2.14.9-alpine",
@@ -130,6 +132,40 @@ describe("kubernetes config", () => {
         /^nats-dr:leafnodePassword: is not set but nats-dr:kubernetes is; .*set the same value in both stacks/,
       ),
     ]);
+  });
+
+  it("kubernetes config - the leafnode and the routes need TLS unless a lab opts out by name", () => {
+    const labFix = "or, for a lab only, set nats-dr:insecureLabWithoutLinkTls: true";
+    expect(problemsOf(kubernetesRaw("eu-central-1", { tls: undefined }))).toEqual([
+      `nats-dr:tls: is not set but nats-dr:kubernetes is; the leafnode carries every replicated message and its password between the regions in the clear, and the routes the region's replication: set nats-dr:tls.secretName to a Secret in the namespace with tls.crt, tls.key and ca.crt (cert-manager's layout; the certificate needs the usages "server auth" and "client auth", see docs/configuration.md), ${labFix}`,
+    ]);
+    expect(
+      problemsOf(kubernetesRaw("us-east-1", { tls: { secretName: "nats-tls", leafnode: false, cluster: false } })),
+    ).toEqual([
+      `nats-dr:tls.leafnode: is false; the leafnode would run without TLS, carrying every replicated message and the leafnode password between the regions in the clear: remove the setting (TLS is the default) ${labFix}`,
+      `nats-dr:tls.cluster: is false; the routes would run without TLS and without certificate authentication: remove the setting (TLS is the default) ${labFix}`,
+    ]);
+    // One server has no routes: only the leafnode matters.
+    expect(
+      kubernetesConfig("us-east-1", {
+        kubernetes: { replicas: 1, peerCidrs: ["10.20.0.0/16"] },
+        catalog: { mode: "replace", streams: { orders: { subjects: ["orders.*"], replicas: 1 } } },
+        tls: { secretName: "nats-tls", cluster: false },
+      }).kubernetes?.tls?.cluster,
+    ).toBe(false);
+    // The opt-out: accepted with plaintext links, refused where it would change nothing.
+    expect(
+      kubernetesConfig("us-east-1", { tls: undefined, insecureLabWithoutLinkTls: true }).kubernetes?.tls,
+    ).toBeUndefined();
+    expect(problemsOf(kubernetesRaw("us-east-1", { insecureLabWithoutLinkTls: true }))).toEqual([
+      "nats-dr:insecureLabWithoutLinkTls: is true but nats-dr:tls already covers the leafnode and the routes; remove it (pulumi config rm nats-dr:insecureLabWithoutLinkTls)",
+    ]);
+    expect(problemsOf(rawConfig("us-east-1", { insecureLabWithoutLinkTls: true }))).toEqual([
+      "nats-dr:insecureLabWithoutLinkTls: is true but nats-dr:kubernetes is not set, so this stack runs no servers and renders no leafnode or routes; remove it (pulumi config rm nats-dr:insecureLabWithoutLinkTls)",
+    ]);
+    expect(problemsOf(kubernetesRaw("us-east-1", { tls: undefined, insecureLabWithoutLinkTls: "yes" }))[0]).toBe(
+      "nats-dr:insecureLabWithoutLinkTls: must be true or false",
+    );
   });
 
   it("kubernetes config - the dialing region needs listenerHosts, the listening region needs peerCidrs", () => {

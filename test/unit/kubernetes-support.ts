@@ -20,6 +20,8 @@ export function kubernetesRaw(region: Region, overrides: Record<string, unknown>
       allowedClientCidrs: ["10.30.0.0/16"],
     },
     leafnode: { listenerHosts: ["nats-leaf.us-east-1.example.com"] },
+    // As production needs it: the leafnode and the routes run TLS (nats-dr:insecureLabWithoutLinkTls).
+    tls: { secretName: "nats-tls" },
     appPassword: pulumi.secret(passwords.app),
     leafnodePassword: pulumi.secret(passwords.leafnode),
     systemPassword: pulumi.secret(passwords.system),

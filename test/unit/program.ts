@@ -28,6 +28,7 @@ export function programConfig(stack: Region, activeRegion: Region): Record<strin
     // As in the stack files: eu-central-1's default catalog needs 150Gi volumes (capacity check).
     "nats-dr:kubernetes": JSON.stringify(listens ? { peerCidrs: ["10.20.0.0/16"] } : { storageSize: "150Gi" }),
     "nats-dr:leafnode": JSON.stringify(listens ? {} : { listenerHosts: ["nats-lb.us-east-1.example.com"] }),
+    "nats-dr:tls": JSON.stringify({ secretName: "nats-tls" }),
     "nats-dr:appPassword": "app-pa55word",
     "nats-dr:leafnodePassword": "leaf-pa55word",
     "nats-dr:natsUser": "app",

@@ -216,6 +216,7 @@ describe("backup cronjob", () => {
       AWS_REGION: "eu-central-1",
       HOME: "/work",
       TMPDIR: "/work",
+      NATS_CA: "/etc/nats-ca/ca.crt",
       NATS_USER: "app",
       NATS_PASSWORD: { secretKeyRef: { name: "nats-credentials", key: "app-password" } },
     });
