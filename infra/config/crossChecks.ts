@@ -107,6 +107,8 @@ export function adoptIssues(value: unknown): Issue[] {
 
 /** At most one way to authenticate: natsUser + natsPassword, natsToken, or natsCreds. */
 function credentialIssues(value: Record<string, unknown>): Issue[] {
+  // With servers on Kubernetes no credential key applies (kubernetesIssues refuses each).
+  if (value["kubernetes"] !== undefined) return [];
   const has = (key: string) => value[key] !== undefined;
   const issues: Issue[] = [];
   if (has("natsPassword") && !has("natsUser")) {

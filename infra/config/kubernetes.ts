@@ -26,6 +26,9 @@ export const kubernetesConfigKeys = ["kubernetes", "leafnode", "tls", "insecureL
 /** Secret keys of this part of the config; read with getSecret. */
 export const kubernetesSecretKeys = ["kubeconfig", "appPassword", "leafnodePassword", "systemPassword"] as const;
 
+/** The user of account APP on the servers a stack runs; applications and the provider sign in as it. */
+export const KUBERNETES_APP_USER = "app";
+
 /** Images of the pod, pinned by tag or digest. */
 export const defaultImages = {
   nats: "nats:2.14.9-alpine",
@@ -224,6 +227,16 @@ export function kubernetesIssues(value: unknown): Issue[] {
     }
   }
   issues.push(...linkTlsIssues(value, kubernetes));
+  // One password, one key: with two keys for it a rotation that changed only one would lock the
+  // provider out of the servers (or the servers out of the new password) in the middle of pulumi up.
+  for (const key of ["natsUser", "natsPassword", "natsToken", "natsCreds"] as const) {
+    if (value[key] !== undefined) {
+      issues.push({
+        path: [key],
+        message: `is set but nats-dr:kubernetes is; the provider signs in to the stack's own servers as user "${KUBERNETES_APP_USER}" with nats-dr:appPassword, so that one key rotates both (docs/configuration.md, "Rotating passwords"): remove it with pulumi config rm nats-dr:${key}`,
+      });
+    }
+  }
   const storage = quantityBytes(typeof kubernetes["storageSize"] === "string" ? kubernetes["storageSize"] : "100Gi");
   const jetstream = isPlainObject(kubernetes["jetstream"]) ? kubernetes["jetstream"] : {};
   const maxFile = typeof jetstream["maxFile"] === "string" ? quantityBytes(jetstream["maxFile"]) : undefined;

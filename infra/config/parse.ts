@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { CredentialsSpec } from "../../streams";
 import type { ConfigKey, SecretKey } from "./keys";
-import { toKubernetesConfig } from "./kubernetes";
+import { KUBERNETES_APP_USER, toKubernetesConfig } from "./kubernetes";
 import { defaultMonitoringConfig } from "./monitoring";
 import { describeIssues } from "./problems";
 import { regionNames } from "./regions";
@@ -62,7 +62,13 @@ function credentialsOf(data: ParsedStackConfig): {
   credentials: pulumi.Output<CredentialsSpec> | undefined;
   credentialsMethod: CredentialsMethod;
 } {
-  const { natsUser, natsPassword, natsToken, natsCreds } = data;
+  const { natsUser, natsPassword, natsToken, natsCreds, kubernetes, appPassword } = data;
+  // The stack's own servers: the provider is user "app", with the one password the servers take
+  // (kubernetesIssues refused every other credential key).
+  if (kubernetes !== undefined && appPassword !== undefined) {
+    const credentials = appPassword.apply((password) => ({ user: KUBERNETES_APP_USER, password }));
+    return { credentials: pulumi.secret(credentials), credentialsMethod: "userPassword" };
+  }
   if (natsUser && natsPassword) {
     const credentials = pulumi.all([natsUser, natsPassword]).apply(([user, password]) => ({ user, password }));
     return { credentials: pulumi.secret(credentials), credentialsMethod: "userPassword" };

@@ -1,6 +1,7 @@
 // What one region's NATS deployment is made of, as plain values: object names, labels, ports,
 // paths, environment variable and Secret key names, and the server topology rendered into the
 // ConfigMap. Pure; the component and the tests share these so a name is written once.
+import { KUBERNETES_APP_USER } from "../config";
 import type { KubernetesStackConfig, Region } from "../config";
 import { env, leafnodeUrl } from "../nats";
 import type { LeafnodeSettings, NatsTopology, NatsUser, TlsFiles } from "../nats";
@@ -36,7 +37,7 @@ export const Paths = {
 } as const;
 
 /** User names of the accounts; the passwords come from the Secret. */
-export const Users = { app: "app", system: "sys", leafnode: "leaf" } as const;
+export const Users = { app: KUBERNETES_APP_USER, system: "sys", leafnode: "leaf" } as const;
 
 /** Environment variables the rendered config refers to. */
 export const EnvVars = {

@@ -20,7 +20,7 @@ import {
   networkPolicySpec,
   podDisruptionBudgetSpec,
 } from "./networkSpecs";
-import { natsStatefulSetSpec } from "./statefulSetSpec";
+import { credentialsChecksum, natsStatefulSetSpec } from "./statefulSetSpec";
 import { VolumeTemplateGuard } from "./volumeGuard";
 
 export interface NatsClusterArgs {
@@ -159,7 +159,14 @@ export class NatsCluster extends pulumi.ComponentResource {
       `${name}-statefulset`,
       {
         metadata: metadata(names.statefulSet, { labels: podLabels }),
-        spec: natsStatefulSetSpec(deployment, names, podLabels, this.configText),
+        // The checksum is no secret (credentialsChecksum), so the preview shows it change.
+        spec: natsStatefulSetSpec(
+          deployment,
+          names,
+          podLabels,
+          this.configText,
+          pulumi.unsecret(passwords.apply(credentialsChecksum)),
+        ),
       },
       // The pods read the ConfigMap, the Secret and the ServiceAccount at start and need the
       // headless Service's DNS names to find each other.

@@ -4,6 +4,7 @@
 // pods spread over zones. Pure: the component passes this object to Kubernetes unchanged.
 import { createHash } from "node:crypto";
 import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
 import { quantityBytes } from "../config/quantity";
 import { EXPORTER_PREFIX } from "../monitoring/metrics";
 import { EnvVars, Paths, Ports, SecretKeys, listensForLeafnode, selectorLabels } from "./deployment";
@@ -43,6 +44,22 @@ export function terminationGracePeriodSeconds(deployment: NatsDeployment): numbe
  */
 export function configChecksum(configText: string): string {
   return createHash("sha256").update(configText).digest("hex");
+}
+
+/**
+ * Identifies one set of passwords (the credentials Secret's data) without revealing them: the
+ * first 8 hex digits (32 bits) of a SHA-256 over the sorted entries. The pod template carries it,
+ * so a changed password rolls the servers. 32 bits tell two generations apart, and do not single
+ * out a password of more entropy for whoever reads the StatefulSet but not the Secret. Pure.
+ */
+export function credentialsChecksum(data: Readonly<Record<string, string>>): string {
+  const entries = Object.keys(data)
+    .sort()
+    .map((key) => [key, data[key]]);
+  return createHash("sha256")
+    .update(`nats-dr credentials\n${JSON.stringify(entries)}`)
+    .digest("hex")
+    .slice(0, 8);
 }
 
 function secretEnv(name: string, key: string, secretName: string): EnvVar {
@@ -237,12 +254,16 @@ export function natsPodSpec(deployment: NatsDeployment, names: ObjectNames): Pod
   };
 }
 
-/** The StatefulSet spec; `labels` go on the pods, `configText` is the rendered config. */
+/**
+ * The StatefulSet spec; `labels` go on the pods, `configText` is the rendered config,
+ * `credentialsChecksum` identifies the passwords of the credentials Secret (credentialsChecksum()).
+ */
 export function natsStatefulSetSpec(
   deployment: NatsDeployment,
   names: ObjectNames,
   labels: Record<string, string>,
   configText: string,
+  credentialsChecksum?: pulumi.Input<string>,
 ): StatefulSetSpec {
   const { settings } = deployment;
   return {
@@ -259,6 +280,9 @@ export function natsStatefulSetSpec(
         labels,
         annotations: {
           "checksum/config": configChecksum(configText),
+          // The servers read the passwords from the environment at start: a changed password
+          // restarts them one by one (the rolling update Pulumi waits for).
+          ...(credentialsChecksum === undefined ? {} : { "checksum/credentials": credentialsChecksum }),
           "prometheus.io/scrape": "true",
           "prometheus.io/port": String(Ports.metrics),
         },

@@ -3,7 +3,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterEach, describe, expect, it } from "vitest";
-import { SecretKeys, credentialSecretData, kubernetesTopology } from "../../infra/kubernetes";
+import { SecretKeys, credentialSecretData } from "../../infra/kubernetes";
 import { leafnodeUrl, localTopology, renderNatsConf } from "../../infra/nats";
 import type { LocalServerOptions } from "../../infra/nats";
 import {
@@ -18,6 +18,7 @@ import {
 } from "../harness";
 import type { Region, ServerHandle } from "../harness";
 import { deploymentOf, passwords } from "../unit/kubernetes-support";
+import { kubernetesConfOnLoopback } from "./nats-conf-support";
 
 const users = { app: CREDENTIALS.app, system: CREDENTIALS.sys };
 const started: ServerHandle[] = [];
@@ -153,22 +154,7 @@ describe("rendered servers", () => {
     const [client, monitor, leafnode] = [await freePort(), await freePort(), await freePort()];
     const server = await start(
       "k8s-flavour",
-      (storeDir) => {
-        const topology = kubernetesTopology(deployment);
-        return renderNatsConf({
-          ...topology,
-          // Only the listeners, the store and the pid file move to this machine; names and
-          // passwords still come from the environment, as in the pod.
-          client: { host: "127.0.0.1", port: client },
-          monitor: { host: "127.0.0.1", port: monitor },
-          pidFile: `${storeDir}.pid`,
-          jetstream: { ...topology.jetstream, storeDir },
-          leafnode:
-            topology.leafnode?.role === "listen"
-              ? { ...topology.leafnode, listen: { host: "127.0.0.1", port: leafnode } }
-              : topology.leafnode!,
-        });
-      },
+      (storeDir) => kubernetesConfOnLoopback(deployment, { client, monitor, leafnode }, storeDir),
       {
         POD_NAME: "nats-0",
         NATS_APP_PASSWORD: data[SecretKeys.conf(SecretKeys.appPassword)]!,

@@ -3,7 +3,8 @@
 import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import type { TlsFiles } from "../../infra/nats";
+import { kubernetesTopology, type NatsDeployment } from "../../infra/kubernetes";
+import { renderNatsConf, type TlsFiles } from "../../infra/nats";
 import { makeTempDir, natsServerBinary } from "../harness";
 
 function run(file: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
@@ -86,4 +87,27 @@ export async function makeCertificates(): Promise<TlsFiles & { dir: string }> {
     keyFile: path.join(dir, "tls.key"),
     caFile: path.join(dir, "ca.crt"),
   };
+}
+
+/**
+ * The Kubernetes config of `deployment` for a server on this machine: only the listeners, the store
+ * and the pid file move here; names and passwords still come from the environment, as in the pod.
+ */
+export function kubernetesConfOnLoopback(
+  deployment: NatsDeployment,
+  ports: { readonly client: number; readonly monitor: number; readonly leafnode: number },
+  storeDir: string,
+): string {
+  const topology = kubernetesTopology(deployment);
+  return renderNatsConf({
+    ...topology,
+    client: { host: "127.0.0.1", port: ports.client },
+    monitor: { host: "127.0.0.1", port: ports.monitor },
+    pidFile: `${storeDir}.pid`,
+    jetstream: { ...topology.jetstream, storeDir },
+    leafnode:
+      topology.leafnode?.role === "listen"
+        ? { ...topology.leafnode, listen: { host: "127.0.0.1", port: ports.leafnode } }
+        : topology.leafnode!,
+  });
 }

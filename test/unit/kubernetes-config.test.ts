@@ -168,6 +168,21 @@ describe("kubernetes config", () => {
     );
   });
 
+  it("kubernetes config - the provider signs in as app with appPassword; other credential keys are refused", async () => {
+    const config = kubernetesConfig("us-east-1");
+    expect(config.credentialsMethod).toBe("userPassword");
+    expect(await pulumi.isSecret(config.credentials!)).toBe(true);
+    expect(await promiseOf(config.credentials!)).toEqual({ user: "app", password: 'app "pa55" word' });
+    expect(
+      problemsOf(kubernetesRaw("us-east-1", { natsUser: pulumi.secret("app"), natsToken: pulumi.secret("t") })),
+    ).toEqual(
+      ["natsUser", "natsToken"].map(
+        (key) =>
+          `nats-dr:${key}: is set but nats-dr:kubernetes is; the provider signs in to the stack's own servers as user "app" with nats-dr:appPassword, so that one key rotates both (docs/configuration.md, "Rotating passwords"): remove it with pulumi config rm nats-dr:${key}`,
+      ),
+    );
+  });
+
   it("kubernetes config - the dialing region needs listenerHosts, the listening region needs peerCidrs", () => {
     expect(problemsOf(kubernetesRaw("eu-central-1", { leafnode: {} }))).toEqual([
       expect.stringMatching(/^nats-dr:leafnode\.listenerHosts: is empty; eu-central-1 dials the leafnode of us-east-1/),

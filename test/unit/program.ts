@@ -6,12 +6,7 @@ import { fullRecordingMocks } from "./awsMocks";
 import type { FullRegistration } from "./awsMocks";
 
 /** Config keys whose values are secrets. */
-export const programSecretKeys = [
-  "nats-dr:appPassword",
-  "nats-dr:leafnodePassword",
-  "nats-dr:natsUser",
-  "nats-dr:natsPassword",
-];
+export const programSecretKeys = ["nats-dr:appPassword", "nats-dr:leafnodePassword"];
 
 /** The config map Pulumi would hand the program of `stack` with `activeRegion`. */
 export function programConfig(stack: Region, activeRegion: Region): Record<string, string> {
@@ -31,8 +26,6 @@ export function programConfig(stack: Region, activeRegion: Region): Record<strin
     "nats-dr:tls": JSON.stringify({ secretName: "nats-tls" }),
     "nats-dr:appPassword": "app-pa55word",
     "nats-dr:leafnodePassword": "leaf-pa55word",
-    "nats-dr:natsUser": "app",
-    "nats-dr:natsPassword": "app-pa55word",
   };
 }
 

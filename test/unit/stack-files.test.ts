@@ -36,7 +36,6 @@ beforeAll(async () => {
 /** What `pulumi config set --secret` adds to each stack file (encrypted there). */
 const operatorSecrets = {
   "nats-dr:appPassword": "app-pa55word",
-  "nats-dr:natsPassword": "app-pa55word",
   "nats-dr:leafnodePassword": "leaf-pa55word",
 };
 

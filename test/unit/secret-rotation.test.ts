@@ -1,0 +1,84 @@
+// Issue 8, item 6, under Pulumi mocks: what one `pulumi up` after a password change updates. The
+// servers read their passwords from the environment at start, so the pod template must change
+// with them (checksum/credentials: the rolling update the Kubernetes provider waits for); the
+// provider signs in with nats-dr:appPassword itself, so its credentials change in the same run,
+// in resources that depend on the StatefulSet (test/integration/secret-rotation.test.ts shows the
+// order against a real server). Nothing else changes: no config text, no other object.
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import type { FullRegistration } from "./awsMocks";
+import { runProgram } from "./program";
+
+function differences(before: unknown, after: unknown, path = ""): string[] {
+  if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null;
+  if (!isObject(before) || !isObject(after)) return [path];
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  return keys.flatMap((key) => differences(before[key], after[key], path ? `${path}.${key}` : key));
+}
+
+/** "<resource>: <input path>" for every input that differs between two runs of the program. */
+function changedInputs(before: Map<string, FullRegistration>, after: Map<string, FullRegistration>): string[] {
+  expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+  return [...before].flatMap(([key, registration]) =>
+    differences(registration.inputs, after.get(key)!.inputs).map((path) => `${registration.name}: ${path}`),
+  );
+}
+
+const runs: Record<string, Map<string, FullRegistration>> = {};
+const run = async (label: string, stack: "us-east-1" | "eu-central-1", overrides: Record<string, string>) => {
+  vi.resetModules();
+  runs[label] = await runProgram(stack, "us-east-1", () => import("../../infra/index.js"), overrides);
+};
+
+beforeAll(async () => {
+  await run("east", "us-east-1", {});
+  await run("east-app", "us-east-1", { "nats-dr:appPassword": "app-rotated-pa55word" });
+  await run("west", "eu-central-1", {});
+  await run("west-leaf", "eu-central-1", { "nats-dr:leafnodePassword": "leaf-rotated-pa55word" });
+  await run("west-system", "eu-central-1", { "nats-dr:systemPassword": "sys-pa55word" });
+}, 120_000);
+
+const streams = ["audit", "events", "metrics", "notifications"];
+const consumers = (run: Map<string, FullRegistration>) =>
+  [...run.values()].filter((r) => r.type.endsWith("JetStreamConsumer")).map((r) => r.name);
+
+describe("secret rotation", () => {
+  it("secret rotation - a new appPassword reaches the Secret, rolls the servers and changes the provider's credentials", () => {
+    const before = runs["east"]!;
+    const after = runs["east-app"]!;
+    expect(changedInputs(before, after).sort()).toEqual(
+      [
+        "nats-credentials: stringData.value.app-password",
+        "nats-credentials: stringData.value.conf-app-password",
+        "nats-statefulset: spec.template.metadata.annotations.checksum/credentials",
+        ...streams.map((name) => `jetstream-stream-${name}: credentials.value.password`),
+        ...consumers(before).map((name) => `${name}: credentials.value.password`),
+      ].sort(),
+    );
+    const annotations = (r: Map<string, FullRegistration>) =>
+      (
+        r.get("kubernetes:apps/v1:StatefulSet::nats-statefulset")!.inputs["spec"] as {
+          template: { metadata: { annotations: Record<string, string> } };
+        }
+      ).template.metadata.annotations;
+    // 8 hex digits, not the password; the config text (and its checksum) stays.
+    expect(annotations(after)["checksum/credentials"]).toMatch(/^[0-9a-f]{8}$/);
+    expect(annotations(after)["checksum/config"]).toBe(annotations(before)["checksum/config"]);
+    // Secrets (`value` inside the secret wrapper), except the checksum, which is none.
+    const credentials = (r: Map<string, FullRegistration>) =>
+      r.get("pulumi-nodejs:dynamic/natsdr:JetStreamStream::jetstream-stream-events")!.inputs["credentials"];
+    expect(credentials(after)).toMatchObject({ value: { user: "app", password: "app-rotated-pa55word" } });
+  });
+
+  it("secret rotation - a new leafnodePassword or systemPassword rolls the servers and touches no stream", () => {
+    expect(changedInputs(runs["west"]!, runs["west-leaf"]!).sort()).toEqual([
+      "nats-credentials: stringData.value.conf-leafnode-password",
+      "nats-credentials: stringData.value.conf-leafnode-url-1",
+      "nats-credentials: stringData.value.leafnode-password",
+      "nats-statefulset: spec.template.metadata.annotations.checksum/credentials",
+    ]);
+    const system = changedInputs(runs["west"]!, runs["west-system"]!);
+    expect(system).toContain("nats-statefulset: spec.template.metadata.annotations.checksum/credentials");
+    expect(system.filter((line) => /jetstream-(stream|consumer)/.test(line))).toEqual([]);
+  });
+});
