@@ -135,6 +135,17 @@ function leafnodeSchema() {
         ),
       )
       .default([]),
+    /**
+     * The listening region's stack, whose output natsClientEndpoint the dialing region reads (a
+     * StackReference) instead of listenerHosts: "stack", "project/stack" or "org/project/stack".
+     * @default none: listenerHosts
+     */
+    listenerStack: text('a stack name such as "us-east-1" or "acme/nats-dr/us-east-1"')
+      .regex(
+        /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+){0,2}$/,
+        'must be a stack name: "stack", "project/stack" or "org/project/stack", e.g. "acme/nats-dr/us-east-1"',
+      )
+      .optional(),
     /** Pause between attempts to reach the listening region (retried forever). @default "1s" */
     reconnect: seconds(1).default(1),
   }).prefault({});
@@ -212,10 +223,24 @@ export function kubernetesIssues(value: unknown): Issue[] {
   }
   if (isRegion(region) && isRegion(listenRegion)) {
     const hosts = leafnode["listenerHosts"];
-    if (region !== listenRegion && (!Array.isArray(hosts) || hosts.length === 0)) {
+    const hasHosts = Array.isArray(hosts) && hosts.length > 0;
+    const stack = leafnode["listenerStack"];
+    if (region !== listenRegion && !hasHosts && stack === undefined) {
       issues.push({
-        path: ["leafnode", "listenerHosts"],
-        message: `is empty; ${region} dials the leafnode of ${listenRegion} (nats-dr:leafnode.listenRegion), so list the host name of ${listenRegion}'s load balancer (its stack output natsClientEndpoint, or a DNS name for it)`,
+        path: ["leafnode", "listenerStack"],
+        message: `is not set and nats-dr:leafnode.listenerHosts is empty; ${region} dials the leafnode of ${listenRegion} (nats-dr:leafnode.listenRegion): name ${listenRegion}'s stack, whose output natsClientEndpoint is its load balancer (e.g. "acme/nats-dr/${listenRegion}"), or list the host name in listenerHosts`,
+      });
+    }
+    if (region !== listenRegion && hasHosts && stack !== undefined) {
+      issues.push({
+        path: ["leafnode", "listenerStack"],
+        message: `is set and so is nats-dr:leafnode.listenerHosts; ${region} would not know which to dial: keep listenerStack (the host follows ${listenRegion}'s stack output) or listenerHosts (written by hand), and remove the other`,
+      });
+    }
+    if (region === listenRegion && stack !== undefined) {
+      issues.push({
+        path: ["leafnode", "listenerStack"],
+        message: `is set but ${region} is the listening region (nats-dr:leafnode.listenRegion) and dials nobody; remove it from this stack (pulumi config rm --path nats-dr:leafnode.listenerStack)`,
       });
     }
     const peers = kubernetes["peerCidrs"];
@@ -334,6 +359,8 @@ export interface KubernetesStackConfig {
     readonly listenRegion: Region;
     readonly port: number;
     readonly listenerHosts: readonly string[];
+    /** The listening region's stack whose output natsClientEndpoint is dialed (instead of listenerHosts). */
+    readonly listenerStack?: string;
     readonly reconnectSeconds: number;
   };
   readonly tls?: {
@@ -385,6 +412,7 @@ export function toKubernetesConfig(data: Parsed): KubernetesStackConfig | undefi
       listenRegion: leafnode.listenRegion,
       port: leafnode.port,
       listenerHosts: [...leafnode.listenerHosts].sort(),
+      ...(leafnode.listenerStack === undefined ? {} : { listenerStack: leafnode.listenerStack }),
       reconnectSeconds: leafnode.reconnect,
     },
     ...(data.tls === undefined ? {} : { tls: data.tls }),

@@ -115,10 +115,26 @@ export function splitHost(hostPort: string, defaultPort: number): { host: string
   return { host: host!, port: port === undefined ? defaultPort : Number(port) };
 }
 
-/** The URLs the dialing region uses, with credentials; they go into the Secret, never the config. */
-export function leafnodeUrls(deployment: NatsDeployment, password: string): string[] {
-  const { listenerHosts, port } = deployment.settings.leafnode;
-  return listenerHosts.map((hostPort) => {
+/**
+ * How many listener hosts the dialing region dials: listenerHosts, or the one host the listening
+ * stack's output names (listenerStack). The config text has one URL reference per host.
+ */
+export function listenerHostCount(deployment: NatsDeployment): number {
+  const { listenerHosts, listenerStack } = deployment.settings.leafnode;
+  return listenerStack === undefined ? listenerHosts.length : 1;
+}
+
+/**
+ * The URLs the dialing region uses, with credentials; they go into the Secret, never the config.
+ * `hosts`: the listener hosts read from the listening stack's output. @default listenerHosts
+ */
+export function leafnodeUrls(
+  deployment: NatsDeployment,
+  password: string,
+  hosts: readonly string[] = deployment.settings.leafnode.listenerHosts,
+): string[] {
+  const { port } = deployment.settings.leafnode;
+  return hosts.map((hostPort) => {
     const { host, port: hostPortNumber } = splitHost(hostPort, port);
     return leafnodeUrl(host, hostPortNumber, { user: Users.leafnode, password });
   });
@@ -150,7 +166,7 @@ export function kubernetesTopology(deployment: NatsDeployment, names: ObjectName
   } else {
     leafnode = {
       role: "dial",
-      urls: settings.leafnode.listenerHosts.map((_, index) => env(EnvVars.leafnodeUrl(index))),
+      urls: Array.from({ length: listenerHostCount(deployment) }, (_, index) => env(EnvVars.leafnodeUrl(index))),
       reconnectSeconds: settings.leafnode.reconnectSeconds,
       ...(tls?.leafnode ? { tls: tlsFiles(false) } : {}),
     };

@@ -1,4 +1,4 @@
-export { declareNats, natsDeployment } from "./declare";
+export { LISTENER_OUTPUT, declareNats, listenerEndpointHost, natsDeployment } from "./declare";
 export {
   EnvVars,
   Paths,

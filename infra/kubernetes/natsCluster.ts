@@ -37,6 +37,11 @@ export interface NatsClusterArgs {
   readonly leafnodePassword: pulumi.Input<string>;
   /** Password of user "sys" in the system account. @default none: nobody logs in as system */
   readonly systemPassword?: pulumi.Input<string>;
+  /**
+   * The listener hosts the dialing region dials, when they come from the listening stack's output
+   * (leafnode.listenerStack). @default deployment.settings.leafnode.listenerHosts
+   */
+  readonly listenerHosts?: pulumi.Input<readonly string[]>;
   /** Base name of the Kubernetes objects (the StatefulSet's name). @default "nats" */
   readonly objectName?: string;
 }
@@ -45,6 +50,7 @@ export interface NatsClusterArgs {
 export function credentialSecretData(
   deployment: NatsDeployment,
   passwords: { readonly app: string; readonly leafnode: string; readonly system?: string },
+  listenerHosts?: readonly string[],
 ): Record<string, string> {
   const data: Record<string, string> = {};
   const put = (key: string, password: string) => {
@@ -55,7 +61,7 @@ export function credentialSecretData(
   put(SecretKeys.leafnodePassword, passwords.leafnode);
   if (passwords.system !== undefined) put(SecretKeys.systemPassword, passwords.system);
   if (!listensForLeafnode(deployment)) {
-    leafnodeUrls(deployment, passwords.leafnode).forEach(
+    leafnodeUrls(deployment, passwords.leafnode, listenerHosts).forEach(
       (url, index) => (data[SecretKeys.leafnodeUrl(index)] = confString(url)),
     );
   }
@@ -128,9 +134,9 @@ export class NatsCluster extends pulumi.ComponentResource {
       child,
     );
     const passwords = pulumi
-      .all([args.appPassword, args.leafnodePassword, args.systemPassword])
-      .apply(([app, leafnode, system]) =>
-        credentialSecretData(deployment, { app, leafnode, ...(system === undefined ? {} : { system }) }),
+      .all([args.appPassword, args.leafnodePassword, args.systemPassword, args.listenerHosts])
+      .apply(([app, leafnode, system, hosts]) =>
+        credentialSecretData(deployment, { app, leafnode, ...(system === undefined ? {} : { system }) }, hosts),
       );
     const secret = new k8s.core.v1.Secret(
       `${name}-credentials`,

@@ -7,7 +7,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { quantityBytes } from "../config/quantity";
 import { EXPORTER_PREFIX } from "../monitoring/metrics";
-import { EnvVars, Paths, Ports, SecretKeys, listensForLeafnode, selectorLabels } from "./deployment";
+import { EnvVars, Paths, Ports, SecretKeys, listenerHostCount, listensForLeafnode, selectorLabels } from "./deployment";
 import type { NatsDeployment, ObjectNames } from "./deployment";
 
 type PodSpec = k8s.types.input.core.v1.PodSpec;
@@ -77,9 +77,8 @@ export function natsEnv(deployment: NatsDeployment, names: ObjectNames): EnvVar[
   if (listensForLeafnode(deployment)) {
     vars.push(secretEnv(EnvVars.leafnodePassword, SecretKeys.conf(SecretKeys.leafnodePassword), names.secret));
   } else {
-    deployment.settings.leafnode.listenerHosts.forEach((_, index) =>
-      vars.push(secretEnv(EnvVars.leafnodeUrl(index), SecretKeys.leafnodeUrl(index), names.secret)),
-    );
+    for (let index = 0; index < listenerHostCount(deployment); index++)
+      vars.push(secretEnv(EnvVars.leafnodeUrl(index), SecretKeys.leafnodeUrl(index), names.secret));
   }
   // The Go runtime collects garbage harder near this soft limit instead of being OOM-killed at
   // the container limit; 90% leaves room for memory the runtime does not count.

@@ -185,7 +185,9 @@ describe("kubernetes config", () => {
 
   it("kubernetes config - the dialing region needs listenerHosts, the listening region needs peerCidrs", () => {
     expect(problemsOf(kubernetesRaw("eu-central-1", { leafnode: {} }))).toEqual([
-      expect.stringMatching(/^nats-dr:leafnode\.listenerHosts: is empty; eu-central-1 dials the leafnode of us-east-1/),
+      expect.stringMatching(
+        /^nats-dr:leafnode\.listenerStack: is not set and nats-dr:leafnode\.listenerHosts is empty; eu-central-1 dials the leafnode of us-east-1/,
+      ),
     ]);
     expect(problemsOf(kubernetesRaw("us-east-1", { kubernetes: {} }))).toEqual([
       expect.stringMatching(/^nats-dr:kubernetes\.peerCidrs: is empty; us-east-1 accepts the leafnode/),
