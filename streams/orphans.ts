@@ -17,6 +17,24 @@ import { FENCE_SUBJECT_PREFIX, MetadataKeys } from "./wire";
 /** How many reads and publishes may be in flight at once. */
 const COPY_WINDOW = 128;
 
+/**
+ * Room per copied message beyond its stored size in the source: the orphan subject, the
+ * provenance headers and the renamed server headers (a few hundred bytes), with margin.
+ */
+export const ORPHAN_OVERHEAD_BYTES = 1024;
+
+/**
+ * The orphan stream's size limit while the copy runs: everything the source holds, each message
+ * with ORPHAN_OVERHEAD_BYTES more. JetStream reserves it when the stream is created (and refuses
+ * a stream that does not fit, before anything is deleted); `discard: new` makes a copy that would
+ * not fit fail instead of dropping a kept message. After the copy the limit shrinks to what the
+ * orphan stream holds, so it reserves no more than it uses (capacity.ts keeps orphanHeadroom for
+ * it). No age or count limit: an orphan waits for an operator, it never expires. Pure.
+ */
+export function orphanStreamMaxBytes(source: Pick<StreamInfo, "state">): number {
+  return source.state.bytes + source.state.messages * ORPHAN_OVERHEAD_BYTES;
+}
+
 export const OrphanHeaders = {
   subject: "Nats-Dr-Original-Subject",
   sequence: "Nats-Dr-Original-Sequence",
@@ -140,6 +158,9 @@ export async function copyOrphans(
     await session.jsm.streams.delete(orphanStream);
     return none;
   }
+  // Sealed at its size: it reserves what it holds, and nothing more can be added to it.
+  if (stored.config.max_bytes !== stored.state.bytes)
+    await session.jsm.streams.update(orphanStream, { max_bytes: stored.state.bytes });
   return {
     orphanCount: total,
     orphanStream,
@@ -172,6 +193,10 @@ async function prepareOrphanStream(
     storage: source.config.storage,
     num_replicas: source.config.num_replicas,
     duplicate_window: 10 * 60 * 1e9,
+    max_bytes: orphanStreamMaxBytes(source),
+    discard: "new",
+    max_age: 0,
+    max_msgs: -1,
     metadata: {
       [MetadataKeys.managed]: "true",
       ...range.metadata,

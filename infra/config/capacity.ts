@@ -3,7 +3,9 @@
 // ("insufficient storage resources available", 10047), so a catalog larger than the servers'
 // `max_file_store` fails in the middle of `pulumi up`, after some streams exist and others not.
 // This check runs before anything is registered. Orphan and diverged copies (a demotion or a
-// mirror repair keeps messages in them) reserve nothing: `orphanHeadroom` keeps room for them.
+// mirror repair keeps messages in them) are sized to what they hold once the copy is done
+// (streams/orphans.ts) and reserve that: `orphanHeadroom` keeps room for them, so the mirror the
+// demotion re-creates still fits beside them.
 import { isPlainObject } from "../catalog/merge";
 import type { Issue } from "./problems";
 import { quantityBytes } from "./quantity";

@@ -158,6 +158,10 @@ describe("recreated primary", () => {
       );
       const orphanInfo = await (await jsm(east)).streams.info(`${name}-orphans-200`);
       expect(orphanInfo.config.metadata?.["natsdr.orphan-scope"]).toBe("whole-stream");
+      // Bounded (issue 8, item 2): sealed at the size it holds, so it reserves no more than that;
+      // never expiring.
+      expect(orphanInfo.config).toMatchObject({ max_bytes: orphanInfo.state.bytes, discard: "new", max_age: 0 });
+      expect(orphanInfo.state.bytes).toBeGreaterThan(0);
       // And us-east-1 is now a mirror of eu-central-1's stream, recording its identity.
       const eastMirror = await eventually("east mirror caught up", async () => {
         const info = await (await jsm(east)).streams.info(name);
