@@ -2,11 +2,14 @@
 // servers read their passwords from the environment at start, so the pod template must change
 // with them (checksum/credentials: the rolling update the Kubernetes provider waits for); the
 // provider signs in with nats-dr:appPassword itself, so its credentials change in the same run,
-// in resources that depend on the StatefulSet (test/integration/secret-rotation.test.ts shows the
-// order against a real server). Nothing else changes: no config text, no other object.
+// in resources that register only once the StatefulSet's update returned (the last test; the
+// real engine returns it after the rollout). test/integration/secret-rotation.test.ts shows
+// against a real server why that order matters. Nothing else changes: no config text, no other
+// object.
+import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import type { FullRegistration } from "./awsMocks";
-import { runProgram } from "./program";
+import { fullRecordingMocks, type FullRegistration } from "./awsMocks";
+import { programConfig, programSecretKeys, runProgram } from "./program";
 
 function differences(before: unknown, after: unknown, path = ""): string[] {
   if (JSON.stringify(before) === JSON.stringify(after)) return [];
@@ -80,5 +83,40 @@ describe("secret rotation", () => {
     const system = changedInputs(runs["west"]!, runs["west-system"]!);
     expect(system).toContain("nats-statefulset: spec.template.metadata.annotations.checksum/credentials");
     expect(system.filter((line) => /jetstream-(stream|consumer)/.test(line))).toEqual([]);
+  });
+
+  it("secret rotation - the streams and consumers register (and so sign in) only after the StatefulSet's update returned", async () => {
+    // The real engine returns a StatefulSet's update once its rollout is done; here it takes 300 ms.
+    const registrations: FullRegistration[] = [];
+    const events: string[] = [];
+    const base = fullRecordingMocks(registrations, undefined, "us-east-1");
+    vi.resetModules();
+    await pulumi.runtime.setMocks(
+      {
+        newResource: async (args) => {
+          events.push(`register ${args.name}`);
+          if (args.type === "kubernetes:apps/v1:StatefulSet") {
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            events.push(`rolled out ${args.name}`);
+          }
+          return base.newResource(args);
+        },
+        call: (args) => base.call(args),
+      },
+      "nats-dr",
+      "us-east-1",
+      true,
+    );
+    pulumi.runtime.setAllConfig(programConfig("us-east-1", "us-east-1"), programSecretKeys);
+    await import("../../infra/index.js");
+    const jetstream = () => events.filter((event) => /^register jetstream-(stream|consumer)-/.test(event));
+    for (let waited = 0; jetstream().length < streams.length + 3; waited += 20) {
+      if (waited > 10_000) throw new Error(`the streams never registered: ${events.join(", ")}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const rolledOut = events.indexOf("rolled out nats-statefulset");
+    expect(events.indexOf("register nats-credentials")).toBeLessThan(events.indexOf("register nats-statefulset"));
+    expect(rolledOut).toBeGreaterThan(0);
+    for (const event of jetstream()) expect(events.indexOf(event), event).toBeGreaterThan(rolledOut);
   });
 });
