@@ -11,7 +11,8 @@ export {
 } from "./aws";
 export type { AwsConfig, BackupConfig, DnsConfig, HealthCheckConfig, HealthCheckType, SseAlgorithm } from "./aws";
 export { configKeys, secretKeys } from "./keys";
-export { KUBERNETES_APP_USER, defaultImages, defaultLoadBalancerAnnotations } from "./kubernetes";
+export { defaultImages, defaultLoadBalancerAnnotations } from "./kubernetes";
+export { KUBERNETES_APP_USER } from "./serverSecurity";
 export type { KubernetesStackConfig } from "./kubernetes";
 export { defaultMonitoringConfig } from "./monitoring";
 export type { MonitoringConfig } from "./monitoring";

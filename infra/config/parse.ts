@@ -2,7 +2,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { CredentialsSpec } from "../../streams";
 import type { ConfigKey, SecretKey } from "./keys";
-import { KUBERNETES_APP_USER, toKubernetesConfig } from "./kubernetes";
+import { toKubernetesConfig } from "./kubernetes";
+import { KUBERNETES_APP_USER } from "./serverSecurity";
 import { defaultMonitoringConfig } from "./monitoring";
 import { describeIssues } from "./problems";
 import { regionNames } from "./regions";
