@@ -7,6 +7,7 @@ import { connect } from "@nats-io/transport-node";
 import { Clients } from "../drill/load/connections";
 import { Publisher } from "../drill/load/publisher";
 import { Router } from "../drill/load/router";
+import { runUp, type EngineStep } from "../drill/pulumi/update";
 import { readStream } from "../test/support/provider";
 import { startE2eWorld } from "../test/e2e/support";
 
@@ -16,6 +17,17 @@ export interface EngineFailoverRow {
   readonly secondsToWritable: number;
   /** The whole `pulumi up` (CLI start to exit), seconds. */
   readonly upSeconds: number;
+  /**
+   * Where the time went, seconds since starting `pulumi up`: the engine's first step (the stack
+   * resource: the CLI, the language host, Node.js and ts-node are up), the first stream step's
+   * start (the program loaded and ran, the provider serialized, the dynamic provider host started,
+   * check and diff done), and the longest stream step (the provider's update of one stream).
+   */
+  readonly breakdown: {
+    readonly firstStep: number;
+    readonly firstStreamStep: number;
+    readonly longestStreamStep: number;
+  };
   /** Promotion modes the stack's evidence records, e.g. { planned: 10 }. */
   readonly modes: Record<string, number>;
   readonly acknowledged: number;
@@ -83,7 +95,8 @@ export async function engineFailover(count: number): Promise<EngineFailoverRow> 
         else await new Promise((resolve) => setTimeout(resolve, 10));
       }
     })();
-    await world.stacks["eu-central-1"].up();
+    const run = await runUp(world.stacks["eu-central-1"]);
+    if (!run.ok) throw new Error(`pulumi up of the flipped stack failed: ${run.error ?? ""}`);
     const upSeconds = (performance.now() - upStarted) / 1000;
     upDone = true;
     await writer;
@@ -108,6 +121,7 @@ export async function engineFailover(count: number): Promise<EngineFailoverRow> 
       streams: count,
       secondsToWritable: writableAt === undefined ? Number.NaN : (writableAt - upStarted) / 1000,
       upSeconds,
+      breakdown: stepBreakdown(run.steps),
       modes,
       acknowledged: publisher.acks.size,
       missing,
@@ -117,4 +131,15 @@ export async function engineFailover(count: number): Promise<EngineFailoverRow> 
     await clients.close();
     await world.stop();
   }
+}
+
+/** When the engine's first step and first stream step started, and the longest stream step, seconds. Pure. */
+export function stepBreakdown(steps: readonly EngineStep[]): EngineFailoverRow["breakdown"] {
+  const streamSteps = steps.filter((step) => step.type.endsWith(":JetStreamStream") && step.op !== "same");
+  const seconds = (ms: number | null | undefined) => (ms ?? Number.NaN) / 1000;
+  return {
+    firstStep: seconds(steps[0]?.startedMs),
+    firstStreamStep: seconds(Math.min(...streamSteps.map((step) => step.startedMs))),
+    longestStreamStep: seconds(Math.max(...streamSteps.map((step) => step.ms ?? Number.NaN))),
+  };
 }

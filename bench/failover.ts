@@ -1,4 +1,4 @@
-// npm run bench:failover -- [--counts 1,10,50] [--engine-counts 1,10] [--parallel 16] [--prefill 500] [--json FILE]
+// npm run bench:failover -- [--counts 1,10,50] [--engine-counts 1,10] (either "" for none) [--parallel 16] [--prefill 500] [--json FILE]
 //
 // Starts two real JetStream domains joined by a leafnode, creates N stream pairs (primary in
 // us-east-1, mirror in eu-central-1, a durable consumer on each side), fills them while
@@ -34,7 +34,7 @@ const { values: options } = parseArgs({
     json: { type: "string", default: path.join("bench", "results", "failover.json") },
   },
 });
-const counts = options.counts.split(",").map(Number);
+const counts = options.counts === "" ? [] : options.counts.split(",").map(Number);
 const engineCounts = options["engine-counts"] === "" ? [] : options["engine-counts"].split(",").map(Number);
 const parallel = Number(options.parallel);
 const prefill = Number(options.prefill);
@@ -291,11 +291,24 @@ async function main() {
   if (engineRows.length > 0) {
     console.log("");
     console.log("pulumi up of the flipped stack (real CLI, engine included), planned, publishing continues:");
-    const engineHeader = ["streams", "s to writable", "s pulumi up", "modes", "acked", "missing"];
+    const engineHeader = [
+      "streams",
+      "s to writable",
+      "s pulumi up",
+      "s first step",
+      "s first stream step",
+      "s longest stream step",
+      "modes",
+      "acked",
+      "missing",
+    ];
     const engineLines = engineRows.map((row) => [
       String(row.streams),
       row.secondsToWritable.toFixed(2),
       row.upSeconds.toFixed(2),
+      row.breakdown.firstStep.toFixed(2),
+      row.breakdown.firstStreamStep.toFixed(2),
+      row.breakdown.longestStreamStep.toFixed(2),
       Object.entries(row.modes)
         .map(([mode, streams]) => `${mode} ${streams}`)
         .join(", "),
@@ -311,6 +324,12 @@ async function main() {
     for (const line of engineLines) console.log(engineFormat(line));
     console.log(
       "s to writable: from starting pulumi up to the first write eu-central-1 acknowledges in its own domain.",
+    );
+    console.log(
+      "s first step: until the engine's first step (the stack: CLI, language host, Node.js, ts-node up); s first stream step: until",
+    );
+    console.log(
+      "the first stream's update began (program loaded, provider serialized, provider host up, check and diff); s longest stream step: one update.",
     );
     for (const row of engineRows)
       console.log(
