@@ -42,7 +42,6 @@ export function envText(state: LabState, paths: LabPaths): string {
     "PULUMI_BACKEND_URL",
     "PULUMI_CONFIG_PASSPHRASE",
     "PULUMI_SKIP_UPDATE_CHECK",
-    "PULUMI_NODEJS_TRANSPILE_ONLY",
     "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION",
   ] as const;
   return [

@@ -24,18 +24,17 @@ export function backendUrl(dir: string): string {
 /**
  * The environment every Pulumi command of ours runs with: the file backend, the passphrase, no
  * update check, the project's tools first on PATH (the language host and the dynamic provider's
- * plugin are found there), no type-checking at run time (`npm test` runs tsc; ts-node's check
- * would cost seconds in each preview and update, inside the failover's RTO), and no plugin
- * downloads: the language host names the AWS and Kubernetes plugins of every @pulumi package in
- * node_modules, and on a machine that cannot fetch them the engine retried each download with
- * backoff for 2.6 s on every run, although stacks without AWS or Kubernetes resources never load them.
+ * plugin are found there), and no plugin downloads: the language host names the AWS and
+ * Kubernetes plugins of every @pulumi package in node_modules, and on a machine that cannot fetch
+ * them the engine retried each download with backoff for 2.6 s on every run, although stacks
+ * without AWS or Kubernetes resources never load them. Nothing here turns off ts-node's
+ * type-check: tsconfig.json does, for these runs and every user's `pulumi up` alike.
  */
 export function pulumiEnv(backend: LocalBackend): Record<string, string> {
   return {
     PULUMI_BACKEND_URL: backendUrl(backend.dir),
     PULUMI_CONFIG_PASSPHRASE: backend.passphrase,
     PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_NODEJS_TRANSPILE_ONLY: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PATH: [...toolPathDirs(), process.env["PATH"] ?? ""].join(path.delimiter),
   };

@@ -1,0 +1,16 @@
+// How Pulumi runs the program: it registers ts-node, which takes its own options from
+// tsconfig.json's `ts-node` section (Pulumi passes none of its own unless
+// PULUMI_NODEJS_TRANSPILE_ONLY is set). tsc checks the types in `npm test`.
+import { join } from "node:path";
+import { create } from "ts-node";
+import { describe, expect, it } from "vitest";
+
+const root = join(__dirname, "..", "..");
+
+describe("program runtime", () => {
+  it("program runtime - ts-node transpiles the program without type-checking it", () => {
+    const service = create({ project: join(root, "tsconfig.json"), transpileOnly: undefined });
+    expect(service.options.transpileOnly).toBe(true);
+    expect(service.config.options.strict).toBe(true);
+  });
+});
