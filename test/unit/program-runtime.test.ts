@@ -8,9 +8,12 @@ import { describe, expect, it } from "vitest";
 const root = join(__dirname, "..", "..");
 
 describe("program runtime", () => {
-  it("program runtime - ts-node transpiles the program without type-checking it", () => {
+  it("program runtime - ts-node transpiles the program with swc, without type-checking it", () => {
     const service = create({ project: join(root, "tsconfig.json"), transpileOnly: undefined });
     expect(service.options.transpileOnly).toBe(true);
+    expect(service.options.swc).toBe(true);
+    // The transpiler is there: ts-node fails the whole run when swc is asked for and missing.
+    expect(service.compile("const answer: number = 42;", join(root, "infra", "probe.ts"))).toContain("answer = 42");
     expect(service.config.options.strict).toBe(true);
   });
 });
