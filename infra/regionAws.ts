@@ -1,7 +1,8 @@
 // The AWS side of one region's stack: the explicit AWS provider, the backup bucket, the backup
 // CronJob with its IRSA role (when NATS runs on Kubernetes), and the region's Route53 health check
 // and client record. Nothing here depends on activeRegion except the record's weight.
-import * as aws from "@pulumi/aws";
+import type * as aws from "@pulumi/aws";
+import { awsPackage } from "./packages";
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BackupBucket, BackupRole, awsProviderArgs, backupBucketName } from "./aws";
@@ -90,7 +91,7 @@ export function declareRegionAws(
 ): RegionAws | undefined {
   if (!declaresAws(config)) return undefined;
   const region = config.region;
-  const provider = new aws.Provider(
+  const provider = new (awsPackage().Provider)(
     `aws-${region}`,
     awsProviderArgs({ project: pulumi.getProject(), stack: pulumi.getStack(), region }),
   );

@@ -1,6 +1,7 @@
 // The region's S3 bucket for JetStream backups: versioned, encrypted by default, closed to the
 // public, TLS only, with backups expiring after the configured days.
-import * as aws from "@pulumi/aws";
+import type * as aws from "@pulumi/aws";
+import { awsPackage } from "../packages";
 import * as pulumi from "@pulumi/pulumi";
 import type { SseAlgorithm } from "../config/aws";
 import { backupLifecycleRules, encryptionRule, tlsOnlyBucketPolicy } from "./policies";
@@ -29,38 +30,39 @@ export class BackupBucket extends pulumi.ComponentResource {
 
   constructor(name: string, args: BackupBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("natsdr:aws:BackupBucket", name, {}, opts);
+    const { s3 } = awsPackage();
     // The backups outlive the stack: `pulumi destroy` never deletes the bucket (protected) and,
     // once unprotected, leaves it and its settings in place (retained), so a bucket kept for its
     // backups stays versioned, encrypted, private and TLS only.
     const children = { parent: this, provider: args.provider, retainOnDelete: true };
-    this.bucket = new aws.s3.Bucket(
+    this.bucket = new s3.Bucket(
       `${name}-bucket`,
       { bucket: args.bucketName, forceDestroy: false },
       { ...children, protect: true },
     );
     const bucket = this.bucket.id;
-    const versioning = new aws.s3.BucketVersioning(
+    const versioning = new s3.BucketVersioning(
       `${name}-versioning`,
       { bucket, versioningConfiguration: { status: "Enabled" } },
       children,
     );
-    new aws.s3.BucketServerSideEncryptionConfiguration(
+    new s3.BucketServerSideEncryptionConfiguration(
       `${name}-encryption`,
       { bucket, rules: [encryptionRule(args.encryption, args.kmsKeyArn)] },
       children,
     );
-    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+    const publicAccess = new s3.BucketPublicAccessBlock(
       `${name}-public-access`,
       { bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
       children,
     );
-    new aws.s3.BucketPolicy(
+    new s3.BucketPolicy(
       `${name}-tls-only`,
       { bucket, policy: this.bucket.arn.apply((arn) => JSON.stringify(tlsOnlyBucketPolicy(arn))) },
       // S3 rejects concurrent policy and public-access-block writes on one bucket.
       pulumi.mergeOptions(children, { dependsOn: [publicAccess] }),
     );
-    new aws.s3.BucketLifecycleConfiguration(
+    new s3.BucketLifecycleConfiguration(
       `${name}-lifecycle`,
       { bucket, rules: backupLifecycleRules(args) },
       // Noncurrent-version rules need versioning to be on.

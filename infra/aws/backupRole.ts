@@ -1,6 +1,7 @@
 // The IAM role the backup CronJob's ServiceAccount assumes (IRSA): trusted by exactly that
 // ServiceAccount of the region's cluster, allowed to read and write only the backup prefix.
-import * as aws from "@pulumi/aws";
+import type * as aws from "@pulumi/aws";
+import { awsPackage } from "../packages";
 import * as pulumi from "@pulumi/pulumi";
 import { backupRolePolicy, backupRoleTrustPolicy } from "./policies";
 
@@ -27,8 +28,9 @@ export class BackupRole extends pulumi.ComponentResource {
 
   constructor(name: string, args: BackupRoleArgs, opts?: pulumi.ComponentResourceOptions) {
     super("natsdr:aws:BackupRole", name, {}, opts);
+    const { iam } = awsPackage();
     const children = { parent: this, provider: args.provider };
-    this.role = new aws.iam.Role(
+    this.role = new iam.Role(
       `${name}-role`,
       {
         description: "nats-dr: JetStream backup CronJob (IRSA)",
@@ -39,7 +41,7 @@ export class BackupRole extends pulumi.ComponentResource {
       },
       children,
     );
-    new aws.iam.RolePolicy(
+    new iam.RolePolicy(
       `${name}-policy`,
       {
         role: this.role.id,

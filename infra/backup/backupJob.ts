@@ -1,6 +1,7 @@
 // The region's backup CronJob in the NATS namespace: its IRSA ServiceAccount, the generated script
 // in a ConfigMap, and the CronJob that runs it with the real nats and aws CLIs.
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
+import { kubernetesPackage } from "../packages";
 import * as pulumi from "@pulumi/pulumi";
 import { backupCronJob, backupScriptConfigMap, backupServiceAccount } from "./objects";
 import type { BackupJobSettings } from "./objects";
@@ -31,6 +32,7 @@ export class BackupJob extends pulumi.ComponentResource {
 
   constructor(name: string, args: BackupJobArgs, opts?: pulumi.ComponentResourceOptions) {
     super("natsdr:backup:BackupJob", name, {}, opts);
+    const { batch, core } = kubernetesPackage();
     const children = { parent: this, provider: args.provider };
     this.script = renderBackupScript({ region: args.region, streams: args.streams });
     const input = {
@@ -38,9 +40,9 @@ export class BackupJob extends pulumi.ComponentResource {
       script: this.script,
       target: pulumi.interpolate`s3://${args.bucketName}/${args.prefix}`,
     };
-    this.serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, backupServiceAccount(input), children);
-    const script = new k8s.core.v1.ConfigMap(`${name}-script`, backupScriptConfigMap(input), children);
-    this.cronJob = new k8s.batch.v1.CronJob(
+    this.serviceAccount = new core.v1.ServiceAccount(`${name}-sa`, backupServiceAccount(input), children);
+    const script = new core.v1.ConfigMap(`${name}-script`, backupScriptConfigMap(input), children);
+    this.cronJob = new batch.v1.CronJob(
       `${name}-cronjob`,
       backupCronJob(input),
       pulumi.mergeOptions(children, { dependsOn: [this.serviceAccount, script] }),

@@ -4,7 +4,8 @@
 // The alarm watches the NLB's HealthyHostCount of the client port's target group: in ALARM when
 // no server passes the NLB's health check, and when the metric is missing (a dead region
 // publishes none), so a dead region's record stops being answered with nobody running anything.
-import * as aws from "@pulumi/aws";
+import type * as aws from "@pulumi/aws";
+import { awsPackage } from "../packages";
 import * as pulumi from "@pulumi/pulumi";
 import type { Region } from "../config/regions";
 
@@ -56,6 +57,7 @@ export class NlbHealthAlarm extends pulumi.ComponentResource {
 
   constructor(name: string, args: NlbHealthAlarmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("natsdr:dns:NlbHealthAlarm", name, {}, opts);
+    const { cloudwatch, lb } = awsPackage();
     const invoke = { provider: args.provider, parent: this };
     const loadBalancer = pulumi.output(args.endpoint).apply((hostname) => {
       const nlb = nlbNameOfHostname(hostname);
@@ -64,14 +66,11 @@ export class NlbHealthAlarm extends pulumi.ComponentResource {
           `the client endpoint "${hostname}" is not an AWS load balancer's DNS name, so no alarm on its healthy targets can be made; set nats-dr:dns.healthCheck.alarmName to an alarm of yours, or type "TCP" for an endpoint Route53 reaches from the internet`,
         );
       }
-      return aws.lb.getLoadBalancerOutput({ name: nlb }, invoke);
+      return lb.getLoadBalancerOutput({ name: nlb }, invoke);
     });
-    const listener = aws.lb.getListenerOutput(
-      { loadBalancerArn: loadBalancer.arn, port: args.clientPort ?? 4222 },
-      invoke,
-    );
+    const listener = lb.getListenerOutput({ loadBalancerArn: loadBalancer.arn, port: args.clientPort ?? 4222 }, invoke);
     const targetGroupArn = listener.defaultActions.apply((actions) => actions[0]?.targetGroupArn ?? "");
-    this.alarm = new aws.cloudwatch.MetricAlarm(
+    this.alarm = new cloudwatch.MetricAlarm(
       `${name}-alarm`,
       {
         ...nlbAlarmSpec({ name: args.alarmName, region: args.region, minutes: args.minutes ?? 3 }),

@@ -1,6 +1,7 @@
 // One region's part of the client hostname in Route53: a health check on the region's NATS
 // endpoint and the one weighted record this stack owns (set identifier = region).
-import * as aws from "@pulumi/aws";
+import type * as aws from "@pulumi/aws";
+import { awsPackage } from "../packages";
 import * as pulumi from "@pulumi/pulumi";
 import type { HealthCheckConfig, HealthCheckType } from "../config/aws";
 import type { Region } from "../config/regions";
@@ -44,9 +45,10 @@ export class RegionDns extends pulumi.ComponentResource {
 
   constructor(name: string, args: RegionDnsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("natsdr:dns:RegionDns", name, {}, opts);
+    const { route53 } = awsPackage();
     const spec = clientRecordSpec(args);
     const children = { parent: this, provider: args.provider };
-    this.healthCheck = new aws.route53.HealthCheck(
+    this.healthCheck = new route53.HealthCheck(
       `${name}-health`,
       {
         ...healthCheckInputs(healthCheckSpec(args.healthCheck, args.region), args.endpoint),
@@ -55,7 +57,7 @@ export class RegionDns extends pulumi.ComponentResource {
       },
       children,
     );
-    this.record = new aws.route53.Record(
+    this.record = new route53.Record(
       `${name}-record`,
       {
         zoneId: args.hostedZoneId,

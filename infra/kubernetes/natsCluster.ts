@@ -1,7 +1,8 @@
 // The NATS servers of one region on Kubernetes: namespace, rendered config, credentials,
 // StatefulSet, Services, PodDisruptionBudget and NetworkPolicy, all created with the provider the
 // stack passes in. The object specs come from pure functions (statefulSetSpec.ts, networkSpecs.ts).
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
+import { kubernetesPackage } from "../packages";
 import * as pulumi from "@pulumi/pulumi";
 import { confString, renderNatsConf } from "../nats";
 import {
@@ -87,6 +88,7 @@ export class NatsCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: NatsClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("natsdr:kubernetes:NatsCluster", name, {}, opts);
+    const { apps, core, networking, policy } = kubernetesPackage();
     const { deployment, provider } = args;
     const names = objectNames(args.objectName);
     const labels = commonLabels(deployment, names);
@@ -112,7 +114,7 @@ export class NatsCluster extends pulumi.ComponentResource {
     // whatever the StatefulSet's retention policy says. Protected: `pulumi destroy` and a renamed
     // namespace (a replacement) stop with an error; retained: even after `pulumi state unprotect`
     // a destroy leaves the namespace for an operator to delete (README, "Removing a region").
-    const namespace = new k8s.core.v1.Namespace(
+    const namespace = new core.v1.Namespace(
       `${name}-namespace`,
       { metadata: { name: settings.namespace, labels } },
       pulumi.mergeOptions(child, { protect: true, retainOnDelete: true }),
@@ -128,7 +130,7 @@ export class NatsCluster extends pulumi.ComponentResource {
       ...extra,
     });
 
-    const config = new k8s.core.v1.ConfigMap(
+    const config = new core.v1.ConfigMap(
       `${name}-config`,
       { metadata: metadata(names.configMap), data: { "nats.conf": this.configText } },
       child,
@@ -138,22 +140,22 @@ export class NatsCluster extends pulumi.ComponentResource {
       .apply(([app, leafnode, system, hosts]) =>
         credentialSecretData(deployment, { app, leafnode, ...(system === undefined ? {} : { system }) }, hosts),
       );
-    const secret = new k8s.core.v1.Secret(
+    const secret = new core.v1.Secret(
       `${name}-credentials`,
       { metadata: metadata(names.secret), type: "Opaque", stringData: pulumi.secret(passwords) },
       child,
     );
-    const serviceAccount = new k8s.core.v1.ServiceAccount(
+    const serviceAccount = new core.v1.ServiceAccount(
       `${name}-service-account`,
       { metadata: metadata(names.serviceAccount) },
       child,
     );
-    const headless = new k8s.core.v1.Service(
+    const headless = new core.v1.Service(
       `${name}-headless`,
       { metadata: metadata(names.headlessService), spec: headlessServiceSpec(deployment, names) },
       child,
     );
-    const loadBalancer = new k8s.core.v1.Service(
+    const loadBalancer = new core.v1.Service(
       `${name}-load-balancer`,
       {
         metadata: metadata(names.loadBalancer, { annotations: { ...deployment.settings.loadBalancerAnnotations } }),
@@ -161,7 +163,7 @@ export class NatsCluster extends pulumi.ComponentResource {
       },
       child,
     );
-    this.statefulSet = new k8s.apps.v1.StatefulSet(
+    this.statefulSet = new apps.v1.StatefulSet(
       `${name}-statefulset`,
       {
         metadata: metadata(names.statefulSet, { labels: podLabels }),
@@ -178,12 +180,12 @@ export class NatsCluster extends pulumi.ComponentResource {
       // headless Service's DNS names to find each other.
       pulumi.mergeOptions(child, { dependsOn: [config, secret, serviceAccount, headless] }),
     );
-    new k8s.policy.v1.PodDisruptionBudget(
+    new policy.v1.PodDisruptionBudget(
       `${name}-pdb`,
       { metadata: metadata(names.podDisruptionBudget), spec: podDisruptionBudgetSpec(names) },
       child,
     );
-    new k8s.networking.v1.NetworkPolicy(
+    new networking.v1.NetworkPolicy(
       `${name}-network-policy`,
       { metadata: metadata(names.networkPolicy), spec: networkPolicySpec(deployment, names) },
       child,

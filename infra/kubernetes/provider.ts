@@ -1,7 +1,8 @@
 // The Kubernetes provider of a region's stack, made from its config. Every Kubernetes object of
 // the stack is created with it explicitly: the ambient default provider would follow whatever
 // cluster the operator's shell points at.
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
+import { kubernetesPackage } from "../packages";
 import type * as pulumi from "@pulumi/pulumi";
 import type { KubernetesStackConfig } from "../config";
 
@@ -21,5 +22,5 @@ export function createKubernetesProvider(
   config: Pick<KubernetesStackConfig, "kubeconfig" | "context">,
   opts?: pulumi.CustomResourceOptions,
 ): k8s.Provider {
-  return new k8s.Provider(name, kubernetesProviderArgs(config), opts);
+  return new (kubernetesPackage().Provider)(name, kubernetesProviderArgs(config), opts);
 }

@@ -2,7 +2,8 @@
 // and a PrometheusRule for the Prometheus Operator (or, without it, a ConfigMap holding the rules
 // file and a scrape config), and the Grafana dashboard ConfigMap. Their content comes from the pure
 // renderers in rules.ts, scrape.ts and dashboard.ts.
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
+import { kubernetesPackage } from "../packages";
 import * as pulumi from "@pulumi/pulumi";
 import { renderDashboardJson } from "./dashboard";
 import type { MonitoringSettings } from "./plan";
@@ -35,6 +36,7 @@ export const GRAFANA_DASHBOARD_LABEL = { grafana_dashboard: "1" } as const;
 export class NatsMonitoring extends pulumi.ComponentResource {
   constructor(name: string, args: NatsMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("natsdr:monitoring:NatsMonitoring", name, {}, opts);
+    const { apiextensions, core } = kubernetesPackage();
     const { settings, provider } = args;
     const child = pulumi.mergeOptions({ parent: this }, { provider });
     const labels = {
@@ -50,7 +52,7 @@ export class NatsMonitoring extends pulumi.ComponentResource {
         namespace: args.namespace,
         labels: { ...labels, ...settings.labels },
       });
-      new k8s.apiextensions.CustomResource(
+      new apiextensions.CustomResource(
         `${name}-pod-monitor`,
         {
           apiVersion: "monitoring.coreos.com/v1",
@@ -60,7 +62,7 @@ export class NatsMonitoring extends pulumi.ComponentResource {
         },
         child,
       );
-      new k8s.apiextensions.CustomResource(
+      new apiextensions.CustomResource(
         `${name}-prometheus-rule`,
         {
           apiVersion: "monitoring.coreos.com/v1",
@@ -71,7 +73,7 @@ export class NatsMonitoring extends pulumi.ComponentResource {
         child,
       );
     } else {
-      new k8s.core.v1.ConfigMap(
+      new core.v1.ConfigMap(
         `${name}-prometheus-files`,
         {
           metadata: { name: MonitoringNames.rulesConfigMap, namespace: args.namespace, labels },
@@ -83,7 +85,7 @@ export class NatsMonitoring extends pulumi.ComponentResource {
         child,
       );
     }
-    new k8s.core.v1.ConfigMap(
+    new core.v1.ConfigMap(
       `${name}-dashboard`,
       {
         metadata: {

@@ -1,6 +1,7 @@
 // How Pulumi runs the program: it registers ts-node, which takes its own options from
 // tsconfig.json's `ts-node` section (Pulumi passes none of its own unless
 // PULUMI_NODEJS_TRANSPILE_ONLY is set). tsc checks the types in `npm test`.
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { create } from "ts-node";
 import { describe, expect, it } from "vitest";
@@ -15,5 +16,18 @@ describe("program runtime", () => {
     // The transpiler is there: ts-node fails the whole run when swc is asked for and missing.
     expect(service.compile("const answer: number = 42;", join(root, "infra", "probe.ts"))).toContain("answer = 42");
     expect(service.config.options.strict).toBe(true);
+  });
+
+  it("program runtime - loading the program loads neither @pulumi/aws nor @pulumi/kubernetes (packages.ts loads them on use)", () => {
+    const script = [
+      'for (const entry of ["region", "config", "outputs"]) require("./infra/" + entry);',
+      "const sdk = /node_modules[\\/]@pulumi[\\/](aws|kubernetes)[\\/]/;",
+      "process.stdout.write(JSON.stringify(Object.keys(require.cache).filter((file) => sdk.test(file))));",
+    ].join("\n");
+    const loaded = execFileSync(process.execPath, ["--require", "ts-node/register", "--eval", script], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    expect(JSON.parse(loaded)).toEqual([]);
   });
 });
