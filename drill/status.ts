@@ -1,7 +1,6 @@
 // npm run status -- --region us-east-1=nats://... --region eu-central-1=nats://... [--json]
-import fs from "node:fs";
 import { parseStatusArgs } from "./status/args";
-import { collectStatus, isHealthy } from "./status/collect";
+import { collectStatus, isHealthy, resolveCredentials } from "./status/collect";
 import { renderStatus } from "./status/render";
 
 async function main(): Promise<number> {
@@ -16,8 +15,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${options.help}\n`);
     return 0;
   }
-  const credentials = options.credsFile ? { creds: fs.readFileSync(options.credsFile, "utf8") } : options.credentials;
-  const status = await collectStatus(options.targets, credentials, options.timeoutMs);
+  const status = await collectStatus(options.targets, resolveCredentials(options), options.timeoutMs);
   process.stdout.write(
     options.json
       ? `${JSON.stringify({ at: new Date().toISOString(), healthy: isHealthy(status), regions: status }, null, 2)}\n`

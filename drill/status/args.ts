@@ -1,5 +1,5 @@
 // Options of `npm run status`. Pure: argv and environment in, targets and credentials out.
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import type { RegionTarget, StatusCredentials } from "./collect";
 
 export const STATUS_USAGE = `npm run status -- --region NAME=URL[,URL...] [--region ...] [options]
@@ -23,11 +23,7 @@ and ack floor, and mirrors whose origin was re-created or diverged (BROKEN).
 Exit status: 0 when every server and monitor is healthy, every region lists its streams and
 no mirror is broken, 1 otherwise, 2 on bad options.`;
 
-export interface StatusOptions {
-  readonly targets: readonly RegionTarget[];
-  readonly credentials: StatusCredentials;
-  readonly credsFile?: string;
-  readonly timeoutMs: number;
+export interface StatusOptions extends RegionConnectionOptions {
   readonly json: boolean;
 }
 
@@ -48,28 +44,47 @@ const list = (text: string) =>
     .map((part) => part.trim())
     .filter(Boolean);
 
-/** Options, or the usage text; throws a one-line error naming the bad option. */
-export function parseStatusArgs(argv: readonly string[], env: NodeJS.ProcessEnv): StatusOptions | { help: string } {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      region: { type: "string", multiple: true, default: [] },
-      monitor: { type: "string", multiple: true, default: [] },
-      domain: { type: "string", multiple: true, default: [] },
-      user: { type: "string" },
-      password: { type: "string" },
-      token: { type: "string" },
-      creds: { type: "string" },
-      timeout: { type: "string" },
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-    strict: true,
-  });
-  if (values.help) return { help: STATUS_USAGE };
+/** parseArgs options every command that talks to the regions takes (status, orphans). */
+export const REGION_OPTIONS = {
+  region: { type: "string", multiple: true, default: [] as string[] },
+  domain: { type: "string", multiple: true, default: [] as string[] },
+  user: { type: "string" },
+  password: { type: "string" },
+  token: { type: "string" },
+  creds: { type: "string" },
+  timeout: { type: "string" },
+} satisfies ParseArgsOptionsConfig;
+
+/** What parseArgs gives for {@link REGION_OPTIONS}. */
+export interface RegionOptionValues {
+  readonly region?: readonly string[];
+  readonly domain?: readonly string[];
+  readonly user?: string;
+  readonly password?: string;
+  readonly token?: string;
+  readonly creds?: string;
+  readonly timeout?: string;
+}
+
+/** The regions' servers and the credentials, as --region/--domain/--user/--token/--creds/--timeout give them. */
+export interface RegionConnectionOptions {
+  readonly targets: readonly RegionTarget[];
+  readonly credentials: StatusCredentials;
+  readonly credsFile?: string;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Regions, credentials and timeout from parsed flags and the environment; throws a one-line error
+ * naming the bad option. `monitors` are the --monitor pairs of a command that takes them.
+ */
+export function parseRegionConnection(
+  values: RegionOptionValues,
+  env: NodeJS.ProcessEnv,
+  monitors: ReadonlyMap<string, string> = new Map(),
+): RegionConnectionOptions {
   const regions = pairs("region", values.region ?? []);
   if (regions.size === 0) throw new Error("give at least one --region NAME=nats://host:4222 (see --help).");
-  const monitors = pairs("monitor", values.monitor ?? []);
   const domains = pairs("domain", values.domain ?? []);
   for (const name of [...monitors.keys(), ...domains.keys()]) {
     if (!regions.has(name))
@@ -99,5 +114,21 @@ export function parseStatusArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
     : token
       ? { token }
       : {};
-  return { targets, credentials, ...(credsFile ? { credsFile } : {}), timeoutMs, json: values.json ?? false };
+  return { targets, credentials, ...(credsFile ? { credsFile } : {}), timeoutMs };
+}
+
+/** Options, or the usage text; throws a one-line error naming the bad option. */
+export function parseStatusArgs(argv: readonly string[], env: NodeJS.ProcessEnv): StatusOptions | { help: string } {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      ...REGION_OPTIONS,
+      monitor: { type: "string", multiple: true, default: [] },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return { help: STATUS_USAGE };
+  return { ...parseRegionConnection(values, env, pairs("monitor", values.monitor ?? [])), json: values.json ?? false };
 }

@@ -1,7 +1,8 @@
 // What `npm run status` asks the servers: per server, whether it accepts a connection (and what
 // it says about itself) and its monitoring /healthz; per region, every stream's role, counts,
 // mirror lag and consumers. Works against the drill's regions and real ones.
-import { connect, credsAuthenticator, type ConnectionOptions } from "@nats-io/transport-node";
+import fs from "node:fs";
+import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
 import { regionReport, type StreamReport } from "../evidence";
 import { mirrorFindings, type MirrorFinding } from "./mirrors";
 
@@ -70,6 +71,30 @@ function authOptions(credentials: StatusCredentials): Partial<ConnectionOptions>
   if (credentials.token !== undefined) return { token: credentials.token };
   if (credentials.user !== undefined) return { user: credentials.user, pass: credentials.password ?? "" };
   return {};
+}
+
+/** The credentials given by flags or environment, a .creds file read. */
+export function resolveCredentials(options: {
+  readonly credentials: StatusCredentials;
+  readonly credsFile?: string;
+}): StatusCredentials {
+  return options.credsFile ? { creds: fs.readFileSync(options.credsFile, "utf8") } : options.credentials;
+}
+
+/** One connection to a region's servers (any of them), without reconnects: a command's life is short. */
+export function connectTarget(
+  target: Pick<RegionTarget, "servers">,
+  credentials: StatusCredentials,
+  timeoutMs: number,
+  name: string,
+): Promise<NatsConnection> {
+  return connect({
+    servers: [...target.servers],
+    ...authOptions(credentials),
+    reconnect: false,
+    timeout: timeoutMs,
+    name,
+  });
 }
 
 function message(error: unknown): string {
@@ -164,13 +189,7 @@ export async function regionStatus(
   ]);
   const base = { region: target.region, domain: target.domain, servers, monitors };
   try {
-    const nc = await connect({
-      servers: [...target.servers],
-      ...authOptions(credentials),
-      reconnect: false,
-      timeout: timeoutMs,
-      name: "nats-dr status",
-    });
+    const nc = await connectTarget(target, credentials, timeoutMs, "nats-dr status");
     try {
       return { ...base, streams: await regionReport(nc, target.domain, timeoutMs) };
     } finally {

@@ -1,0 +1,12 @@
+export { ORPHANS_USAGE, OrphanActions, parseOrphansArgs } from "./args";
+export type { OrphansOptions } from "./args";
+export { renderOrphanList, renderRepublish, republishSucceeded } from "./evidence";
+export type { OrphanStreamEvidence, RepublishedMessage, RepublishEvidence } from "./evidence";
+export { describeOrphanStream, findOrphanStreams, RepublishMetadata, republishTarget } from "./find";
+export type { OrphanStream } from "./find";
+export { applicationHeaders, DERIVED_ID_PREFIX, derivedMessageId, orphanMessage } from "./message";
+export type { OrphanMessage } from "./message";
+export { removeVerified, republishOrphanStream } from "./republish";
+export type { ActiveSide, RegionSide, RepublishStreamOptions } from "./republish";
+export { republishOrphans } from "./run";
+export type { RepublishRunOptions } from "./run";
