@@ -12,8 +12,15 @@
 // an interest or work-queue stream has already removed counts as verified by its ack alone. The
 // orphan stream is deleted only when all of its messages were verified, and after the caller
 // wrote the evidence.
-import type { JetStreamClient, JetStreamManager, PubAck, StoredMsg } from "@nats-io/jetstream";
+import {
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type PubAck,
+  type StoredMsg,
+} from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
+import { OrphanScopes } from "../../streams/orphans";
 import type { OrphanStreamEvidence, RepublishedMessage } from "./evidence";
 import { republishTarget, RepublishMetadata, type OrphanStream } from "./find";
 import { applicationHeaders, orphanMessage, payloadHash, type OrphanMessage } from "./message";
@@ -64,6 +71,12 @@ export async function republishOrphanStream(
   const target = await republishTarget(to.jsm, to.domain, orphan.stream);
   const retention = "info" in target ? target.info.config.retention : undefined;
   if ("problem" in target) failures.push(target.problem);
+  // A whole-stream orphan stream may hold messages the active stream has (stored before the
+  // histories parted, or beyond its duplicate window): those ids are looked up, not re-published.
+  const present =
+    "info" in target && orphan.scope === OrphanScopes.wholeStream
+      ? await idsInStream(to, orphan.stream, target.info.state.last_seq)
+      : new Map<string, number>();
 
   const start = Math.max(orphan.firstSequence, resumedAfter + 1);
   for (
@@ -85,7 +98,14 @@ export async function republishOrphanStream(
       messages.push(...batch.map(({ message }) => withoutDomain(message)));
       continue;
     }
-    const acks = await Promise.all(batch.map(({ message, stored: one }) => publishOnce(to.js, message, one, options)));
+    const acks = await Promise.all(
+      batch.map(({ message, stored: one }) => {
+        const seq = present.get(message.id);
+        return seq === undefined
+          ? publishOnce(to.js, message, one, options)
+          : Promise.resolve({ stream: orphan.stream, domain: to.domain, seq, duplicate: true });
+      }),
+    );
     const sent: (RepublishedMessage & { sha256: string })[] = [];
     for (const [index, { message }] of batch.entries()) {
       const ack = acks[index]!;
@@ -150,7 +170,7 @@ async function publishOnce(
   message: OrphanMessage,
   stored: StoredMsg,
   options: RepublishStreamOptions,
-): Promise<PubAck | { error: string }> {
+): Promise<Pick<PubAck, "stream" | "domain" | "seq" | "duplicate"> | { error: string }> {
   const carried = natsHeaders();
   for (const [key, value] of applicationHeaders(stored.header)) carried.append(key, value);
   let last: unknown;
@@ -206,6 +226,31 @@ async function readBack(
     return { ...message, verified: "read-back" as const };
   });
   return { messages, failures };
+}
+
+/** Message id -> sequence of every message of the active stream up to `last`, read by headers only. */
+async function idsInStream(to: ActiveSide, stream: string, last: number): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  if (last === 0) return ids;
+  const consumer = await to.js.consumers.get(stream, { deliver_policy: DeliverPolicy.All, headers_only: true });
+  try {
+    for (let done = false; !done;) {
+      let received = 0;
+      for await (const message of await consumer.fetch({ max_messages: 1000, expires: 2000 })) {
+        received++;
+        const id = message.headers?.get("Nats-Msg-Id");
+        if (id) ids.set(id, message.seq);
+        if (message.seq >= last || message.info.pending === 0) {
+          done = true;
+          break;
+        }
+      }
+      if (received === 0) done = true;
+    }
+  } finally {
+    await consumer.delete().catch(() => undefined);
+  }
+  return ids;
 }
 
 /** Read-merge-write of an orphan stream's metadata. */

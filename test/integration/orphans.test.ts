@@ -48,6 +48,7 @@ const options = { dryRun: false, publishTimeoutMs: 3000 } as const;
 async function orphanFixture(
   stream: string,
   messages: readonly { id?: string; data: string; header?: [string, string] }[],
+  scope: "after-promotion" | "whole-stream" = "after-promotion",
 ): Promise<string> {
   const name = orphanStreamName(stream, 1000);
   await from.jsm.streams.add({
@@ -56,7 +57,7 @@ async function orphanFixture(
     metadata: {
       [MetadataKeys.managed]: "true",
       "natsdr.orphans-of": stream,
-      [MetadataKeys.orphanScope]: "after-promotion",
+      [MetadataKeys.orphanScope]: scope,
     },
   });
   const js = jetstream(east);
@@ -217,6 +218,33 @@ describe("orphans republish against real servers", () => {
     const again = await republishOrphans(from, to, { ...options, streams: ["late"] });
     expect(again.streams[0]).toMatchObject({ resumedAfter: 2, published: 0, stored: 0, removed: true });
     expect((await to.jsm.streams.info("late")).state.messages).toBe(2);
+  });
+
+  it("orphans - a whole-stream orphan stream publishes only what the active stream lacks, also past its window", async () => {
+    await activeStream("whole", { duplicate_window: 1_000_000_000 });
+    await to.js.publish("whole.entry", "w-0", { msgID: "w-0" });
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // past the 1 s window
+    await orphanFixture(
+      "whole",
+      [
+        { id: "w-0", data: "w-0" },
+        { id: "w-1", data: "w-1" },
+      ],
+      "whole-stream",
+    );
+    const run = await republishOrphans(from, to, { ...options, streams: ["whole"] });
+    expect(run.streams[0]).toMatchObject({
+      scope: "whole-stream",
+      published: 2,
+      stored: 1,
+      duplicates: 1,
+      verified: 2,
+    });
+    expect(run.streams[0]!.messages.map((message) => [message.id, message.storedSequence])).toEqual([
+      ["w-0", 1],
+      ["w-1", 2],
+    ]);
+    expect((await to.jsm.streams.info("whole")).state.messages).toBe(2);
   });
 
   it("orphans - a message that does not verify keeps the orphan stream, and says why", async () => {
