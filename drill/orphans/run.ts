@@ -8,6 +8,8 @@ import { removeVerified, republishOrphanStream, type ActiveSide, type RegionSide
 export interface RepublishRunOptions {
   /** Only the orphan streams kept from these streams; all when empty. */
   readonly streams?: readonly string[];
+  /** Only these orphan streams (by their own name); all when undefined. */
+  readonly orphanStreams?: readonly string[];
   readonly dryRun: boolean;
   readonly publishTimeoutMs: number;
   /** Called with the evidence before any orphan stream is removed, and again after. */
@@ -21,7 +23,9 @@ export async function republishOrphans(
   clock: () => Date = () => new Date(),
 ): Promise<RepublishEvidence> {
   const startedAt = clock().toISOString();
-  const orphans = await findOrphanStreams(from.jsm, options.streams ?? []);
+  const orphans = (await findOrphanStreams(from.jsm, options.streams ?? [])).filter(
+    (orphan) => options.orphanStreams === undefined || options.orphanStreams.includes(orphan.name),
+  );
   const streams: OrphanStreamEvidence[] = [];
   for (const orphan of orphans) streams.push(await republishOrphanStream(from, to, orphan, options));
   const evidence = (list: readonly OrphanStreamEvidence[]): RepublishEvidence => ({

@@ -83,7 +83,7 @@ export async function failover(ctx: DrillContext, to: Region, during?: () => Pro
         (stream) => ctx.stacks.evidence(from, stream)?.lastDemotion?.orphanStream === name,
       );
       notes.push(
-        `${from} kept ${added} orphans in ${name} (acknowledged there, not in ${to}; re-publish them, docs/failover.md)${recorded ? "" : "; no lastDemotion output records them: the demotion was interrupted and a re-run adopted the mirror"}`,
+        `${from} kept ${added} orphans in ${name} (acknowledged there, not in ${to}; re-publish them: npm run orphans -- republish --from ${from}, docs/failover.md)${recorded ? "" : "; no lastDemotion output records them: the demotion was interrupted and a re-run adopted the mirror"}`,
       );
     }
   }

@@ -2,59 +2,56 @@
 //   1. the killed region is restarted from its stores; its stack runs with activeRegion still on
 //      the survivor, so its primaries become mirrors and the orphans (acknowledged there after
 //      the last replication) are copied aside and counted;
-//   2. the operator re-publishes the orphans to the active region by message id;
+//   2. the operator re-publishes the orphans to the active region by message id
+//      (npm run orphans -- republish, whose code this calls);
 //   3. activeRegion flips back: the recovered region promotes (planned), the other one demotes.
-import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
-import { headers as natsHeaders } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { Region } from "../../infra/config/regions";
 import { drillStackName, mark, type DrillContext } from "../context";
+import { republishOrphans as republish } from "../orphans/run";
 import type { OrphanFigures } from "../report/types";
 import { failover, measure, orphanStreams, settle, sleep, rto, waitForStreams } from "./common";
 import type { Scenario } from "./types";
 
-const ORIGINAL = { subject: "Nats-Dr-Original-Subject", msgId: "Nats-Dr-Original-Msg-Id" } as const;
-
-/** Re-publishes every message of the orphan streams into `active`, by its original id. */
+/**
+ * Re-publishes the orphan streams into `active` with the product's command (npm run orphans --
+ * republish): original ids, verified by ack and read-back, evidence kept, then removed.
+ */
 async function republishOrphans(
   ctx: DrillContext,
   recovered: Region,
   active: Region,
   orphanStreams: readonly string[],
 ): Promise<{ ids: Set<string>; republished: number; alreadyPresent: number }> {
-  const source = jetstream(await ctx.clients.get("observe", recovered), { domain: recovered, timeout: 5000 });
-  const target = jetstream(await ctx.clients.get("observe", active), { timeout: 5000 });
-  const ids = new Set<string>();
-  let republished = 0;
-  let alreadyPresent = 0;
-  for (const name of orphanStreams) {
-    const consumer = await source.consumers.get(name, { deliver_policy: DeliverPolicy.All });
-    try {
-      for (;;) {
-        let received = 0;
-        for await (const message of await consumer.fetch({ max_messages: 500, expires: 1000 })) {
-          received++;
-          const id = message.headers?.get(ORIGINAL.msgId) ?? "";
-          const subject = message.headers?.get(ORIGINAL.subject) ?? "";
-          if (id === "" || subject === "")
-            throw new Error(`orphan ${name}#${message.seq} has no ${ORIGINAL.msgId} or ${ORIGINAL.subject} header`);
-          // Application headers go along; the provenance headers stay with the orphan copy.
-          const carried = natsHeaders();
-          for (const [key, values] of message.headers ?? [])
-            if (!key.startsWith("Nats-Dr-")) values.forEach((value) => carried.append(key, value));
-          const ack = await target.publish(subject, message.data, { msgID: id, headers: carried });
-          if (ack.domain !== undefined && ack.domain !== active)
-            throw new Error(`re-published orphan ${id} was stored by ${ack.domain}, not ${active}`);
-          ids.add(id);
-          republished++;
-          if (ack.duplicate) alreadyPresent++;
-        }
-        if (received === 0) break;
-      }
-    } finally {
-      await consumer.delete().catch(() => undefined);
-    }
-  }
-  return { ids, republished, alreadyPresent };
+  const activeConnection = await ctx.clients.get("observe", active);
+  const evidence = await republish(
+    {
+      region: recovered,
+      domain: recovered,
+      jsm: await jetstreamManager(await ctx.clients.get("observe", recovered), { domain: recovered, timeout: 5000 }),
+    },
+    {
+      region: active,
+      domain: active,
+      jsm: await jetstreamManager(activeConnection, { domain: active, timeout: 5000 }),
+      js: jetstream(activeConnection, { timeout: 5000 }),
+    },
+    {
+      orphanStreams,
+      dryRun: false,
+      publishTimeoutMs: 5000,
+      record: (record) => ctx.evidence.write("evidence/orphans-republish.json", record),
+    },
+  );
+  const failures = evidence.streams.flatMap((stream) => stream.failures);
+  if (failures.length > 0)
+    throw new Error(`re-publishing the orphans kept ${failures.length} of them: ${failures.slice(0, 3).join("; ")}`);
+  const messages = evidence.streams.flatMap((stream) => stream.messages);
+  return {
+    ids: new Set(messages.map((message) => message.id)),
+    republished: messages.length,
+    alreadyPresent: messages.filter((message) => message.duplicate === true).length,
+  };
 }
 
 export const failback: Scenario = async (ctx) => {

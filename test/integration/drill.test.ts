@@ -7,6 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import type { RepublishEvidence } from "../../drill/orphans/evidence";
 import type { DrillReport, ScenarioResult, StackRunSummary } from "../../drill/report/types";
 import { PROJECT_ROOT, TOOLS_BIN_DIR } from "../harness";
 import { backendUrl } from "../../drill/pulumi/workspace";
@@ -105,6 +106,7 @@ describe("drill", () => {
       "mirror-lag.json",
       "evidence/01-planned-before.json",
       "evidence/05-failback-sequences.json",
+      "evidence/orphans-republish.json",
     ]) {
       expect(fs.existsSync(path.join(out, file)), file).toBe(true);
     }
@@ -154,6 +156,12 @@ describe("drill", () => {
     expect(failback.figures.orphans).toMatchObject({ missingFromOrphans: 0 });
     expect(failback.figures.orphans!.found).toBeGreaterThanOrEqual(unplanned.figures.lostAtFailover!);
     expect(failback.figures.orphans!.republished).toBe(failback.figures.orphans!.found);
+    // The product's republish command did it: every orphan stream verified, then removed.
+    const republished = JSON.parse(
+      fs.readFileSync(path.join(out, "evidence/orphans-republish.json"), "utf8"),
+    ) as RepublishEvidence;
+    expect(republished.streams.every((stream) => stream.failures.length === 0 && stream.removed)).toBe(true);
+    expect(republished.streams.reduce((sum, stream) => sum + stream.verified, 0)).toBe(failback.figures.orphans!.found);
     expect(failback.figures.lostHere).toBe(0);
     expect(failback.figures.to).toBe("us-east-1");
     expect(check(failback, "RPO after failback (acknowledged, missing)")?.ok).toBe(true);
