@@ -1,4 +1,5 @@
-// The local two-region failover drill (npm run drill) and the status command (npm run status).
+// The local two-region failover drill (npm run drill), and the operator commands it shares code with:
+// status (npm run status, drill/status/) and orphans (npm run orphans, drill/orphans/).
 export { DrillStacks, drillStackName } from "./context";
 export type { DrillStackRun, DrillStacksOptions } from "./context";
 export { USAGE, parseDrillArgs, resolveScenarios } from "./options";
