@@ -113,7 +113,7 @@ export class RegionStreams extends pulumi.ComponentResource {
           domain: args.domain,
           spec: args.checkpointStream,
           role: "primary",
-          failover: args.failover,
+          // No failover settings: it is never promoted, so a change of them must not touch it.
           allowDeleteWithMessages: true,
         },
         { parent: this, ...(opts?.dependsOn === undefined ? {} : { dependsOn: opts.dependsOn }) },
