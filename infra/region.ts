@@ -80,6 +80,9 @@ export function declareRegion(config: StackConfig, name = "jetstream"): Declared
           plan: checkpoints,
           image: config.backup.natsImage,
           natsUrl: inClusterNatsUrl(nats.headlessServiceName, nats.namespace),
+          credentialsChecksum: nats.statefulSet.spec.template.metadata.annotations.apply(
+            (annotations) => annotations?.["checksum/credentials"] ?? "",
+          ),
           ...checkpointerConnection(config, nats),
         });
   const monitoring =

@@ -21,6 +21,11 @@ export interface CheckpointerArgs {
   };
   /** Secret and key of the CA of the client port's certificates. @default plain connection */
   readonly tlsCa?: { readonly secretName: pulumi.Input<string>; readonly key: string };
+  /**
+   * The servers' `checksum/credentials`: on the pod template too, so a password rotation restarts
+   * the checkpointer with the new password when it restarts the servers. @default none
+   */
+  readonly credentialsChecksum?: pulumi.Input<string>;
 }
 
 export const CHECKPOINTER_NAME = "nats-checkpointer";
@@ -41,7 +46,12 @@ export function checkpointerDeployment(args: Omit<CheckpointerArgs, "provider">)
       strategy: { type: "Recreate" },
       selector: { matchLabels: { ...labels } },
       template: {
-        metadata: { labels: { ...labels } },
+        metadata: {
+          labels: { ...labels },
+          ...(args.credentialsChecksum === undefined
+            ? {}
+            : { annotations: { "checksum/credentials": args.credentialsChecksum } }),
+        },
         spec: {
           automountServiceAccountToken: false,
           securityContext: {

@@ -23,6 +23,13 @@ describe("checkpointer stack", () => {
     const deployment = found.get(`${DEPLOYMENT}::checkpointer-deployment`)!;
     expect(deployment.provider).toContain(provider.name);
     expect(deployment.inputs).toMatchObject({ metadata: { name: "nats-checkpointer", namespace: "nats" } });
+    // A password rotation restarts it with the servers.
+    const statefulSet = [...found.values()].find((entry) => entry.type === "kubernetes:apps/v1:StatefulSet")!;
+    const annotation = (entry: FullRegistration) =>
+      (entry.inputs as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template
+        .metadata.annotations["checksum/credentials"];
+    expect(annotation(deployment)).toMatch(/^[0-9a-f]{8}$/);
+    expect(annotation(deployment)).toBe(annotation(statefulSet));
     const script = found.get(`${CONFIGMAP}::checkpointer-script`)!;
     const text = (script.inputs["data"] as Record<string, string>)["checkpointer.sh"]!;
     expect(text).toContain("'--reply' 'natsdr.checkpoints.eu-central-1.");
