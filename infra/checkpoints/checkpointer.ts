@@ -1,8 +1,9 @@
 // The consumer checkpointer on Kubernetes: one Deployment (one pod, restarted by Kubernetes when it
 // dies) running the generated script with the nats CLI of the nats-box image, beside the servers.
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { restrictedContainer } from "../kubernetes";
+import { kubernetesPackage } from "../packages";
 import { renderCheckpointerScript, type CheckpointPlan } from "./plan";
 
 export interface CheckpointerArgs {
@@ -105,7 +106,8 @@ export class Checkpointer extends pulumi.ComponentResource {
   constructor(name: string, args: CheckpointerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("natsdr:checkpoints:Checkpointer", name, {}, opts);
     const child = pulumi.mergeOptions({ parent: this }, { provider: args.provider });
-    const script = new k8s.core.v1.ConfigMap(
+    const { apps, core } = kubernetesPackage();
+    const script = new core.v1.ConfigMap(
       `${name}-script`,
       {
         metadata: { name: CHECKPOINTER_NAME, namespace: args.namespace, labels: { ...labels } },
@@ -113,7 +115,7 @@ export class Checkpointer extends pulumi.ComponentResource {
       },
       child,
     );
-    this.deployment = new k8s.apps.v1.Deployment(
+    this.deployment = new apps.v1.Deployment(
       `${name}-deployment`,
       checkpointerDeployment(args),
       pulumi.mergeOptions(child, { dependsOn: [script] }),
