@@ -3,7 +3,9 @@
 // Starts two real JetStream domains joined by a leafnode, creates N stream pairs (primary in
 // us-east-1, mirror in eu-central-1, a durable consumer on each side), fills them while
 // publishing continues, and promotes all N with the same provider code `pulumi up` runs:
-// planned (peer reachable) and unplanned (leafnode cut). Beside it, the runbook our users run
+// planned (peer reachable) and unplanned (leafnode cut), the unplanned one with consumer checkpoints
+// off and on (a service keeps acknowledging in us-east-1 until the cut; the checkpointer runs the
+// stacks' `nats pub` commands with the real nats CLI). Beside it, the runbook our users run
 // today: delete the mirror and create a new stream. Then the failover as users run it, the real
 // `pulumi up` of the flipped stack (bench/engineFailover.ts). Prints tables and writes JSON.
 import * as fs from "node:fs";
@@ -12,6 +14,9 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { consumerProvider } from "../streams/consumerProvider";
 import { streamProvider } from "../streams/streamProvider";
+import { planCheckpoints } from "../infra/checkpoints";
+import { startLocalCheckpointer, type LocalCheckpointer } from "../drill/local";
+import type { StreamSpec } from "../streams/spec";
 import { connectApp, startTwoDomains, type TwoDomains } from "../test/harness";
 import {
   APP_CREDENTIALS,
@@ -39,9 +44,20 @@ const engineCounts = options["engine-counts"] === "" ? [] : options["engine-coun
 const parallel = Number(options.parallel);
 const prefill = Number(options.prefill);
 
+/** Checkpoints every second (the default nats-dr:checkpoints.interval). */
+const CHECKPOINT_INTERVAL_MS = 1000;
+/** The service's fetch batch: at most this many messages per stream are delivered and not yet acknowledged. */
+const IN_FLIGHT_PER_STREAM = 10;
+/** The promotions' failover.peerTimeoutMs (the test inputs' default). */
+const PEER_TIMEOUT_MS = (
+  rawStreamInputs({ domain: "d", clientUrls: [] }, undefined, "primary", {})["failover"] as { peerTimeoutMs: number }
+).peerTimeoutMs;
+
 interface Row {
   streams: number;
   procedure: "planned" | "unplanned" | "runbook";
+  /** Unplanned only: whether the consumer checkpointer ran. */
+  checkpoints: "on" | "off" | "n/a";
   secondsToWritable: number;
   acknowledged: number;
   /** Acknowledged messages the new primary does not hold. */
@@ -50,6 +66,8 @@ interface Row {
   preservedForFailback: number;
   messagesKeptPercent: number;
   redeliveredAcknowledged: number;
+  /** Unplanned only: messages the service acknowledged in the last checkpoint interval before the cut. */
+  ackedInLastInterval: number;
 }
 
 /** Runs `work` over items with at most `limit` at once, as the engine's --parallel does. */
@@ -114,15 +132,80 @@ async function setUp(regions: TwoDomains, count: number, east: NatsConnection) {
   return { mirrors, acknowledged };
 }
 
+/**
+ * The service in us-east-1 keeps processing: fetches and acknowledges (the server confirming each)
+ * until stopped, recording each acknowledged message and when.
+ */
+function startService(east: NatsConnection, count: number, acknowledged: Set<string>) {
+  let running = true;
+  const ackTimes: number[] = [];
+  const loops = names(count).map(async (name) => {
+    const consumer = await (await jetstreamManager(east)).jetstream().consumers.get(name, "worker");
+    while (running) {
+      try {
+        const batch = await consumer.fetch({ max_messages: IN_FLIGHT_PER_STREAM, expires: 1000 });
+        for await (const message of batch) {
+          await message.ackAck();
+          acknowledged.add(message.string());
+          ackTimes.push(performance.now());
+          if (!running) break;
+        }
+      } catch {
+        // The region is being cut off: what was confirmed is recorded. Never spin without a pause.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  });
+  return {
+    ackTimes,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+/** The checkpoint stream in eu-central-1 and the checkpointer of us-east-1, as the stacks declare them. */
+async function startCheckpoints(regions: TwoDomains, count: number): Promise<LocalCheckpointer> {
+  const planned = planCheckpoints({
+    domain: regions.east.domain,
+    enabled: true,
+    interval: `${CHECKPOINT_INTERVAL_MS}ms`,
+    streams: names(count).map((name) => ({
+      name,
+      role: "primary",
+      peerDomain: regions.west.domain,
+      replicated: true,
+      spec: { replicas: 1 } as StreamSpec,
+      consumers: [{ name: "worker", spec: {} as never }],
+    })),
+  })!;
+  const westPlan = { ...planned.stream, subjects: [`natsdr.checkpoints.${regions.east.domain}.>`] };
+  await streamProvider.create(
+    await checked(streamProvider, rawStreamInputs(regions.west, undefined, "primary", { ...westPlan })),
+  );
+  return startLocalCheckpointer({
+    plan: planned,
+    servers: regions.east.clientUrls,
+    user: APP_CREDENTIALS.user,
+    password: APP_CREDENTIALS.password,
+  });
+}
+
 async function countRedelivered(west: NatsConnection, count: number, acknowledged: Set<string>): Promise<number> {
   const js = (await jetstreamManager(west)).jetstream();
   let redelivered = 0;
   for (const name of names(count)) {
     const consumer = await js.consumers.get(name, "worker");
-    const batch = await consumer.fetch({ max_messages: prefill, expires: 1000 });
-    for await (const message of batch) {
-      if (acknowledged.has(message.string())) redelivered++;
-      message.ack();
+    // Everything the consumer delivers now, batch after batch until one comes back empty.
+    for (let received = -1; received !== 0;) {
+      received = 0;
+      const batch = await consumer.fetch({ max_messages: prefill, expires: 1000 });
+      for await (const message of batch) {
+        received++;
+        if (acknowledged.has(message.string())) redelivered++;
+        message.ack();
+      }
     }
   }
   return redelivered;
@@ -145,11 +228,13 @@ async function lostAndUnreplicated(publishers: Publisher[], west: NatsConnection
   return { lost, unreplicated, acknowledged };
 }
 
-async function run(count: number, procedure: Row["procedure"]): Promise<Row> {
+async function run(count: number, procedure: Row["procedure"], checkpoints = false): Promise<Row> {
   const regions = await startTwoDomains({ clustered: false });
   const east = await connectApp(regions.east.clientUrls);
   const west = await connectApp(regions.west.clientUrls);
+  let checkpointer: LocalCheckpointer | undefined;
   try {
+    if (checkpoints) checkpointer = await startCheckpoints(regions, count);
     const { mirrors, acknowledged } = await setUp(regions, count, east);
     await eventually(
       "mirrors caught up",
@@ -166,7 +251,9 @@ async function run(count: number, procedure: Row["procedure"]): Promise<Row> {
     const publishers = names(count).map((name) =>
       startPublisher(publishFrom, `${name}.live`, { prefix: `${name}-live`, intervalMs: 2 }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Unplanned: the service keeps acknowledging for a few checkpoint intervals until the region is cut off.
+    const service = procedure === "unplanned" ? startService(east, count, acknowledged) : undefined;
+    await new Promise((resolve) => setTimeout(resolve, service ? 3 * CHECKPOINT_INTERVAL_MS : 300));
     const mirrorHeld = (
       await Promise.all(
         names(count).map(async (name) => (await (await jetstreamManager(west)).streams.info(name)).state.messages),
@@ -174,6 +261,10 @@ async function run(count: number, procedure: Row["procedure"]): Promise<Row> {
     ).reduce((a, b) => a + b, 0);
     if (procedure === "unplanned") regions.relay.cut();
     const started = performance.now();
+    await service?.stop();
+    const ackedInLastInterval = service
+      ? service.ackTimes.filter((at) => at >= started - CHECKPOINT_INTERVAL_MS && at <= started).length
+      : 0;
     if (procedure === "runbook") {
       const jsm = await jetstreamManager(west);
       await withLimit(names(count), parallel, async (name) => {
@@ -213,14 +304,17 @@ async function run(count: number, procedure: Row["procedure"]): Promise<Row> {
     return {
       streams: count,
       procedure,
+      checkpoints: procedure === "unplanned" ? (checkpoints ? "on" : "off") : "n/a",
       secondsToWritable,
       acknowledged: acked,
       missing: lost + unreplicated,
       preservedForFailback: procedure === "runbook" ? 0 : unreplicated,
       messagesKeptPercent: Math.min(100, (100 * keptNow) / Math.max(1, mirrorHeld)),
       redeliveredAcknowledged,
+      ackedInLastInterval,
     };
   } finally {
+    await checkpointer?.stop();
     regions.relay.heal();
     await east.close().catch(() => undefined);
     await west.close().catch(() => undefined);
@@ -231,9 +325,14 @@ async function run(count: number, procedure: Row["procedure"]): Promise<Row> {
 async function main() {
   const rows: Row[] = [];
   for (const count of counts) {
-    for (const procedure of ["planned", "unplanned", "runbook"] as const) {
+    for (const [procedure, checkpoints] of [
+      ["planned", false],
+      ["unplanned", false],
+      ["unplanned", true],
+      ["runbook", false],
+    ] as const) {
       process.stderr.write(`\r${procedure} failover of ${count} stream(s)...            `);
-      rows.push(await run(count, procedure));
+      rows.push(await run(count, procedure, checkpoints));
     }
   }
   const engineRows: EngineFailoverRow[] = [];
@@ -245,6 +344,7 @@ async function main() {
   const header = [
     "streams",
     "procedure",
+    "checkpoints",
     "s to writable",
     "acked",
     "missing",
@@ -252,10 +352,12 @@ async function main() {
     "lost",
     "kept %",
     "acked redelivered",
+    "acked last 1 s",
   ];
   const lines = rows.map((row) => [
     String(row.streams),
     row.procedure,
+    row.checkpoints,
     row.secondsToWritable.toFixed(3),
     String(row.acknowledged),
     String(row.missing),
@@ -263,6 +365,7 @@ async function main() {
     String(row.missing - row.preservedForFailback),
     row.messagesKeptPercent.toFixed(1),
     row.procedure === "runbook" ? "n/a" : String(row.redeliveredAcknowledged),
+    row.procedure === "unplanned" ? String(row.ackedInLastInterval) : "n/a",
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column]!.length)));
   const format = (cells: string[]) => cells.map((cell, column) => cell.padStart(widths[column]!)).join("  ");
@@ -281,8 +384,20 @@ async function main() {
     "failover that the new primary still holds. acked redelivered: acknowledged messages delivered again in the new region",
   );
   console.log(
-    "(unplanned: the peer's consumer positions cannot be read, so delivery restarts from the standby's own positions).",
+    "(unplanned, checkpoints off: delivery restarts from the standby's own positions; on: right after the last checkpoint held).",
   );
+  console.log(
+    `acked last 1 s: what the service acknowledged in the last checkpoint interval (${CHECKPOINT_INTERVAL_MS} ms) before the cut: the redelivery goal.`,
+  );
+  for (const row of rows.filter((candidate) => candidate.checkpoints === "on"))
+    console.log(
+      `goal: ${row.streams} stream(s) unplanned with checkpoints, redelivered <= one interval of traffic + in flight -> ${row.redeliveredAcknowledged} redelivered, ${row.ackedInLastInterval} acked in the last interval: ${row.redeliveredAcknowledged <= row.ackedInLastInterval + IN_FLIGHT_PER_STREAM * row.streams ? "met" : "MISSED"}`,
+    );
+  const unplanned = rows.filter((row) => row.procedure === "unplanned");
+  if (unplanned.length > 0)
+    console.log(
+      `unplanned time by stream count (peer timeout ${PEER_TIMEOUT_MS} ms, goal: within it + 1 s): ${unplanned.map((row) => `${row.streams}: ${row.secondsToWritable.toFixed(2)} s`).join(", ")}`,
+    );
   const ten = rows.find((row) => row.streams === 10 && row.procedure === "planned");
   if (ten)
     console.log(

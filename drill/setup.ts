@@ -13,7 +13,9 @@ import { AlertSampler } from "./alerts/sampler";
 import { LagSampler } from "./load/lag";
 import { Publisher, type StreamLoad } from "./load/publisher";
 import { Router } from "./load/router";
-import { startLocalRegions } from "./local/regions";
+import { regionCheckpoints } from "../infra/region";
+import { startLocalCheckpointer, type LocalCheckpointer } from "./local/checkpointer";
+import { startLocalRegions, type LocalRegions } from "./local/regions";
 import type { DrillOptions } from "./options";
 import { Progress } from "./progress";
 import { maxOf } from "./report/stats";
@@ -42,7 +44,8 @@ export async function setUpDrill(
   let current: DrillContext | undefined;
   const progress = new Progress(stderr, () => (current ? progressState(current) : undefined));
   progress.log(`nats-dr drill: output in ${options.outDir}`);
-  const local = await startLocalRegions({ maxFileBytes: serverFileBytes(streamCount, options.streamMaxBytes) });
+  const servers = await startLocalRegions({ maxFileBytes: serverFileBytes(streamCount, options.streamMaxBytes) });
+  let local: LocalRegions = servers;
   try {
     local.link.setLatency(options.latencyMs);
     const settings: DrillStackSettings = {
@@ -56,6 +59,8 @@ export async function setUpDrill(
       failover: options.unplannedRewind === undefined ? {} : { unplannedConsumerRewind: options.unplannedRewind },
       connection: {},
     };
+    // Each region's consumer checkpointer, as its stack runs it on Kubernetes (infra/checkpoints).
+    local = withCheckpointers(servers, startDrillCheckpointers(servers, settings));
     const stacks = await DrillStacks.create({
       initial: INITIAL_REGION,
       settings,
@@ -170,5 +175,26 @@ export function environment(version: string | undefined, pulumi: string): Record
     platform: `${os.platform()} ${os.release()}`,
     cpus: String(os.cpus().length),
     cwd: path.resolve("."),
+  };
+}
+
+function startDrillCheckpointers(local: LocalRegions, settings: DrillStackSettings): LocalCheckpointer[] {
+  return (["us-east-1", "eu-central-1"] as const).flatMap((region) => {
+    const plan = regionCheckpoints(drillStackConfig(region, INITIAL_REGION, settings));
+    if (plan === undefined) return [];
+    const { user, password } = local.users.app;
+    return [startLocalCheckpointer({ plan, servers: local.regions[region].clientUrls, user, password })];
+  });
+}
+
+/** The regions, whose stop() also stops the checkpointers (before the servers they talk to). */
+function withCheckpointers(local: LocalRegions, checkpointers: readonly LocalCheckpointer[]): LocalRegions {
+  return {
+    ...local,
+    waitForLink: (timeoutMs?: number) => local.waitForLink(timeoutMs),
+    async stop() {
+      await Promise.all(checkpointers.map((checkpointer) => checkpointer.stop()));
+      await local.stop();
+    },
   };
 }

@@ -7,7 +7,9 @@
 // are then not delivered again in the new region.
 import type { ConsumerConfig, ConsumerInfo, JetStreamManager } from "@nats-io/jetstream";
 import { isNotFound, isUnreachable, sleep, type Session } from "./client";
+import { checkpointStart, readCheckpoints } from "./checkpoints";
 import type { PromotionRecord } from "./spec";
+import { durationToNanos } from "./units";
 import { isMirrorFeed, MetadataKeys, userMetadata } from "./wire";
 
 export interface PausedConsumer {
@@ -224,29 +226,48 @@ export async function carryConsumerPositions(
 }
 
 /**
- * Unplanned: the peer's positions cannot be read. With a rewind window, the consumers that were
- * waiting on the mirror start at messages stored that long before the last mirrored one, instead
- * of everything the standby holds; an operator's trade of redeliveries against the risk of
- * skipping messages the old region had not processed.
+ * Unplanned: the peer cannot be asked. Each consumer that was waiting on the mirror starts right
+ * after the acknowledgement floor of the peer's last checkpoint this region holds (checkpoints.ts);
+ * one without a checkpoint starts, with a rewind window, at messages stored that long before the
+ * last mirrored one (an operator's trade of redeliveries against the risk of skipping what the old
+ * region had not processed), or else where it stands (everything it has not delivered).
  */
-export async function rewindConsumers(
+export async function unplannedConsumerPositions(
   session: Session,
   stream: string,
-  lastMirroredAt: string,
-  rewindNanos: number,
+  peerDomain: string,
+  last: { readonly seq: number; readonly at: string | undefined },
+  rewind: string,
   retention: string,
 ): Promise<PromotionRecord["consumersPositioned"]> {
-  const since = new Date(Date.parse(lastMirroredAt) - rewindNanos / 1e6).toISOString();
   const waiting = (await listConsumers(session.jsm, stream)).filter(
     (info) => userMetadata(info.config.metadata)[MetadataKeys.pausedWhileMirror] === "true",
   );
-  await repositionConsumers(
+  const checkpoints = await readCheckpoints(
     session,
+    peerDomain,
     stream,
-    waiting.map((info) => ({ name: info.name, start: { time: since }, marker: since })),
-    retention,
+    waiting.map((info) => info.name),
   );
-  return Object.fromEntries(waiting.map((info) => [info.name, { startTime: since }]));
+  const since =
+    rewind !== "unlimited" && last.at
+      ? new Date(Date.parse(last.at) - durationToNanos(rewind) / 1e6).toISOString()
+      : undefined;
+  const targets: Array<{ name: string; start: Start; marker: string }> = [];
+  const positions: PromotionRecord["consumersPositioned"] = {};
+  for (const info of waiting) {
+    const checkpoint = checkpoints.get(info.name);
+    if (checkpoint) {
+      const seq = checkpointStart(checkpoint, last.seq);
+      targets.push({ name: info.name, start: { seq }, marker: String(seq - 1) });
+      positions[info.name] = { checkpointFloor: checkpoint.ackFloor, checkpointAt: checkpoint.at, startSequence: seq };
+    } else if (since !== undefined) {
+      targets.push({ name: info.name, start: { time: since }, marker: since });
+      positions[info.name] = { startTime: since };
+    }
+  }
+  await repositionConsumers(session, stream, targets, retention);
+  return positions;
 }
 
 /**

@@ -25,3 +25,9 @@ export type {
 } from "./spec";
 export type { HistoryCheck, HistoryVerdict } from "./history";
 export { canonicalDuration, canonicalSize, formatDuration, formatSize, parseDuration, parseSize } from "./units";
+export {
+  CHECKPOINT_STREAM,
+  checkpointRequestSubject,
+  checkpointStreamSubjects,
+  checkpointSubject,
+} from "./checkpoints";

@@ -25,14 +25,21 @@ import {
   resumeMirrorPausedConsumers,
   resumePeerConsumers,
   stuckConsumersNote,
-  rewindConsumers,
+  unplannedConsumerPositions,
   type PausedConsumer,
 } from "./consumerPositions";
 import { unfencePeer, fencePeer, publishFenceMarker, waitForMarker } from "./fencing";
 import type { PromotionRecord, StreamResourceInputs } from "./spec";
-import { durationToNanos } from "./units";
 import { provenOriginIdentity } from "./origin";
 import { MetadataKeys, streamWireConfig, userMetadata } from "./wire";
+import {
+  forgetSilence,
+  peerKey,
+  recentSilence,
+  recordSilence,
+  SILENCE_PROBE_MS,
+  type SilenceKind,
+} from "./peerJudgement";
 
 export type PeerState =
   | { readonly kind: "primary"; readonly jsm: JetStreamManager; readonly info: StreamInfo }
@@ -48,11 +55,45 @@ export type PeerState =
  * planned failover (fence first) into an unplanned one. When nobody serves the peer's API (the
  * link is down) it asks for `peerTimeoutMs`; when the API is there but does not answer (e.g. a
  * leader election after one of its servers died) it keeps asking for `peerSettleMs`, because
- * promoting past a live primary would make two.
+ * promoting past a live primary would make two. Once a stream of this run found the peer silent,
+ * the others only probe it briefly (peerJudgement.ts): the wait is paid once per run, not per stream.
  */
 export async function findPeerPrimary(session: Session, inputs: StreamResourceInputs): Promise<PeerState> {
+  const key = peerKey(inputs.connection.servers, inputs.peerDomain!);
+  const silence = recentSilence(key);
+  if (silence) {
+    const probe = await askPeer(session, inputs, { timeoutMs: SILENCE_PROBE_MS, settleMs: SILENCE_PROBE_MS });
+    if (probe.state.kind !== "absent" || probe.state.why !== "silent") {
+      forgetSilence(key);
+      return probe.state;
+    }
+    // The same silence (nobody serves the API, or it times out) as the run's verdict: share it.
+    if (probe.silence === silence.kind) {
+      recordSilence(key, silence.reason, silence.kind);
+      return {
+        ...probe.state,
+        reason: `${silence.reason}; judged once for this run, and this stream's own ${SILENCE_PROBE_MS} ms probe got no answer either`,
+      };
+    }
+  }
+  const asked = await askPeer(session, inputs, undefined);
+  if (asked.state.kind === "absent" && asked.state.why === "silent" && asked.silence !== undefined) {
+    recordSilence(key, asked.state.reason, asked.silence);
+  } else {
+    forgetSilence(key);
+  }
+  return asked.state;
+}
+
+async function askPeer(
+  session: Session,
+  inputs: StreamResourceInputs,
+  bounds: { readonly timeoutMs: number; readonly settleMs: number } | undefined,
+): Promise<{ readonly state: PeerState; readonly silence?: SilenceKind }> {
   const peerDomain = inputs.peerDomain!;
-  const { peerTimeoutMs, peerSettleMs } = inputs.failover;
+  const { peerTimeoutMs, peerSettleMs } = bounds
+    ? { peerTimeoutMs: bounds.timeoutMs, peerSettleMs: bounds.settleMs }
+    : inputs.failover;
   const started = Date.now();
   let deadline = started + peerTimeoutMs;
   let lastError: unknown;
@@ -63,18 +104,24 @@ export async function findPeerPrimary(session: Session, inputs: StreamResourceIn
       const info = await withDeadline(jsm.streams.info(inputs.spec.name), attemptMs + 500, "peer stream info");
       if (info.config.mirror) {
         return {
-          kind: "absent",
-          why: "mirror",
-          reason: `the stream in peer domain "${peerDomain}" is itself a mirror, so there is no primary to fence`,
+          state: {
+            kind: "absent",
+            why: "mirror",
+            reason: `the stream in peer domain "${peerDomain}" is itself a mirror, so there is no primary to fence`,
+          },
         };
       }
-      return { kind: "primary", jsm: await session.managerFor(peerDomain, inputs.connection.requestTimeoutMs), info };
+      return {
+        state: { kind: "primary", jsm: await session.managerFor(peerDomain, inputs.connection.requestTimeoutMs), info },
+      };
     } catch (error) {
       if (isNotFound(error))
         return {
-          kind: "absent",
-          why: "missing",
-          reason: `peer domain "${peerDomain}" has no stream "${inputs.spec.name}"`,
+          state: {
+            kind: "absent",
+            why: "missing",
+            reason: `peer domain "${peerDomain}" has no stream "${inputs.spec.name}"`,
+          },
         };
       if (!isUnreachable(error) && !/took longer/.test(String(error))) throw error;
       if (!isNoResponders(error)) deadline = Math.max(deadline, started + peerSettleMs);
@@ -83,9 +130,12 @@ export async function findPeerPrimary(session: Session, inputs: StreamResourceIn
     }
   }
   return {
-    kind: "absent",
-    why: "silent",
-    reason: `peer domain "${peerDomain}" did not answer within ${Date.now() - started} ms (${describeSilence(lastError)})`,
+    state: {
+      kind: "absent",
+      why: "silent",
+      reason: `peer domain "${peerDomain}" did not answer within ${Date.now() - started} ms (${describeSilence(lastError)})`,
+    },
+    silence: isNoResponders(lastError) ? "no-responders" : "timeout",
   };
 }
 
@@ -192,11 +242,17 @@ async function promote(
 ): Promise<PromotionRecord> {
   const name = inputs.spec.name;
   const before = await session.jsm.streams.info(name);
-  const rewind = inputs.failover.unplannedConsumerRewind;
   const positions = plan.carry
     ? await carryConsumerPositions(session, name, plan.carry, before.config.retention)
-    : plan.mode === "unplanned" && rewind !== "unlimited" && before.state.last_ts
-      ? await rewindConsumers(session, name, before.state.last_ts, durationToNanos(rewind), before.config.retention)
+    : plan.mode === "unplanned" && inputs.peerDomain
+      ? await unplannedConsumerPositions(
+          session,
+          name,
+          inputs.peerDomain,
+          { seq: before.state.last_seq, at: before.state.last_ts },
+          inputs.failover.unplannedConsumerRewind,
+          before.config.retention,
+        )
       : plan.positions;
   const record: PromotionRecord = {
     mode: plan.mode,

@@ -166,9 +166,16 @@ export interface PromotionRecord {
   /**
    * Consumers re-positioned, by name. Planned: from the peer's acknowledgement floor;
    * `unacknowledged` is how many delivered messages the peer still awaited acks for (they will be
-   * redelivered). Unplanned with a rewind window: the time they start from.
+   * redelivered). Unplanned: from the peer's last checkpoint held here (its floor, when it was
+   * stored, and the sequence the consumer starts at), or, without one and with a rewind window,
+   * the time they start from.
    */
-  readonly consumersPositioned: Record<string, { ackFloor: number; unacknowledged: number } | { startTime: string }>;
+  readonly consumersPositioned: Record<
+    string,
+    | { ackFloor: number; unacknowledged: number }
+    | { checkpointFloor: number; checkpointAt: string; startSequence: number }
+    | { startTime: string }
+  >;
 }
 
 export interface DemotionRecord {

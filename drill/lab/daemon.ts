@@ -15,7 +15,10 @@ import { regionNames } from "../../infra/config/regions";
 import { startLocalRegions, type LocalRegions } from "../local/regions";
 import { labPaths, LAB_DIR_ENV } from "./paths";
 import { labPorts, parseBasePort, portRange } from "./ports";
-import { labServerFileBytes } from "./config";
+import { labServerFileBytes, labStackValues } from "./config";
+import { parseStackConfig } from "../../infra/config";
+import { regionCheckpoints } from "../../infra/region";
+import { startLocalCheckpointer, type LocalCheckpointer } from "../local/checkpointer";
 import { readLabState, writeLabState, type LabState } from "./state";
 
 function log(line: string): void {
@@ -70,25 +73,30 @@ async function main(): Promise<void> {
     keepIn: { dataDir: paths.serversDir, logDir: paths.logsDir },
     maxFileBytes: labServerFileBytes(),
   });
+  const state = stateOf(local, dir, basePort);
+  // Each region's consumer checkpointer, as its stack runs it on Kubernetes (infra/checkpoints).
+  const checkpointers = labCheckpointers(local, state);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    log(`${signal}: stopping the servers and the relays`);
-    local.stop().then(
-      () => {
-        log("stopped");
-        process.exit(0);
-      },
-      (error: unknown) => {
-        log(`stopping failed: ${String(error)}`);
-        process.exit(1);
-      },
-    );
+    log(`${signal}: stopping the checkpointers, the servers and the relays`);
+    Promise.all(checkpointers.map((checkpointer) => checkpointer.stop()))
+      .then(() => local.stop())
+      .then(
+        () => {
+          log("stopped");
+          process.exit(0);
+        },
+        (error: unknown) => {
+          log(`stopping failed: ${String(error)}`);
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
-  writeLabState(paths.stateFile, stateOf(local, dir, basePort));
+  writeLabState(paths.stateFile, state);
   log(`ready: ${regionNames.map((region) => `${region} ${local.regions[region].clientUrls.join(",")}`).join("; ")}`);
   // A lab whose folder was removed (by hand, or a test's temp dir) cannot be found by `down`: it
   // stops by itself rather than run on unseen.
@@ -98,6 +106,19 @@ async function main(): Promise<void> {
 }
 
 const STATE_CHECK_MS = 2000;
+
+/** The checkpointers of both regions for the lab's catalog (the stacks' own plan, whatever is active). */
+function labCheckpointers(local: LocalRegions, state: LabState): LocalCheckpointer[] {
+  return regionNames.flatMap((region) => {
+    const { natsUser: _user, natsPassword: _password, ...values } = labStackValues(region, state);
+    const parsed = parseStackConfig({ ...values, activeRegion: regionNames[0] });
+    if ("problems" in parsed) throw new Error(`the lab's stack config for ${region}: ${parsed.problems.join("; ")}`);
+    const plan = regionCheckpoints(parsed.config);
+    if (plan === undefined) return [];
+    const { user, password } = local.users.app;
+    return [startLocalCheckpointer({ plan, servers: local.regions[region].clientUrls, user, password })];
+  });
+}
 
 function ownsState(file: string): boolean {
   try {

@@ -17,3 +17,5 @@ export { startServer } from "./server";
 export type { ServerDirs, ServerHandle, StartServerOptions } from "./server";
 export { settlesWithin, sleep, waitFor } from "./wait";
 export type { WaitOptions } from "./wait";
+export { startLocalCheckpointer } from "./checkpointer";
+export type { LocalCheckpointer } from "./checkpointer";

@@ -120,6 +120,11 @@ export interface ScenarioFigures {
   readonly undelivered: number;
   /** Unplanned: acknowledged by the killed region beyond what its mirror held at the kill. */
   readonly unreplicatedAtKill?: number;
+  /**
+   * Unplanned: what the consumers acknowledged in the two checkpoint intervals before the kill (one
+   * of traffic, one for the checkpoint in flight): the most acknowledged messages delivered again.
+   */
+  readonly redeliveryAllowance?: number;
   readonly orphans?: OrphanFigures;
   /** Partition: heal -> mirror holds everything the primary holds, ms (null: not within the bound). */
   readonly catchUpMs?: number | null;

@@ -6,7 +6,9 @@
 //   the failover: the interest stream keeps every message its unread consumer has not acknowledged.
 // partition: after the heal the mirror catches up and holds the primary's messages at the same
 //   sequences; nothing is lost.
-// unplanned: the new primary misses at most what the killed region had not replicated.
+// unplanned: the new primary misses at most what the killed region had not replicated, and its
+//   consumers deliver again at most what was acknowledged in the last checkpoint interval (plus
+//   one for the checkpoint in flight) before the kill.
 // failback: every message the unplanned failover missed is found among the orphans, re-published,
 //   and nothing acknowledged is missing after the failback; the failback itself is planned.
 import type { Check, ScenarioFigures, ScenarioId } from "./types";
@@ -140,6 +142,12 @@ export function judge(id: ScenarioId, figures: ScenarioFigures, targets: Targets
           `<= ${unreplicated ?? "n/a"}`,
           figures.lostAtFailover,
           (value) => unreplicated !== null && value <= unreplicated,
+        ),
+        check(
+          "redeliveries of acknowledged messages <= one checkpoint interval of traffic + in flight",
+          `<= ${figures.redeliveryAllowance ?? "n/a"}`,
+          figures.redeliveredAcked,
+          (value) => figures.redeliveryAllowance !== undefined && value <= figures.redeliveryAllowance,
         ),
       ];
     }

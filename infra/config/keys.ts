@@ -12,6 +12,7 @@ export const configKeys = [
   "regions",
   "connection",
   "failover",
+  "checkpoints",
   "allowDeleteWithMessages",
   "allowRecreateOverMirror",
   "adoptStreams",

@@ -46,6 +46,7 @@ function toStackConfig(data: ParsedStackConfig): StackConfig {
     credentials,
     credentialsMethod,
     failover: data.failover,
+    checkpoints: data.checkpoints,
     allowDeleteWithMessages: data.allowDeleteWithMessages,
     allowRecreateOverMirror: data.allowRecreateOverMirror,
     adoptStreams: data.adoptStreams,

@@ -38,6 +38,7 @@ export function gatherStackConfig(config: pulumi.Config = new pulumi.Config(CONF
     regions: jsonValue(config.get("regions")),
     connection: jsonValue(config.get("connection")),
     failover: jsonValue(config.get("failover")),
+    checkpoints: jsonValue(config.get("checkpoints")),
     allowDeleteWithMessages: jsonValue(config.get("allowDeleteWithMessages")),
     allowRecreateOverMirror: jsonValue(config.get("allowRecreateOverMirror")),
     adoptStreams: jsonValue(config.get("adoptStreams")),

@@ -8,6 +8,7 @@ import { connectionSchema, failoverSchema } from "../../streams";
 import { CatalogModes, resolveCatalog } from "../catalog";
 import { awsIssues, awsSchema, backupSchema, dnsIssues, dnsSchema } from "./aws";
 import { capacityIssues, replicaIssues } from "./capacity";
+import { checkpointsSchema } from "./checkpoints";
 import { adoptIssues, crossKeyIssues, recreateIssues } from "./crossChecks";
 import { kubernetesConfigShape, kubernetesIssues } from "./kubernetes";
 import { monitoringIssues, monitoringSchema } from "./monitoring";
@@ -104,6 +105,8 @@ export function stackConfigSchema() {
       }).prefault({}),
       /** @default { peerTimeoutMs: 3000, peerSettleMs: 15000, catchupTimeoutMs: 30000, consumerDrainTimeoutMs: 5000, unplannedConsumerRewind: "unlimited" } */
       failover: strictObject(failoverSchema().shape).prefault({}),
+      /** The consumer checkpointer (infra/config/checkpoints.ts). @default { enabled: true, interval: "1s" } */
+      checkpoints: checkpointsSchema(),
       /** Let removing a stream delete it while it holds messages. @default false */
       allowDeleteWithMessages: z.boolean({ error: () => "must be true or false" }).default(false),
       /**

@@ -4,6 +4,7 @@ import type { ConnectionSpec, CredentialsSpec, FailoverSpec } from "../../stream
 import type { Catalog } from "../catalog";
 import type { AwsConfig, BackupConfig, DnsConfig } from "./aws";
 import type { KubernetesStackConfig } from "./kubernetes";
+import type { CheckpointsConfig } from "./checkpoints";
 import type { MonitoringConfig } from "./monitoring";
 import type { Region } from "./regions";
 
@@ -37,6 +38,8 @@ export interface StackConfig {
   readonly credentialsMethod: CredentialsMethod;
   /** `nats-dr:failover`, defaults filled in. */
   readonly failover: FailoverSpec;
+  /** `nats-dr:checkpoints`, defaults filled in: the consumer checkpointer of this region. */
+  readonly checkpoints: CheckpointsConfig;
   /** `nats-dr:allowDeleteWithMessages`. @default false */
   readonly allowDeleteWithMessages: boolean;
   /** `nats-dr:allowRecreateOverMirror`: streams that may be created empty over a peer mirror's history. @default [] */

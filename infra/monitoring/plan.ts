@@ -3,7 +3,9 @@
 import type { MonitoringConfig, Region, StackConfig } from "../config";
 import { BACKUP_NAME } from "../backup/objects";
 import { objectNames, selectorLabels } from "../kubernetes/deployment";
+import { planCheckpoints } from "../checkpoints/plan";
 import { planRegionStreams } from "../streams/plan";
+import { durationToNanos } from "../../streams/units";
 import type { RuleInput } from "./rules";
 import { longestScheduleGapSeconds } from "./schedule";
 import type { ScrapeInput } from "./scrape";
@@ -25,7 +27,14 @@ export function monitoringSettings(config: StackConfig): MonitoringSettings | un
   const kubernetes = config.kubernetes;
   const monitoring: MonitoringConfig = config.monitoring;
   if (kubernetes === undefined || !monitoring.enabled) return undefined;
-  const streams = planRegionStreams(config).map(({ name, role }) => ({ name, role }));
+  const planned = planRegionStreams(config);
+  const streams = planned.map(({ name, role }) => ({ name, role }));
+  const checkpoints = planCheckpoints({
+    domain: config.regions[config.region].domain,
+    enabled: config.checkpoints.enabled,
+    interval: config.checkpoints.interval,
+    streams: planned,
+  });
   // The backup CronJob exists where backups are on and the servers run on Kubernetes (infra/regionAws.ts).
   const backup = config.backup.enabled
     ? {
@@ -45,6 +54,14 @@ export function monitoringSettings(config: StackConfig): MonitoringSettings | un
       replicas: kubernetes.replicas,
       streams,
       ...(backup === undefined ? {} : { backup }),
+      ...(checkpoints === undefined
+        ? {}
+        : {
+            checkpoints: {
+              stream: checkpoints.stream.name,
+              windowSeconds: checkpointWindowSeconds(checkpoints.interval, monitoring.scrapeInterval),
+            },
+          }),
       thresholds: monitoring.thresholds,
       runbookUrl: monitoring.runbookUrl,
     },
@@ -55,4 +72,12 @@ export function monitoringSettings(config: StackConfig): MonitoringSettings | un
       intervalSeconds: monitoring.scrapeInterval,
     },
   };
+}
+
+/**
+ * How long without a checkpoint counts as stopped: ten intervals, four scrapes, and never under 2
+ * minutes (a restarted checkpointer pod is back well within that). Whole seconds. Pure.
+ */
+export function checkpointWindowSeconds(interval: string, scrapeIntervalSeconds: number): number {
+  return Math.max(120, Math.ceil((10 * durationToNanos(interval)) / 1e9), 4 * scrapeIntervalSeconds);
 }

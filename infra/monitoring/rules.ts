@@ -49,6 +49,12 @@ export interface RuleInput {
     /** Longest time between two scheduled runs, seconds. */
     readonly intervalSeconds: number;
   };
+  /** The stream keeping the other region's consumer checkpoints here, when checkpoints are on. */
+  readonly checkpoints?: {
+    readonly stream: string;
+    /** How long without a new checkpoint counts as stopped, seconds (at least 2 minutes). */
+    readonly windowSeconds: number;
+  };
   readonly thresholds: MonitoringConfig["thresholds"];
   /** Base of the runbook links (docs/monitoring.md). */
   readonly runbookUrl: string;
@@ -301,6 +307,21 @@ function failoverAlerts(input: RuleInput): AlertingRule[] {
       description: `A demotion (orphans) or a mirror repair (diverged) kept messages the active primary may lack. Re-publish or discard them, then delete the stream (docs/failover.md).`,
     }),
   ];
+  if (input.checkpoints) {
+    const { stream, windowSeconds } = input.checkpoints;
+    const window = promDuration(windowSeconds);
+    // Every replica's last sequence counts (a single server has no leader label): one that grew is enough.
+    const held = select(M.streamLastSeq, { region, stream_name: stream });
+    alerts.push(
+      alertRule(input, "NatsDrCheckpointsStale", {
+        expr: `max(delta(${held}[${window}])) <= 0 or absent(${held})`,
+        for: "2m",
+        severity: "warning",
+        summary: `no consumer checkpoint of the other region has reached ${region} for ${window}`,
+        description: `The stream ${stream} in ${region} stores no new checkpoint: the other region's checkpointer (Deployment nats-checkpointer) stopped, or the leafnode is down. An unplanned failover to ${region} now starts its consumers at the last checkpoint held and delivers again everything acknowledged since.`,
+      }),
+    );
+  }
   if (input.backup) {
     const { namespace, cronJob, intervalSeconds } = input.backup;
     const job = { namespace, cronjob: cronJob };

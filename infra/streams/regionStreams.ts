@@ -10,6 +10,7 @@ import type {
   MirrorRepairRecord,
   PromotionRecord,
   StreamRole,
+  StreamSpec,
 } from "../../streams";
 import type { PlannedStream } from "./plan";
 
@@ -36,6 +37,11 @@ export interface RegionStreamsArgs {
   readonly allowRecreateOverMirror?: readonly string[];
   /** Streams that exist but were not created by nats-dr, to take over as they are. @default [] */
   readonly adoptStreams?: readonly string[];
+  /**
+   * The stream that keeps the peer region's consumer checkpoints here (planCheckpoints), declared
+   * as an unreplicated primary. @default none (checkpoints off)
+   */
+  readonly checkpointStream?: StreamSpec;
 }
 
 /** One JetStreamStream per planned stream and one JetStreamConsumer per consumer, in one region. */
@@ -44,6 +50,8 @@ export class RegionStreams extends pulumi.ComponentResource {
   public readonly streams: Readonly<Record<string, JetStreamStream>>;
   /** Consumer resources by consumer name. */
   public readonly consumers: Readonly<Record<string, JetStreamConsumer>>;
+  /** The stream keeping the peer's consumer checkpoints; undefined with checkpoints off. */
+  public readonly checkpointStream: JetStreamStream | undefined;
   /** Role of each stream in this region, by stream name, as the provider reports it. */
   public readonly roles: pulumi.Output<Record<string, StreamRole>>;
   /** The stream each consumer reads, by consumer name. */
@@ -94,6 +102,22 @@ export class RegionStreams extends pulumi.ComponentResource {
           { parent: this, dependsOn: [stream] },
         );
       }
+    }
+    if (args.checkpointStream !== undefined) {
+      // Not a catalog stream: no consumers, no peer, no role flip. The peer's checkpointer writes it.
+      this.checkpointStream = new JetStreamStream(
+        `${name}-checkpoints`,
+        {
+          connection: args.connection,
+          credentials: args.credentials,
+          domain: args.domain,
+          spec: args.checkpointStream,
+          role: "primary",
+          // No failover settings: it is never promoted, so a change of them must not touch it.
+          allowDeleteWithMessages: true,
+        },
+        { parent: this, ...(opts?.dependsOn === undefined ? {} : { dependsOn: opts.dependsOn }) },
+      );
     }
     this.streams = streams;
     this.consumers = consumers;

@@ -67,13 +67,25 @@ describe("drill verdicts", () => {
   });
 
   it("drill verdicts - an unplanned failover may lose only what was unreplicated at the kill", () => {
-    expect(failed(judge("unplanned", figures({ lostAtFailover: 3, unreplicatedAtKill: 3 })))).toEqual([]);
-    expect(failed(judge("unplanned", figures({ lostAtFailover: 4, unreplicatedAtKill: 3 })))).toEqual([
+    const allowed = { redeliveryAllowance: 0 };
+    expect(failed(judge("unplanned", figures({ ...allowed, lostAtFailover: 3, unreplicatedAtKill: 3 })))).toEqual([]);
+    expect(failed(judge("unplanned", figures({ ...allowed, lostAtFailover: 4, unreplicatedAtKill: 3 })))).toEqual([
       "RPO at failover <= unreplicated at the kill",
     ]);
-    expect(failed(judge("unplanned", figures({ rtoMs: null, unreplicatedAtKill: 0 })))).toEqual([
+    expect(failed(judge("unplanned", figures({ ...allowed, rtoMs: null, unreplicatedAtKill: 0 })))).toEqual([
       "promoted without the killed region",
     ]);
+  });
+
+  it("drill verdicts - an unplanned failover redelivers at most what was acknowledged in the last checkpoint intervals", () => {
+    const base = { lostAtFailover: 0, unreplicatedAtKill: 0 };
+    const target = "redeliveries of acknowledged messages <= one checkpoint interval of traffic + in flight";
+    expect(failed(judge("unplanned", figures({ ...base, redeliveredAcked: 40, redeliveryAllowance: 40 })))).toEqual([]);
+    expect(failed(judge("unplanned", figures({ ...base, redeliveredAcked: 41, redeliveryAllowance: 40 })))).toEqual([
+      target,
+    ]);
+    // A run that could not measure the allowance does not pass by default.
+    expect(failed(judge("unplanned", figures({ ...base, redeliveredAcked: 0 })))).toEqual([target]);
   });
 
   it("drill verdicts - a failback must find every unreplicated message among the orphans and lose nothing", () => {

@@ -17,6 +17,7 @@ export const ruleInput: RuleInput = {
     { name: "events-eu-gdpr", role: "primary" },
   ],
   backup: { namespace: "nats", cronJob: "nats-backup", intervalSeconds: 3600 },
+  checkpoints: { stream: "natsdr-checkpoints", windowSeconds: 120 },
   thresholds: defaultMonitoringConfig().thresholds,
   runbookUrl: "https://docs.example.com/nats-dr/monitoring.md",
 };
@@ -359,6 +360,19 @@ export function scenarios(): Scenario[] {
         ...stream("events-orphans-1042", "nats_stream_total_messages", `0${N}`),
         ...stream("events", "nats_stream_total_messages", `6${N}`),
       ],
+    },
+    {
+      // The peer's checkpointer stopped: the stream's last sequence stays put. Pending from the
+      // second sample on (a delta needs two), firing 2 minutes later.
+      alert: "NatsDrCheckpointsStale",
+      failing: stream("natsdr-checkpoints", "nats_stream_last_seq", `500${N}`),
+      silentAt: "2m",
+      firesAt: "2m30s",
+      expected: [
+        { labels: warning, summary: `no consumer checkpoint of the other region has reached ${REGION} for 2m` },
+      ],
+      // Four consumers, one checkpoint a second each.
+      healthy: stream("natsdr-checkpoints", "nats_stream_last_seq", `0+60${N}`),
     },
     {
       // Hourly backups; the last success at time 0 is two intervals old after 2 h.

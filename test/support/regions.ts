@@ -1,5 +1,6 @@
 // Two local regions with an app connection to each: the fixture most provider tests share.
 import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll } from "vitest";
 import { connectApp, startTwoDomains, type TwoDomains, type TwoDomainsOptions } from "../harness";
 
 export interface RegionsWithClients {
@@ -18,4 +19,17 @@ export async function closeRegions(fixture: Partial<RegionsWithClients>): Promis
   await fixture.east?.close();
   await fixture.west?.close();
   await fixture.regions?.stop();
+}
+
+/**
+ * Two regions with clients for the tests of one file: opened before them, closed after them. The
+ * fields are there once the file's first test runs.
+ */
+export function useRegions(options: TwoDomainsOptions = { clustered: false }): RegionsWithClients {
+  const fixture: Partial<RegionsWithClients> = {};
+  beforeAll(async () => {
+    Object.assign(fixture, await openRegions(options));
+  });
+  afterAll(() => closeRegions(fixture));
+  return fixture as RegionsWithClients;
 }

@@ -220,7 +220,8 @@ describe("region streams", () => {
   it("region streams - credentials are secret inputs and outputs, never plain text", async () => {
     const component = await declare("secrets", "us-east-1", "us-east-1");
     const children = registrations.filter((entry) => entry.name.startsWith("secrets-"));
-    expect(children).toHaveLength(7);
+    // Six streams' worth of catalog resources and the checkpoint stream.
+    expect(children).toHaveLength(8);
     for (const { inputs } of children) {
       expect(isSecretInput(inputs["credentials"])).toBe(true);
       expect(plainText(inputs)).not.toContain("pa55word-never-plain");

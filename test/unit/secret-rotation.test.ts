@@ -54,6 +54,9 @@ describe("secret rotation", () => {
         "nats-credentials: stringData.value.app-password",
         "nats-credentials: stringData.value.conf-app-password",
         "nats-statefulset: spec.template.metadata.annotations.checksum/credentials",
+        // The checkpointer reads the app password at start: it restarts with the servers.
+        "checkpointer-deployment: spec.template.metadata.annotations.checksum/credentials",
+        "jetstream-checkpoints: credentials.value.password",
         ...streams.map((name) => `jetstream-stream-${name}: credentials.value.password`),
         ...consumers(before).map((name) => `${name}: credentials.value.password`),
       ].sort(),
@@ -74,12 +77,16 @@ describe("secret rotation", () => {
   });
 
   it("secret rotation - a new leafnodePassword or systemPassword rolls the servers and touches no stream", () => {
-    expect(changedInputs(runs["west"]!, runs["west-leaf"]!).sort()).toEqual([
-      "nats-credentials: stringData.value.conf-leafnode-password",
-      "nats-credentials: stringData.value.conf-leafnode-url-1",
-      "nats-credentials: stringData.value.leafnode-password",
-      "nats-statefulset: spec.template.metadata.annotations.checksum/credentials",
-    ]);
+    expect(changedInputs(runs["west"]!, runs["west-leaf"]!).sort()).toEqual(
+      [
+        "nats-credentials: stringData.value.conf-leafnode-password",
+        "nats-credentials: stringData.value.conf-leafnode-url-1",
+        "nats-credentials: stringData.value.leafnode-password",
+        "nats-statefulset: spec.template.metadata.annotations.checksum/credentials",
+        // One checksum over every password: the checkpointer restarts with the servers.
+        "checkpointer-deployment: spec.template.metadata.annotations.checksum/credentials",
+      ].sort(),
+    );
     const system = changedInputs(runs["west"]!, runs["west-system"]!);
     expect(system).toContain("nats-statefulset: spec.template.metadata.annotations.checksum/credentials");
     expect(system.filter((line) => /jetstream-(stream|consumer)/.test(line))).toEqual([]);

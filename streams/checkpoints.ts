@@ -1,0 +1,100 @@
+// Consumer checkpoints: the active region's acknowledgement floors, kept in the standby region.
+//
+// Each region runs a checkpointer (infra/checkpoints) that, every interval, sends one JetStream
+// API request per catalog consumer, `$JS.API.CONSUMER.INFO.<stream>.<consumer>`, with the reply
+// subject `natsdr.checkpoints.<its domain>.<stream>.<consumer>`. The server answers to that
+// subject, the leafnode carries the answer to the other region, and that region's stream
+// `natsdr-checkpoints` (subjects `natsdr.checkpoints.<peer domain>.>`, one message per subject)
+// stores it. The standby thus holds, locally, the last consumer info of every consumer of the
+// active region; an unplanned promotion starts each consumer right after that info's
+// acknowledgement floor, without asking the dead region anything.
+//
+// A floor only moves forward, so an older checkpoint is a floor from the past: the consumer
+// restarts earlier than the old region's floor (redeliveries), never later (no message skipped).
+import type { ConsumerInfo } from "@nats-io/jetstream";
+import { isNotFound, type Session } from "./client";
+
+/** The stream in each region that keeps the peer region's consumer checkpoints. */
+export const CHECKPOINT_STREAM = "natsdr-checkpoints";
+
+/** Subject a region's checkpointer has the server answer on, for one consumer. */
+export function checkpointSubject(domain: string, stream: string, consumer: string): string {
+  return `natsdr.checkpoints.${domain}.${stream}.${consumer}`;
+}
+
+/** Subjects of the checkpoint stream in the region whose peer is `peerDomain`. */
+export function checkpointStreamSubjects(peerDomain: string): string[] {
+  return [`natsdr.checkpoints.${peerDomain}.>`];
+}
+
+/** The API request whose answer is a checkpoint. */
+export function checkpointRequestSubject(stream: string, consumer: string): string {
+  return `$JS.API.CONSUMER.INFO.${stream}.${consumer}`;
+}
+
+export interface Checkpoint {
+  /** The old region's acknowledgement floor (stream sequence) when the checkpoint was taken. */
+  readonly ackFloor: number;
+  /** When the standby stored it (ISO 8601). */
+  readonly at: string;
+}
+
+/**
+ * Pure: the checkpoint in one stored answer, or undefined for an answer that is not a consumer
+ * info of that consumer (an API error while the consumer was being re-created, say).
+ */
+export function parseCheckpoint(payload: string, stream: string, consumer: string, at: string): Checkpoint | undefined {
+  let info: Partial<ConsumerInfo> & { error?: unknown };
+  try {
+    info = JSON.parse(payload) as typeof info;
+  } catch {
+    return undefined;
+  }
+  if (info.error !== undefined || info.stream_name !== stream || info.name !== consumer) return undefined;
+  const floor = info.ack_floor?.stream_seq;
+  if (typeof floor !== "number" || !Number.isInteger(floor) || floor < 0) return undefined;
+  return { ackFloor: floor, at };
+}
+
+/**
+ * The last checkpoint of each named consumer of `stream` the peer's checkpointer left in this
+ * region, read locally. A region without the checkpoint stream (checkpoints off) has none.
+ */
+export async function readCheckpoints(
+  session: Session,
+  peerDomain: string,
+  stream: string,
+  consumers: readonly string[],
+): Promise<Map<string, Checkpoint>> {
+  const found = new Map<string, Checkpoint>();
+  for (const consumer of consumers) {
+    try {
+      const message = await session.jsm.streams.getMessage(CHECKPOINT_STREAM, {
+        last_by_subj: checkpointSubject(peerDomain, stream, consumer),
+      });
+      if (!message) continue;
+      const checkpoint = parseCheckpoint(message.string(), stream, consumer, message.time.toISOString());
+      if (checkpoint) found.set(consumer, checkpoint);
+    } catch (error) {
+      // No checkpoint stream, or no message for this consumer: the standby's own position stays.
+      if (isNotFound(error) || isNoMessage(error)) continue;
+      throw error;
+    }
+  }
+  return found;
+}
+
+/** "no message found" (10037) from a get by subject. */
+function isNoMessage(error: unknown): boolean {
+  const candidate = error as { apiError?: () => { err_code?: number } } | undefined;
+  return typeof candidate?.apiError === "function" && candidate.apiError().err_code === 10037;
+}
+
+/**
+ * Pure: where a consumer starts after an unplanned promotion from a checkpoint: right after its
+ * floor, but never after the last message this stream holds (sequences above it are the next
+ * ones published here; starting beyond would skip them).
+ */
+export function checkpointStart(checkpoint: Checkpoint, lastMirroredSequence: number): number {
+  return Math.min(checkpoint.ackFloor, lastMirroredSequence) + 1;
+}

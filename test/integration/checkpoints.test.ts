@@ -1,0 +1,229 @@
+// Consumer checkpoints and the peer judged once per run, against two real JetStream domains joined
+// by a cuttable leafnode, with the real nats CLI as the checkpointer.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { jetstreamManager, type JsMsg } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { describe, expect, test } from "vitest";
+import { planCheckpoints, renderCheckpointerScript, type CheckpointPlan } from "../../infra/checkpoints";
+import { startLocalCheckpointer } from "../../drill/local";
+import { CHECKPOINT_STREAM, checkpointSubject } from "../../streams";
+import { parseCheckpoint } from "../../streams/checkpoints";
+import { inSession } from "../../streams/client";
+import { consumerProvider } from "../../streams/consumerProvider";
+import { findPeerPrimary } from "../../streams/promotion";
+import { streamProvider } from "../../streams/streamProvider";
+import type { StreamSpec } from "../../streams/spec";
+import { makeTempDir, natsCliBinary, removeTempDir, waitForLink } from "../harness";
+import { APP_CREDENTIALS, checked, eventually, rawConsumerInputs, rawStreamInputs } from "../support/provider";
+import { useRegions } from "../support/regions";
+
+const fixture = useRegions();
+const jsm = (nc: NatsConnection) => jetstreamManager(nc);
+
+/** What the east stack plans for its checkpointer, and the west stack for its checkpoint stream. */
+function plans(streams: readonly string[], interval = "1s"): { east: CheckpointPlan; west: CheckpointPlan } {
+  const planned = (domain: string, peerDomain: string) =>
+    planCheckpoints({
+      domain,
+      enabled: true,
+      interval,
+      streams: streams.map((name) => ({
+        name,
+        role: "primary",
+        peerDomain,
+        replicated: true,
+        spec: { replicas: 1 } as StreamSpec,
+        consumers: [{ name: "worker", spec: {} as never }],
+      })),
+    })!;
+  return {
+    east: planned(fixture.regions.east.domain, fixture.regions.west.domain),
+    west: planned(fixture.regions.west.domain, fixture.regions.east.domain),
+  };
+}
+
+/** The checkpoint stream in eu-central-1, declared as the west stack declares it. */
+async function westCheckpointStream(plan: CheckpointPlan) {
+  await streamProvider.create(
+    await checked(streamProvider, rawStreamInputs(fixture.regions.west, undefined, "primary", { ...plan.stream })),
+  );
+}
+
+async function pairWithWorker(name: string) {
+  const spec = { name, subjects: [`${name}.*`] };
+  await streamProvider.create(
+    await checked(streamProvider, rawStreamInputs(fixture.regions.east, fixture.regions.west, "primary", spec)),
+  );
+  const mirror = (
+    await streamProvider.create(
+      await checked(streamProvider, rawStreamInputs(fixture.regions.west, fixture.regions.east, "mirror", spec)),
+    )
+  ).outs;
+  for (const region of [fixture.regions.east, fixture.regions.west]) {
+    await consumerProvider.create(
+      await checked(
+        consumerProvider,
+        rawConsumerInputs(region, name, { name: "worker", filterSubjects: [`${name}.*`] }),
+      ),
+    );
+  }
+  return mirror;
+}
+
+async function publish(nc: NatsConnection, subject: string, from: number, count: number) {
+  const js = (await jsm(nc)).jetstream();
+  for (let index = from; index < from + count; index++)
+    await js.publish(subject, new TextEncoder().encode(`m-${index}`), { msgID: `m-${index}` });
+}
+
+/** Fetches up to `count` messages of `worker` and acknowledges them, the server confirming each. */
+async function ackNext(nc: NatsConnection, stream: string, count: number): Promise<JsMsg[]> {
+  const consumer = await (await jsm(nc)).jetstream().consumers.get(stream, "worker");
+  const acked: JsMsg[] = [];
+  while (acked.length < count) {
+    const batch = await consumer.fetch({ max_messages: count - acked.length, expires: 2000 });
+    for await (const message of batch) {
+      await message.ackAck();
+      acked.push(message);
+    }
+  }
+  return acked;
+}
+
+async function westCheckpointFloor(stream: string): Promise<number | undefined> {
+  const message = await (
+    await jsm(fixture.west)
+  ).streams
+    .getMessage(CHECKPOINT_STREAM, { last_by_subj: checkpointSubject(fixture.regions.east.domain, stream, "worker") })
+    .catch(() => null);
+  return message ? parseCheckpoint(message.string(), stream, "worker", "")?.ackFloor : undefined;
+}
+
+function promoteInputs(mirror: { spec: { name: string; subjects: string[] } }) {
+  return checked(
+    streamProvider,
+    rawStreamInputs(fixture.regions.west, fixture.regions.east, "primary", {
+      name: mirror.spec.name,
+      subjects: mirror.spec.subjects,
+    }),
+  );
+}
+
+describe("checkpoints", { timeout: 120_000 }, () => {
+  test("checkpoints - the peer is judged once per run: later streams of an unplanned failover only probe it, and a peer that answers again gets a planned promotion", async () => {
+    const names = ["judged0", "judged1", "judged2", "judged3"];
+    const mirrors = [];
+    for (const name of names) mirrors.push(await pairWithWorker(name));
+    fixture.regions.relay.cut();
+    const reasons: string[] = [];
+    try {
+      for (const mirror of mirrors.slice(0, 3)) {
+        const promoted = await streamProvider.update("id", mirror, await promoteInputs(mirror));
+        expect(promoted.outs.lastPromotion?.mode).toBe("unplanned");
+        reasons.push(promoted.outs.lastPromotion!.reason);
+      }
+    } finally {
+      fixture.regions.relay.heal();
+      await waitForLink(fixture.regions);
+    }
+    expect(reasons[0]).not.toMatch(/judged once/);
+    for (const reason of reasons.slice(1)) expect(reason).toMatch(/judged once for this run/);
+    // The link is back within the verdict's lifetime: the probe finds the peer's primary, so the
+    // next stream would be promoted planned (fence first), not past a live primary.
+    const inputs = await promoteInputs(mirrors[3]!);
+    const peer = await inSession(inputs, (session) => findPeerPrimary(session, inputs));
+    expect(peer.kind).toBe("primary");
+  });
+
+  test("checkpoints - an unplanned promotion with the peer gone starts at the last checkpoint: redelivered at most what was acknowledged since, none skipped", async () => {
+    const name = "ledger";
+    const { east: eastPlan, west: westPlan } = plans([name]);
+    await westCheckpointStream(westPlan);
+    const mirror = await pairWithWorker(name);
+    const checkpointer = startLocalCheckpointer({
+      plan: eastPlan,
+      servers: fixture.regions.east.clientUrls,
+      user: APP_CREDENTIALS.user,
+      password: APP_CREDENTIALS.password,
+    });
+    try {
+      await publish(fixture.east, `${name}.entry`, 0, 300);
+      await eventually(
+        "mirror at 300",
+        async () => (await (await jsm(fixture.west)).streams.info(name)).state.last_seq === 300,
+      );
+      // The service in us-east-1 processes 200 messages; a checkpoint with that floor reaches eu-central-1.
+      await ackNext(fixture.east, name, 200);
+      await eventually("checkpoint at 200", async () => (await westCheckpointFloor(name)) === 200);
+      // 30 more are acknowledged, then the region is gone before (or as) the next checkpoint leaves.
+      const late = await ackNext(fixture.east, name, 30);
+      fixture.regions.relay.cut();
+      const oldFloor = (await (await jsm(fixture.east)).consumers.info(name, "worker")).ack_floor.stream_seq;
+      expect(oldFloor).toBe(230);
+
+      const promoted = await streamProvider.update("id", mirror, await promoteInputs(mirror));
+      expect(promoted.outs.lastPromotion?.mode).toBe("unplanned");
+      const position = promoted.outs.lastPromotion?.consumersPositioned["worker"] as {
+        checkpointFloor: number;
+        startSequence: number;
+      };
+      // The checkpoint is a floor from the past: at or after 200, never after the old region's 230.
+      expect(position.checkpointFloor).toBeGreaterThanOrEqual(200);
+      expect(position.startSequence).toBeLessThanOrEqual(oldFloor + 1);
+      expect(position.startSequence).toBe(position.checkpointFloor + 1);
+
+      const delivered = await ackNext(fixture.west, name, 300 - position.checkpointFloor);
+      const sequences = delivered.map((message) => message.seq);
+      // Nothing skipped: every message after the old floor is delivered in the new region, in order.
+      expect(sequences).toEqual(Array.from({ length: sequences.length }, (_, index) => position.startSequence + index));
+      expect(sequences.at(-1)).toBe(300);
+      // Redelivered: only what was acknowledged after the checkpoint the standby held.
+      const redelivered = sequences.filter((seq) => seq <= oldFloor).length;
+      expect(redelivered).toBe(oldFloor - position.checkpointFloor);
+      expect(redelivered).toBeLessThanOrEqual(late.length);
+    } finally {
+      await checkpointer.stop();
+      fixture.regions.relay.heal();
+      await waitForLink(fixture.regions);
+    }
+  });
+
+  test("checkpoints - the rendered checkpointer script, run by sh with the real nats CLI, fills the peer's checkpoint stream", async () => {
+    const name = "script";
+    const { east: eastPlan } = plans(["ledger", name], "500ms");
+    await pairWithWorker(name);
+    await publish(fixture.east, `${name}.entry`, 0, 5);
+    await ackNext(fixture.east, name, 3);
+    const dir = await makeTempDir("checkpointer");
+    const script = path.join(dir, "checkpointer.sh");
+    fs.writeFileSync(script, renderCheckpointerScript(eastPlan));
+    const child = spawn("sh", [script], {
+      detached: true,
+      stdio: "ignore",
+      env: {
+        ...process.env,
+        PATH: `${path.dirname(natsCliBinary())}${path.delimiter}${process.env.PATH ?? ""}`,
+        NATS_URL: fixture.regions.east.clientUrls.join(","),
+        NATS_USER: APP_CREDENTIALS.user,
+        NATS_PASSWORD: APP_CREDENTIALS.password,
+      },
+    });
+    try {
+      await eventually("checkpoint of script.worker at 3", async () => (await westCheckpointFloor(name)) === 3);
+      await ackNext(fixture.east, name, 2);
+      await eventually("checkpoint of script.worker at 5", async () => (await westCheckpointFloor(name)) === 5);
+      // One message per consumer: the stream keeps the last checkpoint only.
+      const info = await (
+        await jsm(fixture.west)
+      ).streams.info(CHECKPOINT_STREAM, {
+        subjects_filter: `natsdr.checkpoints.${fixture.regions.east.domain}.>`,
+      });
+      expect(info.state.subjects?.[checkpointSubject(fixture.regions.east.domain, name, "worker")]).toBe(1);
+    } finally {
+      process.kill(-child.pid!, "SIGTERM");
+      await removeTempDir(dir);
+    }
+  });
+});
