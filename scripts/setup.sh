@@ -29,10 +29,25 @@ PROMTOOL_VERSION=v0.316.0
 # The Prometheus exporter the NATS pods run (its image tag in infra/config/kubernetes.ts), for the
 # test that reads the series the alert rules use from the real exporter.
 NATS_EXPORTER_VERSION=v0.20.1
+# The Kubernetes e2e tests (test/e2e/kubernetes.test.ts) run the program against a real API server:
+# etcd, kube-apiserver, kube-controller-manager and kube-scheduler, with kwok standing in for the
+# kubelets, and the Kubernetes provider built from source (none of these can be downloaded here).
+KUBERNETES_VERSION=v1.37.2
+ETCD_VERSION=v3.7.3
+KWOK_VERSION=v0.8.0
+# The provider release whose source the Go module proxy serves (only as the pseudo-version below,
+# the commit tagged v4.25.0); package.json pins @pulumi/kubernetes to the same release, or the
+# engine would try to download the plugin the SDK names.
+PULUMI_KUBERNETES_VERSION=v4.25.0
+PULUMI_KUBERNETES_PSEUDO_VERSION=v4.0.0-20260115033456-f47bc2d6f199
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
 BIN="$TOOLS/bin"
+# The Kubernetes tools live apart from .tools/bin: a pulumi-resource-kubernetes on every PATH would
+# make each pulumi command warn that it uses the plugin from $PATH. Only the Kubernetes e2e tests
+# put this folder on PATH (in the Automation API's env).
+KUBE_BIN="$TOOLS/kube/bin"
 NODE_DIR="$TOOLS/node/bin"
 LOG="$(mktemp "${TMPDIR:-/tmp}/nats-dr-setup.XXXXXX")"
 trap 'rm -f "$LOG"' EXIT
@@ -126,17 +141,23 @@ complete() { date -u +%Y-%m-%dT%H:%M:%SZ >"$1/.complete"; }
 # Builds PACKAGE (a main package) from a throwaway module into OUT. For modules whose go.mod has
 # replace directives, which `go install pkg@version` refuses. REQUIRES and REPLACES are lines of
 # the throwaway go.mod's require and replace blocks ("module version", "old => new version");
-# LDFLAGS go to the linker (e.g. the version a release build stamps in).
+# LDFLAGS go to the linker (e.g. the version a release build stamps in). PACKAGE may list several
+# main packages (space-separated) when OUT is a directory ending in /: one build, one binary each.
 build_from_throwaway_module() {
-  local out="$1" package="$2" requires="$3" replaces="$4" ldflags="${5:-}" go work
+  local out="$1" package="$2" requires="$3" replaces="$4" ldflags="${5:-}" go work pkg
   go="$(find_go)"
   work="$(mktemp -d "${TMPDIR:-/tmp}/nats-dr-gobuild.XXXXXX")"
   {
     printf 'module natsdr.local/tool-build\n\ngo 1.24\n\nrequire (\n%s\n)\n' "$requires"
     [[ -z "$replaces" ]] || printf '\nreplace (\n%s\n)\n' "$replaces"
   } >"$work/go.mod"
-  printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$package" >"$work/tools.go"
-  (cd "$work" && quietly "$go" mod tidy && quietly "$go" build -ldflags "$ldflags" -o "$out" "$package") \
+  {
+    printf '//go:build tools\n\npackage tools\n\nimport (\n'
+    for pkg in $package; do printf '\t_ "%s"\n' "$pkg"; done
+    printf ')\n'
+  } >"$work/tools.go"
+  # shellcheck disable=SC2086 # $package is a list of package paths
+  (cd "$work" && quietly "$go" mod tidy && quietly nice -n 10 "$go" build -ldflags "$ldflags" -o "$out" $package) \
     || { rm -rf "$work"; return 1; }
   rm -rf "$work"
 }
@@ -219,6 +240,111 @@ step_nats_exporter() {
     say "prometheus-nats-exporter $NATS_EXPORTER_VERSION built ($dir)"
   fi
   link_tool "$dir/prometheus-nats-exporter" "$BIN/prometheus-nats-exporter"
+}
+
+# kube-apiserver, kube-controller-manager and kube-scheduler from one throwaway module (about 8
+# minutes cold on a loaded 2-core machine). k8s.io/kubernetes replaces its 33 staging modules
+# with ./staging paths that do not exist outside its repository; the throwaway module points each
+# at the release the proxy serves (v0.37.2 for v1.37.2). The version is stamped in as a release
+# build does: the provider reads /version, and an unstamped server says v0.0.0-master.
+step_kubernetes() {
+  local dir="$TOOL_CACHE/kubernetes-$KUBERNETES_VERSION"
+  if ! cached "$dir"; then
+    local staging="api apiextensions-apiserver apimachinery apiserver cli-runtime client-go
+      cloud-provider cluster-bootstrap code-generator component-base component-helpers
+      controller-manager cri-api cri-client cri-streaming csi-translation-lib
+      dynamic-resource-allocation endpointslice externaljwt kms kube-aggregator
+      kube-controller-manager kube-proxy kube-scheduler kubectl kubelet metrics mount-utils
+      pod-security-admission sample-apiserver sample-cli-plugin sample-controller streaming"
+    local name replaces="" staging_version="v0.${KUBERNETES_VERSION#v1.}" minor
+    for name in $staging; do replaces+="	k8s.io/$name => k8s.io/$name $staging_version"$'\n'; done
+    minor="${KUBERNETES_VERSION#v1.}"
+    minor="${minor%%.*}"
+    local ldflags="" pkg
+    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      ldflags+="-X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean "
+    done
+    mkdir -p "$dir"
+    build_from_throwaway_module "$dir/" \
+      "k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler" \
+      "	k8s.io/kubernetes $KUBERNETES_VERSION" "$replaces" "$ldflags" \
+      || fail "building kube-apiserver, kube-controller-manager and kube-scheduler $KUBERNETES_VERSION failed."
+    complete "$dir"
+    say "kube-apiserver, kube-controller-manager, kube-scheduler $KUBERNETES_VERSION built ($dir)"
+  fi
+  for name in kube-apiserver kube-controller-manager kube-scheduler; do
+    link_tool "$dir/$name" "$KUBE_BIN/$name"
+  done
+}
+
+# etcd, the API server's store; the module go.etcd.io/etcd/server/v3 is the etcd main package.
+step_etcd() {
+  local dir="$TOOL_CACHE/etcd-$ETCD_VERSION"
+  if ! cached "$dir"; then
+    mkdir -p "$dir"
+    build_from_throwaway_module "$dir/etcd" go.etcd.io/etcd/server/v3 \
+      "	go.etcd.io/etcd/server/v3 $ETCD_VERSION" "" || fail "building etcd $ETCD_VERSION failed."
+    complete "$dir"
+    say "etcd $ETCD_VERSION built ($dir)"
+  fi
+  link_tool "$dir/etcd" "$KUBE_BIN/etcd"
+}
+
+# kwok fakes the kubelets (Nodes that stay Ready, Pods that become Running) with the Stage files its
+# module ships; they are copied beside the binary, since the harness passes them by path.
+step_kwok() {
+  local dir="$TOOL_CACHE/kwok-$KWOK_VERSION"
+  if ! cached "$dir"; then
+    local go src
+    go="$(find_go)"
+    mkdir -p "$dir"
+    quietly env GOBIN="$dir" nice -n 10 "$go" install "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" \
+      || fail "go install kwok@$KWOK_VERSION failed."
+    quietly "$go" mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" || fail "go mod download kwok@$KWOK_VERSION failed."
+    src="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' "$LOG")"
+    [[ -n "$src" && -d "$src/kustomize/stage" ]] || fail "kwok@$KWOK_VERSION has no kustomize/stage folder."
+    rm -rf "$dir/stage"
+    cp -r "$src/kustomize/stage" "$dir/stage"
+    chmod -R u+w "$dir/stage"
+    complete "$dir"
+    say "kwok $KWOK_VERSION built ($dir)"
+  fi
+  link_tool "$dir/kwok" "$KUBE_BIN/kwok"
+  link_tool "$dir/stage" "$TOOLS/kube/kwok-stage"
+}
+
+# The Kubernetes provider plugin (about 8 minutes and 5 GB of memory cold when the machine is idle,
+# up to an hour under load). Its module replaces sdk/v4 with ../sdk, absent from the module zip, so
+# setup copies the module out, points the replace at the sdk release (v4.24.0: the same Go code as
+# the commit's sdk/, only its version strings differ), writes the two files main embeds with the
+# module's own generate.go, and stamps the version the engine matches against @pulumi/kubernetes.
+step_pulumi_kubernetes() {
+  local dir="$TOOL_CACHE/pulumi-resource-kubernetes-$PULUMI_KUBERNETES_VERSION"
+  if ! cached "$dir"; then
+    local go src work module=github.com/pulumi/pulumi-kubernetes/provider/v4
+    go="$(find_go)"
+    quietly "$go" mod download -json "$module@$PULUMI_KUBERNETES_PSEUDO_VERSION" \
+      || fail "go mod download $module@$PULUMI_KUBERNETES_PSEUDO_VERSION failed."
+    src="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' "$LOG")"
+    [[ -n "$src" && -d "$src" ]] || fail "go mod download did not report a module directory for $module."
+    work="$(mktemp -d "${TMPDIR:-/tmp}/nats-dr-k8sprovider.XXXXXX")"
+    cp -r "$src/." "$work"
+    chmod -R u+w "$work"
+    sed -i.orig 's#^replace github.com/pulumi/pulumi-kubernetes/sdk/v4 => ../sdk$#replace github.com/pulumi/pulumi-kubernetes/sdk/v4 => github.com/pulumi/pulumi-kubernetes/sdk/v4 v4.24.0#' "$work/go.mod"
+    grep -q '^replace github.com/pulumi/pulumi-kubernetes/sdk/v4 => github.com/pulumi/pulumi-kubernetes/sdk/v4 v4.24.0$' "$work/go.mod" \
+      || { rm -rf "$work"; fail "$module's go.mod no longer replaces sdk/v4 with ../sdk; update step_pulumi_kubernetes."; }
+    mkdir -p "$dir"
+    (cd "$work" && quietly "$go" mod tidy \
+      && cd cmd/pulumi-resource-kubernetes && quietly env VERSION="${PULUMI_KUBERNETES_VERSION#v}" "$go" run generate.go \
+      && cd "$work" && quietly nice -n 10 "$go" build \
+        -ldflags "-X $module/pkg/version.Version=${PULUMI_KUBERNETES_VERSION#v}" \
+        -o "$dir/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes) \
+      || { rm -rf "$work"; fail "building pulumi-resource-kubernetes $PULUMI_KUBERNETES_VERSION failed."; }
+    rm -rf "$work"
+    complete "$dir"
+    say "pulumi-resource-kubernetes $PULUMI_KUBERNETES_VERSION built ($dir)"
+  fi
+  link_tool "$dir/pulumi-resource-kubernetes" "$KUBE_BIN/pulumi-resource-kubernetes"
 }
 
 # "v3.274.1" from `pulumi version`; empty when it does not run.
@@ -334,6 +460,10 @@ step_pulumi_cli
 step_pulumi_language_nodejs
 step_promtool
 step_nats_exporter
+step_etcd
+step_kwok
+step_kubernetes
+step_pulumi_kubernetes
 step_npm
 step_pulumi_bundled_plugins
 write_env

@@ -8,6 +8,29 @@ export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 export const TOOLS_BIN_DIR = path.join(PROJECT_ROOT, ".tools", "bin");
 
 /**
+ * Where scripts/setup.sh links the Kubernetes tools (etcd, kube-apiserver, kube-controller-manager,
+ * kube-scheduler, kwok, pulumi-resource-kubernetes). Not on PATH: with the provider plugin there,
+ * every pulumi command would warn that it uses a plugin from $PATH; only the Kubernetes e2e tests
+ * add it to their Pulumi commands' PATH.
+ */
+export const KUBE_TOOLS_BIN_DIR = path.join(PROJECT_ROOT, ".tools", "kube", "bin");
+
+/** The kwok Stage files (kwok's kustomize/stage folder) setup copies beside kwok. */
+export const KWOK_STAGE_DIR = path.join(PROJECT_ROOT, ".tools", "kube", "kwok-stage");
+
+export type KubeTool =
+  "etcd" | "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kwok" | "pulumi-resource-kubernetes";
+
+/** A Kubernetes tool from {@link KUBE_TOOLS_BIN_DIR}; throws an error that says to run `npm run setup`. */
+export function kubeToolBinary(name: KubeTool): string {
+  const file = path.join(KUBE_TOOLS_BIN_DIR, name);
+  if (!isExecutable(file)) {
+    throw new Error(`${name} was not found at ${file}; run "npm run setup" to build it into .tools/kube/bin.`);
+  }
+  return file;
+}
+
+/**
  * The nats-server executable: `$NATS_SERVER_BIN`, else `<root>/.tools/bin/nats-server`,
  * else `nats-server` on PATH. Throws an error that says to run `npm run setup` if none exists.
  */
