@@ -1,4 +1,4 @@
-import { execFileSync, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -91,6 +91,33 @@ function isExecutable(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Spawns `file args` in `cwd` with stdout and stderr appended to `logFile`, killed with this process
+ * (orphanSafeCommand) and registered until it exits (trackChild). `exited` resolves when it exits or
+ * fails to start.
+ */
+export function spawnLogged(
+  file: string,
+  args: readonly string[],
+  cwd: string,
+  logFile: string,
+): { child: ChildProcess; exited: Promise<void> } {
+  const fd = fs.openSync(logFile, "a");
+  let child: ChildProcess;
+  try {
+    const command = orphanSafeCommand(file, args);
+    child = spawn(command.file, command.args, { cwd, stdio: ["ignore", fd, fd] });
+  } finally {
+    fs.closeSync(fd);
+  }
+  trackChild(child);
+  const exited = new Promise<void>((resolve) => {
+    child.once("exit", () => resolve());
+    child.once("error", () => resolve());
+  });
+  return { child, exited };
 }
 
 /** Registers a child process until it exits. */

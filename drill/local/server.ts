@@ -1,8 +1,8 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { natsServerBinary } from "./binaries";
-import { makeTempDir, orphanSafeCommand, removeTempDir, trackChild } from "./cleanup";
+import { makeTempDir, removeTempDir, spawnLogged } from "./cleanup";
 import { healthz } from "./monitor";
 import { settlesWithin, sleep } from "./wait";
 
@@ -155,19 +155,7 @@ class NatsServerProcess implements ServerHandle {
     this.runCount += 1;
     fs.appendFileSync(this.logFile, `--- nats-dr harness: start #${this.runCount} of ${this.name} ---\n`);
     const logOffset = fs.statSync(this.logFile).size;
-    const fd = fs.openSync(this.logFile, "a");
-    let child: ChildProcess;
-    try {
-      const command = orphanSafeCommand(natsServerBinary(), ["-c", this.configFile]);
-      child = spawn(command.file, command.args, { cwd: this.tempDir, stdio: ["ignore", fd, fd] });
-    } finally {
-      fs.closeSync(fd);
-    }
-    trackChild(child);
-    const exited = new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      child.once("error", () => resolve());
-    });
+    const { child, exited } = spawnLogged(natsServerBinary(), ["-c", this.configFile], this.tempDir, this.logFile);
     this.run = { child, exited };
     try {
       await this.waitReady(child, logOffset);
