@@ -29,14 +29,15 @@ export function backendUrl(dir: string): string {
  * them the engine retried each download with backoff for 2.6 s on every run, although stacks
  * without AWS or Kubernetes resources never load them. Nothing here turns off ts-node's
  * type-check: tsconfig.json does, for these runs and every user's `pulumi up` alike.
+ * `extraPathDirs` go first on PATH (the Kubernetes e2e tests' provider plugin, .tools/kube/bin).
  */
-export function pulumiEnv(backend: LocalBackend): Record<string, string> {
+export function pulumiEnv(backend: LocalBackend, extraPathDirs: readonly string[] = []): Record<string, string> {
   return {
     PULUMI_BACKEND_URL: backendUrl(backend.dir),
     PULUMI_CONFIG_PASSPHRASE: backend.passphrase,
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PATH: [...toolPathDirs(), process.env["PATH"] ?? ""].join(path.delimiter),
+    PATH: [...extraPathDirs, ...toolPathDirs(), process.env["PATH"] ?? ""].join(path.delimiter),
   };
 }
 

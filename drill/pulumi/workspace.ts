@@ -21,6 +21,8 @@ export interface StackOptions {
   readonly name: string;
   /** The project directory (Pulumi.yaml); the checkout itself or one from layOutProject. @default the checkout */
   readonly projectDir?: string;
+  /** Folders put first on the commands' PATH (pulumiEnv). @default none */
+  readonly extraPathDirs?: readonly string[];
 }
 
 /** Selects the stack, creating it in the backend when it does not exist yet. */
@@ -29,7 +31,7 @@ export async function localStack(options: StackOptions): Promise<Stack> {
   const workspace = await LocalWorkspace.create({
     workDir: options.projectDir ?? PROJECT_ROOT,
     pulumiCommand: await pulumiCommand(),
-    envVars: pulumiEnv(options.backend),
+    envVars: pulumiEnv(options.backend, options.extraPathDirs),
   });
   return Stack.createOrSelect(options.name, workspace);
 }
