@@ -20,7 +20,7 @@ import { regionNames } from "../../infra/config/regions";
 import { startKubeCluster, type KubeCluster } from "../harness/kube";
 import { e2eCatalog } from "./support";
 
-export const KUBE_SECRET_KEYS = ["natsUser", "natsPassword", "kubeconfig", "appPassword", "leafnodePassword"] as const;
+export const KUBE_SECRET_KEYS = ["kubeconfig", "appPassword", "leafnodePassword"] as const;
 
 export interface KubeWorld {
   readonly cluster: KubeCluster;
@@ -66,15 +66,17 @@ export async function startKubeWorld(name: string): Promise<KubeWorld> {
       ),
       backup: { enabled: false },
       catalog: e2eCatalog,
-      natsUser: local.users.app.user,
-      natsPassword: local.users.app.password,
       kubernetes: initialKubernetes,
       // No Prometheus Operator in this cluster (its CRDs are not installed): the rules and scrape
       // config go to a ConfigMap, as the docs describe for a plain Prometheus.
       monitoring: { prometheusOperator: false },
       kubeconfig: cluster.kubeconfigPath,
-      appPassword: "app-password-1",
+      // With nats-dr:kubernetes the provider signs in as user "app" with appPassword: the local
+      // servers' app user has this password.
+      appPassword: local.users.app.password,
       leafnodePassword: "leaf-password-1",
+      // No certificates here (cert-manager would issue them); the lab's opt-out of link TLS.
+      insecureLabWithoutLinkTls: true,
     };
     const stack = await localStack({
       backend,

@@ -116,13 +116,19 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
   });
 
   it("e2e kubernetes - a password rotation updates the credentials Secret", async () => {
-    await world.stack.setConfig("nats-dr:appPassword", { value: "app-password-2", secret: true });
-    // A Secret is replaced too; the engine lists no keys, its data being secret.
-    expect(await previewSteps()).toEqual(["nats-credentials replace []"]);
+    // The leafnode password: appPassword is also the stream provider's, which the local servers fix.
+    await world.stack.setConfig("nats-dr:leafnodePassword", { value: "leaf-password-2", secret: true });
+    // A Secret is replaced too; the engine lists no keys, its data being secret. The pods roll
+    // (the template carries the credentials' checksum); the checkpointer Deployment is replaced.
+    expect(await previewSteps()).toEqual([
+      "checkpointer-deployment replace [spec]",
+      "nats-credentials replace []",
+      "nats-statefulset update [spec]",
+    ]);
     await world.stack.up();
     const secret = await world.cluster.api.get(objects.secret);
     const data = secret?.["data"] as Record<string, string>;
-    expect(Buffer.from(data["app-password"] ?? "", "base64").toString()).toBe("app-password-2");
+    expect(Buffer.from(data["leafnode-password"] ?? "", "base64").toString()).toBe("leaf-password-2");
   });
 
   it("e2e kubernetes - storageSize: refused in the preview, a replacement when allowed, and the documented procedure", async () => {
@@ -133,14 +139,19 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
     );
     await world.setKubernetes({ ...current, storageSize: "20Gi", allowVolumeTemplateChange: true });
     const allowed = await previewSteps();
+    // The checkpointer Deployment (which names the StatefulSet) is replaced with it.
     expect(allowed).toEqual([
+      "checkpointer-deployment replace []",
       "nats-config replace [data]",
       "nats-statefulset replace [spec]",
       "nats-volume-template update [allowChange,storageSize]",
     ]);
 
     // "Changing the volumes" in docs/configuration.md, step by step against the API server.
-    const claims = await world.cluster.api.list("/api/v1/namespaces/nats/persistentvolumeclaims");
+    // The servers' claims (the checkpointer has one of its own).
+    const claims = (await world.cluster.api.list("/api/v1/namespaces/nats/persistentvolumeclaims")).filter((claim) =>
+      (claim["metadata"] as { name: string }).name.startsWith("jetstream-nats-"),
+    );
     expect(claims).toHaveLength(5);
     for (const claim of claims) {
       const name = (claim["metadata"] as { name: string }).name;
@@ -156,14 +167,12 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
     const refreshed = await world.stack.refresh();
     expect(refreshed.summary.resourceChanges?.["delete"]).toBe(1);
     const recreate = await previewSteps();
-    expect(recreate).toEqual([
-      "nats-config replace [data]",
-      "nats-statefulset create []",
-      "nats-volume-template update [allowChange,storageSize]",
-    ]);
+    expect(recreate).toContain("nats-config replace [data]");
+    expect(recreate).toContain("nats-volume-template update [allowChange,storageSize]");
+    expect(recreate.filter((step) => step.startsWith("nats-statefulset "))).toEqual(["nats-statefulset create []"]);
     await world.stack.up();
     // The new StatefulSet adopted the pods the old one left (then rolled them for the new config).
-    const owners = (await world.cluster.api.list("/api/v1/namespaces/nats/pods")).map(
+    const owners = (await serverPods()).map(
       (pod) => ((pod["metadata"] as { ownerReferences?: { kind: string }[] }).ownerReferences ?? [])[0]?.kind,
     );
     expect(owners).toEqual(["StatefulSet", "StatefulSet", "StatefulSet", "StatefulSet", "StatefulSet"]);
@@ -181,6 +190,13 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
 });
 
 async function podUids(): Promise<string[]> {
-  const pods = await world.cluster.api.list("/api/v1/namespaces/nats/pods");
+  const pods = await serverPods();
   return pods.map((pod) => (pod["metadata"] as { uid: string }).uid).sort();
+}
+
+/** The NATS servers' pods (nats-0 ...), not the checkpointer's. */
+async function serverPods(): Promise<Json[]> {
+  return (await world.cluster.api.list("/api/v1/namespaces/nats/pods")).filter((pod) =>
+    /^nats-\d+$/.test((pod["metadata"] as { name: string }).name),
+  );
 }
