@@ -1,7 +1,8 @@
 // Durable consumers as our users' services run them: a worker per catalog consumer, bound to the
 // consumer of the region the router points at, acknowledging every message. Each delivery is
 // recorded by message id, so the drill can tell a duplicate delivery (same id twice) from a
-// redelivery of a message this worker had already acknowledged (what a failover must not cause).
+// redelivery of a message this worker had already acknowledged, with the server's confirmation
+// (what a failover must not cause).
 import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import type { Region } from "../../infra/config/regions";
 import type { Clients } from "./connections";
@@ -32,6 +33,8 @@ export class ConsumerWorker {
   readonly events: DeliveryEvent[] = [];
   errors = 0;
   lastError = "";
+  /** Acknowledgements the server never confirmed, after three tries. */
+  unconfirmed = 0;
   private running = false;
   private loop: Promise<void> | undefined;
   private current: ConsumerMessages | undefined;
@@ -110,7 +113,28 @@ export class ConsumerWorker {
       this.events.push({ at: now, kind: "duplicate", id, region });
       if (this.acked.has(id)) this.events.push({ at: now, kind: "redelivered-acked", id, region });
     }
-    message.ack();
-    if (!this.acked.has(id)) this.acked.set(id, now);
+    void this.confirm(message, id);
+  }
+
+  /**
+   * Acknowledges and waits for the server's confirmation (`ackAck`), asking again when none comes:
+   * an acknowledgement sent to a consumer leader that dies with it is lost, and that message then
+   * holds the consumer's ack floor (and so its checkpoints) back until it is redelivered. Only a
+   * confirmed acknowledgement counts as acknowledged, so a redelivery of a message the server
+   * never heard acknowledged is not counted as a redelivery of an acknowledged one (issue 15,
+   * item 2). Services that need tight positions across a failover do the same.
+   */
+  private async confirm(message: JsMsg, id: string): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        if (await message.ackAck({ timeout: 2000 })) {
+          if (!this.acked.has(id)) this.acked.set(id, this.clock());
+          return;
+        }
+      } catch {
+        // No confirmation in time (a leader election, a region going away): ask again.
+      }
+    }
+    this.unconfirmed++;
   }
 }
