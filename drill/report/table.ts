@@ -116,6 +116,13 @@ export function renderScenario(result: ScenarioResult): string[] {
       `${formatCount(o.found)} found, ${formatCount(o.republished)} re-published (${formatCount(o.alreadyPresent)} already present), ${formatCount(o.missingFromOrphans)} missing`,
     ]);
   }
+  if (f.splitBrain !== undefined) {
+    const b = f.splitBrain;
+    rows.push([
+      "split-brain window",
+      `${formatMs(b.windowMs)} from the restart to the demotion: ${formatCount(b.writes)} writes stored by both regions, ${formatCount(b.duplicateDeliveries)} duplicate deliveries`,
+    ]);
+  }
   if (f.catchUpMs !== undefined) rows.push(["catch-up after heal", formatMs(f.catchUpMs)]);
   rows.push(["sequence mismatches", formatCount(f.sequenceMismatches)]);
   for (const run of f.stackRuns) rows.push([`stack ${run.stack}`, describeRun(run)]);

@@ -67,6 +67,20 @@ export interface OrphanFigures {
   readonly missingFromOrphans: number;
 }
 
+/**
+ * The split-brain window of a failback (issue 15 item 5): from the restart of the region that was
+ * killed until its stack's demotion fenced its streams, those streams are primaries again and
+ * store what is published across the leafnode, as the active region does.
+ */
+export interface SplitBrainFigures {
+  /** Restart of the recovered region -> its stack run (the demotion) finished, ms. */
+  readonly windowMs: number;
+  /** Messages both regions stored in that window: the orphans beyond the unreplicated ones. */
+  readonly writes: number;
+  /** Deliveries of a message a second time in that window (the recovered region's consumers ran again). */
+  readonly duplicateDeliveries: number;
+}
+
 /** The interest-retention check (drill/scenarios/interest.ts): a stream nobody consumes, counted after restarts. */
 export interface InterestHeldFigures {
   readonly stream: string;
@@ -126,6 +140,7 @@ export interface ScenarioFigures {
    */
   readonly redeliveryAllowance?: number;
   readonly orphans?: OrphanFigures;
+  readonly splitBrain?: SplitBrainFigures;
   /** Partition: heal -> mirror holds everything the primary holds, ms (null: not within the bound). */
   readonly catchUpMs?: number | null;
   /** The interest-retention check after this scenario's failover (planned only). */

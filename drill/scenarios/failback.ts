@@ -71,6 +71,7 @@ export const failback: Scenario = async (ctx) => {
   const baseline = await orphanStreams(ctx, recovered);
   mark(ctx, `pulumi up ${drillStackName(recovered)} (activeRegion ${active}): demote, keep orphans`);
   const demotions = await ctx.stacks.runUntilOk(recovered);
+  const demotedAt = ctx.clock();
   const records = ctx.streams.map((stream) => ({
     stream,
     record: ctx.stacks.evidence(recovered, stream)?.lastDemotion,
@@ -94,6 +95,14 @@ export const failback: Scenario = async (ctx) => {
     (sum, worker) => sum + worker.count("duplicate", restartedAt, outcome.flipAt),
     0,
   );
+  const splitBrainFigures = {
+    windowMs: Math.round(demotedAt - restartedAt),
+    writes: Math.max(0, found - (ctx.unplanned?.missing.length ?? 0)),
+    duplicateDeliveries: ctx.consumers.reduce(
+      (sum, worker) => sum + worker.count("duplicate", restartedAt, demotedAt),
+      0,
+    ),
+  };
   const orphans: OrphanFigures = { found, republished, alreadyPresent, missingFromOrphans };
   const notes = records.map(({ stream, record }) =>
     record
@@ -128,6 +137,7 @@ export const failback: Scenario = async (ctx) => {
         0,
       ),
       orphans,
+      splitBrain: splitBrainFigures,
       stackRuns: [...demotions, ...outcome.runs],
     },
     notes,

@@ -163,6 +163,12 @@ describe("drill", () => {
     expect(republished.streams.every((stream) => stream.failures.length === 0 && stream.removed)).toBe(true);
     expect(republished.streams.reduce((sum, stream) => sum + stream.verified, 0)).toBe(failback.figures.orphans!.found);
     expect(failback.figures.lostHere).toBe(0);
+    // The split-brain window is measured: from the restart of the killed region to its demotion.
+    expect(failback.figures.splitBrain?.windowMs).toBeGreaterThan(0);
+    expect(failback.figures.splitBrain?.writes).toBeGreaterThanOrEqual(0);
+    expect(fs.readFileSync(path.join(out, "report.txt"), "utf8")).toMatch(
+      /split-brain window +[\d.]+ m?s from the restart to the demotion: [\d,]+ writes stored by both regions/,
+    );
     expect(failback.figures.to).toBe("us-east-1");
     expect(check(failback, "RPO after failback (acknowledged, missing)")?.ok).toBe(true);
     // The stacks ran on the real engine: its own summary and steps of the planned flip.
