@@ -143,11 +143,17 @@ export function judge(id: ScenarioId, figures: ScenarioFigures, targets: Targets
           figures.lostAtFailover,
           (value) => unreplicated !== null && value <= unreplicated,
         ),
+        // A timing check: the allowance is the traffic of a time window before the kill, and what
+        // the checkpoint can bound depends on how fast acknowledgements are confirmed and
+        // checkpoints cross on this machine (a lost or late acknowledgement holds the ack floor;
+        // docs/failover.md). The mechanism itself is proved without a clock by
+        // test/integration/checkpoints.test.ts.
         check(
           "redeliveries of acknowledged messages <= one checkpoint interval of traffic + in flight",
           `<= ${figures.redeliveryAllowance ?? "n/a"}`,
           figures.redeliveredAcked,
           (value) => figures.redeliveryAllowance !== undefined && value <= figures.redeliveryAllowance,
+          true,
         ),
       ];
     }
