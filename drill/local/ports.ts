@@ -4,15 +4,16 @@ import net from "node:net";
 const handedOut = new Set<number>();
 
 /**
- * Where ports come from: below the kernel's ephemeral range (32768-60999 on Linux), which every
- * outgoing connection draws its local port from, and above the lab's fixed ports (14201-14313 by
- * default). A port the kernel picked for bind(0) and released can be handed out again to another
- * process, or taken by an outgoing connection, before the server that was meant to get it binds
- * it; on a busy machine that window is seconds long. Two test workers then started servers on
- * the same port: one failed to bind, and the other region's leafnode, dialing the port, reached
- * the other worker's server and failed with "authentication error" (issue 9 item 5).
+ * Where ports come from: 15000-19799, below the kernel's ephemeral range (32768-60999 on Linux),
+ * which every outgoing connection draws its local port from, above the lab's fixed ports
+ * (14201-14323 by default) and below the blocks the lab test picks its base port from
+ * (20000-32000). A port the kernel picked for bind(0) and released can be handed out again to
+ * another process, or taken by an outgoing connection, before the server that was meant to get
+ * it binds it; on a busy machine that window is seconds long. Two test workers then started
+ * servers on the same port: one failed to bind, and the other region's leafnode, dialing the
+ * port, reached the other worker's server and failed with "authentication error" (issue 9 item 5).
  */
-const RANGE = { first: 20_000, blocks: 16, blockSize: 750 } as const;
+const RANGE = { first: 15_000, blocks: 16, blockSize: 300 } as const;
 
 /**
  * This process's block of the range: vitest's workers (VITEST_POOL_ID 1, 2, ...) take blocks 0-7,
