@@ -218,19 +218,32 @@ export function descendantPids(root: number = process.pid): number[] {
 }
 
 /**
- * SIGKILLs every process below this one at once (the tree is listed first, so a child whose
- * parent dies is not missed), for an interrupt. Processes already gone are skipped.
+ * SIGKILLs every process below this one, for an interrupt. The tree is frozen first (SIGSTOP,
+ * listing again until no new process shows up), so a process that a language host starts while
+ * the tree is being listed (a Pulumi program, seen left behind once) is caught before its parent
+ * dies and it is re-parented out of reach; then everything is killed at once. Processes already
+ * gone are skipped.
  */
 export function killDescendants(): number[] {
-  const pids = descendantPids();
-  for (const pid of pids) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // Exited since the listing.
+  const frozen: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    const fresh = descendantPids().filter((pid) => !frozen.includes(pid));
+    if (fresh.length === 0) break;
+    for (const pid of fresh) {
+      frozen.push(pid);
+      signal(pid, "SIGSTOP");
     }
   }
-  return pids;
+  for (const pid of frozen) signal(pid, "SIGKILL");
+  return frozen;
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Exited since the listing.
+  }
 }
 
 /** How many spawned children are still running (for tests of the harness itself). */
