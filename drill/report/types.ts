@@ -75,6 +75,11 @@ export interface OrphanFigures {
 export interface SplitBrainFigures {
   /** Restart of the recovered region -> the active region's stack run (the fence) finished, ms. */
   readonly windowMs: number;
+  /**
+   * Of it, from the moment the recovered region's streams and consumers answered again (they take
+   * writes from about then) to the fence, ms: the active stack's run, what an operator controls.
+   */
+  readonly afterStreamsAnsweredMs: number;
   /** Messages both regions stored in that window: the orphans beyond the unreplicated ones. */
   readonly writes: number;
   /** Deliveries of a message a second time in that window (the recovered region's consumers ran again). */

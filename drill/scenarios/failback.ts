@@ -93,6 +93,7 @@ export const failback: Scenario = async (ctx) => {
   await ctx.local.waitForLink();
   // What an operator waits for before running the stacks: `nats stream info` answers again.
   await waitForStreams(ctx, recovered);
+  const answeredAt = ctx.clock();
   mark(ctx, `pulumi up ${drillStackName(active)}: fence the returned primaries of ${recovered}`);
   const fences = await ctx.stacks.runUntilOk(active);
   const fencedAt = ctx.clock();
@@ -129,6 +130,7 @@ export const failback: Scenario = async (ctx) => {
     ctx.consumers.reduce((sum, worker) => sum + worker.count("duplicate", from, to), 0);
   const splitBrainFigures: SplitBrainFigures = {
     windowMs: Math.round(fencedAt - restartedAt),
+    afterStreamsAnsweredMs: Math.round(fencedAt - answeredAt),
     writes: Math.max(0, found - (ctx.unplanned?.missing.length ?? 0)),
     duplicateDeliveries: duplicates(restartedAt, fencedAt),
     storedAfterFence: storedAfterFence(ctx.streams, fenceRecords, beforeDemotion),

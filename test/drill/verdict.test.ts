@@ -116,6 +116,7 @@ describe("drill verdicts", () => {
           orphans: { found: 5, republished: 5, alreadyPresent: 3, missingFromOrphans: 0 },
           splitBrain: {
             windowMs: 60_000,
+            afterStreamsAnsweredMs: 9000,
             writes: 900,
             duplicateDeliveries: 400,
             storedAfterFence,

@@ -170,7 +170,7 @@ describe("drill", () => {
     expect(failback.figures.splitBrain?.storedAfterFence).toBe(0);
     expect(check(failback, "writes the returned region stored after the active stack fenced it")?.ok).toBe(true);
     expect(fs.readFileSync(path.join(out, "report.txt"), "utf8")).toMatch(
-      /split-brain window +[\d.]+ m?s from the restart to the active stack's fence: [\d,]+ writes stored by both regions, [\d,]+ duplicate deliveries; after the fence 0 stored there/,
+      /split-brain window +[\d.]+ m?s from the restart to the active stack's fence \([\d.]+ m?s after its streams answered\): [\d,]+ writes stored by both regions, [\d,]+ duplicate deliveries; after the fence 0 stored there/,
     );
     // The active stack ran first when the killed region came back: its streams' updates fenced it.
     const [fencing] = failback.figures.stackRuns;
