@@ -37,12 +37,25 @@ function onlyFencedSubjects(step: EngineStep): boolean {
   );
 }
 
-/** What a flip explains: a stream's role, the fence read back, the dynamic provider's activeRegion. */
+/**
+ * The `live` input `check` sets when the peer's old primary came back writable after an unplanned
+ * failover: the update fences it (streams/returnedPeer.ts). The failback's first run does that.
+ */
+function fencesReturnedPeer(step: EngineStep): boolean {
+  const live = step.values?.["live"]?.new as { returnedPeer?: unknown } | null | undefined;
+  return step.op === "update" && live?.returnedPeer !== undefined;
+}
+
+/**
+ * What a flip explains: a stream's role, the fence read back, the dynamic provider's activeRegion,
+ * and the fence of a returned old primary.
+ */
 export function explainedByFlip(step: EngineStep): boolean {
   if (step.op !== "update" && step.op !== "replace") return false;
   return step.diff.every(
     (mark) =>
       mark === "~role" ||
+      ((mark === "+live" || mark === "~live") && fencesReturnedPeer(step)) ||
       // The engine hands the dynamic provider every `nats-dr:*` value as its config.
       (mark === "~nats-dr:activeRegion" && step.type.startsWith("pulumi:providers:")) ||
       (mark === "~spec" && onlyFencedSubjects(step)),

@@ -9,7 +9,7 @@
 import type { StreamInfo } from "@nats-io/jetstream";
 import type { PeerState } from "./promotion";
 import type { StreamRole } from "./spec";
-import { MetadataKeys, userMetadata } from "./wire";
+import { fenceSubject, MetadataKeys, userMetadata } from "./wire";
 
 /** This stream, as its own server shows it. */
 export type LocalStream =
@@ -21,6 +21,9 @@ export type LocalStream =
       readonly fencedBy?: string;
       readonly fencedAt?: string;
       readonly lastSeq: number;
+      /** `natsdr.promoted-from` / `natsdr.promoted-at`: this stream's own last promotion, if any. */
+      readonly promotedFrom?: string;
+      readonly promotedAt?: string;
     };
 
 /** The stream of the same name in the peer domain, as far as it answered. */
@@ -34,6 +37,8 @@ export type PeerStream =
       /** `natsdr.promoted-from`: the domain its mirror was promoted from, if it was one. */
       readonly promotedFrom?: string;
       readonly promotedAtSeq?: number;
+      /** `natsdr.promoted-at`: when that promotion happened (ISO, its region's clock). */
+      readonly promotedAt?: string;
       readonly lastSeq: number;
     };
 
@@ -55,6 +60,8 @@ export function localStream(info: StreamInfo | undefined): LocalStream {
     lastSeq: info.state.last_seq,
     ...(metadata[MetadataKeys.fencedBy] !== undefined ? { fencedBy: metadata[MetadataKeys.fencedBy] } : {}),
     ...(metadata[MetadataKeys.fencedAt] !== undefined ? { fencedAt: metadata[MetadataKeys.fencedAt] } : {}),
+    ...(metadata[MetadataKeys.promotedFrom] !== undefined ? { promotedFrom: metadata[MetadataKeys.promotedFrom] } : {}),
+    ...(metadata[MetadataKeys.promotedAt] !== undefined ? { promotedAt: metadata[MetadataKeys.promotedAt] } : {}),
   };
 }
 
@@ -77,6 +84,7 @@ export function peerCopy(info: StreamInfo): PeerStream {
     ...(metadata[MetadataKeys.fencedBy] !== undefined ? { fencedBy: metadata[MetadataKeys.fencedBy] } : {}),
     ...(metadata[MetadataKeys.promotedFrom] !== undefined ? { promotedFrom: metadata[MetadataKeys.promotedFrom] } : {}),
     ...(promotedAt !== undefined ? { promotedAtSeq: Number(promotedAt) } : {}),
+    ...(metadata[MetadataKeys.promotedAt] !== undefined ? { promotedAt: metadata[MetadataKeys.promotedAt] } : {}),
   };
 }
 
@@ -85,6 +93,11 @@ export interface LiveStream {
   readonly role: StreamRole | "absent";
   readonly fencedBy?: string;
   readonly fencedAt?: string;
+  /**
+   * Set on an unfenced primary this stack declares primary when the peer's copy came back as a
+   * writable primary (the old primary of an unplanned failover): the update fences it.
+   */
+  readonly returnedPeer?: { readonly domain: string; readonly lastSequence: number };
 }
 
 /**
@@ -111,6 +124,8 @@ export const FlipActions = {
   takeOverUnplanned: "take-over-unplanned",
   /** The peer took writes since it fenced this stream: become its mirror, catch up, promote (planned). */
   resyncThenPromote: "resync-then-promote",
+  /** The peer came back as a writable primary after this stream took over from it: fence it. */
+  fenceReturnedPeer: "fence-returned-peer",
   refuse: "refuse",
 } as const;
 export type FlipAction = (typeof FlipActions)[keyof typeof FlipActions];
@@ -238,12 +253,49 @@ function primaryDeclaredMirror(situation: FlipSituation): FlipDecision {
   }
 }
 
+/**
+ * Pure: whether this stream could have a returned old primary as its peer, i.e. the peer is worth
+ * asking: an unfenced primary, declared primary, promoted from the peer domain.
+ */
+export function mayFaceReturnedPeer(declared: StreamRole, local: LocalStream, peerDomain: string): boolean {
+  return (
+    declared === "primary" &&
+    local.kind === "primary" &&
+    local.fencedBy === undefined &&
+    local.promotedFrom === peerDomain
+  );
+}
+
+/**
+ * Declared primary, an unfenced primary promoted from the peer, and the peer's copy is a writable
+ * primary too: the old primary came back (its region was down during an unplanned failover) and
+ * stores what is published, as this one does. Fenced unless the peer took over from this stream
+ * after this stream's own promotion (then the two stacks disagree on activeRegion; nothing is
+ * changed here and the peer's stack decides).
+ */
+function returnedPeer(situation: FlipSituation): FlipDecision | undefined {
+  const { declared, local, peer, domain, peerDomain, stream } = situation;
+  if (!mayFaceReturnedPeer(declared, local, peerDomain) || local.kind !== "primary") return undefined;
+  if (peer.kind !== "primary" || peer.fencedBy !== undefined) return undefined;
+  if (
+    peer.promotedFrom === domain &&
+    !(peer.promotedAt !== undefined && local.promotedAt !== undefined && peer.promotedAt < local.promotedAt)
+  )
+    return undefined;
+  return {
+    action: FlipActions.fenceReturnedPeer,
+    message: `peer returned as primary: will fence. ${describePeer(situation)}, but this stream took over from it (promoted from "${peerDomain}" at ${local.promotedAt ?? "an unknown time"}), so both store what is published. \`pulumi up\` fences it (its subjects replaced by ${fenceSubject(peerDomain, stream)}, its consumers paused): it stores no further writes and deletes nothing; \`pulumi up\` in the ${peerDomain} stack then makes it a mirror, keeping what it stored as orphans`,
+  };
+}
+
 /** Pure: what the provider does for this combination of declared role and live states. */
 export function decideFlip(situation: FlipSituation): FlipDecision {
   const { declared, local } = situation;
   if (local.kind === "primary" && declared === "primary" && local.fencedBy !== undefined) {
     return fencedPrimaryDeclaredPrimary(situation);
   }
+  const returned = returnedPeer(situation);
+  if (returned !== undefined) return returned;
   if (local.kind === "primary" && declared === "mirror") return primaryDeclaredMirror(situation);
   return { action: FlipActions.proceed, message: describeLocal(situation) };
 }

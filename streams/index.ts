@@ -24,6 +24,7 @@ export type {
   StreamSpec,
 } from "./spec";
 export type { HistoryCheck, HistoryVerdict } from "./history";
+export type { PeerFenceRecord } from "./returnedPeer";
 export { canonicalDuration, canonicalSize, formatDuration, formatSize, parseDuration, parseSize } from "./units";
 export {
   CHECKPOINT_STREAM,

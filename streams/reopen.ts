@@ -3,6 +3,8 @@
 // `check` looks at this stream on its own server, so a plain `pulumi up` sees a stream that a
 // failover to the peer fenced (or that is gone, or has another role) although the state does
 // not: the resource's `live` input then says what the server holds, and the diff plans for that.
+// A primary promoted from the peer also asks the peer briefly whether its old primary came back
+// writable (returnedPeer.ts): then `live` says so and the update fences it.
 // A primary fenced by the peer that this stack declares primary again is re-opened here as the
 // peer's live state demands: un-fenced, taken over unplanned, or re-synced from the peer first.
 import type { StreamInfo } from "@nats-io/jetstream";
@@ -10,7 +12,16 @@ import { isNotFound, openSession, type Session } from "./client";
 import { resumeFencePausedConsumers } from "./consumerPositions";
 import { demoteToMirror } from "./demotion";
 import { unfencePeer } from "./fencing";
-import { decideFlip, FlipActions, liveDeviation, localStream, peerStream, type LiveStream } from "./flips";
+import {
+  decideFlip,
+  FlipActions,
+  liveDeviation,
+  localStream,
+  mayFaceReturnedPeer,
+  peerStream,
+  type LiveStream,
+} from "./flips";
+import { askPeerCopy, returnedPeerProbeMs } from "./returnedPeer";
 import { findPeerPrimary, promoteMirror } from "./promotion";
 import type { CredentialsSpec, DemotionRecord, PromotionRecord, StreamResourceInputs, StreamRole } from "./spec";
 import { fenceSubject, MetadataKeys, userMetadata } from "./wire";
@@ -36,7 +47,20 @@ export async function observeLive(
         throw error;
       },
     );
-    return liveDeviation(recordedRole, localStream(info));
+    const local = localStream(info);
+    const deviation = liveDeviation(recordedRole, local);
+    if (deviation !== undefined || !mayFaceReturnedPeer(inputs.role, local, inputs.peerDomain ?? "")) return deviation;
+    const peer = await askPeerCopy(session, inputs, returnedPeerProbeMs(inputs));
+    const decision = decideFlip({
+      stream: inputs.spec.name,
+      domain: inputs.domain,
+      peerDomain: inputs.peerDomain!,
+      declared: inputs.role,
+      local,
+      peer: peer.copy,
+    });
+    if (decision.action !== FlipActions.fenceReturnedPeer || peer.copy.kind !== "primary") return undefined;
+    return { role: "primary", returnedPeer: { domain: inputs.peerDomain!, lastSequence: peer.copy.lastSeq } };
   } catch {
     return undefined;
   } finally {
@@ -105,7 +129,9 @@ export async function reopenFencedPrimary(
       };
       return { info, promotion };
     }
+    // fenceReturnedPeer is never decided for a fenced stream (only for an unfenced one).
     case FlipActions.proceed:
+    case FlipActions.fenceReturnedPeer:
       return { info: existing };
   }
 }

@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { consumerProvider } from "./consumerProvider";
 import type { HistoryCheck } from "./history";
+import type { PeerFenceRecord } from "./returnedPeer";
 import type {
   ConnectionSpec,
   ConsumerSpec,
@@ -61,6 +62,8 @@ export class JetStreamStream extends pulumi.dynamic.Resource {
   declare public readonly originCheck: pulumi.Output<HistoryCheck | undefined>;
   /** Evidence of the last repair of this mirror (replaced, its messages kept aside). */
   declare public readonly lastMirrorRepair: pulumi.Output<MirrorRepairRecord | undefined>;
+  /** Evidence of the last fence of the peer's returned old primary (after an unplanned failover). */
+  declare public readonly lastPeerFence: pulumi.Output<PeerFenceRecord | undefined>;
 
   constructor(name: string, args: JetStreamStreamArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -77,6 +80,7 @@ export class JetStreamStream extends pulumi.dynamic.Resource {
         pendingOrphans: undefined,
         originCheck: undefined,
         lastMirrorRepair: undefined,
+        lastPeerFence: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["credentials"] }),
       "natsdr",

@@ -24,6 +24,7 @@ import { promoteMirror } from "./promotion";
 import { credentialsSchema, streamInputsSchema } from "./schemas";
 import type { HistoryCheck } from "./history";
 import { repairMirror } from "./mirrorRepair";
+import { fenceReturnedPeer, type PeerFenceRecord } from "./returnedPeer";
 import type {
   CredentialsSpec,
   DemotionRecord,
@@ -48,6 +49,8 @@ export interface StreamState extends StreamResourceInputs {
    */
   readonly originCheck?: HistoryCheck;
   readonly lastMirrorRepair?: MirrorRepairRecord;
+  /** Evidence of the last time this primary's update fenced its returned old primary (returnedPeer.ts). */
+  readonly lastPeerFence?: PeerFenceRecord;
   /** Set by `check` when the server holds something else than the state recorded; never an output. */
   readonly live?: LiveStream;
 }
@@ -287,6 +290,11 @@ export const streamProvider = {
         lastPromotion = reopened.promotion ?? lastPromotion;
         lastDemotion = reopened.demotion ?? lastDemotion;
       }
+      // `check` found the peer's copy back as a writable primary: fence it (the preview said so).
+      const lastPeerFence =
+        news.role === "primary" && news.live?.returnedPeer !== undefined
+          ? await fenceReturnedPeer(session, news, existing)
+          : olds.lastPeerFence;
       // Orphan streams stay reported on every later update until the operator removes them.
       const pendingOrphans = news.role === "mirror" ? await listOrphanStreams(session, news.spec.name) : [];
       const outs: StreamState = outputsOf({
@@ -296,6 +304,7 @@ export const streamProvider = {
         ...(lastDemotion ? { lastDemotion } : {}),
         ...(pendingOrphans.length > 0 ? { pendingOrphans } : {}),
         ...(olds.lastMirrorRepair ? { lastMirrorRepair: olds.lastMirrorRepair } : {}),
+        ...(lastPeerFence && news.role === "primary" ? { lastPeerFence } : {}),
       });
       return { outs };
     });

@@ -4,6 +4,8 @@ export { renderOrphanList, renderRepublish, republishSucceeded } from "./evidenc
 export type { OrphanStreamEvidence, RepublishedMessage, RepublishEvidence } from "./evidence";
 export { describeOrphanStream, findOrphanStreams, RepublishMetadata, republishTarget } from "./find";
 export type { OrphanStream } from "./find";
+export { INTENT_STREAM, readRecords, unfinishedIntents } from "./intents";
+export type { RepublishRecord } from "./intents";
 export { applicationHeaders, DERIVED_ID_PREFIX, derivedMessageId, orphanMessage } from "./message";
 export type { OrphanMessage } from "./message";
 export { removeVerified, republishOrphanStream } from "./republish";

@@ -40,7 +40,7 @@ export async function republishOrphans(
   options.record?.(evidence(streams));
   if (options.dryRun) return evidence(streams);
   const ended: OrphanStreamEvidence[] = [];
-  for (const stream of streams) ended.push(await removeVerified(from, stream));
+  for (const stream of streams) ended.push(await removeVerified(from, to, stream));
   const final = evidence(ended);
   options.record?.(final);
   return final;

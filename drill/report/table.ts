@@ -120,7 +120,7 @@ export function renderScenario(result: ScenarioResult): string[] {
     const b = f.splitBrain;
     rows.push([
       "split-brain window",
-      `${formatMs(b.windowMs)} from the restart to the demotion: ${formatCount(b.writes)} writes stored by both regions, ${formatCount(b.duplicateDeliveries)} duplicate deliveries`,
+      `${formatMs(b.windowMs)} from the restart to the active stack's fence (${formatMs(b.afterStreamsAnsweredMs)} after its streams answered): ${formatCount(b.writes)} writes stored by both regions, ${formatCount(b.duplicateDeliveries)} duplicate deliveries; after the fence ${b.storedAfterFence === null ? "n/a" : formatCount(b.storedAfterFence)} stored there, ${formatCount(b.duplicatesAfterFence)} duplicate deliveries`,
     ]);
   }
   if (f.catchUpMs !== undefined) rows.push(["catch-up after heal", formatMs(f.catchUpMs)]);

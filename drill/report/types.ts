@@ -69,16 +69,28 @@ export interface OrphanFigures {
 
 /**
  * The split-brain window of a failback (issue 15 item 5): from the restart of the region that was
- * killed until its stack's demotion fenced its streams, those streams are primaries again and
- * store what is published across the leafnode, as the active region does.
+ * killed until the active region's stack fenced its returned primaries, those streams are
+ * primaries again and store what is published across the leafnode, as the active region does.
  */
 export interface SplitBrainFigures {
-  /** Restart of the recovered region -> its stack run (the demotion) finished, ms. */
+  /** Restart of the recovered region -> the active region's stack run (the fence) finished, ms. */
   readonly windowMs: number;
+  /**
+   * Of it, from the moment the recovered region's streams and consumers answered again (they take
+   * writes from about then) to the fence, ms: the active stack's run, what an operator controls.
+   */
+  readonly afterStreamsAnsweredMs: number;
   /** Messages both regions stored in that window: the orphans beyond the unreplicated ones. */
   readonly writes: number;
   /** Deliveries of a message a second time in that window (the recovered region's consumers ran again). */
   readonly duplicateDeliveries: number;
+  /**
+   * Messages the recovered region stored after the fence, until its own stack ran (0: the fence
+   * closed the window); null when a load stream was not fenced.
+   */
+  readonly storedAfterFence: number | null;
+  /** Deliveries of a message a second time from the fence to the demotion. */
+  readonly duplicatesAfterFence: number;
 }
 
 /** The interest-retention check (drill/scenarios/interest.ts): a stream nobody consumes, counted after restarts. */

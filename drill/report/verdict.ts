@@ -10,7 +10,8 @@
 //   consumers deliver again at most what was acknowledged in the last checkpoint interval (plus
 //   one for the checkpoint in flight) before the kill.
 // failback: every message the unplanned failover missed is found among the orphans, re-published,
-//   and nothing acknowledged is missing after the failback; the failback itself is planned.
+//   and nothing acknowledged is missing after the failback; the failback itself is planned; once
+//   the active stack fenced the returned region, that region stores no further write.
 import type { Check, ScenarioFigures, ScenarioId } from "./types";
 
 export interface Targets {
@@ -165,6 +166,15 @@ export function judge(id: ScenarioId, figures: ScenarioFigures, targets: Targets
         stayedPlanned(figures),
         ...noOrphans,
         zero("redeliveries of acknowledged messages after the failback flip", figures.redeliveredAcked),
+        // Counts, not times: however long the window was on this machine, the fence closes it.
+        ...(figures.splitBrain === undefined
+          ? []
+          : [
+              zero(
+                "writes the returned region stored after the active stack fenced it",
+                figures.splitBrain.storedAfterFence,
+              ),
+            ]),
         writable(figures, targets.rtoMs),
       ];
   }

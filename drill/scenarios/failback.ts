@@ -1,7 +1,11 @@
 // Failback after the unplanned failover, in the order docs/failover.md gives:
-//   1. the killed region is restarted from its stores; its stack runs with activeRegion still on
-//      the survivor, so its primaries become mirrors and the orphans (acknowledged there after
-//      the last replication) are copied aside and counted;
+//   0. the killed region is restarted from its stores: its streams are writable primaries again,
+//      and both regions store what is published (the split-brain window). The active region's
+//      stack runs at once (as the runbook says): it fences the returned primaries, closing the
+//      window; from then on the returned region stores nothing (counted: storedAfterFence);
+//   1. the recovered region's stack runs with activeRegion still on the survivor, so its
+//      primaries become mirrors and the orphans (acknowledged there after the last replication,
+//      and what both regions stored in the window) are copied aside and counted;
 //   2. the operator re-publishes the orphans to the active region by message id
 //      (npm run orphans -- republish, whose code this calls);
 //   3. activeRegion flips back: the recovered region promotes (planned), the other one demotes.
@@ -9,8 +13,9 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { Region } from "../../infra/config/regions";
 import { drillStackName, mark, type DrillContext } from "../context";
 import { republishOrphans as republish } from "../orphans/run";
-import type { OrphanFigures } from "../report/types";
-import { failover, measure, orphanStreams, settle, sleep, rto, waitForStreams } from "./common";
+import type { OrphanFigures, SplitBrainFigures } from "../report/types";
+import type { PeerFenceRecord } from "../../streams";
+import { failover, lastSequences, measure, orphanStreams, settle, sleep, rto, waitForStreams } from "./common";
 import type { Scenario } from "./types";
 
 /**
@@ -54,6 +59,26 @@ async function republishOrphans(
   };
 }
 
+/**
+ * Messages the returned region stored after the active stack fenced it (its last sequence before
+ * its own stack ran, less the one recorded at the fence), over the load streams; null when a
+ * stream was not fenced or did not answer.
+ */
+export function storedAfterFence(
+  streams: readonly string[],
+  fences: readonly (PeerFenceRecord | undefined)[],
+  lastBeforeDemotion: ReadonlyMap<string, number | undefined>,
+): number | null {
+  let stored = 0;
+  for (const [index, stream] of streams.entries()) {
+    const fenced = fences[index]?.fenced === true ? fences[index]?.peerLastSequence : undefined;
+    const last = lastBeforeDemotion.get(stream);
+    if (fenced === undefined || last === undefined) return null;
+    stored += Math.max(0, last - fenced);
+  }
+  return stored;
+}
+
 export const failback: Scenario = async (ctx) => {
   const recovered = ctx.unplanned?.region;
   if (recovered === undefined) throw new Error("the failback scenario needs the unplanned scenario first");
@@ -66,9 +91,15 @@ export const failback: Scenario = async (ctx) => {
   await ctx.local.regions[recovered].restart();
   ctx.down.delete(recovered);
   await ctx.local.waitForLink();
-  // What an operator waits for before running the stack: `nats stream info` answers again.
+  // What an operator waits for before running the stacks: `nats stream info` answers again.
   await waitForStreams(ctx, recovered);
+  const answeredAt = ctx.clock();
+  mark(ctx, `pulumi up ${drillStackName(active)}: fence the returned primaries of ${recovered}`);
+  const fences = await ctx.stacks.runUntilOk(active);
+  const fencedAt = ctx.clock();
+  const fenceRecords = ctx.streams.map((stream) => ctx.stacks.evidence(active, stream)?.lastPeerFence);
   const baseline = await orphanStreams(ctx, recovered);
+  const beforeDemotion = await lastSequences(ctx, recovered);
   mark(ctx, `pulumi up ${drillStackName(recovered)} (activeRegion ${active}): demote, keep orphans`);
   const demotions = await ctx.stacks.runUntilOk(recovered);
   const demotedAt = ctx.clock();
@@ -95,13 +126,15 @@ export const failback: Scenario = async (ctx) => {
     (sum, worker) => sum + worker.count("duplicate", restartedAt, outcome.flipAt),
     0,
   );
-  const splitBrainFigures = {
-    windowMs: Math.round(demotedAt - restartedAt),
+  const duplicates = (from: number, to: number) =>
+    ctx.consumers.reduce((sum, worker) => sum + worker.count("duplicate", from, to), 0);
+  const splitBrainFigures: SplitBrainFigures = {
+    windowMs: Math.round(fencedAt - restartedAt),
+    afterStreamsAnsweredMs: Math.round(fencedAt - answeredAt),
     writes: Math.max(0, found - (ctx.unplanned?.missing.length ?? 0)),
-    duplicateDeliveries: ctx.consumers.reduce(
-      (sum, worker) => sum + worker.count("duplicate", restartedAt, demotedAt),
-      0,
-    ),
+    duplicateDeliveries: duplicates(restartedAt, fencedAt),
+    storedAfterFence: storedAfterFence(ctx.streams, fenceRecords, beforeDemotion),
+    duplicatesAfterFence: duplicates(fencedAt, demotedAt),
   };
   const orphans: OrphanFigures = { found, republished, alreadyPresent, missingFromOrphans };
   const notes = records.map(({ stream, record }) =>
@@ -113,13 +146,21 @@ export const failback: Scenario = async (ctx) => {
     notes.push(
       `lastDemotion records ${recordedCount} orphans, the server holds ${found} in ${orphanNames.join(", ")}: a demotion run was interrupted`,
     );
+  ctx.streams.forEach((stream, index) => {
+    const record = fenceRecords[index];
+    notes.push(
+      record?.fenced
+        ? `${stream}: the ${active} stack fenced the returned primary in ${recovered} at sequence ${record.peerLastSequence} (consumers paused: ${record.pausedConsumers?.join(", ") || "none"}); it held ${beforeDemotion.get(stream) ?? "?"} when its own stack ran`
+        : `${stream}: the ${active} stack did not fence ${recovered} (${record?.reason ?? "no lastPeerFence record"})`,
+    );
+  });
   notes.push(
-    `orphans beyond the ${ctx.unplanned?.missing.length ?? 0} unreplicated messages were stored by both regions while ${recovered} was back before its stack ran (the split-brain window, docs/failover.md); ${alreadyPresent} re-publishes were de-duplicated`,
+    `orphans beyond the ${ctx.unplanned?.missing.length ?? 0} unreplicated messages were stored by both regions while ${recovered} was back before the ${active} stack fenced it (the split-brain window, docs/failover.md); ${alreadyPresent} re-publishes were de-duplicated`,
   );
   notes.push(...outcome.notes);
   if (splitBrain > 0)
     notes.push(
-      `${splitBrain} duplicate deliveries between the restart of ${recovered} and the flip: its consumers were active again until its stack demoted the streams`,
+      `${splitBrain} duplicate deliveries between the restart of ${recovered} and the flip: its consumers were active again until the ${active} stack's fence paused them`,
     );
   return {
     title: `failback ${active} -> ${recovered} (orphans re-published)`,
@@ -138,7 +179,7 @@ export const failback: Scenario = async (ctx) => {
       ),
       orphans,
       splitBrain: splitBrainFigures,
-      stackRuns: [...demotions, ...outcome.runs],
+      stackRuns: [...fences, ...demotions, ...outcome.runs],
     },
     notes,
     comparisons: measured.comparisons,

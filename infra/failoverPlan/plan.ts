@@ -1,7 +1,8 @@
 // The failover plan: for each replicated stream whose role this run changes, what `pulumi up` will
 // do and what to expect of it, from what both regions answered. Pure: the planned streams and the
 // observation in, one entry per changing stream out; streams that keep their role give none, so a
-// preview without a flip prints nothing.
+// preview without a flip prints nothing; except a primary whose old primary came back writable
+// after an unplanned failover: `pulumi up` fences it ("fence-peer", see streams/returnedPeer.ts).
 import type { ConsumerInfo, StreamInfo } from "@nats-io/jetstream";
 import { decideFlip, FlipActions, localStream, peerCopy, type PeerStream } from "../../streams/flips";
 import { orphanStreamName } from "../../streams/orphans";
@@ -18,6 +19,8 @@ export const PlanChanges = {
   takeBack: "take-back",
   /** A fenced primary becomes the peer's mirror, catches up and is promoted again. */
   resyncThenPromote: "resync-then-promote",
+  /** This primary's old primary in the peer came back writable: `pulumi up` fences it. */
+  fencePeer: "fence-peer",
   /** `pulumi up` will refuse this stream and change nothing. */
   refuse: "refuse",
 } as const;
@@ -194,6 +197,14 @@ function flip(
       };
     case FlipActions.resyncThenPromote:
       return { ...base, change: PlanChanges.resyncThenPromote, mode: "planned", why: decision.message, rpo: "0" };
+    case FlipActions.fenceReturnedPeer:
+      return {
+        ...base,
+        change: PlanChanges.fencePeer,
+        mode: "none",
+        why: decision.message,
+        rpo: "0: the peer's messages stay there; what it stored since it returned is among its orphans",
+      };
     case FlipActions.proceed: {
       if (planned.role !== "mirror") return undefined;
       const promotedAt = copy.kind === "primary" ? copy.promotedAtSeq : undefined;

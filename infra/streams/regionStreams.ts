@@ -8,6 +8,7 @@ import type {
   FailoverSpec,
   HistoryCheck,
   MirrorRepairRecord,
+  PeerFenceRecord,
   PromotionRecord,
   StreamRole,
   StreamSpec,
@@ -132,9 +133,17 @@ export class RegionStreams extends pulumi.ComponentResource {
             resource.pendingOrphans,
             resource.originCheck,
             resource.lastMirrorRepair,
+            resource.lastPeerFence,
           ])
-          .apply(([lastPromotion, lastDemotion, pendingOrphans, originCheck, lastMirrorRepair]) =>
-            streamEvidence({ lastPromotion, lastDemotion, pendingOrphans, originCheck, lastMirrorRepair }),
+          .apply(([lastPromotion, lastDemotion, pendingOrphans, originCheck, lastMirrorRepair, lastPeerFence]) =>
+            streamEvidence({
+              lastPromotion,
+              lastDemotion,
+              pendingOrphans,
+              originCheck,
+              lastMirrorRepair,
+              lastPeerFence,
+            }),
           ),
       ),
     );
@@ -152,6 +161,8 @@ export interface StreamEvidence {
   readonly originCheck?: HistoryCheck;
   /** The last repair of such a mirror. */
   readonly lastMirrorRepair?: MirrorRepairRecord;
+  /** The last fence of the peer's old primary that came back writable after an unplanned failover. */
+  readonly lastPeerFence?: PeerFenceRecord;
 }
 
 /** The evidence output of one stream. Pure. */
@@ -161,14 +172,16 @@ export function streamEvidence(parts: {
   readonly pendingOrphans: readonly { stream: string; messages: number }[] | undefined;
   readonly originCheck: HistoryCheck | undefined;
   readonly lastMirrorRepair: MirrorRepairRecord | undefined;
+  readonly lastPeerFence?: PeerFenceRecord | undefined;
 }): StreamEvidence {
-  const { lastPromotion, lastDemotion, pendingOrphans, originCheck, lastMirrorRepair } = parts;
+  const { lastPromotion, lastDemotion, pendingOrphans, originCheck, lastMirrorRepair, lastPeerFence } = parts;
   return {
     ...(lastPromotion === undefined ? {} : { lastPromotion }),
     ...(lastDemotion === undefined ? {} : { lastDemotion }),
     pendingOrphans: pendingOrphans ?? [],
     ...(originCheck === undefined ? {} : { originCheck }),
     ...(lastMirrorRepair === undefined ? {} : { lastMirrorRepair }),
+    ...(lastPeerFence === undefined ? {} : { lastPeerFence }),
   };
 }
 

@@ -2,6 +2,7 @@
 import { headers } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
 import { parseOrphansArgs, type OrphansOptions } from "../../drill/orphans/args";
+import { unfinishedIntents } from "../../drill/orphans/intents";
 import { applicationHeaders, derivedMessageId, orphanMessage } from "../../drill/orphans/message";
 import { orphanHeaders } from "../../streams/orphans";
 
@@ -90,5 +91,36 @@ describe("orphans messages", () => {
     expect("problem" in refused && refused.problem).toMatch(
       /^message 9 has no Nats-Dr-Original-Subject.* it is not a copy a demotion made/,
     );
+  });
+});
+
+describe("orphans intent records", () => {
+  const intent = (firstSequence: number, lastSequence: number) =>
+    ({
+      kind: "intent",
+      at: "2026-12-02T22:00:00Z",
+      orphanStream: "orders-orphans-90",
+      stream: "orders",
+      firstSequence,
+      lastSequence,
+      targetLastSequence: 500,
+      ids: ["a"],
+    }) as const;
+  const batch = (through: number) =>
+    ({ kind: "batch", at: "2026-12-02T22:00:01Z", orphanStream: "orders-orphans-90", through }) as const;
+  const done = { kind: "done", at: "2026-12-02T22:00:02Z", orphanStream: "orders-orphans-90", verified: 256 } as const;
+
+  it("orphans intent records - an intent no batch record or republished-through covers is unfinished", () => {
+    expect(unfinishedIntents([intent(1, 128)], 0)).toEqual([intent(1, 128)]);
+    expect(unfinishedIntents([intent(1, 128), batch(128), intent(129, 256)], 0)).toEqual([intent(129, 256)]);
+    // The orphan stream's metadata moved on but the batch record was never written: covered.
+    expect(unfinishedIntents([intent(1, 128)], 128)).toEqual([]);
+    // A read-back failure recorded less than the batch: the rest of it is unfinished.
+    expect(unfinishedIntents([intent(1, 128), batch(100)], 0)).toEqual([intent(1, 128)]);
+  });
+
+  it("orphans intent records - a done record closes the orphan stream of that name; a later one starts afresh", () => {
+    expect(unfinishedIntents([intent(1, 128), done], 0)).toEqual([]);
+    expect(unfinishedIntents([intent(1, 128), batch(128), done, intent(1, 60)], 0)).toEqual([intent(1, 60)]);
   });
 });

@@ -187,6 +187,32 @@ describe("drill surprises", () => {
     expect(surprises([run([]), run([]), run(steps)])).toEqual([]);
   });
 
+  it("drill surprises - the active stack fencing a returned old primary is expected; another live input is not", () => {
+    const returned = { role: "primary", returnedPeer: { domain: "us-east-1", lastSequence: 40 } };
+    const fence = recorded(
+      metadata(
+        "update",
+        "jetstream-stream-events",
+        STREAM,
+        { role: "primary", spec },
+        { role: "primary", spec, live: returned },
+      ),
+    );
+    expect(surprises([run([]), run([]), run(fence)])).toEqual([]);
+    const fencedHere = recorded(
+      metadata(
+        "update",
+        "jetstream-stream-events",
+        STREAM,
+        { role: "primary", spec },
+        { role: "primary", spec, live: { role: "primary", fencedBy: "eu-central-1" } },
+      ),
+    );
+    expect(surprises([run([]), run([]), run(fencedHere)])).toEqual([
+      "stack drill-us-east-1 (activeRegion eu-central-1) at 30000 ms: update jetstream-stream-events [diff: +live] 5 ms",
+    ]);
+  });
+
   it("drill surprises - any other change is named with its stack, and the first two runs create freely", () => {
     const created = recorded(metadata("create", "jetstream-consumer-analytics-consumer", "c", undefined, { spec }));
     const changed = recorded(

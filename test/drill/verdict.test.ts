@@ -1,5 +1,6 @@
 // The targets each drill scenario is judged by.
 import { describe, expect, it } from "vitest";
+import { storedAfterFence } from "../../drill/scenarios/failback";
 import { defaultTargets, failureLines, judge } from "../../drill/report/verdict";
 import { figures } from "./fixtures";
 
@@ -103,6 +104,51 @@ describe("drill verdicts", () => {
       "unreplicated messages not found among the orphans",
       "RPO after failback (acknowledged, missing)",
     ]);
+  });
+
+  it("drill verdicts - after the active stack's fence the returned region stores nothing (a count, not a time)", () => {
+    const target = "writes the returned region stored after the active stack fenced it";
+    const failback = (storedAfterFence: number | null) =>
+      judge(
+        "failback",
+        figures({
+          promotion: { events: "planned" },
+          orphans: { found: 5, republished: 5, alreadyPresent: 3, missingFromOrphans: 0 },
+          splitBrain: {
+            windowMs: 60_000,
+            afterStreamsAnsweredMs: 9000,
+            writes: 900,
+            duplicateDeliveries: 400,
+            storedAfterFence,
+            duplicatesAfterFence: 3,
+          },
+        }),
+      );
+    // However long the window took on a loaded machine, only what was stored after the fence counts.
+    expect(failed(failback(0))).toEqual([]);
+    expect(failed(failback(1))).toEqual([target]);
+    // A stream the stack did not fence gives no figure, and does not pass.
+    expect(failed(failback(null))).toEqual([target]);
+    expect(failback(0).find((item) => item.name === target)?.timing).toBe(false);
+  });
+
+  it("drill verdicts - stored after the fence: each stream's last sequence before its demotion beyond the fence's", () => {
+    const fence = (peerLastSequence: number) => ({
+      at: "2026-12-02T22:00:00Z",
+      peerDomain: "us-east-1",
+      fenced: true,
+      reason: "peer returned as primary: will fence.",
+      peerLastSequence,
+    });
+    const last = new Map<string, number | undefined>([
+      ["orders", 120],
+      ["events", 40],
+    ]);
+    expect(storedAfterFence(["orders", "events"], [fence(120), fence(40)], last)).toBe(0);
+    expect(storedAfterFence(["orders", "events"], [fence(118), fence(40)], last)).toBe(2);
+    // Not fenced (the peer was silent) or no answer: no figure.
+    expect(storedAfterFence(["orders", "events"], [fence(120), { ...fence(40), fenced: false }], last)).toBeNull();
+    expect(storedAfterFence(["orders"], [fence(120)], new Map([["orders", undefined]]))).toBeNull();
   });
 
   it("drill verdicts - node loss allows a longer RTO, steady load judges the mirror lag", () => {

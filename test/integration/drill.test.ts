@@ -163,12 +163,21 @@ describe("drill", () => {
     expect(republished.streams.every((stream) => stream.failures.length === 0 && stream.removed)).toBe(true);
     expect(republished.streams.reduce((sum, stream) => sum + stream.verified, 0)).toBe(failback.figures.orphans!.found);
     expect(failback.figures.lostHere).toBe(0);
-    // The split-brain window is measured: from the restart of the killed region to its demotion.
+    // The split-brain window is measured, from the restart of the killed region to the active
+    // stack's fence, and closed by it: the returned region stores nothing after the fence.
     expect(failback.figures.splitBrain?.windowMs).toBeGreaterThan(0);
     expect(failback.figures.splitBrain?.writes).toBeGreaterThanOrEqual(0);
+    expect(failback.figures.splitBrain?.storedAfterFence).toBe(0);
+    expect(check(failback, "writes the returned region stored after the active stack fenced it")?.ok).toBe(true);
     expect(fs.readFileSync(path.join(out, "report.txt"), "utf8")).toMatch(
-      /split-brain window +[\d.]+ m?s from the restart to the demotion: [\d,]+ writes stored by both regions/,
+      /split-brain window +[\d.]+ m?s from the restart to the active stack's fence \([\d.]+ m?s after its streams answered\): [\d,]+ writes stored by both regions, [\d,]+ duplicate deliveries; after the fence 0 stored there/,
     );
+    // The active stack ran first when the killed region came back: its streams' updates fenced it.
+    const [fencing] = failback.figures.stackRuns;
+    expect(fencing).toMatchObject({ stack: "drill-eu-central-1", ok: true });
+    expect(
+      fencing!.changes.filter((change) => /^update jetstream-stream-\S+ \[diff: [~+]live\]/.test(change)).length,
+    ).toBeGreaterThan(0);
     expect(failback.figures.to).toBe("us-east-1");
     expect(check(failback, "RPO after failback (acknowledged, missing)")?.ok).toBe(true);
     // The stacks ran on the real engine: its own summary and steps of the planned flip.

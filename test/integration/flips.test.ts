@@ -6,16 +6,9 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { consumerProvider } from "../../streams/consumerProvider";
-import { streamProvider, type StreamState } from "../../streams/streamProvider";
 import { waitForLink, type TwoDomains } from "../harness";
-import {
-  checked,
-  eventually,
-  rawConsumerInputs,
-  rawStreamInputs,
-  readStream,
-  startPublisher,
-} from "../support/provider";
+import { checked, eventually, rawConsumerInputs, readStream, startPublisher } from "../support/provider";
+import { upStream, type Tracked } from "../support/engine";
 import { closeRegions, openRegions } from "../support/regions";
 
 let regions: TwoDomains;
@@ -30,35 +23,10 @@ afterAll(() => closeRegions({ regions, east, west }));
 
 type Side = "east" | "west";
 
-/** A resource as the engine keeps it: the checked inputs and the provider's outputs. */
-interface Tracked {
-  readonly inputs: Record<string, unknown>;
-  readonly outs: StreamState;
-}
-
-/** One `pulumi up` of one stream resource, as the engine runs it; returns the operation too. */
-async function up(
-  side: Side,
-  role: "primary" | "mirror",
-  spec: Record<string, unknown>,
-  state?: Tracked,
-): Promise<Tracked & { op: "create" | "same" | "update" | "replace" }> {
+/** One `pulumi up` of one stream resource of `side`'s stack, as the engine runs it. */
+function up(side: Side, role: "primary" | "mirror", spec: Record<string, unknown>, state?: Tracked) {
   const [here, peer] = side === "east" ? [regions.east, regions.west] : [regions.west, regions.east];
-  const result: { inputs: unknown; failures?: unknown[] } = await streamProvider.check(
-    state?.inputs ?? {},
-    rawStreamInputs(here, peer, role, spec),
-  );
-  if (result.failures) throw new Error(JSON.stringify(result.failures));
-  const news = result.inputs as StreamState;
-  if (!state) return { op: "create", inputs: news as never, outs: (await streamProvider.create(news)).outs };
-  const diff = await streamProvider.diff("id", state.outs, news);
-  if (!diff.changes) return { ...state, op: "same" };
-  if (diff.replaces.length > 0) {
-    const created = await streamProvider.create(news);
-    await streamProvider.delete("id", state.outs);
-    return { op: "replace", inputs: news as never, outs: created.outs };
-  }
-  return { op: "update", inputs: news as never, outs: (await streamProvider.update("id", state.outs, news)).outs };
+  return upStream(here, peer, role, spec, state);
 }
 
 const jsm = (nc: NatsConnection) => jetstreamManager(nc);

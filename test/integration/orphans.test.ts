@@ -12,6 +12,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RepublishEvidence } from "../../drill/orphans/evidence";
 import { findOrphanStreams, RepublishMetadata } from "../../drill/orphans/find";
+import { readRecords, unfinishedIntents } from "../../drill/orphans/intents";
 import { DERIVED_ID_PREFIX } from "../../drill/orphans/message";
 import { republishOrphanStream, type ActiveSide, type RegionSide } from "../../drill/orphans/republish";
 import { republishOrphans } from "../../drill/orphans/run";
@@ -218,6 +219,53 @@ describe("orphans republish against real servers", () => {
     const again = await republishOrphans(from, to, { ...options, streams: ["late"] });
     expect(again.streams[0]).toMatchObject({ resumedAfter: 2, published: 0, stored: 0, removed: true });
     expect((await to.jsm.streams.info("late")).state.messages).toBe(2);
+  });
+
+  it("orphans - a run killed between a batch's acks and its record, repeated past the duplicate window, stores nothing twice", async () => {
+    await activeStream("killed", { duplicate_window: 1_000_000_000 });
+    // 200 orphans: a first batch of 128, a second of 72; some without an id of their own.
+    const orphan = await orphanFixture(
+      "killed",
+      Array.from({ length: 200 }, (_, index) =>
+        index % 50 === 7 ? { data: `k-${index}` } : { id: `k-${index}`, data: `k-${index}` },
+      ),
+    );
+    const killed = new Error("killed after the first batch's acks");
+    await expect(
+      republishOrphanStream(from, to, (await findOrphanStreams(from.jsm, ["killed"]))[0]!, {
+        ...options,
+        afterBatchAcknowledged: ({ first }) => {
+          if (first === 1) throw killed;
+        },
+      }),
+    ).rejects.toBe(killed);
+    // The first batch is stored; the orphan stream never recorded it.
+    expect((await to.jsm.streams.info("killed")).state.messages).toBe(128);
+    expect((await from.jsm.streams.info(orphan)).config.metadata?.[RepublishMetadata.through]).toBeUndefined();
+    const intents = await readRecords(to.js, to.jsm, orphan);
+    expect(intents.map((record) => record.kind)).toEqual(["intent"]);
+    expect(unfinishedIntents(intents, 0)).toHaveLength(1);
+
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // past the 1 s window
+    const again = await republishOrphans(from, to, { ...options, streams: ["killed"] });
+    expect(again.streams[0]).toMatchObject({
+      resumedAfter: 0,
+      published: 200,
+      stored: 72,
+      duplicates: 128,
+      verified: 200,
+      failures: [],
+      removed: true,
+    });
+    // Every orphan once in the active stream: 200 messages, 200 distinct ids.
+    const active = await readStream(west, "eu-central-1", "killed");
+    expect(active).toHaveLength(200);
+    expect(new Set(active.map((message) => message.id)).size).toBe(200);
+    // The records say what happened: the killed run's intent, then the repeat's batches and its end.
+    const records = await readRecords(to.js, to.jsm, orphan);
+    expect(records.map((record) => record.kind)).toEqual(["intent", "intent", "batch", "intent", "batch", "done"]);
+    expect(records[1]).toMatchObject({ kind: "intent", firstSequence: 1, lastSequence: 128, ids: [] });
+    expect(records.at(-1)).toMatchObject({ kind: "done", verified: 200 });
   });
 
   it("orphans - a whole-stream orphan stream publishes only what the active stream lacks, also past its window", async () => {

@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import {
   decideFlip,
   liveDeviation,
+  mayFaceReturnedPeer,
   type FlipAction,
   type FlipSituation,
   type LocalStream,
@@ -19,6 +20,8 @@ const local = {
   mirror: { kind: "mirror" },
   writable: { kind: "primary", lastSeq: 40 },
   fencedByPeer: { kind: "primary", fencedBy: WEST, fencedAt: "2026-12-02T14:00:00.000Z", lastSeq: 40 },
+  // Took over from the peer (an unplanned failover while the peer's region was down).
+  promotedFromPeer: { kind: "primary", lastSeq: 60, promotedFrom: WEST, promotedAt: "2026-12-02T15:00:00.000Z" },
 } satisfies Record<string, LocalStream>;
 
 const peer = {
@@ -30,6 +33,21 @@ const peer = {
   fencedPromotedFromHere: { kind: "primary", fencedBy: EAST, promotedFrom: EAST, promotedAtSeq: 40, lastSeq: 55 },
   neverPromoted: { kind: "primary", lastSeq: 12 },
   promotedWithoutSequence: { kind: "primary", promotedFrom: EAST, lastSeq: 12 },
+  // The peer took over from here before this stream took it back, or after it.
+  promotedFromHereEarlier: {
+    kind: "primary",
+    promotedFrom: EAST,
+    promotedAtSeq: 20,
+    promotedAt: "2026-12-02T14:00:00.000Z",
+    lastSeq: 45,
+  },
+  promotedFromHereLater: {
+    kind: "primary",
+    promotedFrom: EAST,
+    promotedAtSeq: 60,
+    promotedAt: "2026-12-02T16:00:00.000Z",
+    lastSeq: 70,
+  },
 } satisfies Record<string, PeerStream>;
 
 function situation(declared: StreamRole, here: LocalStream, there: PeerStream): FlipSituation {
@@ -117,6 +135,25 @@ const table: ReadonlyArray<{
     says: /not promoted from this one/,
   },
   { declared: "mirror", here: "writable", there: "promotedWithoutSequence", action: "refuse" },
+  // Declared primary, promoted from the peer, and the peer's old primary is back writable: fence it.
+  {
+    declared: "primary",
+    here: "promotedFromPeer",
+    there: "neverPromoted",
+    action: "fence-returned-peer",
+    says: /^peer returned as primary: will fence\. stream orders in "eu-central-1" is a primary, writable.*natsdr\.fenced\.eu-central-1\.orders.*deletes nothing.*`pulumi up` in the eu-central-1 stack then makes it a mirror, keeping what it stored as orphans/,
+  },
+  { declared: "primary", here: "promotedFromPeer", there: "promotedFromHereEarlier", action: "fence-returned-peer" },
+  // The peer took over from this stream after its promotion: the stacks disagree; leave it to them.
+  { declared: "primary", here: "promotedFromPeer", there: "promotedFromHereLater", action: "proceed" },
+  { declared: "primary", here: "promotedFromPeer", there: "promotedWithoutSequence", action: "proceed" },
+  // Already fenced, a mirror, gone or silent: nothing to do.
+  { declared: "primary", here: "promotedFromPeer", there: "fencedByHere", action: "proceed" },
+  { declared: "primary", here: "promotedFromPeer", there: "mirror", action: "proceed" },
+  { declared: "primary", here: "promotedFromPeer", there: "absent", action: "proceed" },
+  { declared: "primary", here: "promotedFromPeer", there: "silent", action: "proceed" },
+  // Never promoted from the peer: a writable peer is not this stream's old primary.
+  { declared: "primary", here: "writable", there: "neverPromoted", action: "proceed" },
   // The ordinary cases need no peer: create, promote, update in place.
   { declared: "primary", here: "absent", there: "silent", action: "proceed" },
   { declared: "primary", here: "mirror", there: "promotedFromHere", action: "proceed" },
@@ -154,6 +191,14 @@ describe("flips", () => {
       const current = row.declared === "primary" ? EAST : WEST;
       expect(message).not.toContain(`in the us-east-1 stack with activeRegion "${current}" first`);
     }
+  });
+
+  test("flips - only an unfenced primary declared primary and promoted from the peer asks the peer", () => {
+    expect(mayFaceReturnedPeer("primary", local.promotedFromPeer, WEST)).toBe(true);
+    expect(mayFaceReturnedPeer("mirror", local.promotedFromPeer, WEST)).toBe(false);
+    expect(mayFaceReturnedPeer("primary", local.promotedFromPeer, "ap-south-1")).toBe(false);
+    for (const here of ["absent", "mirror", "writable", "fencedByPeer"] as const)
+      expect(mayFaceReturnedPeer("primary", local[here], WEST)).toBe(false);
   });
 
   test.each([
@@ -224,6 +269,14 @@ describe("stream provider diff with a live input", () => {
       live: { role: "primary" },
       changes: true,
       replaces: ["role"],
+    },
+    {
+      name: "the peer's old primary came back writable: an update (it fences the peer)",
+      olds: "primary",
+      news: "primary",
+      live: { role: "primary", returnedPeer: { domain: WEST, lastSequence: 70 } },
+      changes: true,
+      replaces: [],
     },
     {
       name: "gone from the server: a replace that creates it",

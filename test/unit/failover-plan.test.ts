@@ -152,6 +152,30 @@ describe("failover plan", () => {
     expect(plan.streams[0]).toMatchObject({ change: "take-back", mode: "unplanned" });
   });
 
+  it("failover plan - the old primary back as a writable primary after an unplanned failover: will fence", () => {
+    const promoted = copy(
+      info({
+        lastSeq: 200,
+        metadata: {
+          "natsdr.promoted-from": "us-east-1",
+          "natsdr.promoted-at": "2026-12-02T10:00:00Z",
+          "natsdr.promotion-mode": "unplanned",
+        },
+      }),
+    );
+    const plan = failoverPlan([orders("primary")], observed(promoted, copy(info({ lastSeq: 150 }))), context);
+    expect(plan.streams).toEqual([
+      expect.objectContaining({ stream: "orders", change: "fence-peer", mode: "none", peerLastSequence: 150 }),
+    ]);
+    expect(planLines(plan)[0]).toMatch(
+      /^failover plan for eu-central-1: orders: fence-peer: peer returned as primary: will fence\. stream orders in "us-east-1" is a primary, writable.*natsdr\.fenced\.us-east-1\.orders.*; RPO 0: /,
+    );
+    // Fenced already, a mirror again, or silent: no entry, so a later preview is quiet.
+    const fencedPeer = copy(info({ lastSeq: 150, metadata: { "natsdr.fenced-by": "eu-central-1" } }));
+    for (const peer of [fencedPeer, copy(info({ mirror: true, lastSeq: 200 })), { silent: "nobody" }] as const)
+      expect(failoverPlan([orders("primary")], observed(promoted, peer), context).streams).toEqual([]);
+  });
+
   it("failover plan - unreachable here: one line saying so; a run without a flip writes a stable output", async () => {
     const config = parsed(rawConfig("eu-central-1", { activeRegion: "us-east-1" }));
     const planned = planRegionStreams(config);
