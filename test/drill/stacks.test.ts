@@ -11,9 +11,11 @@ import {
   type DrillStackSettings,
 } from "../../drill/stacks";
 import { planRegionStreams } from "../../infra/streams/plan";
+import { DEFAULT_REGION_PAIR } from "../../infra/config/regions";
 import { leafnodeUrl, localTopology, renderNatsConf } from "../../infra/nats";
 
 const settings: DrillStackSettings = {
+  pair: DEFAULT_REGION_PAIR,
   servers: { "us-east-1": ["nats://127.0.0.1:4222"], "eu-central-1": ["nats://127.0.0.1:5222"] },
   streams: ["events", "audit"],
   streamMaxBytes: "256Mi",
@@ -33,8 +35,10 @@ describe("drill stacks", () => {
       "nats-dr:natsPassword",
       "nats-dr:natsUser",
       "nats-dr:region",
+      "nats-dr:regionPair",
       "nats-dr:regions",
     ]);
+    expect(JSON.parse(config["nats-dr:regionPair"]!.value)).toEqual(["us-east-1", "eu-central-1"]);
     expect(config["nats-dr:natsPassword"]).toEqual({ value: "pw", secret: true });
     expect(config["nats-dr:natsUser"]).toEqual({ value: "app", secret: false });
     expect(config["nats-dr:activeRegion"]).toEqual({ value: "us-east-1", secret: false });
