@@ -70,7 +70,11 @@ export class DrillStacks {
    * holds the credentials encrypted with a key nobody keeps) and sets their whole config.
    */
   static async create(options: DrillStacksOptions): Promise<DrillStacks> {
-    const projectDir = layOutProject(path.join(await makeTempDir("drill-project"), "project"));
+    const projectDir = layOutProject(
+      path.join(await makeTempDir("drill-project"), "project"),
+      undefined,
+      options.settings.pair,
+    );
     const backend = { dir: options.backendDir, passphrase: randomBytes(16).toString("hex") };
     const entries = await Promise.all(
       options.settings.pair.map(async (region) => {

@@ -136,9 +136,11 @@ export function drillConfigMap(
   settings: DrillStackSettings,
   credentials: DrillCredentials,
 ): ConfigMap {
+  // The pair is the project's (Pulumi.yaml of the drill's project, layOutProject), not a stack setting.
+  const { regionPair: _projectLevel, ...values } = drillRawConfig(region, activeRegion, settings);
   return stackConfigMap(
     {
-      ...drillRawConfig(region, activeRegion, settings),
+      ...values,
       natsUser: credentials.user,
       natsPassword: credentials.password,
     },

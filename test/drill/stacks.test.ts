@@ -35,10 +35,8 @@ describe("drill stacks", () => {
       "nats-dr:natsPassword",
       "nats-dr:natsUser",
       "nats-dr:region",
-      "nats-dr:regionPair",
       "nats-dr:regions",
     ]);
-    expect(JSON.parse(config["nats-dr:regionPair"]!.value)).toEqual(["us-east-1", "eu-central-1"]);
     expect(config["nats-dr:natsPassword"]).toEqual({ value: "pw", secret: true });
     expect(config["nats-dr:natsUser"]).toEqual({ value: "app", secret: false });
     expect(config["nats-dr:activeRegion"]).toEqual({ value: "us-east-1", secret: false });
