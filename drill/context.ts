@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
-import type { Region } from "../infra/config/regions";
+import { inRegion, perRegion, type Region } from "../infra/config/regions";
 import type { AlertSampler } from "./alerts/sampler";
 import type { StackConfig } from "../infra/config/types";
 import type { StreamEvidence } from "../infra/streams";
@@ -62,7 +62,7 @@ export class DrillStacks {
     private readonly stacks: Readonly<Record<Region, Stack>>,
   ) {
     this.activeRegion = options.initial;
-    this.configured = { "us-east-1": options.initial, "eu-central-1": options.initial };
+    this.configured = { ...perRegion(options.settings.pair, () => options.initial) };
   }
 
   /**
@@ -70,21 +70,25 @@ export class DrillStacks {
    * holds the credentials encrypted with a key nobody keeps) and sets their whole config.
    */
   static async create(options: DrillStacksOptions): Promise<DrillStacks> {
-    const projectDir = layOutProject(path.join(await makeTempDir("drill-project"), "project"));
+    const projectDir = layOutProject(
+      path.join(await makeTempDir("drill-project"), "project"),
+      undefined,
+      options.settings.pair,
+    );
     const backend = { dir: options.backendDir, passphrase: randomBytes(16).toString("hex") };
     const entries = await Promise.all(
-      (["us-east-1", "eu-central-1"] as const).map(async (region) => {
+      options.settings.pair.map(async (region) => {
         const stack = await localStack({ backend, name: drillStackName(region), projectDir });
         await stack.setAllConfig(drillConfigMap(region, options.initial, options.settings, options.credentials));
         return [region, stack] as const;
       }),
     );
-    return new DrillStacks(options, Object.fromEntries(entries) as Record<Region, Stack>);
+    return new DrillStacks(options, Object.fromEntries(entries));
   }
 
   /** Version of the Pulumi CLI that runs the stacks. */
   get pulumiVersion(): string {
-    return this.stacks["us-east-1"].workspace.pulumiVersion;
+    return inRegion(this.stacks, this.options.settings.pair[0]).workspace.pulumiVersion;
   }
 
   /** The parsed stack config of a region with the current (or the given) activeRegion. */
@@ -105,7 +109,7 @@ export class DrillStacks {
    */
   async run(region: Region, onComplete?: () => void): Promise<StackRunSummary> {
     const at = this.options.clock();
-    const stack = this.stacks[region];
+    const stack = inRegion(this.stacks, region);
     const activeRegion = this.activeRegion;
     let configMs = 0;
     if (this.configured[region] !== activeRegion) {

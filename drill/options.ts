@@ -1,5 +1,6 @@
 // Command-line options of `npm run drill`, parsed and checked before anything starts. Pure.
 import { parseArgs } from "node:util";
+import { DEFAULT_REGION_PAIR, regionPairSchema, type RegionPair } from "../infra/config/regions";
 import { scenarioOrder, type ScenarioId } from "./report/types";
 
 export interface DrillOptions {
@@ -34,14 +35,16 @@ export interface DrillOptions {
   readonly healthCheckMs: number;
   /** Mirror lag sampling interval, ms. */
   readonly sampleMs: number;
+  /** The two regions the drill names its stacks, servers and domains after (`nats-dr:regionPair`). */
+  readonly pair: RegionPair;
   /** `failover.unplannedConsumerRewind` of the stacks, e.g. "10s"; undefined: the product default. */
   readonly unplannedRewind?: string;
 }
 
 export const USAGE = `npm run drill -- [options]
 
-Runs two local JetStream regions (3 nats-servers each, us-east-1 and eu-central-1, joined by a
-leafnode through a relay), applies the stream catalog with the provider \`pulumi up\` runs, puts
+Runs two local JetStream regions (3 nats-servers each, us-east-1 and eu-central-1 unless
+--regions names others, joined by a leafnode through a relay), applies the stream catalog with the provider \`pulumi up\` runs, puts
 load on it and runs failover scenarios, each judged against its targets.
 
   --scenarios LIST    comma-separated: ${scenarioOrder.join(", ")}
@@ -62,6 +65,8 @@ load on it and runs failover scenarios, each judged against its targets.
   --json              print the JSON report on stdout instead of the tables
   --window N          publishes in flight at most (default 256)
   --stream-max-bytes SIZE  maxBytes of each stream (default 256Mi)
+  --regions A,B       the project's two regions (nats-dr:regionPair), e.g. us-west-2,eu-west-1;
+                      the first starts active (default us-east-1,eu-central-1)
   --unplanned-rewind DURATION  failover.unplannedConsumerRewind of the stacks (default: the
                       product's, "unlimited": consumers redeliver what they had not delivered)
   -h, --help          this text
@@ -97,6 +102,18 @@ export function resolveScenarios(text: string | undefined): ScenarioId[] {
   return scenarioOrder.filter((id) => wanted.has(id));
 }
 
+/** --regions, checked by the same rules as nats-dr:regionPair. */
+export function resolvePair(text: string | undefined): RegionPair {
+  if (text === undefined) return DEFAULT_REGION_PAIR;
+  const names = text
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const parsed = regionPairSchema().safeParse(names);
+  if (parsed.success) return parsed.data;
+  throw new Error(`--regions: ${parsed.error.issues.map((issue) => issue.message).join("; ")}.`);
+}
+
 function timestamp(now: Date): string {
   return now.toISOString().replace(/[:]/g, "-").replace(/\..+$/, "");
 }
@@ -122,6 +139,7 @@ export function parseDrillArgs(argv: readonly string[], now = new Date()): Drill
       window: { type: "string" },
       "stream-max-bytes": { type: "string" },
       "unplanned-rewind": { type: "string" },
+      regions: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -145,6 +163,7 @@ export function parseDrillArgs(argv: readonly string[], now = new Date()): Drill
   if (streams !== "all" && streams.length === 0)
     throw new Error('--streams is empty; name catalog streams such as "events,audit", or "all".');
   return {
+    pair: resolvePair(values.regions),
     scenarios: resolveScenarios(values.scenarios),
     durationS,
     rate: number("rate", values.rate, short ? 50 : 200, 1, 20_000),

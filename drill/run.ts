@@ -130,7 +130,7 @@ export async function runDrill(options: DrillOptions, stderr: NodeJS.WriteStream
     const series = buildSeries(ctx.publisher.ackBuckets, ctx.sampler.samples, totalMs, totalMs > 120_000 ? 1000 : 500);
     const version = (await ctx.clients.get("observe", ctx.stacks.activeRegion).catch(() => undefined))?.info?.version;
     const notes = [
-      `stacks ${drillStackName("us-east-1")} and ${drillStackName("eu-central-1")} run by \`pulumi up${options.refresh ? " --refresh" : ""}\` (Pulumi CLI ${ctx.stacks.pulumiVersion}, file backend in ${path.join(options.outDir, "pulumi")}); nats-dr:failover ${JSON.stringify(ctx.stacks.config("us-east-1").failover)}, nats-dr:connection ${JSON.stringify(ctx.stacks.config("us-east-1").connection)}`,
+      `stacks ${options.pair.map(drillStackName).join(" and ")} run by \`pulumi up${options.refresh ? " --refresh" : ""}\` (Pulumi CLI ${ctx.stacks.pulumiVersion}, file backend in ${path.join(options.outDir, "pulumi")}); nats-dr:failover ${JSON.stringify(ctx.stacks.config(options.pair[0]).failover)}, nats-dr:connection ${JSON.stringify(ctx.stacks.config(options.pair[0]).connection)}`,
       `publishers: ${options.rate}/s of ${options.size} B over ${ctx.streams.join(", ")}, message ids, retries with backoff 20-250 ms; ${ctx.publisher.gaveUp} messages given up when the load stopped`,
       ...surprises(ctx.stacks.runs).map((line) => `not explained by the flip: ${line}`),
     ];

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Region } from "../infra/config/regions";
+import { inRegion, perRegion } from "../infra/config/regions";
 import { DrillStacks, drillStackName, mark, type DrillContext } from "./context";
 import { EvidenceWriter } from "./evidence";
 import { Clients } from "./load/connections";
@@ -21,8 +21,6 @@ import { Progress } from "./progress";
 import { maxOf } from "./report/stats";
 import { serverFileBytes } from "./sizing";
 import { catalogStreamNames, drillStackConfig, replicatedStreams, type DrillStackSettings } from "./stacks";
-
-export const INITIAL_REGION: Region = "us-east-1";
 
 /** A concrete subject for a stream's subject pattern: wildcards become the token "drill". */
 export function concreteSubject(pattern: string): string {
@@ -44,15 +42,19 @@ export async function setUpDrill(
   let current: DrillContext | undefined;
   const progress = new Progress(stderr, () => (current ? progressState(current) : undefined));
   progress.log(`nats-dr drill: output in ${options.outDir}`);
-  const servers = await startLocalRegions({ maxFileBytes: serverFileBytes(streamCount, options.streamMaxBytes) });
+  const pair = options.pair;
+  // The first region of the pair starts active, as Pulumi.yaml's activeRegion default has it.
+  const initial = pair[0];
+  const servers = await startLocalRegions({
+    pair,
+    maxFileBytes: serverFileBytes(streamCount, options.streamMaxBytes),
+  });
   let local: LocalRegions = servers;
   try {
     local.link.setLatency(options.latencyMs);
     const settings: DrillStackSettings = {
-      servers: {
-        "us-east-1": local.regions["us-east-1"].clientUrls,
-        "eu-central-1": local.regions["eu-central-1"].clientUrls,
-      },
+      pair,
+      servers: perRegionUrls(local),
       streams: options.streams,
       streamMaxBytes: options.streamMaxBytes,
       // The product's defaults (what a user gets), except what the options ask for.
@@ -62,14 +64,14 @@ export async function setUpDrill(
     // Each region's consumer checkpointer, as its stack runs it on Kubernetes (infra/checkpoints).
     local = withCheckpointers(servers, startDrillCheckpointers(servers, settings));
     const stacks = await DrillStacks.create({
-      initial: INITIAL_REGION,
+      initial,
       settings,
       credentials: local.users.app,
       clock,
       refresh: options.refresh,
       backendDir: path.join(options.outDir, "pulumi"),
     });
-    const plan = replicatedStreams(drillStackConfig(INITIAL_REGION, INITIAL_REGION, settings));
+    const plan = replicatedStreams(drillStackConfig(initial, initial, settings));
     const streamLoads: StreamLoad[] = plan.map((planned) => ({
       stream: planned.name,
       subjects: planned.spec.subjects.map(concreteSubject),
@@ -83,7 +85,7 @@ export async function setUpDrill(
       })),
     );
     const clients = new Clients(settings.servers, local.users.app);
-    const router = new Router(INITIAL_REGION, clock);
+    const router = new Router(initial, clock);
     const runId = randomBytes(3).toString("hex");
     const publisher = new Publisher(
       streamLoads,
@@ -116,6 +118,7 @@ export async function setUpDrill(
         () => stacks.activeRegion,
         publisher,
         clock,
+        pair,
         options.sampleMs,
       ),
       stacks,
@@ -130,10 +133,9 @@ export async function setUpDrill(
     current = ctx;
     mark(
       ctx,
-      `regions up: ${local.regions["us-east-1"].servers.length} servers each; pulumi up ${drillStackName("us-east-1")}, ${drillStackName("eu-central-1")} (activeRegion ${INITIAL_REGION})`,
+      `regions up: ${inRegion(local.regions, initial).servers.length} servers each; pulumi up ${pair.map(drillStackName).join(", ")} (activeRegion ${initial})`,
     );
-    await stacks.runUntilOk("us-east-1", 1);
-    await stacks.runUntilOk("eu-central-1", 1);
+    for (const region of pair) await stacks.runUntilOk(region, 1);
     for (const worker of ctx.consumers) worker.start();
     ctx.sampler.start();
     progress.start();
@@ -179,12 +181,17 @@ export function environment(version: string | undefined, pulumi: string): Record
 }
 
 function startDrillCheckpointers(local: LocalRegions, settings: DrillStackSettings): LocalCheckpointer[] {
-  return (["us-east-1", "eu-central-1"] as const).flatMap((region) => {
-    const plan = regionCheckpoints(drillStackConfig(region, INITIAL_REGION, settings));
+  return local.pair.flatMap((region) => {
+    const plan = regionCheckpoints(drillStackConfig(region, local.pair[0], settings));
     if (plan === undefined) return [];
     const { user, password } = local.users.app;
-    return [startLocalCheckpointer({ plan, servers: local.regions[region].clientUrls, user, password })];
+    return [startLocalCheckpointer({ plan, servers: inRegion(local.regions, region).clientUrls, user, password })];
   });
+}
+
+/** Each region's client URLs. */
+function perRegionUrls(local: LocalRegions) {
+  return perRegion(local.pair, (region) => inRegion(local.regions, region).clientUrls);
 }
 
 /** The regions, whose stop() also stops the checkpointers (before the servers they talk to). */

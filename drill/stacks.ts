@@ -3,17 +3,19 @@
 // of this program. Flipping activeRegion is setting it and running `pulumi up` of the stacks in
 // the order docs/failover.md gives.
 import type { ConfigMap } from "@pulumi/pulumi/automation";
-import { defaultConsumers, defaultStreams } from "../infra/catalog/defaults";
+import { defaultCatalogFor, defaultStreams } from "../infra/catalog/defaults";
 import type { ConsumerEntryInput, StreamEntryInput } from "../infra/catalog/entries";
 import { parseStackConfig } from "../infra/config/parse";
-import { regionNames, type Region } from "../infra/config/regions";
+import { DEFAULT_REGION_PAIR, inRegion, type PerRegion, type Region, type RegionPair } from "../infra/config/regions";
 import type { StackConfig } from "../infra/config/types";
 import { planRegionStreams, type PlannedStream } from "../infra/streams/plan";
 import { stackConfigMap } from "./pulumi/workspace";
 
 export interface DrillStackSettings {
+  /** The project's two regions (`nats-dr:regionPair` of both stacks). */
+  readonly pair: RegionPair;
   /** Client URLs of each region's servers. */
-  readonly servers: Readonly<Record<Region, readonly string[]>>;
+  readonly servers: PerRegion<readonly string[]>;
   /** Catalog streams to declare (names from the default catalog), or "all". */
   readonly streams: readonly string[] | "all";
   /**
@@ -71,6 +73,7 @@ export function catalogStreamNames(): string[] {
 export function selectCatalog(
   streams: readonly string[] | "all",
   maxBytes: string,
+  pair: RegionPair = DEFAULT_REGION_PAIR,
 ): { streams: Record<string, StreamEntryInput>; consumers: Record<string, ConsumerEntryInput> } {
   const names = streams === "all" ? catalogStreamNames() : [...streams];
   const unknown = names.filter((name) => !(name in defaultStreams));
@@ -79,9 +82,12 @@ export function selectCatalog(
       `--streams: ${unknown.map((name) => `"${name}"`).join(", ")} is not in the catalog; choose from ${catalogStreamNames().join(", ")} or "all".`,
     );
   }
-  const selected = Object.fromEntries(names.map((name) => [name, { ...defaultStreams[name]!, maxBytes }]));
+  const defaults = defaultCatalogFor(pair);
+  const selected = Object.fromEntries(names.map((name) => [name, { ...defaults.streams?.[name], maxBytes }]));
   const consumers = Object.fromEntries(
-    Object.entries(defaultConsumers).filter(([, entry]) => entry.stream !== undefined && names.includes(entry.stream)),
+    Object.entries(defaults.consumers ?? {}).filter(
+      ([, entry]) => entry.stream !== undefined && names.includes(entry.stream),
+    ),
   );
   const interest = interestCheckEntries(maxBytes);
   return {
@@ -97,12 +103,15 @@ export function drillRawConfig(
   settings: DrillStackSettings,
 ): Record<string, unknown> {
   return {
+    regionPair: [...settings.pair],
     region,
     activeRegion,
-    regions: Object.fromEntries(regionNames.map((name) => [name, { servers: [...settings.servers[name]] }])),
+    regions: Object.fromEntries(
+      settings.pair.map((name) => [name, { servers: [...inRegion(settings.servers, name)] }]),
+    ),
     connection: { ...settings.connection },
     failover: { ...settings.failover },
-    catalog: { mode: "replace", ...selectCatalog(settings.streams, settings.streamMaxBytes) },
+    catalog: { mode: "replace", ...selectCatalog(settings.streams, settings.streamMaxBytes, settings.pair) },
     // No AWS here (no Route53, no bucket; no nats-dr:dns, backups off): the engine would need the
     // AWS provider plugin, which a laptop or CI machine cannot be assumed to have.
     backup: { enabled: false },
@@ -127,9 +136,11 @@ export function drillConfigMap(
   settings: DrillStackSettings,
   credentials: DrillCredentials,
 ): ConfigMap {
+  // The pair is the project's (Pulumi.yaml of the drill's project, layOutProject), not a stack setting.
+  const { regionPair: _projectLevel, ...values } = drillRawConfig(region, activeRegion, settings);
   return stackConfigMap(
     {
-      ...drillRawConfig(region, activeRegion, settings),
+      ...values,
       natsUser: credentials.user,
       natsPassword: credentials.password,
     },

@@ -20,7 +20,7 @@ export function regionStreamsArgs(config: StackConfig): RegionStreamsArgs {
     streams,
     connection: config.connection,
     credentials: config.credentials,
-    domain: config.regions[config.region].domain,
+    domain: config.self.domain,
     failover: config.failover,
     allowDeleteWithMessages: config.allowDeleteWithMessages,
     allowRecreateOverMirror: config.allowRecreateOverMirror,
@@ -35,7 +35,7 @@ export function regionCheckpoints(
   streams: readonly PlannedStream[] = planRegionStreams(config),
 ): CheckpointPlan | undefined {
   return planCheckpoints({
-    domain: config.regions[config.region].domain,
+    domain: config.self.domain,
     enabled: config.checkpoints.enabled,
     interval: config.checkpoints.interval,
     streams,

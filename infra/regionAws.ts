@@ -135,7 +135,7 @@ function declareDns(
     ttl: dns.ttl,
     healthCheck: { ...dns.healthCheck, type },
     ...(alarm === undefined ? {} : { alarmName: alarm.alarmName }),
-    endpoint: input.kubernetes?.clientEndpoint ?? endpointOfServers(config.regions[region].servers),
+    endpoint: input.kubernetes?.clientEndpoint ?? endpointOfServers(config.self.servers),
     streams: input.streams,
     provider,
   });
@@ -178,7 +178,7 @@ function declareBackup(
       streams,
       namespace: kubernetes.namespace,
       natsUrl: inClusterNatsUrl(kubernetes.headlessServiceName, kubernetes.namespace, kubernetes.clientPort),
-      domain: config.regions[region].domain,
+      domain: config.self.domain,
       bucketName: backupBucket.bucketName,
       prefix: backup.prefix,
       roleArn: backupRole.roleArn,

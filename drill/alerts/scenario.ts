@@ -3,7 +3,7 @@
 // end. What the stacks' recording rules would publish (each stack's activeRegion and declared
 // roles) changes when a stack runs, so it enters as series that follow the drill's stack runs.
 import { defaultMonitoringConfig } from "../../infra/config/monitoring";
-import { regionNames, type Region } from "../../infra/config/regions";
+import { type Region, inRegion } from "../../infra/config/regions";
 import { RecordedSeries } from "../../infra/monitoring/metrics";
 import { renderRuleGroups, type RuleGroup } from "../../infra/monitoring/rules";
 import { planRegionStreams } from "../../infra/streams/plan";
@@ -17,11 +17,11 @@ type Ctx = Pick<DrillContext, "stacks" | "local">;
 export function drillRuleGroups(ctx: Ctx): RuleGroup[] {
   const monitoring = defaultMonitoringConfig();
   const published: readonly string[] = [RecordedSeries.stackActiveRegion, RecordedSeries.declaredRole];
-  const groups = regionNames.flatMap((region) =>
+  const groups = ctx.local.pair.flatMap((region) =>
     renderRuleGroups({
       region,
       activeRegion: ctx.stacks.activeRegion,
-      replicas: ctx.local.regions[region].servers.length,
+      replicas: inRegion(ctx.local.regions, region).servers.length,
       streams: planRegionStreams(ctx.stacks.config(region)).map(({ name, role }) => ({ name, role })),
       thresholds: monitoring.thresholds,
       runbookUrl: monitoring.runbookUrl,
@@ -38,14 +38,14 @@ export function drillRuleGroups(ctx: Ctx): RuleGroup[] {
 /** The activeRegion a region's stack last ran with at `at` (ms since the drill started). */
 function activeRegionAt(ctx: Ctx, region: Region, at: number): Region | undefined {
   const runs = ctx.stacks.runs.filter((run) => run.stack === drillStackName(region) && run.at <= at);
-  return runs.at(-1)?.activeRegion as Region | undefined;
+  return runs.at(-1)?.activeRegion;
 }
 
 /** The stacks' published series at every scrape of the window, as their PrometheusRules hold them. */
 export function stackSeries(ctx: Ctx, from: number, to: number): MetricsSnapshot[] {
   const snapshots: MetricsSnapshot[] = [];
   for (let at = from; at <= to; at += SCRAPE_INTERVAL_MS) {
-    const samples = regionNames.flatMap((region) => {
+    const samples = ctx.local.pair.flatMap((region) => {
       const active = activeRegionAt(ctx, region, at);
       if (active === undefined) return [];
       return [

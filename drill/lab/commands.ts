@@ -1,5 +1,5 @@
 // The lab's subcommands: up (the default), down, env and status.
-import { regionNames, type Region } from "../../infra/config/regions";
+import { labRegions, type LabRegion } from "./pair";
 import { natsServerBinary, pulumiBinary } from "../local/binaries";
 import { describeResourceChanges } from "../pulumi/update";
 import { collectStatus, isHealthy } from "../status/collect";
@@ -28,7 +28,7 @@ function runningState(paths: LabPaths): LabState {
 }
 
 function serverCount(state: LabState): number {
-  return regionNames.reduce((sum, region) => sum + state.regions[region].servers.length, 0);
+  return labRegions.reduce((sum, region) => sum + state.regions[region].servers.length, 0);
 }
 
 function checkTools(): void {
@@ -93,7 +93,7 @@ async function upStacks(paths: LabPaths, state: LabState, started: number, io: I
   // Loaded here: the Pulumi SDK takes seconds to load, which env, status and down do without.
   const { labStacks, runOrder, upLabStacks } = await import("./stacks.js");
   const stacks = await labStacks(paths, state);
-  for (const region of regionNames)
+  for (const region of labRegions)
     io.out(
       stacks[region].configured
         ? `${stacks[region].name}: created and configured (pulumi config set)\n`
@@ -156,7 +156,7 @@ export async function labStatus(paths: LabPaths, io: Io): Promise<number> {
   io.out(processTable(state, paths, (pid) => isLabProcess(pid, state.dir)));
   const targets = statusRegions(state).map((region) => ({
     region: region.region,
-    domain: state.regions[region.region as Region].domain,
+    domain: state.regions[region.region as LabRegion].domain,
     servers: region.clientUrls,
     monitors: region.monitorUrls,
   }));

@@ -2,8 +2,8 @@
 // backups off, no `nats-dr:kubernetes`): the servers are the lab's own. The catalog is the default
 // one with the drill's maxBytes on every stream (the catalog's 10-50Gi are reserved up front by
 // JetStream), and each server's file store is sized for it as the drill sizes its own.
+import { labRegions, type LabRegion } from "./pair";
 import { defaultStreams } from "../../infra/catalog/defaults";
-import { regionNames, type Region } from "../../infra/config/regions";
 import { serverFileBytes } from "../sizing";
 import type { LabState } from "./state";
 
@@ -19,11 +19,11 @@ export function labServerFileBytes(): number {
 }
 
 /** The `nats-dr:*` values the lab sets in a region's stack. */
-export function labStackValues(region: Region, state: LabState): Record<string, unknown> {
+export function labStackValues(region: LabRegion, state: LabState): Record<string, unknown> {
   return {
     region,
     regions: Object.fromEntries(
-      regionNames.map((name) => [name, { servers: state.regions[name].servers.map((server) => server.clientUrl) }]),
+      labRegions.map((name) => [name, { servers: state.regions[name].servers.map((server) => server.clientUrl) }]),
     ),
     backup: { enabled: false },
     catalog: {

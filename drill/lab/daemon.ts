@@ -8,10 +8,10 @@
 // file goes away.
 //
 //   node --import tsx drill/lab/daemon.ts --dir <lab folder> --base-port <port>
+import { labRegions, type LabRegion } from "./pair";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { regionNames } from "../../infra/config/regions";
 import { startLocalRegions, type LocalRegions } from "../local/regions";
 import { labPaths, LAB_DIR_ENV } from "./paths";
 import { labPorts, parseBasePort, portRange } from "./ports";
@@ -25,10 +25,10 @@ function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 }
 
-function stateOf(local: LocalRegions, dir: string, basePort: number): LabState {
+function stateOf(local: LocalRegions<LabRegion>, dir: string, basePort: number): LabState {
   const paths = labPaths({ [LAB_DIR_ENV]: dir });
   const regions = Object.fromEntries(
-    regionNames.map((region) => [
+    labRegions.map((region) => [
       region,
       {
         domain: local.regions[region].domain,
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   writeLabState(paths.stateFile, state);
-  log(`ready: ${regionNames.map((region) => `${region} ${local.regions[region].clientUrls.join(",")}`).join("; ")}`);
+  log(`ready: ${labRegions.map((region) => `${region} ${local.regions[region].clientUrls.join(",")}`).join("; ")}`);
   // A lab whose folder was removed (by hand, or a test's temp dir) cannot be found by `down`: it
   // stops by itself rather than run on unseen.
   setInterval(() => {
@@ -108,10 +108,10 @@ async function main(): Promise<void> {
 const STATE_CHECK_MS = 2000;
 
 /** The checkpointers of both regions for the lab's catalog (the stacks' own plan, whatever is active). */
-function labCheckpointers(local: LocalRegions, state: LabState): LocalCheckpointer[] {
-  return regionNames.flatMap((region) => {
+function labCheckpointers(local: LocalRegions<LabRegion>, state: LabState): LocalCheckpointer[] {
+  return labRegions.flatMap((region) => {
     const { natsUser: _user, natsPassword: _password, ...values } = labStackValues(region, state);
-    const parsed = parseStackConfig({ ...values, activeRegion: regionNames[0] });
+    const parsed = parseStackConfig({ ...values, activeRegion: labRegions[0] });
     if ("problems" in parsed) throw new Error(`the lab's stack config for ${region}: ${parsed.problems.join("; ")}`);
     const plan = regionCheckpoints(parsed.config);
     if (plan === undefined) return [];

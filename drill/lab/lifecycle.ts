@@ -1,10 +1,10 @@
 // Starting and stopping the lab's processes: the daemon (started detached, so it outlives the
 // command) and, through it, the servers; and taking everything down again, proven by pid and by
 // command line. One lab command at a time holds the lock.
+import { labRegions } from "./pair";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { regionNames } from "../../infra/config/regions";
 import { PROJECT_ROOT } from "../local/binaries";
 import { pidAlive } from "../local/cleanup";
 import { sleep } from "../local/wait";
@@ -51,7 +51,7 @@ export interface LabHealth {
 export function labHealth(state: LabState): LabHealth {
   return {
     daemonAlive: isLabProcess(state.daemon.pid, state.dir),
-    goneServers: regionNames.flatMap((region) =>
+    goneServers: labRegions.flatMap((region) =>
       state.regions[region].servers.filter((server) => !isLabProcess(server.pid, state.dir)).map((s) => s.name),
     ),
   };
@@ -121,7 +121,7 @@ export async function tearDown(paths: LabPaths, state: LabState | undefined): Pr
       ? []
       : [
           { label: "daemon", pid: state.daemon.pid, graceMs: 15_000 },
-          ...regionNames.flatMap((region) =>
+          ...labRegions.flatMap((region) =>
             state.regions[region].servers.map((server) => ({ label: server.name, pid: server.pid, graceMs: 5000 })),
           ),
         ];
@@ -153,7 +153,7 @@ export async function tearDown(paths: LabPaths, state: LabState | undefined): Pr
   };
   remove(paths.serversDir);
   remove(paths.backendDir);
-  for (const region of regionNames) remove(path.join(paths.projectDir, `Pulumi.${labStackName(region)}.yaml`));
+  for (const region of labRegions) remove(path.join(paths.projectDir, `Pulumi.${labStackName(region)}.yaml`));
   if (!paths.projectIsCheckout) remove(paths.projectDir);
   remove(paths.stateFile);
   return { stopped, removed };
@@ -161,6 +161,6 @@ export async function tearDown(paths: LabPaths, state: LabState | undefined): Pr
 
 /** True when a previous lab left files behind (stores, stacks) without a state file. */
 export function hasLeftovers(paths: LabPaths): boolean {
-  const stackFiles = regionNames.map((region) => path.join(paths.projectDir, `Pulumi.${labStackName(region)}.yaml`));
+  const stackFiles = labRegions.map((region) => path.join(paths.projectDir, `Pulumi.${labStackName(region)}.yaml`));
   return [paths.serversDir, paths.backendDir, ...stackFiles].some((target) => fs.existsSync(target));
 }

@@ -1,8 +1,8 @@
 // The lab's fixed ports: the same URLs every time it starts, so commands typed from its output keep
 // working across labs. Below Linux's ephemeral range (32768+), where the test harness's free ports
 // come from, so a lab and a test run never take each other's ports.
+import { labRegions, type LabRegion } from "./pair";
 import net from "node:net";
-import { regionNames, type Region } from "../../infra/config/regions";
 import type { MemberPorts, RegionsPorts } from "../local/regions";
 
 export const DEFAULT_BASE_PORT = 14200;
@@ -13,9 +13,9 @@ const MIN_BASE = 1024;
  * clients 1-3, monitors 11-13, routes 21-23; us-east-1's leafnode ports 31-33 and the relays in
  * front of them 41-43 (eu-central-1 dials the relays). With the default: 14201-14203 and 14301-14303.
  */
-export function labPorts(base: number, nodes = 3): RegionsPorts {
+export function labPorts(base: number, nodes = 3): RegionsPorts<LabRegion> {
   const members = Object.fromEntries(
-    regionNames.map((region, r) => {
+    labRegions.map((region, r) => {
       const start = base + 100 * r;
       const list: MemberPorts[] = [];
       for (let n = 1; n <= nodes; n++)
@@ -28,14 +28,14 @@ export function labPorts(base: number, nodes = 3): RegionsPorts {
         });
       return [region, list];
     }),
-  ) as Record<Region, MemberPorts[]>;
+  ) as Record<LabRegion, MemberPorts[]>;
   const relays = members["us-east-1"].map((member) => member.leaf! + 10);
   return { members, relays };
 }
 
 /** Every port of the layout with what it is for, in ascending order. */
-export function portUses(ports: RegionsPorts): { port: number; use: string }[] {
-  const uses = regionNames.flatMap((region) =>
+export function portUses(ports: RegionsPorts<LabRegion>): { port: number; use: string }[] {
+  const uses = labRegions.flatMap((region) =>
     ports.members[region].flatMap((member) => [
       { port: member.client, use: `${member.name} client` },
       { port: member.monitor, use: `${member.name} monitor` },

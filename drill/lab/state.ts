@@ -1,10 +1,10 @@
 // The state file of a running lab, written by its daemon once both regions are up: what `env`,
 // `status` and `down` need (pids, URLs, credentials, the stacks' passphrase). Mode 0600: it holds
 // the servers' passwords.
+import { labRegions } from "./pair";
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { Regions } from "../../infra/config/regions";
 
 const credentials = z.strictObject({ user: z.string(), password: z.string() });
 
@@ -29,7 +29,7 @@ export const labStateSchema = z.strictObject({
   passphrase: z.string().min(16),
   daemon: z.strictObject({ pid: z.number().int().positive(), logFile: z.string() }),
   users: z.strictObject({ app: credentials, system: credentials, leaf: credentials }),
-  regions: z.strictObject({ [Regions.usEast1]: region, [Regions.euCentral1]: region }),
+  regions: z.strictObject({ [labRegions[0]]: region, [labRegions[1]]: region }),
   /** The TCP relays (in the daemon) the dialing region's leafnodes go through. */
   relays: z.array(z.strictObject({ port: z.number().int(), targetPort: z.number().int() })),
 });

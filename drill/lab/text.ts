@@ -1,6 +1,7 @@
 // What the lab prints: the environment for another shell, the summary after `pulumi up` with the
 // commands of a failover by hand, and the table of its processes. Pure.
-import { peerRegion, regionNames, type Region } from "../../infra/config/regions";
+import { peerOf } from "../../infra/config/regions";
+import { labRegions, type LabRegion } from "./pair";
 import { pulumiEnv, toolPathDirs } from "../pulumi/env";
 import { shellWord } from "../shell";
 import { statusCommandLine, type StatusRegion } from "../status/command";
@@ -9,7 +10,7 @@ import { LAB_DIR_ENV, labStackName, type LabPaths } from "./paths";
 import type { LabState } from "./state";
 
 export function statusRegions(state: LabState): StatusRegion[] {
-  return regionNames.map((region) => ({
+  return labRegions.map((region) => ({
     region,
     clientUrls: state.regions[region].servers.map((server) => server.clientUrl),
     monitorUrls: state.regions[region].servers.map((server) => server.monitorUrl),
@@ -45,7 +46,7 @@ export function envText(state: LabState, paths: LabPaths): string {
     "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION",
   ] as const;
   return [
-    `# The nats-dr lab's stacks (${regionNames.map(labStackName).join(", ")}): eval "$(${labCommand(paths)} env)"`,
+    `# The nats-dr lab's stacks (${labRegions.map(labStackName).join(", ")}): eval "$(${labCommand(paths)} env)"`,
     ...names.map((name) => `export ${name}=${shellWord(env[name]!)}`),
     `export PATH=${shellWord(toolPathDirs().join(":"))}:"$PATH"`,
     `# Run pulumi in the project: cd ${shellWord(paths.projectDir)}`,
@@ -56,7 +57,7 @@ export function envText(state: LabState, paths: LabPaths): string {
 }
 
 export interface StackSummary {
-  readonly region: Region;
+  readonly region: LabRegion;
   readonly name: string;
   readonly activeRegion: string;
   /** Role of each stream, from the stack's `streams` output. */
@@ -103,11 +104,11 @@ export function readyText(state: LabState, paths: LabPaths, stacks: readonly Sta
     ]),
   ];
   const active = stacks[0]?.activeRegion === "eu-central-1" ? "eu-central-1" : "us-east-1";
-  const target = peerRegion(active);
+  const target = peerOf(labRegions, active);
   const becoming = labStackName(target);
   const other = labStackName(active);
   return [
-    `lab ready in ${(totalMs / 1000).toFixed(1)} s: ${regionNames.map((region) => `${region} ${state.regions[region].servers.map((server) => server.clientUrl).join(",")}`).join("; ")}`,
+    `lab ready in ${(totalMs / 1000).toFixed(1)} s: ${labRegions.map((region) => `${region} ${state.regions[region].servers.map((server) => server.clientUrl).join(",")}`).join("; ")}`,
     "",
     ...table(rows),
     "",
@@ -138,7 +139,7 @@ export function processTable(state: LabState, paths: LabPaths, alive: (pid: numb
       liveness(state.daemon.pid),
       `leafnode relays ${state.relays.map((relay) => `${relay.port}->${relay.targetPort}`).join(" ")}`,
     ],
-    ...regionNames.flatMap((region) =>
+    ...labRegions.flatMap((region) =>
       state.regions[region].servers.map((server) => [
         server.name,
         String(server.pid),

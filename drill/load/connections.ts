@@ -23,7 +23,7 @@ export class Clients {
     let connection = this.open.get(key);
     if (connection === undefined) {
       connection = connect({
-        servers: [...this.servers[region]],
+        servers: [...(this.servers[region] ?? [])],
         user: this.credentials.user,
         pass: this.credentials.password,
         name: `nats-dr drill ${purpose} (${region})`,

@@ -3,7 +3,7 @@
 // time: how long ago the primary acknowledged the oldest message the mirror does not hold yet
 // (sequences are the same in both regions, and the publisher knows when each was acknowledged).
 import { jetstreamManager, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
-import { peerRegion, type Region } from "../../infra/config/regions";
+import { peerOf, type Region, type RegionPair } from "../../infra/config/regions";
 import type { Clients } from "./connections";
 import type { Publisher } from "./publisher";
 
@@ -44,6 +44,7 @@ export class LagSampler {
     private readonly primaryRegion: () => Region,
     private readonly publisher: Publisher,
     private readonly clock: () => number,
+    private readonly pair: RegionPair,
     private readonly intervalMs: number,
   ) {}
 
@@ -64,7 +65,10 @@ export class LagSampler {
   /** Samples once now (also used to wait for a catch-up). */
   async sampleNow(): Promise<LagSample[]> {
     const primary = this.primaryRegion();
-    const [primaryJsm, mirrorJsm] = await Promise.all([this.manager(primary), this.manager(peerRegion(primary))]);
+    const [primaryJsm, mirrorJsm] = await Promise.all([
+      this.manager(primary),
+      this.manager(peerOf(this.pair, primary)),
+    ]);
     return Promise.all(this.streams.map((stream) => this.sampleStream(stream, primary, primaryJsm, mirrorJsm)));
   }
 
@@ -119,7 +123,8 @@ export class LagSampler {
       lagMs = null;
       for (let seq = mirrorLast + 1; seq <= Math.min(primaryLast, mirrorLast + SEARCH); seq++) {
         const ackedAt =
-          this.publisher.ackTime(primary, stream, seq) ?? this.publisher.ackTime(peerRegion(primary), stream, seq);
+          this.publisher.ackTime(primary, stream, seq) ??
+          this.publisher.ackTime(peerOf(this.pair, primary), stream, seq);
         if (ackedAt !== undefined) {
           lagMs = Math.max(0, at - ackedAt);
           break;

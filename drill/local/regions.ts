@@ -8,7 +8,8 @@ import path from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { leafnodeUrl, localTopology, renderNatsConf, type Credentials } from "../../infra/nats";
-import { peerRegion, regionNames, type Region } from "../../infra/config/regions";
+import { DEFAULT_REGION_PAIR, inRegion, peerOf, perRegion } from "../../infra/config/regions";
+import type { DefaultRegion, PerRegion, Region } from "../../infra/config/regions";
 import { waitForMetaCluster } from "./meta";
 import { leafz } from "./monitor";
 import { freePort } from "./ports";
@@ -16,8 +17,8 @@ import { relayGroup, startRelay, type Relay, type RelayGroup } from "./relay";
 import { startServer, type ServerHandle } from "./server";
 import { waitFor } from "./wait";
 
-export interface LocalRegion {
-  readonly region: Region;
+export interface LocalRegion<R extends Region = Region> {
+  readonly region: R;
   /** JetStream domain; the region name, as the stack config defaults it. */
   readonly domain: string;
   readonly servers: readonly ServerHandle[];
@@ -30,10 +31,12 @@ export interface LocalRegion {
   restart(): Promise<void>;
 }
 
-export interface LocalRegions {
-  readonly regions: Readonly<Record<Region, LocalRegion>>;
+export interface LocalRegions<R extends Region = Region> {
+  /** The two regions, in the project's order. */
+  readonly pair: readonly [R, R];
+  readonly regions: PerRegion<LocalRegion<R>, R>;
   /** The region that accepts the leafnode (infra's default `leafnode.listenRegion`). */
-  readonly listenRegion: Region;
+  readonly listenRegion: R;
   /** One relay per server of the listening region; the other region dials through them. */
   readonly link: RelayGroup;
   /** Throwaway users of this run (random passwords): `app` is what clients and the provider use. */
@@ -56,20 +59,22 @@ export interface MemberPorts {
 }
 
 /** Every port of both regions: the servers' and the relays' (one per listening member, same order). */
-export interface RegionsPorts {
-  readonly members: Readonly<Record<Region, readonly MemberPorts[]>>;
+export interface RegionsPorts<R extends Region = Region> {
+  readonly members: PerRegion<readonly MemberPorts[], R>;
   readonly relays: readonly number[];
 }
 
-export interface LocalRegionsOptions {
+export interface LocalRegionsOptions<R extends Region = DefaultRegion> {
+  /** The region names (each one's JetStream domain too). @default DEFAULT_REGION_PAIR */
+  readonly pair?: readonly [R, R];
   /** Servers per region. @default 3 */
   readonly nodes?: number;
   /** JetStream file store limit per server, bytes. @default 2 GiB (localTopology's) */
   readonly maxFileBytes?: number;
-  /** @default "us-east-1" */
-  readonly listenRegion?: Region;
+  /** @default the first region of the pair */
+  readonly listenRegion?: R;
   /** Fixed ports (their count per region must be `nodes`). @default free ports */
-  readonly ports?: RegionsPorts;
+  readonly ports?: RegionsPorts<R>;
   /**
    * Keep each server's config and store in `<dataDir>/<name>` and its log in `<logDir>/<name>.log`
    * (kept by stop()). @default a temp dir per server, removed by stop()
@@ -82,12 +87,16 @@ function secret(): string {
 }
 
 /** Free ports for every member of both regions; leaf ports for the listening region's. */
-async function freeMemberPorts(nodes: number, listenRegion: Region): Promise<Record<Region, MemberPorts[]>> {
-  const members = {} as Record<Region, MemberPorts[]>;
-  for (const region of regionNames) {
-    members[region] = [];
+async function freeMemberPorts<R extends Region>(
+  pair: readonly [R, R],
+  nodes: number,
+  listenRegion: R,
+): Promise<PerRegion<MemberPorts[], R>> {
+  const members: Partial<Record<R, MemberPorts[]>> = {};
+  for (const region of pair) {
+    const list: MemberPorts[] = (members[region] = []);
     for (let n = 1; n <= nodes; n++) {
-      members[region].push({
+      list.push({
         name: `${region}-${n}`,
         client: await freePort(),
         monitor: await freePort(),
@@ -96,23 +105,27 @@ async function freeMemberPorts(nodes: number, listenRegion: Region): Promise<Rec
       });
     }
   }
-  return members;
+  return members as Record<R, MemberPorts[]>;
 }
 
 /** Starts both regions (all six servers at once) and waits for the link. Cleans up on failure. */
-export async function startLocalRegions(options: LocalRegionsOptions = {}): Promise<LocalRegions> {
+export async function startLocalRegions<R extends Region = DefaultRegion>(
+  options: LocalRegionsOptions<R> = {},
+): Promise<LocalRegions<R>> {
   const nodes = options.nodes ?? 3;
-  const listenRegion = options.listenRegion ?? "us-east-1";
+  // Without a pair, R is the default pair's (LocalRegionsOptions' default type argument).
+  const pair = options.pair ?? (DEFAULT_REGION_PAIR as unknown as readonly [R, R]);
+  const listenRegion = options.listenRegion ?? pair[0];
   const users = {
     app: { user: "app", password: secret() },
     system: { user: "sys", password: secret() },
     leaf: { user: "leaf", password: secret() },
   };
-  const ports = options.ports?.members ?? (await freeMemberPorts(nodes, listenRegion));
-  checkPorts(ports, options.ports?.relays, nodes, listenRegion);
+  const ports = options.ports?.members ?? (await freeMemberPorts(pair, nodes, listenRegion));
+  checkPorts(pair, ports, options.ports?.relays, nodes, listenRegion);
   const relays: Relay[] = [];
   try {
-    for (const [index, member] of ports[listenRegion].entries())
+    for (const [index, member] of inRegion(ports, listenRegion).entries())
       relays.push(await startRelay(member.leaf!, options.ports?.relays[index]));
   } catch (error) {
     await Promise.all(relays.map((relay) => relay.close()));
@@ -122,7 +135,7 @@ export async function startLocalRegions(options: LocalRegionsOptions = {}): Prom
   const dialUrls = link.ports.map((port) => leafnodeUrl("127.0.0.1", port, users.leaf));
 
   const started: ServerHandle[] = [];
-  const startMember = async (region: Region, member: MemberPorts, routePorts: number[]): Promise<ServerHandle> => {
+  const startMember = async (region: R, member: MemberPorts, routePorts: number[]): Promise<ServerHandle> => {
     const keepIn = options.keepIn;
     const server = await startServer({
       name: member.name,
@@ -159,25 +172,25 @@ export async function startLocalRegions(options: LocalRegionsOptions = {}): Prom
   };
 
   try {
-    const byRegion = {} as Record<Region, ServerHandle[]>;
+    const byRegion: Partial<Record<R, ServerHandle[]>> = {};
     // Every member at once: a cluster member is only healthy once a meta leader exists.
     await Promise.all(
-      regionNames.map(async (region) => {
-        const members = ports[region];
+      pair.map(async (region) => {
+        const members = inRegion(ports, region);
         const routePorts = members.map((member) => member.route);
-        byRegion[region] = await Promise.all(members.map((member) => startMember(region, member, routePorts)));
-        if (nodes > 1) await waitForMetaCluster(byRegion[region]);
+        const servers = await Promise.all(members.map((member) => startMember(region, member, routePorts)));
+        byRegion[region] = servers;
+        if (nodes > 1) await waitForMetaCluster(servers);
       }),
     );
-    const regions = Object.fromEntries(
-      regionNames.map((region) => [region, localRegion(region, byRegion[region])]),
-    ) as Record<Region, LocalRegion>;
-    const result: LocalRegions = {
+    const regions = perRegion(pair, (region) => localRegion(region, byRegion[region] ?? []));
+    const result: LocalRegions<R> = {
+      pair,
       regions,
       listenRegion,
       link,
       users,
-      waitForLink: (timeoutMs) => waitForLink(regions, listenRegion, users.app, timeoutMs),
+      waitForLink: (timeoutMs) => waitForLink(pair, regions, listenRegion, users.app, timeoutMs),
       stop,
     };
     await result.waitForLink();
@@ -188,17 +201,19 @@ export async function startLocalRegions(options: LocalRegionsOptions = {}): Prom
   }
 }
 
-function checkPorts(
-  members: Readonly<Record<Region, readonly MemberPorts[]>>,
+function checkPorts<R extends Region>(
+  pair: readonly [R, R],
+  members: PerRegion<readonly MemberPorts[], R>,
   relays: readonly number[] | undefined,
   nodes: number,
-  listenRegion: Region,
+  listenRegion: R,
 ): void {
-  for (const region of regionNames) {
-    if (members[region].length !== nodes)
-      throw new Error(`ports: ${region} has ${members[region].length} members; give ${nodes} (one per server).`);
+  for (const region of pair) {
+    const list = members[region];
+    if (list.length !== nodes)
+      throw new Error(`ports: ${region} has ${list.length} members; give ${nodes} (one per server).`);
     const listens = region === listenRegion;
-    if (members[region].some((member) => (member.leaf !== undefined) !== listens))
+    if (list.some((member) => (member.leaf !== undefined) !== listens))
       throw new Error(`ports: give a leaf port to each ${listenRegion} member (the listening region) and to no other.`);
   }
   if (relays !== undefined && relays.length !== nodes)
@@ -210,7 +225,7 @@ async function prepareDir(dir: string): Promise<string> {
   return dir;
 }
 
-function localRegion(region: Region, servers: ServerHandle[]): LocalRegion {
+function localRegion<R extends Region>(region: R, servers: ServerHandle[]): LocalRegion<R> {
   return {
     region,
     domain: region,
@@ -227,13 +242,14 @@ function localRegion(region: Region, servers: ServerHandle[]): LocalRegion {
   };
 }
 
-async function waitForLink(
-  regions: Record<Region, LocalRegion>,
-  listenRegion: Region,
+async function waitForLink<R extends Region>(
+  pair: readonly [R, R],
+  regions: PerRegion<LocalRegion<R>, R>,
+  listenRegion: R,
   app: Credentials,
   timeoutMs = 30_000,
 ): Promise<void> {
-  const dialing = regions[peerRegion(listenRegion)];
+  const dialing = inRegion(regions, peerOf(pair, listenRegion));
   await waitFor(
     `the leafnode from every ${dialing.region} server to ${listenRegion}`,
     async () => {
@@ -242,11 +258,15 @@ async function waitForLink(
     },
     { timeoutMs },
   );
-  for (const from of regionNames) {
-    const to = peerRegion(from);
-    await waitFor(`the ${to} JetStream API from ${from}`, () => apiAnswers(regions[from].clientUrls, to, app), {
-      timeoutMs,
-    });
+  for (const from of pair) {
+    const to = peerOf(pair, from);
+    await waitFor(
+      `the ${to} JetStream API from ${from}`,
+      () => apiAnswers(inRegion(regions, from).clientUrls, to, app),
+      {
+        timeoutMs,
+      },
+    );
   }
 }
 

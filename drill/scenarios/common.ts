@@ -2,7 +2,7 @@
 // docs/failover.md gives, let the load settle, and measure against what publishers were told.
 import { jetstreamManager } from "@nats-io/jetstream";
 import { subjectCovers } from "../../infra/catalog/subjects";
-import { peerRegion, regionNames, type Region } from "../../infra/config/regions";
+import { type Region, peerOf } from "../../infra/config/regions";
 import { drillStackName, mark, type DrillContext } from "../context";
 import { regionReport } from "../evidence";
 import { longestGap, maxOf, summarizeLag } from "../report/stats";
@@ -214,7 +214,8 @@ export async function settle(ctx: DrillContext, boundMs = 20_000): Promise<{ cau
   await ctx.publisher.pause();
   const started = ctx.clock();
   let caughtUpMs: number | null = null;
-  const mirrorUp = !ctx.down.has(peerRegion(ctx.stacks.activeRegion)) && !ctx.down.has(ctx.stacks.activeRegion);
+  const mirrorUp =
+    !ctx.down.has(peerOf(ctx.local.pair, ctx.stacks.activeRegion)) && !ctx.down.has(ctx.stacks.activeRegion);
   while (mirrorUp && ctx.clock() - started < boundMs) {
     const samples = await ctx.sampler.sampleNow().catch(() => []);
     if (samples.length > 0 && samples.every((sample) => sample.lagMsgs === 0)) {
@@ -249,7 +250,7 @@ export async function measure(
   recover: readonly string[] = [],
 ): Promise<Measured> {
   const primaryRegion = ctx.stacks.activeRegion;
-  const mirrorRegion = peerRegion(primaryRegion);
+  const mirrorRegion = peerOf(ctx.local.pair, primaryRegion);
   const primary = await readPrimary(ctx, primaryRegion);
   const comparisons: SequenceComparison[] = [];
   if (!ctx.down.has(mirrorRegion)) {
@@ -342,7 +343,7 @@ export async function lastSequences(ctx: DrillContext, region: Region): Promise<
  */
 export async function snapshot(ctx: DrillContext, name: string): Promise<void> {
   const regions: Record<string, unknown> = {};
-  for (const region of [ctx.stacks.activeRegion, peerRegion(ctx.stacks.activeRegion)]) {
+  for (const region of [ctx.stacks.activeRegion, peerOf(ctx.local.pair, ctx.stacks.activeRegion)]) {
     if (ctx.down.has(region)) {
       regions[region] = { down: true };
       continue;
@@ -352,7 +353,7 @@ export async function snapshot(ctx: DrillContext, name: string): Promise<void> {
     }));
   }
   const stacks = Object.fromEntries(
-    regionNames.map((region) => [drillStackName(region), ctx.stacks.outputs[region] ?? null]),
+    ctx.local.pair.map((region) => [drillStackName(region), ctx.stacks.outputs[region] ?? null]),
   );
   ctx.evidence.write(`evidence/${name}.json`, {
     at: ctx.clock(),

@@ -10,7 +10,7 @@
 //      (npm run orphans -- republish, whose code this calls);
 //   3. activeRegion flips back: the recovered region promotes (planned), the other one demotes.
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import type { Region } from "../../infra/config/regions";
+import { inRegion, type Region } from "../../infra/config/regions";
 import { drillStackName, mark, type DrillContext } from "../context";
 import { republishOrphans as republish } from "../orphans/run";
 import type { OrphanFigures, SplitBrainFigures } from "../report/types";
@@ -88,7 +88,7 @@ export const failback: Scenario = async (ctx) => {
   ctx.publisher.start();
   mark(ctx, `restart ${recovered} from its stores`);
   const restartedAt = ctx.clock();
-  await ctx.local.regions[recovered].restart();
+  await inRegion(ctx.local.regions, recovered).restart();
   ctx.down.delete(recovered);
   await ctx.local.waitForLink();
   // What an operator waits for before running the stacks: `nats stream info` answers again.

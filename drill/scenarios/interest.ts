@@ -4,7 +4,7 @@
 // each region from its store (the new primary's first), one after the other, and counts the
 // stream's messages in both regions after each restart.
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { peerRegion, type Region } from "../../infra/config/regions";
+import { type Region, inRegion, peerOf } from "../../infra/config/regions";
 import { mark, type DrillContext } from "../context";
 import type { InterestHeldFigures } from "../report/types";
 import { interestCheck } from "../stacks";
@@ -64,11 +64,11 @@ async function mirrorHolds(ctx: DrillContext, mirror: Region, held: number, time
  */
 export async function restartAndCount(ctx: DrillContext, held: number): Promise<InterestHeldFigures> {
   const primary = ctx.stacks.activeRegion;
-  const mirror = peerRegion(primary);
+  const mirror = peerOf(ctx.local.pair, primary);
   await mirrorHolds(ctx, mirror, held);
   const afterRestart: InterestHeldFigures["afterRestart"][number][] = [];
   for (const restarted of [primary, mirror]) {
-    const region = ctx.local.regions[restarted];
+    const region = inRegion(ctx.local.regions, restarted);
     mark(ctx, `restart all ${region.servers.length} servers of ${restarted} (interest check)`);
     await Promise.all(region.servers.map((server) => server.stop()));
     await region.restart();

@@ -4,7 +4,7 @@
 // four runs, see DrillStacks.runUntilOk). The node is restarted from its store once the failover
 // is done.
 import { jetstreamManager } from "@nats-io/jetstream";
-import { peerRegion, type Region } from "../../infra/config/regions";
+import { type Region, inRegion, peerOf } from "../../infra/config/regions";
 import { mark } from "../context";
 import { waitForMetaCluster } from "../local/meta";
 import { failover, measure, settle, sleep, rto, waitForStreams } from "./common";
@@ -16,8 +16,8 @@ function reasonOf(ctx: Parameters<Scenario>[0], region: Region, stream: string):
 
 export const nodeLoss: Scenario = async (ctx) => {
   const from = ctx.stacks.activeRegion;
-  const to = peerRegion(from);
-  const cluster = ctx.local.regions[from];
+  const to = peerOf(ctx.local.pair, from);
+  const cluster = inRegion(ctx.local.regions, from);
   const half = (ctx.options.durationS * 1000) / 2;
   const start = ctx.clock();
   ctx.publisher.start();

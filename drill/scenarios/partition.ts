@@ -1,6 +1,6 @@
 // Partition: the leafnode between the regions is cut for a while under load, then healed. The
 // active region keeps taking writes; the mirror falls behind and must catch up with no loss.
-import { peerRegion } from "../../infra/config/regions";
+import { peerOf } from "../../infra/config/regions";
 import { mark } from "../context";
 import { lastSequences, measure, settle, sleep } from "./common";
 import type { Scenario } from "./types";
@@ -10,7 +10,7 @@ const CATCH_UP_BOUND_MS = 60_000;
 
 export const partition: Scenario = async (ctx) => {
   const region = ctx.stacks.activeRegion;
-  const mirror = peerRegion(region);
+  const mirror = peerOf(ctx.local.pair, region);
   const quarter = (ctx.options.durationS * 1000) / 4;
   const start = ctx.clock();
   ctx.publisher.start();

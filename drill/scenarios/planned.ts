@@ -1,14 +1,14 @@
 // Planned failover: load runs in the active region, activeRegion flips to the other region, its
 // stack promotes (fence, marker, catch-up, consumer positions), clients follow, and the old
 // region's stack replaces its primaries with mirrors. Also the steady scenario: load, no event.
-import { peerRegion } from "../../infra/config/regions";
+import { peerOf } from "../../infra/config/regions";
 import { failover, measure, settle, sleep, rto } from "./common";
 import { publishHeld, restartAndCount } from "./interest";
 import type { Scenario } from "./types";
 
 export const planned: Scenario = async (ctx) => {
   const from = ctx.stacks.activeRegion;
-  const to = peerRegion(from);
+  const to = peerOf(ctx.local.pair, from);
   const half = (ctx.options.durationS * 1000) / 2;
   const held = await publishHeld(ctx);
   const start = ctx.clock();

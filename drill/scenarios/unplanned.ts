@@ -3,7 +3,7 @@
 // flips activeRegion and runs that region's stack alone: it promotes at once. What the killed
 // region acknowledged beyond the promoted streams' last mirrored sequence is the RPO; it stays
 // in the killed region's store until the failback finds it.
-import { peerRegion } from "../../infra/config/regions";
+import { inRegion, peerOf } from "../../infra/config/regions";
 import { checkpointsSchema } from "../../infra/config/checkpoints";
 import { durationToNanos } from "../../streams/units";
 import { mark } from "../context";
@@ -12,14 +12,14 @@ import type { Scenario } from "./types";
 
 export const unplanned: Scenario = async (ctx) => {
   const from = ctx.stacks.activeRegion;
-  const to = peerRegion(from);
+  const to = peerOf(ctx.local.pair, from);
   const half = (ctx.options.durationS * 1000) / 2;
   const start = ctx.clock();
   ctx.publisher.start();
   await sleep(half);
-  mark(ctx, `SIGKILL all ${ctx.local.regions[from].servers.length} servers of ${from}`);
+  mark(ctx, `SIGKILL all ${inRegion(ctx.local.regions, from).servers.length} servers of ${from}`);
   const killAt = ctx.clock();
-  await ctx.local.regions[from].kill();
+  await inRegion(ctx.local.regions, from).kill();
   ctx.down.add(from);
   await sleep(ctx.options.healthCheckMs);
   ctx.router.moveTo(to, `health check of ${from} failed`);

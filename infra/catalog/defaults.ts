@@ -1,5 +1,6 @@
 // The stream catalog our users run today. `nats-dr:catalog` extends or replaces it.
-import { Regions } from "../config/regions";
+import { DEFAULT_REGION_PAIR } from "../config/regions";
+import type { Region, RegionPair } from "../config/regions";
 import type { CatalogInput, ConsumerEntryInput, StreamEntryInput } from "./entries";
 
 /** Limits shared by every default stream. */
@@ -13,7 +14,10 @@ const durable = {
 /** Acknowledgement settings shared by every default consumer. */
 const acknowledged = { ackPolicy: "explicit", ackWait: "30s", maxDeliver: 5 } as const satisfies ConsumerEntryInput;
 
-const euOnly = { replication: { homeRegion: Regions.euCentral1 } } as const satisfies StreamEntryInput;
+/** The home of the default catalog's EU personal-data streams in the default pair. */
+const EU_HOME: Region = "eu-central-1";
+
+const euOnly = { replication: { homeRegion: EU_HOME } } as const satisfies StreamEntryInput;
 
 export const defaultStreams: Readonly<Record<string, StreamEntryInput>> = {
   events: {
@@ -93,5 +97,37 @@ export const defaultConsumers: Readonly<Record<string, ConsumerEntryInput>> = {
   },
 };
 
-/** The default catalog, as if written in `nats-dr:catalog`. */
+/** The default catalog of the default pair, as if written in `nats-dr:catalog`. */
 export const defaultCatalog: CatalogInput = { streams: defaultStreams, consumers: defaultConsumers };
+
+/**
+ * The default catalog for a project's pair: the EU-only streams live in eu-central-1 when the pair
+ * has it, else in the pair's other EU region (the first "eu-" name). A pair without an EU region
+ * keeps eu-central-1, which the catalog check then refuses by stream and key, so the user decides
+ * where personal data lives (a homeRegion of the pair, or catalog mode "replace") instead of
+ * nats-dr moving it outside the EU on its own.
+ */
+export function defaultCatalogFor(pair: RegionPair): CatalogInput {
+  if (pair.includes(EU_HOME)) return defaultCatalog;
+  const euRegion = pair.find((region) => region.startsWith("eu-"));
+  if (euRegion === undefined || pair === DEFAULT_REGION_PAIR) return defaultCatalog;
+  const streams = Object.fromEntries(
+    Object.entries(defaultStreams).map(([name, entry]) => [
+      name,
+      typeof entry.replication === "object" && entry.replication.homeRegion === EU_HOME
+        ? {
+            ...entry,
+            replication: { homeRegion: euRegion },
+            ...(entry.description === undefined ? {} : { description: entry.description.replace(EU_HOME, euRegion) }),
+          }
+        : entry,
+    ]),
+  );
+  const consumers = Object.fromEntries(
+    Object.entries(defaultConsumers).map(([name, entry]) => [
+      name,
+      entry.description === undefined ? entry : { ...entry, description: entry.description.replace(EU_HOME, euRegion) },
+    ]),
+  );
+  return { streams, consumers };
+}

@@ -7,8 +7,8 @@ import { z } from "zod";
 import { consumerSpecSchema, streamSpecSchema } from "../../streams";
 import type { ConsumerSpec, StreamSpec } from "../../streams";
 import { unknownFieldsError } from "../config/problems";
-import { isRegion, regionChoices } from "../config/regions";
-import type { Region } from "../config/regions";
+import { DEFAULT_REGION_PAIR, isRegionOf, notInPair, regionChoices } from "../config/regions";
+import type { Region, RegionPair } from "../config/regions";
 
 /** Where a stream lives: in both regions (mirrored to the standby), or only in its home region. */
 export type Replication = { readonly kind: "cross-region" } | { readonly kind: "home"; readonly homeRegion: Region };
@@ -16,8 +16,8 @@ export type Replication = { readonly kind: "cross-region" } | { readonly kind: "
 /** How users write `replication`. @default "cross-region" */
 export type ReplicationInput = "cross-region" | { readonly homeRegion: Region };
 
-function replicationSchema() {
-  const fix = `write "cross-region" (the default), or { homeRegion: ${regionChoices()} } for a stream that lives in one region only`;
+function replicationSchema(pair: RegionPair) {
+  const fix = `write "cross-region" (the default), or { homeRegion: ${regionChoices(pair)} } for a stream that lives in one region only`;
   return z
     .unknown()
     .optional()
@@ -30,12 +30,14 @@ function replicationSchema() {
           context.addIssue({ code: "custom", message: `unknown field "${extra[0]}" in replication; ${fix}` });
           return z.NEVER;
         }
-        if (isRegion(homeRegion)) return { kind: "home", homeRegion };
-        const got = homeRegion === undefined ? "is missing" : `${JSON.stringify(homeRegion)} is not one of our regions`;
+        if (isRegionOf(pair, homeRegion)) return { kind: "home", homeRegion };
         context.addIssue({
           code: "custom",
           path: ["homeRegion"],
-          message: `homeRegion ${got}; set it to ${regionChoices()}`,
+          message:
+            homeRegion === undefined
+              ? `homeRegion is missing; set it to ${regionChoices(pair)}`
+              : `homeRegion ${notInPair(pair, homeRegion)}`,
         });
         return z.NEVER;
       }
@@ -45,9 +47,9 @@ function replicationSchema() {
 }
 
 /** Validates a stream entry; output is the StreamSpec fields (canonical units) and the replication. */
-export function streamEntrySchema() {
+export function streamEntrySchema(pair: RegionPair = DEFAULT_REGION_PAIR) {
   const { name: _name, ...fields } = streamSpecSchema().shape;
-  const shape = { ...fields, replication: replicationSchema() };
+  const shape = { ...fields, replication: replicationSchema(pair) };
   return z.strictObject(shape, { error: unknownFieldsError(Object.keys(shape)) });
 }
 

@@ -1,4 +1,4 @@
-export { defaultCatalog, defaultConsumers, defaultStreams } from "./defaults";
+export { defaultCatalog, defaultCatalogFor, defaultConsumers, defaultStreams } from "./defaults";
 export { CatalogModes, consumerEntryFields, streamEntrySchema } from "./entries";
 export type {
   Catalog,

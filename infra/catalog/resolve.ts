@@ -9,7 +9,9 @@ import {
   replicatedWorkQueues,
   subjectOverlaps,
 } from "./checks";
-import { defaultCatalog } from "./defaults";
+import { DEFAULT_REGION_PAIR } from "../config/regions";
+import type { RegionPair } from "../config/regions";
+import { defaultCatalogFor } from "./defaults";
 import { consumerEntryFields, streamEntrySchema } from "./entries";
 import type { Catalog, CatalogConsumer, CatalogInput, CatalogStream } from "./entries";
 import { isPlainObject, mergeEntries } from "./merge";
@@ -21,7 +23,8 @@ import { isPlainObject, mergeEntries } from "./merge";
  */
 export function resolveCatalog(
   input: CatalogInput | undefined,
-  defaults: CatalogInput = defaultCatalog,
+  pair: RegionPair = DEFAULT_REGION_PAIR,
+  defaults: CatalogInput = defaultCatalogFor(pair),
 ): { catalog: Catalog } | { issues: Issue[] } {
   const mode = input?.mode ?? "extend";
   const issues: Issue[] = [];
@@ -30,7 +33,7 @@ export function resolveCatalog(
   const invalidStreams: string[] = [];
 
   for (const [name, entry] of mergeEntries(mode, defaults.streams ?? {}, input?.streams ?? {})) {
-    const stream = resolveStream(name, entry);
+    const stream = resolveStream(name, entry, pair);
     if ("issues" in stream) {
       issues.push(...stream.issues);
       invalidStreams.push(name);
@@ -62,12 +65,12 @@ export function resolveCatalog(
 
 type Resolved<T> = { value: T } | { issues: Issue[] };
 
-function resolveStream(name: string, entry: unknown): Resolved<CatalogStream> {
+function resolveStream(name: string, entry: unknown, pair: RegionPair): Resolved<CatalogStream> {
   const base = ["streams", name];
   const issues: Issue[] = [];
   const badName = nameProblem(name, "stream");
   if (badName) issues.push({ path: base, message: `${badName}; rename the catalog key` });
-  const parsed = streamEntrySchema().safeParse(entry);
+  const parsed = streamEntrySchema(pair).safeParse(entry);
   if (!parsed.success)
     issues.push(...parsed.error.issues.map((issue) => ({ ...issue, path: [...base, ...issue.path] })));
   if (issues.length > 0 || !parsed.success) return { issues };

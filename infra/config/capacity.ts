@@ -9,7 +9,6 @@
 import { isPlainObject } from "../catalog/merge";
 import type { Issue } from "./problems";
 import { quantityBytes } from "./quantity";
-import { isRegion } from "./regions";
 import { parseSize } from "../../streams";
 
 const GIB = 1024 ** 3;
@@ -80,7 +79,7 @@ function regionServers(value: unknown) {
   if (!isPlainObject(value) || !isPlainObject(value["kubernetes"])) return undefined;
   const region = value["region"];
   const catalog = value["catalog"];
-  if (!isRegion(region) || !isPlainObject(catalog) || !Array.isArray(catalog["streams"])) return undefined;
+  if (typeof region !== "string" || !isPlainObject(catalog) || !Array.isArray(catalog["streams"])) return undefined;
   const kubernetes = value["kubernetes"];
   const servers =
     typeof kubernetes["replicas"] === "number" && kubernetes["replicas"] >= 1 ? kubernetes["replicas"] : 3;

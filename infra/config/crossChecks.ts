@@ -3,11 +3,17 @@
 import { isPlainObject } from "../catalog/merge";
 import { configKeys } from "./keys";
 import type { Issue } from "./problems";
-import { isRegion, regionNames } from "./regions";
+import { isRegionOf } from "./regions";
+import type { RegionPair } from "./regions";
 
-export function crossKeyIssues(value: unknown): Issue[] {
+export function crossKeyIssues(value: unknown, pair: RegionPair): Issue[] {
   if (!isPlainObject(value)) return [];
-  return [...serverIssues(value), ...domainIssues(value), ...credentialIssues(value), ...unknownKeyIssues(value)];
+  return [
+    ...serverIssues(value, pair),
+    ...domainIssues(value, pair),
+    ...credentialIssues(value),
+    ...unknownKeyIssues(value),
+  ];
 }
 
 function regionEntry(value: Record<string, unknown>, region: string): Record<string, unknown> | undefined {
@@ -18,9 +24,9 @@ function regionEntry(value: Record<string, unknown>, region: string): Record<str
 }
 
 /** The stack's own region must say where its servers are. */
-function serverIssues(value: Record<string, unknown>): Issue[] {
+function serverIssues(value: Record<string, unknown>, pair: RegionPair): Issue[] {
   const region = value["region"];
-  if (!isRegion(region) || regionEntry(value, region)?.["servers"] !== undefined) return [];
+  if (!isRegionOf(pair, region) || regionEntry(value, region)?.["servers"] !== undefined) return [];
   return [
     {
       path: ["regions", region, "servers"],
@@ -32,13 +38,13 @@ function serverIssues(value: Record<string, unknown>): Issue[] {
 }
 
 /** Each region is its own JetStream domain; a mirror names the other one. */
-function domainIssues(value: Record<string, unknown>): Issue[] {
+function domainIssues(value: Record<string, unknown>, pair: RegionPair): Issue[] {
   const explicit = (region: string) => {
     const domain = regionEntry(value, region)?.["domain"];
     return typeof domain === "string" ? domain : undefined;
   };
   const domainOf = (region: string) => explicit(region) ?? region;
-  const [first, second] = regionNames as [string, string];
+  const [first, second] = pair;
   if (domainOf(first) !== domainOf(second)) return [];
   // Blame the region whose domain was written down (the other one may just use its default).
   const [culprit, other] = explicit(second) !== undefined ? [second, first] : [first, second];
@@ -84,7 +90,7 @@ export function recreateIssues(value: unknown): Issue[] {
 }
 
 /** nats-dr:adoptStreams names catalog streams that exist in this stack's region (a typo would adopt nothing). */
-export function adoptIssues(value: unknown): Issue[] {
+export function adoptIssues(value: unknown, pair: RegionPair): Issue[] {
   if (!isPlainObject(value)) return [];
   const names = value["adoptStreams"];
   const region = value["region"];
@@ -98,7 +104,7 @@ export function adoptIssues(value: unknown): Issue[] {
       ? [
           {
             path: ["adoptStreams", index],
-            message: `"${name}" is not a catalog stream of ${isRegion(region) ? region : "this region"} (${here.join(", ") || "none"}); name a stream of nats-dr:catalog.streams that lives here, or remove the entry`,
+            message: `"${name}" is not a catalog stream of ${isRegionOf(pair, region) ? region : "this region"} (${here.join(", ") || "none"}); name a stream of nats-dr:catalog.streams that lives here, or remove the entry`,
           },
         ]
       : [],

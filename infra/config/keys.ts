@@ -7,6 +7,7 @@ export type SecretKey = (typeof secretKeys)[number];
 
 /** Every key this program reads, without the `nats-dr:` prefix. */
 export const configKeys = [
+  "regionPair",
   "region",
   "activeRegion",
   "regions",

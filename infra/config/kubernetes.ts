@@ -19,7 +19,8 @@ import {
 import type { Issue } from "./problems";
 import { linkTlsIssues, providerCredentialIssues } from "./serverSecurity";
 import { quantityBytes } from "./quantity";
-import { Regions, isRegion, regionChoices } from "./regions";
+import { isRegionOf, notInPair } from "./regions";
+import type { RegionPair } from "./regions";
 import type { Region } from "./regions";
 
 /** Plain (JSON) keys of this part of the config. */
@@ -109,14 +110,10 @@ function kubernetesSchema() {
   });
 }
 
-function leafnodeSchema() {
+function leafnodeSchema(pair: RegionPair) {
   return strictObject({
-    /** The region that accepts the leafnode; the other one dials it. Fixed: not activeRegion. @default "us-east-1" */
-    listenRegion: z
-      .enum(Regions, {
-        error: (issue) => `${JSON.stringify(issue.input)} is not one of our regions; set it to ${regionChoices()}`,
-      })
-      .default(Regions.usEast1),
+    /** The region that accepts the leafnode; the other one dials it. Fixed: not activeRegion. @default the first of nats-dr:regionPair */
+    listenRegion: z.enum(pair, { error: (issue) => notInPair(pair, issue.input) }).default(pair[0]),
     /** @default 7422 */
     port: z
       .number({ error: () => "must be a TCP port number such as 7422" })
@@ -172,10 +169,10 @@ const secretOutput = z
   .optional();
 
 /** The fields this module adds to the stack config schema. */
-export function kubernetesConfigShape() {
+export function kubernetesConfigShape(pair: RegionPair) {
   return {
     kubernetes: kubernetesSchema().optional(),
-    leafnode: leafnodeSchema(),
+    leafnode: leafnodeSchema(pair),
     tls: tlsSchema(),
     /**
      * Lab only: run the leafnode and the routes without TLS (and the routes without certificate
@@ -190,7 +187,7 @@ export function kubernetesConfigShape() {
 }
 
 /** Checks across keys; reads the (possibly partly raw) value defensively. */
-export function kubernetesIssues(value: unknown): Issue[] {
+export function kubernetesIssues(value: unknown, pair: RegionPair): Issue[] {
   if (!isPlainObject(value)) return [];
   if (value["kubernetes"] === undefined) {
     return value["insecureLabWithoutLinkTls"] === true
@@ -207,7 +204,7 @@ export function kubernetesIssues(value: unknown): Issue[] {
   const kubernetes = isPlainObject(value["kubernetes"]) ? value["kubernetes"] : {};
   const leafnode = isPlainObject(value["leafnode"]) ? value["leafnode"] : {};
   const region = value["region"];
-  const listenRegion = leafnode["listenRegion"] ?? Regions.usEast1;
+  const listenRegion = leafnode["listenRegion"] ?? pair[0];
   for (const [key, purpose] of [
     ["appPassword", 'the password of user "app" in account APP (applications and the provider use it)'],
     ["leafnodePassword", "the password the regions' leafnode authenticates with; set the same value in both stacks"],
@@ -219,7 +216,7 @@ export function kubernetesIssues(value: unknown): Issue[] {
       });
     }
   }
-  if (isRegion(region) && isRegion(listenRegion)) {
+  if (isRegionOf(pair, region) && isRegionOf(pair, listenRegion)) {
     const hosts = leafnode["listenerHosts"];
     const hasHosts = Array.isArray(hosts) && hosts.length > 0;
     const stack = leafnode["listenerStack"];

@@ -1,12 +1,13 @@
 // Pure parsing of the raw config values into a StackConfig, or every problem found.
 import * as pulumi from "@pulumi/pulumi";
 import type { CredentialsSpec } from "../../streams";
+import { isPlainObject } from "../catalog/merge";
 import type { ConfigKey, SecretKey } from "./keys";
 import { toKubernetesConfig } from "./kubernetes";
 import { KUBERNETES_APP_USER } from "./serverSecurity";
 import { defaultMonitoringConfig } from "./monitoring";
 import { describeIssues } from "./problems";
-import { regionNames } from "./regions";
+import { peerOf, regionPairSchema } from "./regions";
 import type { Region } from "./regions";
 import { stackConfigSchema } from "./schema";
 import type { ParsedStackConfig } from "./schema";
@@ -25,24 +26,37 @@ export type RawStackConfig = { readonly [Key in Exclude<ConfigKey, SecretKey>]?:
  * problem is one line "nats-dr:<key path>: <what is wrong and how to fix it>".
  */
 export function parseStackConfig(raw: unknown): { config: StackConfig } | { problems: string[] } {
-  const parsed = stackConfigSchema().safeParse(raw);
+  // Every region-valued key is checked against the pair, so the pair is read first; when it is
+  // wrong, checking the rest against a pair the user did not mean would only add noise.
+  const regionPair = regionPairSchema().safeParse(isPlainObject(raw) ? raw["regionPair"] : undefined);
+  if (!regionPair.success)
+    return {
+      problems: describeIssues(
+        regionPair.error.issues.map((issue) => ({ ...issue, path: ["regionPair", ...issue.path] })),
+      ),
+    };
+  const parsed = stackConfigSchema(regionPair.data).safeParse(raw);
   if (!parsed.success) return { problems: describeIssues(parsed.error.issues) };
   return { config: toStackConfig(parsed.data) };
 }
 
 function toStackConfig(data: ParsedStackConfig): StackConfig {
-  const regions = Object.fromEntries(
-    regionNames.map((name): [Region, RegionEndpoint] => {
-      const entry = data.regions[name];
-      return [name, { domain: entry?.domain ?? name, servers: entry?.servers ?? [] }];
-    }),
-  ) as Record<Region, RegionEndpoint>;
+  const endpointOf = (name: Region): RegionEndpoint => {
+    const entry = data.regions[name];
+    return { domain: entry?.domain ?? name, servers: entry?.servers ?? [] };
+  };
+  const peerRegion = peerOf(data.regionPair, data.region);
+  const [self, peer] = [endpointOf(data.region), endpointOf(peerRegion)];
   const { credentials, credentialsMethod } = credentialsOf(data);
   return {
+    regionPair: data.regionPair,
     region: data.region,
+    peerRegion,
     activeRegion: data.activeRegion,
-    regions,
-    connection: { servers: [...regions[data.region].servers], ...data.connection },
+    regions: { [data.region]: self, [peerRegion]: peer },
+    self,
+    peer,
+    connection: { servers: [...self.servers], ...data.connection },
     credentials,
     credentialsMethod,
     failover: data.failover,

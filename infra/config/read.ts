@@ -33,6 +33,7 @@ export function gatherStackConfig(config: pulumi.Config = new pulumi.Config(CONF
     }),
   );
   return {
+    regionPair: jsonValue(config.get("regionPair")),
     region: config.get("region"),
     activeRegion: config.get("activeRegion"),
     regions: jsonValue(config.get("regions")),

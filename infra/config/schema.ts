@@ -13,14 +13,12 @@ import { adoptIssues, crossKeyIssues, recreateIssues } from "./crossChecks";
 import { kubernetesConfigShape, kubernetesIssues } from "./kubernetes";
 import { monitoringIssues, monitoringSchema } from "./monitoring";
 import { unknownFieldsError } from "./problems";
-import { Regions, regionChoices, regionNames } from "./regions";
+import { notInPair, regionChoices, regionPairSchema } from "./regions";
+import type { RegionPair } from "./regions";
 
-function regionSchema(missing: string) {
-  return z.enum(Regions, {
-    error: (issue) =>
-      issue.input === undefined
-        ? missing
-        : `${JSON.stringify(issue.input)} is not one of our regions; set it to ${regionChoices()}`,
+function regionSchema(pair: RegionPair, missing: string) {
+  return z.enum(pair, {
+    error: (issue) => (issue.input === undefined ? missing : notInPair(pair, issue.input)),
   });
 }
 
@@ -40,19 +38,19 @@ function endpointSchema() {
   });
 }
 
-function regionsSchema() {
-  const entries = Object.fromEntries(regionNames.map((name) => [name, endpointSchema().optional()]));
+function regionsSchema(pair: RegionPair) {
+  const entries = Object.fromEntries(pair.map((name) => [name, endpointSchema().optional()]));
   return z
     .strictObject(entries, {
       error: (issue) =>
         issue.code === "unrecognized_keys"
-          ? `unknown region ${issue.keys.map((key) => `"${key}"`).join(", ")}; use ${regionChoices()}`
+          ? `unknown region ${issue.keys.map((key) => `"${key}"`).join(", ")}; use ${regionChoices(pair)} (the regions of nats-dr:regionPair)`
           : undefined,
     })
     .prefault({});
 }
 
-function catalogSchema() {
+function catalogSchema(pair: RegionPair) {
   const entries = (what: string, example: string) =>
     z
       .record(z.string(), z.record(z.string(), z.unknown()), {
@@ -70,7 +68,7 @@ function catalogSchema() {
     .optional()
     .transform((input, context) => {
       // Entries are checked field by field inside resolveCatalog (they may be partial overrides).
-      const resolved = resolveCatalog(input);
+      const resolved = resolveCatalog(input, pair);
       if ("catalog" in resolved) return resolved.catalog;
       for (const issue of resolved.issues)
         context.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
@@ -85,19 +83,27 @@ const secretOutput = z
   )
   .optional();
 
-export function stackConfigSchema() {
+/**
+ * The schema of a stack's config for the project's region pair (`nats-dr:regionPair`, parsed first
+ * by parseStackConfig: every region-valued key is checked against it).
+ */
+export function stackConfigSchema(pair: RegionPair) {
   return z
     .object({
+      /** The project's two regions. @default ["us-east-1", "eu-central-1"] (Pulumi.yaml project config) */
+      regionPair: regionPairSchema(),
       /** The stack's region. Required; the stack settings file sets it. */
       region: regionSchema(
-        `is not set; the stack settings file sets it, e.g. pulumi config set nats-dr:region us-east-1 (${regionChoices()})`,
+        pair,
+        `is not set; the stack settings file sets it, e.g. pulumi config set nats-dr:region ${pair[0]} (${regionChoices(pair)})`,
       ),
-      /** The region whose streams are primaries. @default "us-east-1" (Pulumi.yaml project config) */
+      /** The region whose streams are primaries. @default the first of the pair (Pulumi.yaml project config) */
       activeRegion: regionSchema(
-        `is not set; Pulumi.yaml gives it the project default (config: nats-dr:activeRegion: default: us-east-1), restore that entry (${regionChoices()})`,
+        pair,
+        `is not set; Pulumi.yaml gives it the project default (config: nats-dr:activeRegion: default: ${pair[0]}), restore that entry (${regionChoices(pair)})`,
       ),
       /** Per region: JetStream domain (@default the region name) and servers. */
-      regions: regionsSchema(),
+      regions: regionsSchema(pair),
       /** @default { connectTimeoutMs: 5000, requestTimeoutMs: 5000 } */
       connection: strictObject({
         connectTimeoutMs: connectionSchema().shape.connectTimeoutMs,
@@ -122,7 +128,7 @@ export function stackConfigSchema() {
        */
       adoptStreams: z.array(z.string(), { error: () => 'must be a list of stream names, e.g. ["orders"]' }).default([]),
       /** Streams and consumers. @default the default catalog (infra/catalog/defaults.ts) */
-      catalog: catalogSchema(),
+      catalog: catalogSchema(pair),
       /** The region's EKS OIDC provider (IRSA for the backup job). Required with nats-dr:kubernetes. */
       aws: awsSchema(),
       /** Route53 zone, client hostname and health check: { hostedZoneId, hostname }. @default none (no DNS) */
@@ -135,7 +141,7 @@ export function stackConfigSchema() {
       natsToken: secretOutput,
       natsCreds: secretOutput,
       /** NATS on Kubernetes: kubernetes, leafnode, tls, kubeconfig and the server passwords (infra/config/kubernetes.ts). */
-      ...kubernetesConfigShape(),
+      ...kubernetesConfigShape(pair),
       /** Scraping, alert rules and dashboard of the servers on Kubernetes (infra/config/monitoring.ts). @default every default */
       monitoring: monitoringSchema().optional(),
       /** Keys found under `nats-dr:` that this program does not read (typos). */
@@ -144,10 +150,10 @@ export function stackConfigSchema() {
     .superRefine(
       (value: unknown, context) => {
         for (const issue of [
-          ...crossKeyIssues(value),
+          ...crossKeyIssues(value, pair),
           ...recreateIssues(value),
-          ...adoptIssues(value),
-          ...kubernetesIssues(value),
+          ...adoptIssues(value, pair),
+          ...kubernetesIssues(value, pair),
           ...monitoringIssues(value),
           ...capacityIssues(value),
           ...replicaIssues(value),

@@ -6,7 +6,7 @@ import type { AwsConfig, BackupConfig, DnsConfig } from "./aws";
 import type { KubernetesStackConfig } from "./kubernetes";
 import type { CheckpointsConfig } from "./checkpoints";
 import type { MonitoringConfig } from "./monitoring";
-import type { Region } from "./regions";
+import type { Region, RegionPair } from "./regions";
 
 export interface RegionEndpoint {
   /** JetStream domain of the region. @default the region name */
@@ -25,12 +25,20 @@ export const CredentialsMethods = {
 export type CredentialsMethod = (typeof CredentialsMethods)[keyof typeof CredentialsMethods];
 
 export interface StackConfig {
+  /** The project's two regions (`nats-dr:regionPair`). */
+  readonly regionPair: RegionPair;
   /** This stack's region (`nats-dr:region`). */
   readonly region: Region;
+  /** The other region of the pair. */
+  readonly peerRegion: Region;
   /** The region whose replicated streams are primaries (`nats-dr:activeRegion`). */
   readonly activeRegion: Region;
   /** Both regions' domains and servers (`nats-dr:regions`, defaults filled in). */
   readonly regions: Readonly<Record<Region, RegionEndpoint>>;
+  /** This region's endpoint (`regions[region]`). */
+  readonly self: RegionEndpoint;
+  /** The peer region's endpoint (`regions[peerRegion]`). */
+  readonly peer: RegionEndpoint;
   /** How the provider reaches this stack's region: its servers plus `nats-dr:connection`. */
   readonly connection: ConnectionSpec;
   /** Secret credentials from natsUser/natsPassword, natsToken or natsCreds; undefined for none. */

@@ -3,7 +3,6 @@
 // the stack output `failoverPlan` next to the evidence of what the provider then did.
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
-import { peerRegion } from "../config/regions";
 import type { PlannedStream } from "../streams";
 import { observe, type Observation, type ObserveRequest } from "./observe";
 import { failoverPlan, planLines, type FailoverPlan } from "./plan";
@@ -20,12 +19,11 @@ export async function makeFailoverPlan(
   credentials: ObserveRequest["credentials"],
   ask: (request: ObserveRequest) => Promise<Observation> = observe,
 ): Promise<FailoverPlan> {
-  const peer = peerRegion(config.region);
   const context = {
     region: config.region,
-    peerRegion: peer,
-    domain: config.regions[config.region].domain,
-    peerDomain: config.regions[peer].domain,
+    peerRegion: config.peerRegion,
+    domain: config.self.domain,
+    peerDomain: config.peer.domain,
     peerTimeoutMs: config.failover.peerTimeoutMs,
     peerSettleMs: config.failover.peerSettleMs,
   };

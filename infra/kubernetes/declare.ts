@@ -7,7 +7,7 @@ import { createKubernetesProvider } from "./provider";
 
 /** The deployment of the stack's region. Pure; activeRegion plays no part. */
 export function natsDeployment(
-  config: Pick<StackConfig, "region" | "regions">,
+  config: Pick<StackConfig, "region" | "self">,
   kubernetes: KubernetesStackConfig,
 ): NatsDeployment {
   const {
@@ -19,7 +19,7 @@ export function natsDeployment(
   } = kubernetes;
   return {
     region: config.region,
-    domain: config.regions[config.region].domain,
+    domain: config.self.domain,
     settings,
     systemUser: systemPassword !== undefined,
   };

@@ -30,7 +30,7 @@ export function monitoringSettings(config: StackConfig): MonitoringSettings | un
   const planned = planRegionStreams(config);
   const streams = planned.map(({ name, role }) => ({ name, role }));
   const checkpoints = planCheckpoints({
-    domain: config.regions[config.region].domain,
+    domain: config.self.domain,
     enabled: config.checkpoints.enabled,
     interval: config.checkpoints.interval,
     streams: planned,

@@ -1,6 +1,5 @@
 // Which streams and consumers a region declares, and in which role. Pure.
 import type { ConsumerSpec, StreamRole, StreamSpec } from "../../streams";
-import { peerRegion } from "../config/regions";
 import type { StackConfig } from "../config/types";
 
 export interface PlannedConsumer {
@@ -25,7 +24,7 @@ export interface PlannedStream {
 }
 
 /** The parts of the stack config planning depends on. */
-export type PlanInput = Pick<StackConfig, "region" | "activeRegion" | "regions" | "catalog">;
+export type PlanInput = Pick<StackConfig, "region" | "activeRegion" | "peer" | "catalog">;
 
 /**
  * The streams this region declares, sorted by name. A replicated stream is the primary in
@@ -33,7 +32,7 @@ export type PlanInput = Pick<StackConfig, "region" | "activeRegion" | "regions" 
  * always as primary and without a peer. Consumers exist wherever their stream exists.
  */
 export function planRegionStreams(config: PlanInput): PlannedStream[] {
-  const peerDomain = config.regions[peerRegion(config.region)].domain;
+  const peerDomain = config.peer.domain;
   const planned: PlannedStream[] = [];
   for (const { spec, replication } of config.catalog.streams) {
     const consumers = config.catalog.consumers

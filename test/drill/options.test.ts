@@ -45,6 +45,20 @@ describe("drill options", () => {
     expect(() => parse("--bogus")).toThrow(/bogus/);
   });
 
+  it("drill options - --regions names the pair, the first starts active; bad pairs are refused by the config's rules", () => {
+    expect(parse().pair).toEqual(["us-east-1", "eu-central-1"]);
+    expect(parse("--regions", "us-west-2, eu-west-1").pair).toEqual(["us-west-2", "eu-west-1"]);
+    expect(() => parse("--regions", "us-west-2")).toThrow(
+      '--regions: lists 1 region (us-west-2); nats-dr runs in exactly two, e.g. ["us-west-2", "eu-west-1"] (a third region is not supported: docs/failover.md).',
+    );
+    expect(() => parse("--regions", "us-west-2,mars-1")).toThrow(
+      /--regions: "mars-1" is not an AWS region; use a region name as AWS writes it/,
+    );
+    expect(() => parse("--regions", "eu-west-1,eu-west-1")).toThrow(
+      '--regions: "eu-west-1" is listed twice; the two regions must differ.',
+    );
+  });
+
   it("drill options - --help returns the usage text", () => {
     const help = parseDrillArgs(["--help"]);
     expect("help" in help && help.help).toMatch(/^npm run drill -- \[options\]/);

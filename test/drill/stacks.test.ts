@@ -11,9 +11,11 @@ import {
   type DrillStackSettings,
 } from "../../drill/stacks";
 import { planRegionStreams } from "../../infra/streams/plan";
+import { DEFAULT_REGION_PAIR } from "../../infra/config/regions";
 import { leafnodeUrl, localTopology, renderNatsConf } from "../../infra/nats";
 
 const settings: DrillStackSettings = {
+  pair: DEFAULT_REGION_PAIR,
   servers: { "us-east-1": ["nats://127.0.0.1:4222"], "eu-central-1": ["nats://127.0.0.1:5222"] },
   streams: ["events", "audit"],
   streamMaxBytes: "256Mi",

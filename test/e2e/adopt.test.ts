@@ -8,7 +8,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveCatalog } from "../../infra/catalog";
-import type { Region } from "../../infra/config/regions";
+import type { DefaultRegion } from "../../infra/config/regions";
 import type { StreamEvidence } from "../../infra/streams/regionStreams";
 import type { Clients } from "../../drill/load/connections";
 import { streamWireConfig } from "../../streams/wire";
@@ -18,13 +18,13 @@ import { appClients, e2eCatalog, startE2eWorld, stopWorld, type E2eWorld } from 
 let world: E2eWorld;
 let clients: Clients;
 
-const connection = (region: Region): Promise<NatsConnection> => clients.get("observe", region);
+const connection = (region: DefaultRegion): Promise<NatsConnection> => clients.get("observe", region);
 
-async function evidenceOf(region: Region): Promise<Record<string, StreamEvidence>> {
+async function evidenceOf(region: DefaultRegion): Promise<Record<string, StreamEvidence>> {
   return (await world.stacks[region].outputs())["failoverEvidence"]?.value as Record<string, StreamEvidence>;
 }
 
-async function publishOrders(region: Region, count: number, prefix: string): Promise<string[]> {
+async function publishOrders(region: DefaultRegion, count: number, prefix: string): Promise<string[]> {
   const js = jetstream(await connection(region));
   const acked: string[] = [];
   for (let index = 0; index < count; index++) {
@@ -34,12 +34,12 @@ async function publishOrders(region: Region, count: number, prefix: string): Pro
   return acked;
 }
 
-async function storedIds(region: Region): Promise<string[]> {
+async function storedIds(region: DefaultRegion): Promise<string[]> {
   const messages = await readStream(await connection(region), world.local.regions[region].domain, "orders");
   return messages.flatMap((message) => (message.id === undefined ? [] : [message.id]));
 }
 
-async function ordersInfo(region: Region) {
+async function ordersInfo(region: DefaultRegion) {
   return (await jetstreamManager(await connection(region))).streams.info("orders");
 }
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Clients } from "../../drill/load/connections";
 import { waitFor } from "../../drill/local/wait";
 import type { FailoverPlan } from "../../infra/failoverPlan";
-import type { Region } from "../../infra/config/regions";
+import type { DefaultRegion } from "../../infra/config/regions";
 import { stackConfigMap } from "../../drill/pulumi/workspace";
 import { SECRET_KEYS, startDeployedWorld, stopWorld, type E2eWorld } from "./support";
 
@@ -29,7 +29,7 @@ beforeAll(async () => {
 
 afterAll(() => stopWorld(world, clients), 60_000);
 
-async function planOf(region: Region): Promise<FailoverPlan> {
+async function planOf(region: DefaultRegion): Promise<FailoverPlan> {
   return (await world.stacks[region].outputs())["failoverPlan"]!.value as FailoverPlan;
 }
 

@@ -6,7 +6,7 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Region } from "../../infra/config/regions";
+import type { DefaultRegion } from "../../infra/config/regions";
 import type { Clients } from "../../drill/load/connections";
 import { Publisher } from "../../drill/load/publisher";
 import { Router } from "../../drill/load/router";
@@ -22,17 +22,17 @@ const clock = () => performance.now() - started;
 const replicated = ["events", "orders"];
 const streamResources = replicated.map((stream) => `jetstream-stream-${stream}`);
 
-async function connection(region: Region): Promise<NatsConnection> {
+async function connection(region: DefaultRegion): Promise<NatsConnection> {
   return clients.get("observe", region);
 }
 
-async function outputsOf(region: Region): Promise<Record<string, unknown>> {
+async function outputsOf(region: DefaultRegion): Promise<Record<string, unknown>> {
   const outputs = await world.stacks[region].outputs();
   return Object.fromEntries(Object.entries(outputs).map(([key, output]) => [key, output.value as unknown]));
 }
 
 /** Message ids stored in `stream` of `region`. */
-async function storedIds(region: Region, stream: string): Promise<Set<string>> {
+async function storedIds(region: DefaultRegion, stream: string): Promise<Set<string>> {
   const messages = await readStream(await connection(region), world.local.regions[region].domain, stream);
   return new Set(messages.flatMap((message) => (message.id === undefined ? [] : [message.id])));
 }
@@ -66,7 +66,7 @@ async function publishDuring(router: Router, runId: string, during: () => Promis
 }
 
 /** Acknowledged ids of `publisher` that `region`'s streams do not hold. */
-async function missingIn(region: Region, publisher: Publisher): Promise<string[]> {
+async function missingIn(region: DefaultRegion, publisher: Publisher): Promise<string[]> {
   const stored = new Map<string, Set<string>>();
   for (const stream of replicated) stored.set(stream, await storedIds(region, stream));
   return [...publisher.acks.values()].filter((ack) => !stored.get(ack.stream)!.has(ack.id)).map((ack) => ack.id);

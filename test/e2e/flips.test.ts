@@ -6,7 +6,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Region } from "../../infra/config/regions";
+import type { DefaultRegion } from "../../infra/config/regions";
 import type { StreamEvidence } from "../../infra/streams/regionStreams";
 import type { Clients } from "../../drill/load/connections";
 import { StepCollector } from "../../drill/pulumi/events";
@@ -17,15 +17,15 @@ let world: E2eWorld;
 let clients: Clients;
 let publisher: Publisher;
 
-const connection = (region: Region): Promise<NatsConnection> => clients.get("observe", region);
+const connection = (region: DefaultRegion): Promise<NatsConnection> => clients.get("observe", region);
 const streams = ["events", "orders"];
 
-async function evidenceOf(region: Region): Promise<Record<string, StreamEvidence>> {
+async function evidenceOf(region: DefaultRegion): Promise<Record<string, StreamEvidence>> {
   const outputs = await world.stacks[region].outputs();
   return outputs["failoverEvidence"]?.value as Record<string, StreamEvidence>;
 }
 
-async function storedIds(region: Region, stream: string): Promise<Set<string>> {
+async function storedIds(region: DefaultRegion, stream: string): Promise<Set<string>> {
   const messages = await readStream(await connection(region), region, stream);
   return new Set(messages.flatMap((message) => (message.id ? [message.id] : [])));
 }

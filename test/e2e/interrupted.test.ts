@@ -7,7 +7,7 @@ import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { UpResult } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Region } from "../../infra/config/regions";
+import type { DefaultRegion } from "../../infra/config/regions";
 import { Clients } from "../../drill/load/connections";
 import { Publisher } from "../../drill/load/publisher";
 import { Router } from "../../drill/load/router";
@@ -23,8 +23,8 @@ const started = performance.now();
 const clock = () => performance.now() - started;
 const replicated = ["events", "orders"];
 
-const connection = (region: Region): Promise<NatsConnection> => clients.get("observe", region);
-const manager = async (region: Region): Promise<JetStreamManager> => jetstreamManager(await connection(region));
+const connection = (region: DefaultRegion): Promise<NatsConnection> => clients.get("observe", region);
+const manager = async (region: DefaultRegion): Promise<JetStreamManager> => jetstreamManager(await connection(region));
 
 function publisherFor(router: Router, runId: string): Publisher {
   return new Publisher(
@@ -54,7 +54,7 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60
 }
 
 /** Starts `pulumi up` of `region`'s stack and SIGKILLs its whole process tree once `when` holds. */
-async function upKilledWhen(region: Region, what: string, when: () => Promise<boolean>): Promise<number[]> {
+async function upKilledWhen(region: DefaultRegion, what: string, when: () => Promise<boolean>): Promise<number[]> {
   const stack = world.stacks[region];
   const run = stack.up().then(
     (result: UpResult) => result,
@@ -72,7 +72,7 @@ async function upKilledWhen(region: Region, what: string, when: () => Promise<bo
  * What an operator does after an interrupted run: `pulumi up` is refused while the killed run's
  * lock is there; `pulumi cancel` removes it; `pulumi up` then runs. Returns what that run printed.
  */
-async function upAfterInterruption(region: Region): Promise<string> {
+async function upAfterInterruption(region: DefaultRegion): Promise<string> {
   const stack = world.stacks[region];
   await expect(stack.up()).rejects.toThrow(/the stack is currently locked .*pulumi cancel/s);
   await stack.cancel();
@@ -86,7 +86,7 @@ async function upAfterInterruption(region: Region): Promise<string> {
 }
 
 /** Acknowledged ids of `publisher` that neither `region`'s stream nor its orphan streams hold. */
-async function lostIn(region: Region, publisher: Publisher): Promise<string[]> {
+async function lostIn(region: DefaultRegion, publisher: Publisher): Promise<string[]> {
   const jsm = await manager(region);
   const names: string[] = [];
   for await (const info of jsm.streams.list()) names.push(info.config.name);

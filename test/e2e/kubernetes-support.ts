@@ -16,7 +16,7 @@ import { KUBE_TOOLS_BIN_DIR, kubeToolBinary } from "../../drill/local/binaries";
 import { startLocalRegions, type LocalRegions } from "../../drill/local/regions";
 import { layOutProject } from "../../drill/pulumi/project";
 import { localStack, stackConfigMap, type LocalBackend } from "../../drill/pulumi/workspace";
-import { regionNames } from "../../infra/config/regions";
+import { DEFAULT_REGION_PAIR, type DefaultRegion } from "../../infra/config/regions";
 import { startKubeCluster, type KubeCluster } from "../harness/kube";
 import { e2eCatalog } from "./support";
 
@@ -42,7 +42,7 @@ export async function startKubeWorld(name: string): Promise<KubeWorld> {
   kubeToolBinary("pulumi-resource-kubernetes");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `nats-dr-e2e-${name}-`));
   let cluster: KubeCluster | undefined;
-  let local: LocalRegions | undefined;
+  let local: LocalRegions<DefaultRegion> | undefined;
   const cleanUp = async () => {
     await cluster?.stop();
     await local?.stop();
@@ -62,7 +62,7 @@ export async function startKubeWorld(name: string): Promise<KubeWorld> {
       region: "us-east-1",
       activeRegion: "us-east-1",
       regions: Object.fromEntries(
-        regionNames.map((region) => [region, { servers: [...running.regions[region].clientUrls] }]),
+        DEFAULT_REGION_PAIR.map((region) => [region, { servers: [...running.regions[region].clientUrls] }]),
       ),
       backup: { enabled: false },
       catalog: e2eCatalog,

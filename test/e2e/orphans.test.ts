@@ -11,7 +11,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Clients } from "../../drill/load/connections";
 import type { RepublishEvidence } from "../../drill/orphans/evidence";
-import type { Region } from "../../infra/config/regions";
+import type { DefaultRegion } from "../../infra/config/regions";
 import { PROJECT_ROOT } from "../harness";
 import { readStream } from "../support/provider";
 import { startDeployedWorld, stopWorld, type E2eWorld } from "./support";
@@ -32,7 +32,7 @@ afterAll(async () => {
 
 type Evidence = Record<string, { pendingOrphans: { stream: string; messages: number }[] }>;
 
-async function evidenceOf(region: Region): Promise<Evidence> {
+async function evidenceOf(region: DefaultRegion): Promise<Evidence> {
   return (await world.stacks[region].outputs())["failoverEvidence"]!.value as Evidence;
 }
 

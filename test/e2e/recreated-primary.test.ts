@@ -6,7 +6,7 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Region } from "../../infra/config/regions";
+import type { DefaultRegion } from "../../infra/config/regions";
 import type { StreamEvidence } from "../../infra/streams/regionStreams";
 import type { Clients } from "../../drill/load/connections";
 import { StepCollector } from "../../drill/pulumi/events";
@@ -16,15 +16,15 @@ import { startDeployedWorld, stopWorld, type E2eWorld } from "./support";
 let world: E2eWorld;
 let clients: Clients;
 
-const connection = (region: Region): Promise<NatsConnection> => clients.get("observe", region);
+const connection = (region: DefaultRegion): Promise<NatsConnection> => clients.get("observe", region);
 
-async function evidenceOf(region: Region): Promise<Record<string, StreamEvidence>> {
+async function evidenceOf(region: DefaultRegion): Promise<Record<string, StreamEvidence>> {
   const outputs = await world.stacks[region].outputs();
   return outputs["failoverEvidence"]?.value as Record<string, StreamEvidence>;
 }
 
 /** Publishes `count` messages to orders.e2e in `region` with ids `<prefix>-<n>`; returns the acked ids. */
-async function publishOrders(region: Region, count: number, prefix: string): Promise<string[]> {
+async function publishOrders(region: DefaultRegion, count: number, prefix: string): Promise<string[]> {
   const js = jetstream(await connection(region));
   const acked: string[] = [];
   for (let index = 0; index < count; index++) {

@@ -6,7 +6,7 @@ import { jetstream, jetstreamManager, type PubAck } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Clients } from "../../drill/load/connections";
 import type { StreamEvidence } from "../../infra/streams";
-import type { Region } from "../../infra/config/regions";
+import type { DefaultRegion } from "../../infra/config/regions";
 import { readStream } from "../support/provider";
 import { startDeployedWorld, stopWorld, type E2eWorld } from "./support";
 
@@ -19,7 +19,7 @@ beforeAll(async () => {
 
 afterAll(() => stopWorld(world, clients), 60_000);
 
-async function evidenceOf(region: Region): Promise<Record<string, StreamEvidence>> {
+async function evidenceOf(region: DefaultRegion): Promise<Record<string, StreamEvidence>> {
   return (await world.stacks[region].outputs())["failoverEvidence"]!.value as Record<string, StreamEvidence>;
 }
 

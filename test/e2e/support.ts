@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { regionNames, type Region } from "../../infra/config/regions";
+import { DEFAULT_REGION_PAIR, type DefaultRegion } from "../../infra/config/regions";
 import { Clients } from "../../drill/load/connections";
 import { startLocalRegions, type LocalRegions } from "../../drill/local/regions";
 import { layOutProject } from "../../drill/pulumi/project";
@@ -29,16 +29,16 @@ export const e2eCatalog = {
 export const SECRET_KEYS = ["natsUser", "natsPassword"] as const;
 
 export interface E2eWorld {
-  readonly local: LocalRegions;
+  readonly local: LocalRegions<DefaultRegion>;
   readonly dir: string;
   /** The project directory the stacks run in (layOutProject). */
   readonly projectDir: string;
   readonly backend: LocalBackend;
-  readonly stacks: Readonly<Record<Region, Stack>>;
+  readonly stacks: Readonly<Record<DefaultRegion, Stack>>;
   /** The raw `nats-dr:*` values of a region's stack with `activeRegion`. */
-  config(region: Region, activeRegion: Region): Record<string, unknown>;
+  config(region: DefaultRegion, activeRegion: DefaultRegion): Record<string, unknown>;
   /** Points both stacks at `activeRegion` (pulumi config set nats-dr:activeRegion ...). */
-  setActiveRegion(activeRegion: Region): Promise<void>;
+  setActiveRegion(activeRegion: DefaultRegion): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -54,9 +54,9 @@ export async function startE2eWorld(name: string, options: E2eWorldOptions = {})
     const projectDir = layOutProject(path.join(dir, "project"));
     const backend = { dir: path.join(dir, "backend"), passphrase: randomBytes(8).toString("hex") };
     const servers = Object.fromEntries(
-      regionNames.map((region) => [region, { servers: [...local.regions[region].clientUrls] }]),
+      DEFAULT_REGION_PAIR.map((region) => [region, { servers: [...local.regions[region].clientUrls] }]),
     );
-    const config = (region: Region, activeRegion: Region): Record<string, unknown> => ({
+    const config = (region: DefaultRegion, activeRegion: DefaultRegion): Record<string, unknown> => ({
       region,
       activeRegion,
       regions: servers,
@@ -65,8 +65,8 @@ export async function startE2eWorld(name: string, options: E2eWorldOptions = {})
       natsUser: local.users.app.user,
       natsPassword: local.users.app.password,
     });
-    const stacks = {} as Record<Region, Stack>;
-    for (const region of regionNames) {
+    const stacks = {} as Record<DefaultRegion, Stack>;
+    for (const region of DEFAULT_REGION_PAIR) {
       const stack = await localStack({ backend, name: `e2e-${region}`, projectDir });
       await stack.setAllConfig(stackConfigMap(config(region, "us-east-1"), SECRET_KEYS));
       stacks[region] = stack;
@@ -79,7 +79,7 @@ export async function startE2eWorld(name: string, options: E2eWorldOptions = {})
       stacks,
       config,
       async setActiveRegion(activeRegion) {
-        for (const region of regionNames)
+        for (const region of DEFAULT_REGION_PAIR)
           await stacks[region].setConfig("nats-dr:activeRegion", { value: activeRegion });
       },
       async stop() {

@@ -16,6 +16,8 @@ export const DOMAINS = {
 export interface TwoDomainsOptions {
   /** Three servers per region instead of one. @default false */
   readonly clustered?: boolean;
+  /** The two domains, named after a region pair. @default DOMAINS (the default pair) */
+  readonly domains?: { readonly east: string; readonly west: string };
 }
 
 /**
@@ -24,9 +26,9 @@ export interface TwoDomainsOptions {
  * server, so a test can partition the regions without touching the servers.
  */
 export interface TwoDomains {
-  /** Domain "us-east-1"; accepts the leafnode connections. */
+  /** Domain "us-east-1" (or domains.east); accepts the leafnode connections. */
   readonly east: Region;
-  /** Domain "eu-central-1"; dials the east region through the relays. */
+  /** Domain "eu-central-1" (or domains.west); dials the east region through the relays. */
   readonly west: Region;
   readonly relay: RelayGroup;
   /** Stops both regions, closes the relays and removes the temp dirs. */
@@ -36,11 +38,12 @@ export interface TwoDomains {
 /** Starts both regions and waits until the link works both ways (see {@link waitForLink}). */
 export async function startTwoDomains(options: TwoDomainsOptions = {}): Promise<TwoDomains> {
   const size = options.clustered === true ? 3 : 1;
-  const eastPlan = await planRegion({ domain: DOMAINS.east, namePrefix: "east", size, acceptLeafnodes: true });
+  const domains = options.domains ?? DOMAINS;
+  const eastPlan = await planRegion({ domain: domains.east, namePrefix: "east", size, acceptLeafnodes: true });
   const relays = await Promise.all(eastPlan.members.map((m) => startRelay(m.leafnodePort!)));
   const relay = relayGroup(relays);
   const westPlan = await planRegion({
-    domain: DOMAINS.west,
+    domain: domains.west,
     namePrefix: "west",
     size,
     leafnodeRemoteUrls: relay.ports.map((port) => leafnodeUrl(port)),

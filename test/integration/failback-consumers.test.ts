@@ -9,15 +9,16 @@ import { waitForLink, type TwoDomains } from "../harness";
 import { APP_CREDENTIALS, checked, eventually, rawStreamInputs, readStream, refreshedProps } from "../support/provider";
 import { closeRegions, openRegions } from "../support/regions";
 
+// The default pair, and a second one only the domains name (issue 12): the providers know
+// regions by their JetStream domains and nothing else.
+const pairs = [
+  { east: "us-east-1", west: "eu-central-1" },
+  { east: "us-west-2", west: "eu-west-1" },
+] as const;
+
 let regions: TwoDomains;
 let east: NatsConnection;
 let west: NatsConnection;
-
-beforeAll(async () => {
-  ({ regions, east, west } = await openRegions({ clustered: false }));
-});
-
-afterAll(() => closeRegions({ regions, east, west }));
 
 async function jsm(nc: NatsConnection) {
   return jetstreamManager(nc);
@@ -40,8 +41,14 @@ function consumerInputs(region: { domain: string; clientUrls: readonly string[] 
   });
 }
 
-describe("failover", () => {
-  test("failover - failback preserves and counts the messages the old primary never replicated", async () => {
+describe.each(pairs)("failover between $east and $west", (domains) => {
+  beforeAll(async () => {
+    ({ regions, east, west } = await openRegions({ clustered: false, domains }));
+  });
+
+  afterAll(() => closeRegions({ regions, east, west }));
+
+  test("failback preserves and counts the messages the old primary never replicated", async () => {
     const name = "ledger";
     const eastPrimary = await streamProvider.create(
       await checked(
@@ -74,7 +81,7 @@ describe("failover", () => {
     await publish(west, "ledger.entry", 12, "after");
     regions.relay.heal();
     await eventually("leafnode back", async () => {
-      await (await jetstreamManager(west, { domain: "us-east-1", checkAPI: false, timeout: 500 })).streams.info(name);
+      await (await jetstreamManager(west, { domain: domains.east, checkAPI: false, timeout: 500 })).streams.info(name);
       return true;
     });
 
@@ -104,7 +111,7 @@ describe("failover", () => {
     const again = await streamProvider.create(demoteInputs);
     expect(again.outs.lastDemotion).toBeUndefined();
     expect(again.outs.pendingOrphans).toEqual([{ stream: record.orphanStream, messages: 7 }]);
-    const orphans = await readStream(east, "us-east-1", record.orphanStream);
+    const orphans = await readStream(east, domains.east, record.orphanStream);
     expect(orphans.map((message) => message.headers["Nats-Dr-Original-Msg-Id"])).toEqual(
       Array.from({ length: 7 }, (_, index) => `orphan-${index}`),
     );
@@ -124,13 +131,13 @@ describe("failover", () => {
       const info = await (await jsm(east)).streams.info(name);
       return info.state.last_seq === 42 && info;
     });
-    expect(mirror.config.mirror?.external?.api).toBe("$JS.eu-central-1.API");
-    const ids = (await readStream(east, "us-east-1", name)).map((message) => message.id);
+    expect(mirror.config.mirror?.external?.api).toBe(`$JS.${domains.west}.API`);
+    const ids = (await readStream(east, domains.east, name)).map((message) => message.id);
     expect(ids.filter((id) => id?.startsWith("orphan"))).toEqual([]);
     expect(ids.filter((id) => id?.startsWith("after"))).toHaveLength(12);
   });
 
-  test("failover - a failback with the new primary unreachable stops before deleting anything", async () => {
+  test("a failback with the new primary unreachable stops before deleting anything", async () => {
     const name = "stuck";
     const eastPrimary = await streamProvider.create(
       await checked(
@@ -146,7 +153,9 @@ describe("failover", () => {
         rawStreamInputs(regions.east, regions.west, "mirror", { name, subjects: ["stuck.*"] }),
       );
       await expect(streamProvider.create(demoteInputs)).rejects.toThrow(
-        /is a writable primary .*; peer domain "eu-central-1" did not answer within \d+ ms \(no responders.*Nothing was changed\. Way out: a stream becomes a mirror only when the new primary answers/,
+        new RegExp(
+          `is a writable primary .*; peer domain "${domains.west}" did not answer within \\d+ ms \\(no responders.*Nothing was changed\\. Way out: a stream becomes a mirror only when the new primary answers`,
+        ),
       );
       const info = await (await jsm(east)).streams.info(name);
       expect(info.state.messages).toBe(4);
@@ -158,7 +167,7 @@ describe("failover", () => {
     await streamProvider.delete("id", { ...eastPrimary.outs, allowDeleteWithMessages: true });
   });
 
-  test("failover - durable consumers continue after the last acknowledged message", async () => {
+  test("durable consumers continue after the last acknowledged message", async () => {
     const name = "jobs";
     await streamProvider.create(
       await checked(
@@ -232,7 +241,7 @@ describe("failover", () => {
     });
   });
 
-  test("failover - a push consumer on the mirror delivers nothing until its stream is promoted", async () => {
+  test("a push consumer on the mirror delivers nothing until its stream is promoted", async () => {
     const name = "pushed";
     await streamProvider.create(
       await checked(
@@ -257,7 +266,7 @@ describe("failover", () => {
         }),
       );
     }
-    // The workers subscribe in us-east-1; the leafnode carries interest to eu-central-1 too.
+    // The workers subscribe in the east region; the leafnode carries interest to the west one too.
     const received: string[] = [];
     const subscription = east.subscribe("deliver.pushed", {
       queue: "workers",

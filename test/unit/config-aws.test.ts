@@ -64,10 +64,10 @@ describe("aws config", () => {
 
   it("bad config - unknown region and an activeRegion outside the two regions, next to the AWS keys", () => {
     expect(problemsOf(rawConfig("us-east-1", { region: "eu-west-1" }))).toEqual([
-      'nats-dr:region: "eu-west-1" is not one of our regions; set it to "us-east-1" or "eu-central-1"',
+      'nats-dr:region: "eu-west-1" is not one of the project regions (nats-dr:regionPair in Pulumi.yaml: us-east-1, eu-central-1); set it to "us-east-1" or "eu-central-1"',
     ]);
     expect(problemsOf(rawConfig("us-east-1", { activeRegion: "us-west-2" }))).toEqual([
-      'nats-dr:activeRegion: "us-west-2" is not one of our regions; set it to "us-east-1" or "eu-central-1"',
+      'nats-dr:activeRegion: "us-west-2" is not one of the project regions (nats-dr:regionPair in Pulumi.yaml: us-east-1, eu-central-1); set it to "us-east-1" or "eu-central-1"',
     ]);
   });
 

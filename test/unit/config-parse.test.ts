@@ -54,7 +54,7 @@ describe("stack config", () => {
       connectTimeoutMs: 1000,
       requestTimeoutMs: 5000,
     });
-    expect(config.regions["eu-central-1"].domain).toBe("eu");
+    expect(config.regions["eu-central-1"]?.domain).toBe("eu");
     expect(config.regions["us-east-1"]).toEqual({ domain: "us", servers: [] });
   });
 

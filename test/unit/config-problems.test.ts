@@ -47,7 +47,7 @@ describe("stack config problems", () => {
 
   it("config problems - an activeRegion outside our regions lists the two valid values", () => {
     expect(problemsOf(rawConfig("us-east-1", { activeRegion: "us-west-2" }))).toEqual([
-      'nats-dr:activeRegion: "us-west-2" is not one of our regions; set it to "us-east-1" or "eu-central-1"',
+      'nats-dr:activeRegion: "us-west-2" is not one of the project regions (nats-dr:regionPair in Pulumi.yaml: us-east-1, eu-central-1); set it to "us-east-1" or "eu-central-1"',
     ]);
   });
 
@@ -64,7 +64,7 @@ describe("stack config problems", () => {
       expect.stringMatching(/^nats-dr:region: is not set; the stack settings file sets it/),
     ]);
     expect(problemsOf(rawConfig("us-east-1", { region: "eu-west-1" }))).toEqual([
-      'nats-dr:region: "eu-west-1" is not one of our regions; set it to "us-east-1" or "eu-central-1"',
+      'nats-dr:region: "eu-west-1" is not one of the project regions (nats-dr:regionPair in Pulumi.yaml: us-east-1, eu-central-1); set it to "us-east-1" or "eu-central-1"',
     ]);
   });
 
@@ -113,11 +113,11 @@ describe("stack config problems", () => {
     ).toHaveLength(1);
   });
 
-  it("config problems - a homeRegion that is not one of our regions", () => {
+  it("config problems - a homeRegion that is not one of the pair", () => {
     expect(
       problemsOf(withCatalog({ streams: { "events-eu-gdpr": { replication: { homeRegion: "eu-west-1" } } } })),
     ).toEqual([
-      'nats-dr:catalog.streams.events-eu-gdpr.replication.homeRegion: homeRegion "eu-west-1" is not one of our regions; set it to "us-east-1" or "eu-central-1"',
+      'nats-dr:catalog.streams.events-eu-gdpr.replication.homeRegion: homeRegion "eu-west-1" is not one of the project regions (nats-dr:regionPair in Pulumi.yaml: us-east-1, eu-central-1); set it to "us-east-1" or "eu-central-1"',
     ]);
     expect(problemsOf(withCatalog({ streams: { "events-eu-gdpr": { replication: "none" } } }))).toEqual([
       expect.stringMatching(

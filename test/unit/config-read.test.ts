@@ -58,7 +58,7 @@ describe("config read", () => {
     expect(() => readStackConfig()).toThrow("nats-dr: 1 configuration problem; see above");
     expect(errors).toHaveBeenCalledTimes(1);
     expect(errors.mock.calls[0]![0]).toBe(
-      'nats-dr: 1 configuration problem; nothing was changed:\n  - nats-dr:activeRegion: "moon" is not one of our regions; set it to "us-east-1" or "eu-central-1"',
+      'nats-dr: 1 configuration problem; nothing was changed:\n  - nats-dr:activeRegion: "moon" is not one of the project regions (nats-dr:regionPair in Pulumi.yaml: us-east-1, eu-central-1); set it to "us-east-1" or "eu-central-1"',
     );
     errors.mockRestore();
   });

@@ -2,7 +2,7 @@
 // stack runs for a planned failover, the failback and an unplanned failover, with the records each
 // stack really declares (clientRecordSpec). docs/dns.md gives the reasoning.
 import { describe, expect, it } from "vitest";
-import type { Region } from "../../infra/config";
+import type { DefaultRegion } from "../../infra/config";
 import { LOAD_BALANCER_SCHEME, healthCheckTypeOf } from "../../infra/config";
 import {
   answer,
@@ -18,8 +18,8 @@ import { kubernetesConfig } from "./kubernetes-support";
 import type { Change, Health, ModelRecord, Zone } from "../../infra/dns";
 
 const HOST = "nats.example.com";
-const endpoint = (region: Region) => `nats-lb.${region}.elb.amazonaws.com`;
-const check = (region: Region) => `hc-${region}`;
+const endpoint = (region: DefaultRegion) => `nats-lb.${region}.elb.amazonaws.com`;
+const check = (region: DefaultRegion) => `hc-${region}`;
 const failoverRecord = (setIdentifier: string, role: "PRIMARY" | "SECONDARY", value: string): ModelRecord => ({
   name: HOST,
   type: "CNAME",
@@ -107,8 +107,8 @@ describe("dns model", () => {
 /** The world the stack runs act on: Route53, the streams of each region, which region is up. */
 interface World {
   zone: Zone;
-  streams: Record<Region, "primary" | "fenced" | "mirror">;
-  up: Record<Region, boolean>;
+  streams: Record<DefaultRegion, "primary" | "fenced" | "mirror">;
+  up: Record<DefaultRegion, boolean>;
 }
 
 /**
@@ -116,8 +116,8 @@ interface World {
  * transition first (the record depends on the streams), then an UPSERT of the one record the stack
  * owns. A planned promotion fences the reachable old primary; a demotion needs the new primary.
  */
-function runStack(world: World, region: Region, activeRegion: Region): { error?: string } {
-  const peer: Region = region === "us-east-1" ? "eu-central-1" : "us-east-1";
+function runStack(world: World, region: DefaultRegion, activeRegion: DefaultRegion): { error?: string } {
+  const peer: DefaultRegion = region === "us-east-1" ? "eu-central-1" : "us-east-1";
   if (!world.up[region]) return { error: `${region} is down; its stack cannot run` };
   if (region === activeRegion) {
     if (world.streams[region] !== "primary" && world.up[peer] && world.streams[peer] === "primary")
@@ -137,9 +137,9 @@ function runStack(world: World, region: Region, activeRegion: Region): { error?:
 }
 
 /** The regions DNS may send a client to now. */
-function answered(world: World): Region[] {
+function answered(world: World): DefaultRegion[] {
   const health = { [check("us-east-1")]: world.up["us-east-1"], [check("eu-central-1")]: world.up["eu-central-1"] };
-  return answer(world.zone, HOST, "CNAME", health).map((record) => record.setIdentifier as Region);
+  return answer(world.zone, HOST, "CNAME", health).map((record) => record.setIdentifier as DefaultRegion);
 }
 
 /** The checks after every step: a zone Route53 accepts, and DNS never answers only non-writable regions while a writable one is up. */
@@ -281,7 +281,7 @@ describe("dns failover sequences", () => {
 
   it("dns sequence - rejected design: per-stack failover records (PRIMARY iff active) deadlock a planned failover", () => {
     // Each stack owns one failover record: PRIMARY in activeRegion, SECONDARY elsewhere.
-    const upsert = (zone: Zone, region: Region, activeRegion: Region) =>
+    const upsert = (zone: Zone, region: DefaultRegion, activeRegion: DefaultRegion) =>
       applyBatch(zone, [
         {
           action: "UPSERT",

@@ -46,7 +46,7 @@ describe("stack entry with bad config", () => {
   it("bad config - prints every problem in one block, each with its key path", () => {
     expect(printed.split("\n")).toEqual([
       "nats-dr: 3 configuration problems; nothing was changed:",
-      '  - nats-dr:activeRegion: "eu-west-1" is not one of our regions; set it to "us-east-1" or "eu-central-1"',
+      '  - nats-dr:activeRegion: "eu-west-1" is not one of the project regions (nats-dr:regionPair in Pulumi.yaml: us-east-1, eu-central-1); set it to "us-east-1" or "eu-central-1"',
       expect.stringMatching(/^ {2}- nats-dr:catalog\.streams\.events\.maxAge: "7x" is not a duration;/),
       expect.stringMatching(
         /^ {2}- nats-dr:catalog\.consumers\.billing\.stream: stream "orders" is not in the catalog;/,

@@ -5,6 +5,7 @@
 // providers, every other input equal, so nothing else can be updated or replaced.
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { FullRegistration } from "./awsMocks";
+import { DEFAULT_REGION_PAIR, type RegionPair } from "../../infra/config";
 import { runProgram } from "./program";
 
 /** Paths ("a.b[0].c") at which two values differ. */
@@ -18,22 +19,35 @@ function differences(before: unknown, after: unknown, path = ""): string[] {
   );
 }
 
+/** The default pair, and a second one that only configuration names (issue 12). */
+const pairs: readonly RegionPair[] = [DEFAULT_REGION_PAIR, ["us-west-2", "eu-west-1"]];
+
 const runs: Record<string, Map<string, FullRegistration>> = {};
+const runKey = (stack: string, active: string) => `${stack}/${active}`;
 
 beforeAll(async () => {
-  for (const stack of ["us-east-1", "eu-central-1"] as const) {
-    for (const active of ["us-east-1", "eu-central-1"] as const) {
-      vi.resetModules();
-      runs[`${stack}/${active}`] = await runProgram(stack, active, () => import("../../infra/index.js"));
+  for (const pair of pairs) {
+    for (const stack of pair) {
+      for (const active of pair) {
+        vi.resetModules();
+        runs[runKey(stack, active)] = await runProgram(
+          stack,
+          active,
+          () => import("../../infra/index.js"),
+          {},
+          undefined,
+          pair,
+        );
+      }
     }
   }
-}, 120_000);
+}, 240_000);
 
-describe("failover diff", () => {
-  for (const stack of ["us-east-1", "eu-central-1"] as const) {
-    it(`failover diff - ${stack}: flipping activeRegion changes only stream roles, the DNS weight and the declared roles of the rules`, () => {
-      const before = runs[`${stack}/us-east-1`]!;
-      const after = runs[`${stack}/eu-central-1`]!;
+describe.each(pairs)("failover diff in %s / %s", (first, second) => {
+  for (const stack of [first, second]) {
+    it(`${stack}: flipping activeRegion changes only stream roles, the DNS weight and the declared roles of the rules`, () => {
+      const before = runs[runKey(stack, first)]!;
+      const after = runs[runKey(stack, second)]!;
       expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
       const changed: string[] = [];
       for (const [key, registration] of before) {
@@ -66,18 +80,16 @@ describe("failover diff", () => {
         (
           run.get("aws:route53/record:Record::dns-record")!.inputs["weightedRoutingPolicies"] as { weight: number }[]
         )[0]!.weight;
-      expect([weight(before), weight(after)]).toEqual(stack === "us-east-1" ? [1, 0] : [0, 1]);
+      expect([weight(before), weight(after)]).toEqual(stack === first ? [1, 0] : [0, 1]);
       const role = (run: Map<string, FullRegistration>) =>
         run.get("pulumi-nodejs:dynamic/natsdr:JetStreamStream::jetstream-stream-events")!.inputs["role"];
-      expect([role(before), role(after)]).toEqual(
-        stack === "us-east-1" ? ["primary", "mirror"] : ["mirror", "primary"],
-      );
+      expect([role(before), role(after)]).toEqual(stack === first ? ["primary", "mirror"] : ["mirror", "primary"]);
     });
   }
 
-  it("failover diff - the runs declare the whole region: NATS, streams, bucket, IAM role, CronJob, DNS", () => {
-    for (const stack of ["us-east-1", "eu-central-1"] as const) {
-      const types = new Set([...runs[`${stack}/us-east-1`]!.values()].map((registration) => registration.type));
+  it("the runs declare the whole region: NATS, streams, bucket, IAM role, CronJob, DNS", () => {
+    for (const stack of [first, second]) {
+      const types = new Set([...runs[runKey(stack, first)]!.values()].map((registration) => registration.type));
       for (const type of [
         "natsdr:kubernetes:NatsCluster",
         "kubernetes:apps/v1:StatefulSet",
@@ -93,14 +105,38 @@ describe("failover diff", () => {
     }
   });
 
-  it("failover diff - every AWS and Kubernetes resource names an explicit provider", () => {
-    for (const run of Object.values(runs)) {
-      for (const registration of run.values()) {
-        if (/^(aws|kubernetes):/.test(registration.type)) {
-          expect(
-            registration.provider ?? "none",
-            `${registration.name} (${registration.type}): ${registration.provider}`,
-          ).toMatch(/::pulumi:providers:(aws|kubernetes)::(?!default)[^:]+::/);
+  it("every name that carries a region carries one of this pair, and the EU-only streams live in its EU region", () => {
+    const other = pairs.find((candidate) => candidate[0] !== first)!;
+    for (const stack of [first, second]) {
+      const run = runs[runKey(stack, first)]!;
+      // The dynamic providers' serialized code (__provider) carries example texts, not names.
+      const text = JSON.stringify(
+        [...run.values()].map((registration) => [registration.name, registration.inputs]),
+        (key, value: unknown) => (key === "__provider" ? undefined : value),
+      );
+      for (const foreign of other) {
+        const at = text.indexOf(foreign);
+        expect(at < 0 ? "" : text.slice(Math.max(0, at - 120), at + 40), `${stack} mentions ${foreign}`).toBe("");
+      }
+      const gdpr = run.has("pulumi-nodejs:dynamic/natsdr:JetStreamStream::jetstream-stream-events-eu-gdpr");
+      expect(gdpr, `${stack} declares events-eu-gdpr`).toBe(stack.startsWith("eu-"));
+      const dns = run.get("aws:route53/record:Record::dns-record")!.inputs;
+      expect(dns["setIdentifier"]).toBe(stack);
+      const bucket = [...run.values()].find((registration) => registration.type === "aws:s3/bucket:Bucket")!;
+      expect(JSON.stringify(bucket.inputs)).toContain(stack);
+    }
+  });
+
+  it("every AWS and Kubernetes resource names an explicit provider", () => {
+    for (const stack of [first, second]) {
+      for (const active of [first, second]) {
+        for (const registration of runs[runKey(stack, active)]!.values()) {
+          if (/^(aws|kubernetes):/.test(registration.type)) {
+            expect(
+              registration.provider ?? "none",
+              `${registration.name} (${registration.type}): ${registration.provider}`,
+            ).toMatch(/::pulumi:providers:(aws|kubernetes)::(?!default)[^:]+::/);
+          }
         }
       }
     }

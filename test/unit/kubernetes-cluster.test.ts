@@ -3,7 +3,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Region } from "../../infra/config";
+import type { DefaultRegion } from "../../infra/config";
 import type * as KubernetesModule from "../../infra/kubernetes";
 import { renderNatsConf } from "../../infra/nats";
 import { kubernetesConfig, passwords } from "./kubernetes-support";
@@ -46,7 +46,7 @@ function declared<T>(child: Registered | undefined): T {
 }
 
 /** Declares the region's servers as the stack does and waits for every object. */
-async function declare(name: string, region: Region, overrides: Record<string, unknown> = {}) {
+async function declare(name: string, region: DefaultRegion, overrides: Record<string, unknown> = {}) {
   const config = kubernetesConfig(region, overrides);
   const cluster = kubernetes.declareNats(config, name)!;
   await Promise.all([promiseOf(cluster.clientEndpoint), promiseOf(cluster.urn), promiseOf(cluster.namespace)]);

@@ -117,7 +117,7 @@ describe("kubernetes config", () => {
         expect.stringMatching(/^nats-dr:kubernetes\.namespace: must be a Kubernetes name/),
         expect.stringMatching(/^nats-dr:kubernetes\.resources\.requests\.cpu: "lots" is not a CPU quantity/),
         expect.stringMatching(/^nats-dr:kubernetes: unknown field "storageClas"/),
-        'nats-dr:leafnode.listenRegion: "eu-west-1" is not one of our regions; set it to "us-east-1" or "eu-central-1"',
+        'nats-dr:leafnode.listenRegion: "eu-west-1" is not one of the project regions (nats-dr:regionPair in Pulumi.yaml: us-east-1, eu-central-1); set it to "us-east-1" or "eu-central-1"',
       ]),
     );
     expect(problems).toHaveLength(10);

@@ -1,7 +1,7 @@
 // Fixtures for the tests of the NATS-on-Kubernetes part: a valid config with `nats-dr:kubernetes`
 // set, and the deployment it yields.
 import * as pulumi from "@pulumi/pulumi";
-import type { Region, StackConfig } from "../../infra/config";
+import type { DefaultRegion, StackConfig } from "../../infra/config";
 import { natsDeployment } from "../../infra/kubernetes";
 import type { NatsDeployment } from "../../infra/kubernetes";
 import { parsed, rawConfig } from "./support";
@@ -10,7 +10,7 @@ import { parsed, rawConfig } from "./support";
 export const passwords = { app: 'app "pa55" word', leafnode: "leaf:p@ss/w#rd", system: "12345" } as const;
 
 /** A raw config of `region` that runs NATS on Kubernetes, with `overrides` laid over it. */
-export function kubernetesRaw(region: Region, overrides: Record<string, unknown> = {}) {
+export function kubernetesRaw(region: DefaultRegion, overrides: Record<string, unknown> = {}) {
   return rawConfig(region, {
     kubernetes: {
       // As in the stack files: eu-central-1 holds the mirrors and the EU-only streams (capacity.ts).
@@ -29,12 +29,12 @@ export function kubernetesRaw(region: Region, overrides: Record<string, unknown>
   });
 }
 
-export function kubernetesConfig(region: Region, overrides: Record<string, unknown> = {}): StackConfig {
+export function kubernetesConfig(region: DefaultRegion, overrides: Record<string, unknown> = {}): StackConfig {
   return parsed(kubernetesRaw(region, overrides));
 }
 
 /** The deployment of `region` for the fixture config. */
-export function deploymentOf(region: Region, overrides: Record<string, unknown> = {}): NatsDeployment {
+export function deploymentOf(region: DefaultRegion, overrides: Record<string, unknown> = {}): NatsDeployment {
   const config = kubernetesConfig(region, overrides);
   return natsDeployment(config, config.kubernetes!);
 }

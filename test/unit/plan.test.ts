@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Region } from "../../infra/config";
+import type { DefaultRegion } from "../../infra/config";
 import { planRegionStreams } from "../../infra/streams";
 import type { PlannedStream } from "../../infra/streams";
 import { parsed, rawConfig } from "./support";
@@ -7,7 +7,11 @@ import { parsed, rawConfig } from "./support";
 const replicated = ["audit", "events", "metrics", "notifications"];
 const gdpr = ["audit-eu-gdpr", "events-eu-gdpr"];
 
-function plan(region: Region, activeRegion: Region, overrides: Record<string, unknown> = {}): PlannedStream[] {
+function plan(
+  region: DefaultRegion,
+  activeRegion: DefaultRegion,
+  overrides: Record<string, unknown> = {},
+): PlannedStream[] {
   return planRegionStreams(parsed(rawConfig(region, { activeRegion, ...overrides })));
 }
 
@@ -86,7 +90,7 @@ describe("plan", () => {
   });
 
   it("plan - consumers follow their stream into every region it exists in", () => {
-    const consumers = (region: Region) =>
+    const consumers = (region: DefaultRegion) =>
       Object.fromEntries(
         plan(region, "us-east-1").map((stream) => [stream.name, stream.consumers.map((consumer) => consumer.name)]),
       );

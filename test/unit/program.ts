@@ -1,17 +1,27 @@
 // Runs the whole program (infra/index.ts) under mocks with a complete stack config (NATS on
 // Kubernetes, the AWS keys, credentials). Shared by the program tests and bench/preview.ts.
 import * as pulumi from "@pulumi/pulumi";
-import type { Region } from "../../infra/config";
+import { DEFAULT_REGION_PAIR } from "../../infra/config";
+import type { Region, RegionPair } from "../../infra/config";
 import { fullRecordingMocks } from "./awsMocks";
 import type { FullRegistration } from "./awsMocks";
 
 /** Config keys whose values are secrets. */
 export const programSecretKeys = ["nats-dr:appPassword", "nats-dr:leafnodePassword"];
 
-/** The config map Pulumi would hand the program of `stack` with `activeRegion`. */
-export function programConfig(stack: Region, activeRegion: Region): Record<string, string> {
-  const listens = stack === "us-east-1";
+/**
+ * The config map Pulumi would hand the program of `stack` with `activeRegion`, in a project of
+ * `pair` (set as nats-dr:regionPair unless it is the default, which Pulumi.yaml gives).
+ */
+export function programConfig(
+  stack: Region,
+  activeRegion: Region,
+  pair: RegionPair = DEFAULT_REGION_PAIR,
+): Record<string, string> {
+  const [listener] = pair;
+  const listens = stack === listener;
   return {
+    ...(pair === DEFAULT_REGION_PAIR ? {} : { "nats-dr:regionPair": JSON.stringify(pair) }),
     "aws:region": stack,
     "nats-dr:region": stack,
     "nats-dr:activeRegion": activeRegion,
@@ -22,7 +32,7 @@ export function programConfig(stack: Region, activeRegion: Region): Record<strin
     }),
     // As in the stack files: eu-central-1's default catalog needs 150Gi volumes (capacity check).
     "nats-dr:kubernetes": JSON.stringify(listens ? { peerCidrs: ["10.20.0.0/16"] } : { storageSize: "150Gi" }),
-    "nats-dr:leafnode": JSON.stringify(listens ? {} : { listenerHosts: ["nats-lb.us-east-1.example.com"] }),
+    "nats-dr:leafnode": JSON.stringify(listens ? {} : { listenerHosts: [`nats-lb.${listener}.example.com`] }),
     "nats-dr:tls": JSON.stringify({ secretName: "nats-tls" }),
     "nats-dr:appPassword": "app-pa55word",
     "nats-dr:leafnodePassword": "leaf-pa55word",
@@ -52,10 +62,11 @@ export async function runProgram(
   /** Config values to set instead; `undefined` removes the key. */
   overrides: Record<string, string | undefined> = {},
   onRegister?: () => void,
+  pair: RegionPair = DEFAULT_REGION_PAIR,
 ): Promise<Map<string, FullRegistration>> {
   const registrations: FullRegistration[] = [];
   await pulumi.runtime.setMocks(fullRecordingMocks(registrations, onRegister, stack), "nats-dr", stack, true);
-  const config = Object.entries({ ...programConfig(stack, activeRegion), ...overrides }).filter(
+  const config = Object.entries({ ...programConfig(stack, activeRegion, pair), ...overrides }).filter(
     (entry): entry is [string, string] => entry[1] !== undefined,
   );
   pulumi.runtime.setAllConfig(Object.fromEntries(config), programSecretKeys);

@@ -1,7 +1,7 @@
 // RegionStreams under Pulumi mocks: setMocks first, then import the program pieces.
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Region } from "../../infra/config";
+import type { DefaultRegion } from "../../infra/config";
 import type { RegionStreams as RegionStreamsClass } from "../../infra/streams";
 import { isSecretInput, parsed, plainText, promiseOf, rawConfig, recordingMocks, withoutProvider } from "./support";
 import type { Registration } from "./support";
@@ -23,8 +23,8 @@ const credentials = { natsUser: pulumi.secret("dr-operator"), natsPassword: pulu
 /** Declares a region's streams under `name` and waits until every child is registered. */
 async function declare(
   name: string,
-  region: Region,
-  activeRegion: Region,
+  region: DefaultRegion,
+  activeRegion: DefaultRegion,
   dependsOn?: pulumi.Resource[],
   extra: Record<string, unknown> = {},
 ): Promise<RegionStreamsClass> {
