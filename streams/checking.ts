@@ -34,9 +34,17 @@ export function checkInputs(news: Record<string, unknown>, parts: InputPart[]) {
     }
     for (const issue of result.error.issues) {
       const path = part.key === undefined ? issue.path.map(String) : [part.key, ...issue.path.map(String)];
-      const [line] = describeIssues("", [{ path, message: issue.message }]);
+      const [line] = describeIssues([{ path, message: issue.message }]);
       failures.push({ property: path[0] ?? "", reason: line! });
     }
   }
   return failures.length > 0 ? { inputs: news, failures } : { inputs };
+}
+
+/**
+ * The declared inputs in a provider's state: `read` returns them as the inputs, and `check`
+ * validates them (a state also holds what the provider recorded, such as failover evidence).
+ */
+export function pickInputs(state: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((key) => state[key] !== undefined).map((key) => [key, state[key]]));
 }

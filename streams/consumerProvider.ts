@@ -5,7 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { ConsumerInfo } from "@nats-io/jetstream";
 import { inSession, isNotFound, type Session } from "./client";
-import { checkInputs, containsUnknown } from "./checking";
+import { checkInputs, containsUnknown, pickInputs } from "./checking";
 import { diffConsumerInputs } from "./diff";
 import { consumerInputsSchema, credentialsSchema } from "./schemas";
 import type { ConsumerResourceInputs, CredentialsSpec } from "./spec";
@@ -18,14 +18,6 @@ export interface ConsumerState extends ConsumerResourceInputs {
 }
 
 const INPUT_KEYS = ["connection", "credentials", "domain", "stream", "spec", "allowDeleteWithMessages"] as const;
-
-function inputsOf(state: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(INPUT_KEYS.filter((key) => state[key] !== undefined).map((key) => [key, state[key]]));
-}
-
-function withSession<T>(inputs: ConsumerState, work: (session: Session) => Promise<T>): Promise<T> {
-  return inSession(inputs, work);
-}
 
 async function findConsumer(session: Session, stream: string, name: string): Promise<ConsumerInfo | undefined> {
   try {
@@ -74,7 +66,7 @@ export const consumerProvider = {
   async check(_olds: unknown, news: Record<string, unknown>) {
     if (containsUnknown(news)) return { inputs: news };
     return checkInputs(news, [
-      { key: undefined, schema: consumerInputsSchema(), pick: (raw) => inputsOf(raw) },
+      { key: undefined, schema: consumerInputsSchema(), pick: (raw) => pickInputs(raw, INPUT_KEYS) },
       { key: "credentials", schema: credentialsSchema(), pick: (raw) => raw["credentials"] ?? {} },
     ]);
   },
@@ -89,7 +81,7 @@ export const consumerProvider = {
   },
 
   async create(inputs: ConsumerState) {
-    return withSession(inputs, async (session) => {
+    return inSession(inputs, async (session) => {
       const existing = await findConsumer(session, inputs.stream, inputs.spec.name);
       if (existing && userMetadata(existing.config.metadata)[MetadataKeys.managed] !== "true") {
         throw new Error(
@@ -102,24 +94,24 @@ export const consumerProvider = {
   },
 
   async read(id: string, props: ConsumerState) {
-    return withSession(props, async (session) => {
+    return inSession(props, async (session) => {
       const info = await findConsumer(session, props.stream, props.spec.name);
       if (!info) return { id: undefined as unknown as string, props: {} };
       const positioned = userMetadata(info.config.metadata)[MetadataKeys.positionedAt] !== undefined;
       const refreshed: ConsumerState = { ...props, spec: consumerSpecFromWire(info.config, positioned, props.spec) };
-      return { id, props: refreshed, inputs: inputsOf(refreshed as unknown as Record<string, unknown>) };
+      return { id, props: refreshed, inputs: pickInputs(refreshed as unknown as Record<string, unknown>, INPUT_KEYS) };
     });
   },
 
   async update(_id: string, _olds: ConsumerState, news: ConsumerState) {
-    return withSession(news, async (session) => {
+    return inSession(news, async (session) => {
       await upsert(session, news, await findConsumer(session, news.stream, news.spec.name));
       return { outs: news };
     });
   },
 
   async delete(_id: string, props: ConsumerState) {
-    await withSession(props, async (session) => {
+    await inSession(props, async (session) => {
       if (!props.allowDeleteWithMessages) await refuseDroppingMessages(session, props);
       try {
         await session.jsm.consumers.delete(props.stream, props.spec.name);

@@ -250,20 +250,29 @@ export function consumerInputsSchema() {
   });
 }
 
-/** Turns zod issues into "path: message" lines a person can act on. */
+/** Where a problem is: a path such as ["spec", "maxAge"]. */
+export type IssuePath = ReadonlyArray<PropertyKey>;
+
+/** "spec.maxAge" from ["spec", "maxAge"], under `prefix` when there is one. */
+export function dottedPath(prefix: string): (path: IssuePath) => string {
+  return (path) => [prefix, ...path.map(String)].filter(Boolean).join(".");
+}
+
+/**
+ * Turns validation issues into "<path>: <message>" lines a person can act on. `pathOf` writes the
+ * path the way the reader names it: dotted input paths for the provider, config key paths
+ * (infra/config/problems.ts configPath) for the stack config.
+ */
 export function describeIssues(
-  prefix: string,
-  issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>,
+  issues: ReadonlyArray<{ readonly path: IssuePath; readonly message: string }>,
+  pathOf: (path: IssuePath) => string = dottedPath(""),
 ): string[] {
-  return issues.map((issue) => {
-    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join(".");
-    return `${path}: ${issue.message}`;
-  });
+  return issues.map((issue) => `${pathOf(issue.path)}: ${issue.message}`);
 }
 
 /** Validates with a schema built above; returns canonical data or every problem. */
 export function validate<T>(schema: ZodType<T>, prefix: string, raw: unknown): { value: T } | { problems: string[] } {
   const result = schema.safeParse(raw);
   if (result.success) return { value: result.data };
-  return { problems: describeIssues(prefix, result.error.issues) };
+  return { problems: describeIssues(result.error.issues, dottedPath(prefix)) };
 }

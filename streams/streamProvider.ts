@@ -9,7 +9,7 @@ import { adoptionRefusal } from "./adoption";
 import { inSession, isNotFound, type Session } from "./client";
 import { demoteToMirror } from "./demotion";
 import { diffStreamInputs } from "./diff";
-import { checkInputs, containsUnknown } from "./checking";
+import { checkInputs, containsUnknown, pickInputs } from "./checking";
 import { observeLive, reopenFencedPrimary, type LiveStream, type ReopenOutcome } from "./reopen";
 import {
   mirrorReadsAsDeclared,
@@ -68,17 +68,6 @@ const INPUT_KEYS = [
   "adopt",
 ] as const;
 
-function inputsOf(state: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(INPUT_KEYS.filter((key) => state[key] !== undefined).map((key) => [key, state[key]]));
-}
-
-async function withSession<T>(
-  inputs: StreamState | (StreamResourceInputs & { credentials?: CredentialsSpec }),
-  work: (session: Session) => Promise<T>,
-): Promise<T> {
-  return inSession(inputs, work);
-}
-
 async function findStream(session: Session, name: string): Promise<StreamInfo | undefined> {
   try {
     return await session.jsm.streams.info(name);
@@ -136,7 +125,7 @@ export const streamProvider = {
   async check(olds: Partial<StreamState> | undefined, news: Record<string, unknown>) {
     if (containsUnknown(news)) return { inputs: news };
     const checked = checkInputs(news, [
-      { key: undefined, schema: streamInputsSchema(), pick: (raw) => inputsOf(raw) },
+      { key: undefined, schema: streamInputsSchema(), pick: (raw) => pickInputs(raw, INPUT_KEYS) },
       { key: "credentials", schema: credentialsSchema(), pick: (raw) => raw["credentials"] ?? {} },
     ]);
     // A resource the state knows: look at the server, so a plain `pulumi up` plans for a stream
@@ -172,7 +161,7 @@ export const streamProvider = {
   },
 
   async create(inputs: StreamState) {
-    return withSession(inputs, async (session) => {
+    return inSession(inputs, async (session) => {
       const instance = newInstance();
       const existing = await findStream(session, inputs.spec.name);
       let lastDemotion: DemotionRecord | undefined;
@@ -235,7 +224,7 @@ export const streamProvider = {
   },
 
   async read(id: string, props: StreamState) {
-    return withSession(props, async (session) => {
+    return inSession(props, async (session) => {
       const info = await findStream(session, props.spec.name);
       if (!info) return { id: undefined as unknown as string, props: {} };
       const actual = specFromWire(info.config, props.spec);
@@ -259,7 +248,7 @@ export const streamProvider = {
           : undefined;
       // Only a divergence is kept: a verdict that changes with every refresh would show as drift.
       const flagged: StreamState = check?.verdict === "diverged" ? { ...refreshed, originCheck: check } : refreshed;
-      const inputs = inputsOf(flagged as unknown as Record<string, unknown>);
+      const inputs = pickInputs(flagged as unknown as Record<string, unknown>, INPUT_KEYS);
       // In the inputs too, so the engine's own diff of old and new inputs names why the mirror is
       // replaced.
       return {
@@ -271,7 +260,7 @@ export const streamProvider = {
   },
 
   async update(_id: string, olds: StreamState, news: StreamState) {
-    return withSession(news, async (session) => {
+    return inSession(news, async (session) => {
       const instance = olds.instance ?? newInstance();
       let lastPromotion = olds.lastPromotion;
       let lastDemotion = olds.lastDemotion;
@@ -311,7 +300,7 @@ export const streamProvider = {
   },
 
   async delete(_id: string, props: StreamState) {
-    await withSession(props, async (session) => {
+    await inSession(props, async (session) => {
       const info = await findStream(session, props.spec.name);
       if (!info) return;
       // After a primary -> mirror replacement the stream under this name belongs to the new

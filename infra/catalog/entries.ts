@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { consumerSpecSchema, streamSpecSchema } from "../../streams";
 import type { ConsumerSpec, StreamSpec } from "../../streams";
-import { unknownFieldsError } from "../config/problems";
+import { strictObject } from "../config/fields";
 import { DEFAULT_REGION_PAIR, isRegionOf, notInPair, regionChoices } from "../config/regions";
 import type { Region, RegionPair } from "../config/regions";
 
@@ -50,7 +50,7 @@ function replicationSchema(pair: RegionPair) {
 export function streamEntrySchema(pair: RegionPair = DEFAULT_REGION_PAIR) {
   const { name: _name, ...fields } = streamSpecSchema().shape;
   const shape = { ...fields, replication: replicationSchema(pair) };
-  return z.strictObject(shape, { error: unknownFieldsError(Object.keys(shape)) });
+  return strictObject(shape);
 }
 
 /** A stream entry as written in config or in the default catalog. Every field may be left out. */

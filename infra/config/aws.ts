@@ -6,15 +6,7 @@ import { z } from "zod";
 import { s3BucketNameProblem } from "../aws/names";
 import { isPlainObject } from "../catalog/merge";
 import type { Issue } from "./problems";
-import { unknownFieldsError } from "./problems";
-
-/** A strict object; when `missing` is given the key is required and its absence reads `missing`. */
-function strictObject<Shape extends z.ZodRawShape>(shape: Shape, missing?: string) {
-  const unknownFields = unknownFieldsError(Object.keys(shape));
-  return z.strictObject(shape, {
-    error: (issue) => (issue.input === undefined && missing !== undefined ? missing : unknownFields(issue)),
-  });
-}
+import { pinnedImage, strictObject } from "./fields";
 
 /** A string key that must be set; its absence reads `missing`. */
 function requiredString(missing: string) {
@@ -247,21 +239,6 @@ export function cronProblem(expression: string): string | undefined {
 
 export const SseAlgorithms = { kms: "aws:kms", aes256: "AES256" } as const;
 export type SseAlgorithm = (typeof SseAlgorithms)[keyof typeof SseAlgorithms];
-
-const IMAGE = /^[a-z0-9]+([._/-][a-z0-9]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
-
-function pinnedImage(example: string) {
-  return z.string().superRefine((image, context) => {
-    if (!IMAGE.test(image))
-      context.addIssue({ code: "custom", message: `"${image}" is not an image reference; write e.g. "${example}"` });
-    else if (!/[:@]/.test(image.split("/").pop()!) || /:latest$/.test(image)) {
-      context.addIssue({
-        code: "custom",
-        message: `"${image}" is not pinned; give a version tag or digest, e.g. "${example}"`,
-      });
-    }
-  });
-}
 
 export const DEFAULT_BACKUP_IMAGE = "amazon/aws-cli:2.27.50";
 export const DEFAULT_NATS_BOX_IMAGE = "natsio/nats-box:0.18.0";

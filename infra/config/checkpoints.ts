@@ -2,7 +2,7 @@
 // (docs/failover.md, "Consumer checkpoints").
 import { z } from "zod";
 import { canonicalDuration, parseDuration } from "../../streams";
-import { unknownFieldsError } from "./problems";
+import { strictObject } from "./fields";
 
 export interface CheckpointsConfig {
   /** Run the checkpointer and keep the peer's checkpoints. @default true */
@@ -33,5 +33,5 @@ export function checkpointsSchema() {
         return z.NEVER;
       }),
   };
-  return z.strictObject(shape, { error: unknownFieldsError(Object.keys(shape)) }).prefault({});
+  return strictObject(shape).prefault({});
 }

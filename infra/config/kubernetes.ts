@@ -6,16 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { isPlainObject } from "../catalog/merge";
-import {
-  bytesQuantity,
-  cidr,
-  cpuQuantity,
-  dnsLabel,
-  pinnedImage,
-  seconds,
-  strictObject,
-  text,
-} from "./kubernetesValues";
+import { bytesQuantity, cidr, cpuQuantity, dnsLabel, seconds, text } from "./kubernetesValues";
+import { pinnedImage, secretOutput, strictObject } from "./fields";
 import type { Issue } from "./problems";
 import { linkTlsIssues, providerCredentialIssues } from "./serverSecurity";
 import { quantityBytes } from "./quantity";
@@ -89,9 +81,9 @@ function kubernetesSchema() {
     lameDuck: strictObject({ duration: seconds(30).default(30), gracePeriod: seconds(0).default(10) }).prefault({}),
     /** @default defaultImages */
     images: strictObject({
-      nats: pinnedImage().default(defaultImages.nats),
-      reloader: pinnedImage().default(defaultImages.reloader),
-      exporter: pinnedImage().default(defaultImages.exporter),
+      nats: pinnedImage(defaultImages.nats).default(defaultImages.nats),
+      reloader: pinnedImage(defaultImages.reloader).default(defaultImages.reloader),
+      exporter: pinnedImage(defaultImages.exporter).default(defaultImages.exporter),
     }).prefault({}),
     /** Namespaces whose pods may use the client port (the servers' own namespace always may). @default [] */
     allowedClientNamespaces: z.array(dnsLabel("a namespace name")).default([]),
@@ -160,13 +152,6 @@ function tlsSchema() {
     verifyClients: z.boolean({ error: () => "must be true or false" }).default(false),
   }).optional();
 }
-
-const secretOutput = z
-  .custom<pulumi.Output<string>>(
-    (value) => pulumi.Output.isInstance(value),
-    "read it with config.getSecret so it stays a secret",
-  )
-  .optional();
 
 /** The fields this module adds to the stack config schema. */
 export function kubernetesConfigShape(pair: RegionPair) {

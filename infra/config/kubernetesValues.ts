@@ -2,13 +2,7 @@
 // images. Each failure is one sentence that says how to write the value.
 import { z } from "zod";
 import { parseDuration } from "../../streams";
-import { unknownFieldsError } from "./problems";
 import { quantityBytes, quantityMillicores } from "./quantity";
-
-/** A strict object whose unknown fields are named in the error, with the known ones. */
-export function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
-  return z.strictObject(shape, { error: unknownFieldsError(Object.keys(shape)) });
-}
 
 /** A string; `what` says what it should look like. */
 export function text(what: string) {
@@ -63,14 +57,4 @@ export function cidr() {
     if (v4) return v4.slice(1, 5).every((octet) => Number(octet) <= 255) && Number(v4[5]) <= 32;
     return /^[0-9a-fA-F:]+:[0-9a-fA-F:]*\/\d{1,3}$/.test(value) && Number(value.split("/")[1]) <= 128;
   }, 'is not a CIDR range; write it like "10.20.0.0/16" (the other region\'s VPC) or "2600:1f18::/56"');
-}
-
-/** An image with a tag other than "latest", or a digest: a restart must never change the version. */
-export function pinnedImage() {
-  return text('an image such as "nats:2.14.9-alpine"').refine((image) => {
-    if (/@sha256:[0-9a-f]{64}$/.test(image)) return true;
-    const name = image.slice(image.lastIndexOf("/") + 1);
-    const tag = name.includes(":") ? name.slice(name.indexOf(":") + 1) : "";
-    return tag !== "" && tag !== "latest" && !/\s/.test(image);
-  }, 'is not pinned; give a version tag such as "nats:2.14.9-alpine" or a digest "@sha256:...", never "latest"');
 }

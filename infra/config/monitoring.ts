@@ -3,7 +3,8 @@
 // docs/configuration.md and docs/monitoring.md.
 import { z } from "zod";
 import { isPlainObject } from "../catalog/merge";
-import { dnsLabel, seconds, strictObject, text } from "./kubernetesValues";
+import { strictObject } from "./fields";
+import { dnsLabel, seconds, text } from "./kubernetesValues";
 import type { Issue } from "./problems";
 
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;

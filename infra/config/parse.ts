@@ -6,7 +6,8 @@ import type { ConfigKey, SecretKey } from "./keys";
 import { toKubernetesConfig } from "./kubernetes";
 import { KUBERNETES_APP_USER } from "./serverSecurity";
 import { defaultMonitoringConfig } from "./monitoring";
-import { describeIssues } from "./problems";
+import { describeIssues } from "../../streams/schemas";
+import { configPath } from "./problems";
 import { peerOf, regionPairSchema } from "./regions";
 import type { Region } from "./regions";
 import { stackConfigSchema } from "./schema";
@@ -33,10 +34,11 @@ export function parseStackConfig(raw: unknown): { config: StackConfig } | { prob
     return {
       problems: describeIssues(
         regionPair.error.issues.map((issue) => ({ ...issue, path: ["regionPair", ...issue.path] })),
+        configPath,
       ),
     };
   const parsed = stackConfigSchema(regionPair.data).safeParse(raw);
-  if (!parsed.success) return { problems: describeIssues(parsed.error.issues) };
+  if (!parsed.success) return { problems: describeIssues(parsed.error.issues, configPath) };
   return { config: toStackConfig(parsed.data) };
 }
 

@@ -19,11 +19,6 @@ export interface Issue {
   readonly message: string;
 }
 
-/** Formats issues whose paths start at the config key: "nats-dr:<key path>: <message>". */
-export function describeIssues(issues: readonly Issue[]): string[] {
-  return issues.map((issue) => `${configPath(issue.path)}: ${issue.message}`);
-}
-
 /** A sentence for fields a schema does not know, optionally listing the ones it does. */
 export function unknownFieldsMessage(keys: readonly string[], known?: readonly string[]): string {
   const names = keys.map((key) => `"${key}"`).join(", ");

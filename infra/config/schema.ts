@@ -1,7 +1,6 @@
 // The one schema for everything a stack reads from `nats-dr:*` config (except the secret values,
 // which stay pulumi Outputs and are only checked for presence). Keys are camelCase; every key's
 // default is documented here and in docs/configuration.md.
-import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 // connectionSchema and failoverSchema are not re-exported by streams/index.ts yet.
 import { connectionSchema, failoverSchema } from "../../streams";
@@ -12,7 +11,7 @@ import { checkpointsSchema } from "./checkpoints";
 import { adoptIssues, crossKeyIssues, recreateIssues } from "./crossChecks";
 import { kubernetesConfigShape, kubernetesIssues } from "./kubernetes";
 import { monitoringIssues, monitoringSchema } from "./monitoring";
-import { unknownFieldsError } from "./problems";
+import { secretOutput, strictObject } from "./fields";
 import { notInPair, regionChoices, regionPairSchema } from "./regions";
 import type { RegionPair } from "./regions";
 
@@ -20,10 +19,6 @@ function regionSchema(pair: RegionPair, missing: string) {
   return z.enum(pair, {
     error: (issue) => (issue.input === undefined ? missing : notInPair(pair, issue.input)),
   });
-}
-
-function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
-  return z.strictObject(shape, { error: unknownFieldsError(Object.keys(shape)) });
 }
 
 function endpointSchema() {
@@ -75,13 +70,6 @@ function catalogSchema(pair: RegionPair) {
       return z.NEVER;
     });
 }
-
-const secretOutput = z
-  .custom<pulumi.Output<string>>(
-    (value) => pulumi.Output.isInstance(value),
-    "read it with config.getSecret so it stays a secret",
-  )
-  .optional();
 
 /**
  * The schema of a stack's config for the project's region pair (`nats-dr:regionPair`, parsed first

@@ -3,6 +3,7 @@
 import { DeliverPolicy, jetstream, type PubAck } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { ReadResult, ResourceProvider } from "@pulumi/pulumi/dynamic";
+import { waitFor } from "../../drill/local/wait";
 
 export interface RegionEndpoint {
   readonly domain: string;
@@ -154,25 +155,15 @@ export async function readStream(
   return out;
 }
 
-/** Polls until `probe` returns a truthy value; fails with `what` after `timeoutMs`. */
-export async function eventually<T>(
+/**
+ * Polls until `probe` returns a truthy value (0 and "" count as "not yet", unlike waitFor's
+ * undefined/false); fails with `what` after `timeoutMs`. Polls every 25 ms: the provider tests
+ * wait for servers on loopback.
+ */
+export function eventually<T>(
   what: string,
   probe: () => Promise<T | undefined | false>,
   timeoutMs = 15_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}${last ? `: ${last instanceof Error ? String(last) : JSON.stringify(last)}` : ""}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  return waitFor(what, async () => (await probe()) || undefined, { timeoutMs, intervalMs: 25 });
 }
