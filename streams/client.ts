@@ -16,22 +16,25 @@ export interface Session {
   close(): Promise<void>;
 }
 
-/** JetStream error codes we act on (the API's err_code, never the message text). */
+/**
+ * JetStream error codes we act on that nats.js does not name (its JetStreamApiCodes has the
+ * not-found ones, used by isNotFound). The API's err_code, never the message text.
+ */
 export const ApiErrorCodes = {
-  streamNotFound: 10059,
-  consumerNotFound: 10014,
   mirrorConfigCannotBeUpdated: 10055,
 } as const;
 
+/** The JetStream API's err_code of an error nats.js raised for an API answer, else undefined. */
 export function apiErrorCode(error: unknown): number | undefined {
-  const candidate = error as { apiError?: () => { err_code?: number } } | undefined;
-  if (candidate && typeof candidate.apiError === "function") return candidate.apiError().err_code;
-  return undefined;
+  const { JetStreamApiError } = require("@nats-io/jetstream") as typeof import("@nats-io/jetstream");
+  return error instanceof JetStreamApiError ? error.apiError().err_code : undefined;
 }
 
+/** True when the API said the stream or consumer does not exist. */
 export function isNotFound(error: unknown): boolean {
+  const { JetStreamApiCodes } = require("@nats-io/jetstream") as typeof import("@nats-io/jetstream");
   const code = apiErrorCode(error);
-  return code === ApiErrorCodes.streamNotFound || code === ApiErrorCodes.consumerNotFound;
+  return code === JetStreamApiCodes.StreamNotFound || code === JetStreamApiCodes.ConsumerNotFound;
 }
 
 /** True when the error means "nobody answered": the domain is unreachable, not misconfigured. */
@@ -192,7 +195,11 @@ export async function inSession<T>(
   }
 }
 
-/** Rejects when a promise takes longer than the deadline, so no provider call can hang. */
+/**
+ * Rejects when a promise takes longer than the deadline, so no provider call can hang. Not
+ * nats-core's `deadline`: its rejection is a bare TimeoutError, which reads the same as a request's
+ * own timeout; this one names what took too long.
+ */
 export async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -205,6 +212,8 @@ export async function withDeadline<T>(promise: Promise<T>, ms: number, what: str
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms` milliseconds (nats.js's delay). */
+export async function sleep(ms: number): Promise<void> {
+  const { delay } = require("@nats-io/transport-node") as typeof import("@nats-io/transport-node");
+  await delay(ms);
 }

@@ -3,30 +3,55 @@
 // Everything the provider acts on is an input (connection, spec, role, peer, timeouts): a dynamic
 // provider never sees stack config. Values are canonical (see units.ts) so that equal intent is
 // equal input. Their validation lives in schemas.ts.
+import type {
+  AckPolicy as NatsAckPolicy,
+  DeliverPolicy as NatsDeliverPolicy,
+  DiscardPolicy as NatsDiscardPolicy,
+  RetentionPolicy as NatsRetentionPolicy,
+  StorageType as NatsStorageType,
+  StoreCompression as NatsStoreCompression,
+} from "@nats-io/jetstream";
 import type { HistoryCheck } from "./history";
+
+// The values the specs accept, each one of nats.js's own (checked by `satisfies`). Written out
+// rather than taken from nats.js's objects: these are read by the closure-serialized provider's
+// schemas, where a captured package object would not resolve (streams/client.ts), and some
+// accept fewer values than the server knows (no by_start_sequence deliver policy in a spec).
 
 export const StreamRoles = { primary: "primary", mirror: "mirror" } as const;
 export type StreamRole = (typeof StreamRoles)[keyof typeof StreamRoles];
 
-export const StorageTypes = { file: "file", memory: "memory" } as const;
+export const StorageTypes = { file: "file", memory: "memory" } as const satisfies Record<string, NatsStorageType>;
 export type StorageType = (typeof StorageTypes)[keyof typeof StorageTypes];
 
-export const RetentionPolicies = { limits: "limits", interest: "interest", workqueue: "workqueue" } as const;
+export const RetentionPolicies = {
+  limits: "limits",
+  interest: "interest",
+  workqueue: "workqueue",
+} as const satisfies Record<string, NatsRetentionPolicy>;
 export type RetentionPolicy = (typeof RetentionPolicies)[keyof typeof RetentionPolicies];
 
-export const DiscardPolicies = { old: "old", new: "new" } as const;
+export const DiscardPolicies = { old: "old", new: "new" } as const satisfies Record<string, NatsDiscardPolicy>;
 export type DiscardPolicy = (typeof DiscardPolicies)[keyof typeof DiscardPolicies];
 
-export const Compressions = { none: "none", s2: "s2" } as const;
+export const Compressions = { none: "none", s2: "s2" } as const satisfies Record<string, NatsStoreCompression>;
 export type Compression = (typeof Compressions)[keyof typeof Compressions];
 
 export const DeliverModes = { pull: "pull", push: "push" } as const;
 export type DeliverMode = (typeof DeliverModes)[keyof typeof DeliverModes];
 
-export const AckPolicies = { explicit: "explicit", all: "all", none: "none" } as const;
+export const AckPolicies = { explicit: "explicit", all: "all", none: "none" } as const satisfies Record<
+  string,
+  NatsAckPolicy
+>;
 export type AckPolicy = (typeof AckPolicies)[keyof typeof AckPolicies];
 
-export const DeliverPolicies = { all: "all", new: "new", last: "last", lastPerSubject: "last_per_subject" } as const;
+export const DeliverPolicies = {
+  all: "all",
+  new: "new",
+  last: "last",
+  lastPerSubject: "last_per_subject",
+} as const satisfies Record<string, NatsDeliverPolicy>;
 export type DeliverPolicy = (typeof DeliverPolicies)[keyof typeof DeliverPolicies];
 
 /** Where and how the provider reaches one region's NATS servers. No secrets here. */

@@ -136,7 +136,10 @@ export function awsIssues(value: unknown): Issue[] {
 export const HealthCheckTypes = { tcp: "TCP", http: "HTTP", cloudwatch: "CLOUDWATCH_METRIC" } as const;
 export type HealthCheckType = (typeof HealthCheckTypes)[keyof typeof HealthCheckTypes];
 
-const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+/** A DNS name as Route53 stores it: zod's hostname rule, lower case, at least two labels. */
+function isClientHostname(name: string): boolean {
+  return z.hostname().safeParse(name).success && name === name.toLowerCase() && name.includes(".");
+}
 
 export function dnsSchema() {
   return strictObject(
@@ -151,7 +154,7 @@ export function dnsSchema() {
       /** The name clients connect to, e.g. "nats.example.com" (not the zone apex: it is a CNAME). Required. */
       hostname: requiredString(
         'is not set; set the name clients connect to, e.g. pulumi config set --path "nats-dr:dns.hostname" nats.example.com',
-      ).regex(HOSTNAME, 'is not a lower-case DNS name with at least two labels, e.g. "nats.example.com"'),
+      ).refine(isClientHostname, 'is not a lower-case DNS name with at least two labels, e.g. "nats.example.com"'),
       /** TTL of the client record, seconds. @default 30 */
       ttl: wholeNumber(5, 3600, "seconds").default(30),
       /** Route53 health check of the region's client endpoint. */

@@ -51,10 +51,12 @@ export function dnsLabel(what: string) {
 }
 
 /** An IPv4 or IPv6 CIDR range. */
+/** An IPv4 or IPv6 CIDR range (zod's own parsers). */
 export function cidr() {
-  return text('a CIDR range such as "10.20.0.0/16"').refine((value) => {
-    const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
-    if (v4) return v4.slice(1, 5).every((octet) => Number(octet) <= 255) && Number(v4[5]) <= 32;
-    return /^[0-9a-fA-F:]+:[0-9a-fA-F:]*\/\d{1,3}$/.test(value) && Number(value.split("/")[1]) <= 128;
-  }, 'is not a CIDR range; write it like "10.20.0.0/16" (the other region\'s VPC) or "2600:1f18::/56"');
+  const v4 = z.cidrv4();
+  const v6 = z.cidrv6();
+  return text('a CIDR range such as "10.20.0.0/16"').refine(
+    (value) => v4.safeParse(value).success || v6.safeParse(value).success,
+    'is not a CIDR range; write it like "10.20.0.0/16" (the other region\'s VPC) or "2600:1f18::/56"',
+  );
 }

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { pinnedImage, strictObject } from "../../infra/config/fields";
+import { cidr } from "../../infra/config/kubernetesValues";
 
 const problem = (schema: z.ZodType, value: unknown) => {
   const parsed = schema.safeParse(value);
@@ -47,5 +48,17 @@ describe("strict objects", () => {
     const schema = strictObject({ hostname: z.string() }, "is not set; give the client hostname");
     expect(problem(schema, { hostname: "a", hostnme: "b" })).toMatch(/hostnme/);
     expect(problem(schema, undefined)).toBe("is not set; give the client hostname");
+  });
+});
+
+describe("CIDR ranges (zod's parsers)", () => {
+  const range = cidr();
+  it.each(["10.20.0.0/16", "0.0.0.0/0", "2600:1f18::/56"])("%s is a range", (value) => {
+    expect(problem(range, value)).toBeUndefined();
+  });
+  it.each(["10.20.0.0/33", "300.1.1.1/8", "10.20.0.0", "2600:1f18::/129", "vpc-peer"])("%s is refused", (value) => {
+    expect(problem(range, value)).toBe(
+      'is not a CIDR range; write it like "10.20.0.0/16" (the other region\'s VPC) or "2600:1f18::/56"',
+    );
   });
 });
