@@ -20,7 +20,7 @@ function snapshots(): MetricsSnapshot[] {
 }
 
 describe("drill alerts", () => {
-  it("drill alerts - series get one value per scrape, _ before they appear and stale once after they go", () => {
+  it("series get one value per scrape, _ before they appear and stale once after they go", () => {
     const [first] = inputSeries(
       [
         { at: 2000, samples: [{ name: "x", labels: { a: "1" }, value: "5" }] },
@@ -32,7 +32,7 @@ describe("drill alerts", () => {
     expect(first).toEqual({ series: 'x{a="1"}', values: "_ 5 6 stale _" });
   });
 
-  it("drill alerts - a leafnode cut shows as NatsDrLeafnodeDown from the cut, held to the end, firing only after its for", () => {
+  it("a leafnode cut shows as NatsDrLeafnodeDown from the cut, held to the end, firing only after its for", () => {
     const observations = alertTimeline(snapshots(), 1000, 10_000, renderRuleGroups(ruleInput));
     expect(observations.find((o) => o.alert === "NatsDrLeafnodeDown")).toEqual({
       alert: "NatsDrLeafnodeDown",
@@ -47,7 +47,7 @@ describe("drill alerts", () => {
     expect(observations.map((o) => o.alert)).not.toContain("NatsDrServersDown");
   });
 
-  it("drill alerts - Prometheus durations", () => {
+  it("Prometheus durations", () => {
     expect([durationMs("0s"), durationMs("2m"), durationMs("1m15s"), durationMs("1h")]).toEqual([
       0, 120_000, 75_000, 3_600_000,
     ]);
@@ -66,7 +66,7 @@ describe("drill alerts - report", () => {
     heldToEnd,
   });
 
-  it("drill alerts - the summary names the first page a lasting failure brings, and none for passing conditions", () => {
+  it("the summary names the first page a lasting failure brings, and none for passing conditions", () => {
     expect(pageAt(undefined)).toBe("-");
     expect(pageAt([observation("NatsDrLeafnodeDown", "critical", 1000, false)])).toBe("-");
     expect(
@@ -78,7 +78,7 @@ describe("drill alerts - report", () => {
     ).toBe("NatsDrQuorumLost +62.0 s");
   });
 
-  it("drill alerts - a scenario lists each alert once with its first condition, longest hold and firing", () => {
+  it("a scenario lists each alert once with its first condition, longest hold and firing", () => {
     const lines = renderAlerts([
       observation("NatsDrStreamNoLeader", "critical", 2000, false),
       {

@@ -8,14 +8,14 @@ import { shellWord } from "../../drill/shell";
 import { statusCommandLine } from "../../drill/status/command";
 
 describe("lab arguments", () => {
-  it("lab arguments - up is the default, with the default base port", () => {
+  it("up is the default, with the default base port", () => {
     expect(parseLabArgs([])).toEqual({ command: "up", basePort: DEFAULT_BASE_PORT, baseGiven: false });
     expect(parseLabArgs(["down"])).toEqual({ command: "down", basePort: DEFAULT_BASE_PORT, baseGiven: false });
     expect(parseLabArgs(["up", "--base-port", "20000"])).toEqual({ command: "up", basePort: 20000, baseGiven: true });
     expect(parseLabArgs(["--help"])).toHaveProperty("help", expect.stringContaining(`eval "$(npm run -s lab -- env)"`));
   });
 
-  it("lab arguments - bad ones are named with the fix", () => {
+  it("bad ones are named with the fix", () => {
     expect(() => parseLabArgs(["frob"])).toThrow('unknown command "frob"; use one of up, down, env, status.');
     expect(() => parseLabArgs(["up", "down"])).toThrow("give one command (up, down, env, status); got up down.");
     expect(() => parseLabArgs(["env", "--base-port", "20000"])).toThrow("--base-port goes with up");
@@ -26,7 +26,7 @@ describe("lab arguments", () => {
 });
 
 describe("lab ports", () => {
-  it("lab ports - every port of the layout is distinct and within the documented range", () => {
+  it("every port of the layout is distinct and within the documented range", () => {
     const uses = portUses(labPorts(DEFAULT_BASE_PORT));
     expect(uses).toHaveLength(2 * 3 * 3 + 3 + 3);
     expect(new Set(uses.map((use) => use.port)).size).toBe(uses.length);
@@ -45,7 +45,7 @@ describe("lab ports", () => {
 });
 
 describe("config paths", () => {
-  it("config paths - structured values become one --path key per leaf, secrets marked", () => {
+  it("structured values become one --path key per leaf, secrets marked", () => {
     expect(
       pathConfigMap(
         {
@@ -65,7 +65,7 @@ describe("config paths", () => {
     });
   });
 
-  it("config paths - values a path cannot carry faithfully are refused, naming the path", () => {
+  it("values a path cannot carry faithfully are refused, naming the path", () => {
     expect(() => pathConfigMap({ catalog: { streams: { "a.b": {} } } })).toThrow(
       'config path nats-dr:catalog.streams: the key "a.b" cannot be written as a path.',
     );
@@ -79,7 +79,7 @@ describe("config paths", () => {
 });
 
 describe("command lines", () => {
-  it("command lines - shell words are quoted only when needed", () => {
+  it("shell words are quoted only when needed", () => {
     expect(shellWord("nats://127.0.0.1:4222,nats://127.0.0.1:4223")).toBe(
       "nats://127.0.0.1:4222,nats://127.0.0.1:4223",
     );
@@ -87,7 +87,7 @@ describe("command lines", () => {
     expect(shellWord("it's $HOME")).toBe(`'it'\\''s $HOME'`);
   });
 
-  it("command lines - npm run status carries the credentials and every region's URLs", () => {
+  it("npm run status carries the credentials and every region's URLs", () => {
     const regions = [
       {
         region: "us-east-1",

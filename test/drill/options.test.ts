@@ -5,7 +5,7 @@ import { parseDrillArgs, resolveScenarios, type DrillOptions } from "../../drill
 const parse = (...argv: string[]) => parseDrillArgs(argv, new Date("2026-01-02T03:04:05.678Z")) as DrillOptions;
 
 describe("drill options", () => {
-  it("drill options - defaults run every failover scenario within two minutes", () => {
+  it("defaults run every failover scenario within two minutes", () => {
     const options = parse();
     expect(options).toMatchObject({
       scenarios: ["planned", "partition", "node-loss", "unplanned", "failback"],
@@ -23,18 +23,18 @@ describe("drill options", () => {
     expect(options.unplannedRewind).toBeUndefined();
   });
 
-  it("drill options - --short is a small, quick pass; explicit values still win", () => {
+  it("--short is a small, quick pass; explicit values still win", () => {
     expect(parse("--short")).toMatchObject({ short: true, durationS: 3, rate: 50, partitionS: 1.5 });
     expect(parse("--short", "--rate", "80")).toMatchObject({ rate: 80 });
   });
 
-  it("drill options - unplanned and failback always run together, in the drill's order", () => {
+  it("unplanned and failback always run together, in the drill's order", () => {
     expect(resolveScenarios("failback")).toEqual(["unplanned", "failback"]);
     expect(resolveScenarios("unplanned,planned")).toEqual(["planned", "unplanned", "failback"]);
     expect(resolveScenarios("all")).toEqual(["steady", "planned", "partition", "node-loss", "unplanned", "failback"]);
   });
 
-  it("drill options - bad values are refused with the option and its range", () => {
+  it("bad values are refused with the option and its range", () => {
     expect(() => parse("--rate", "0")).toThrow('--rate must be a number from 1 to 20000; got "0".');
     expect(() => parse("--duration", "ten")).toThrow(/--duration must be a number from 1 to 600/);
     expect(() => parse("--scenarios", "planed")).toThrow(
@@ -45,7 +45,7 @@ describe("drill options", () => {
     expect(() => parse("--bogus")).toThrow(/bogus/);
   });
 
-  it("drill options - --regions names the pair, the first starts active; bad pairs are refused by the config's rules", () => {
+  it("--regions names the pair, the first starts active; bad pairs are refused by the config's rules", () => {
     expect(parse().pair).toEqual(["us-east-1", "eu-central-1"]);
     expect(parse("--regions", "us-west-2, eu-west-1").pair).toEqual(["us-west-2", "eu-west-1"]);
     expect(() => parse("--regions", "us-west-2")).toThrow(
@@ -59,12 +59,12 @@ describe("drill options", () => {
     );
   });
 
-  it("drill options - --help returns the usage text", () => {
+  it("--help returns the usage text", () => {
     const help = parseDrillArgs(["--help"]);
     expect("help" in help && help.help).toMatch(/^npm run drill -- \[options\]/);
   });
 
-  it("drill options - other settings", () => {
+  it("other settings", () => {
     expect(
       parse(
         "--streams",

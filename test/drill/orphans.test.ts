@@ -10,7 +10,7 @@ const regions = ["--region", "us-east-1=nats://10.0.0.1:4222", "--region", "eu-c
 const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => parseOrphansArgs(argv, env) as OrphansOptions;
 
 describe("orphans options", () => {
-  it("orphans options - republish takes --from, and --to defaults to the other region", () => {
+  it("republish takes --from, and --to defaults to the other region", () => {
     const options = parse(["republish", ...regions, "--from", "us-east-1", "--dry-run", "--stream", "orders"], {
       NATS_USER: "app",
       NATS_PASSWORD: "pw",
@@ -50,7 +50,7 @@ describe("orphans options", () => {
     [["list", ...regions, "--timeout", "5"], /--timeout must be whole ms from 100 to 60000; got "5"\./],
     [["list", ...regions, "--user", "u", "--token", "t"], /set only one of --user/],
     [["list", ...regions, "--bogus"], /Unknown option '--bogus'/],
-  ])("orphans options - %j is refused with a clear error", (argv, error) => {
+  ])("%j is refused with a clear error", (argv, error) => {
     expect(() => parseOrphansArgs(argv, {})).toThrow(error);
   });
 });
@@ -59,7 +59,7 @@ describe("orphans messages", () => {
   const copy = (original: ReturnType<typeof headers>) =>
     orphanHeaders(original, { subject: "orders.new", seq: 42, time: "2026-12-02T19:00:00.000Z", domain: "us-east-1" });
 
-  it("orphans messages - the original id, subject and application headers; server headers stay out", () => {
+  it("the original id, subject and application headers; server headers stay out", () => {
     const original = headers();
     original.set("Nats-Msg-Id", "o-42");
     original.set("Nats-Rollup", "sub");
@@ -75,7 +75,7 @@ describe("orphans messages", () => {
     expect(applicationHeaders(copy(original))).toEqual([["Trace-Id", "t"]]);
   });
 
-  it("orphans messages - without an id, one derived from domain, stream, sequence and time, the same every run", () => {
+  it("without an id, one derived from domain, stream, sequence and time, the same every run", () => {
     const message = orphanMessage("orders", { seq: 3, header: copy(headers()), data: new Uint8Array() });
     expect(message).toMatchObject({
       id: "natsdr-orphan:us-east-1:orders:42:2026-12-02T19:00:00.000Z",
@@ -86,7 +86,7 @@ describe("orphans messages", () => {
     );
   });
 
-  it("orphans messages - a message without provenance headers is named, not published", () => {
+  it("a message without provenance headers is named, not published", () => {
     const refused = orphanMessage("orders", { seq: 9, header: undefined, data: new Uint8Array() });
     expect("problem" in refused && refused.problem).toMatch(
       /^message 9 has no Nats-Dr-Original-Subject.* it is not a copy a demotion made/,
@@ -110,7 +110,7 @@ describe("orphans intent records", () => {
     ({ kind: "batch", at: "2026-12-02T22:00:01Z", orphanStream: "orders-orphans-90", through }) as const;
   const done = { kind: "done", at: "2026-12-02T22:00:02Z", orphanStream: "orders-orphans-90", verified: 256 } as const;
 
-  it("orphans intent records - an intent no batch record or republished-through covers is unfinished", () => {
+  it("an intent no batch record or republished-through covers is unfinished", () => {
     expect(unfinishedIntents([intent(1, 128)], 0)).toEqual([intent(1, 128)]);
     expect(unfinishedIntents([intent(1, 128), batch(128), intent(129, 256)], 0)).toEqual([intent(129, 256)]);
     // The orphan stream's metadata moved on but the batch record was never written: covered.
@@ -119,7 +119,7 @@ describe("orphans intent records", () => {
     expect(unfinishedIntents([intent(1, 128), batch(100)], 0)).toEqual([intent(1, 128)]);
   });
 
-  it("orphans intent records - a done record closes the orphan stream of that name; a later one starts afresh", () => {
+  it("a done record closes the orphan stream of that name; a later one starts afresh", () => {
     expect(unfinishedIntents([intent(1, 128), done], 0)).toEqual([]);
     expect(unfinishedIntents([intent(1, 128), batch(128), done, intent(1, 60)], 0)).toEqual([intent(1, 60)]);
   });

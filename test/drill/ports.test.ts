@@ -4,14 +4,14 @@ import { describe, expect, it } from "vitest";
 import { blockPorts, freePorts, portBlockOf } from "../../drill/local/ports";
 
 describe("ports", () => {
-  it("ports - vitest workers and other processes draw from different blocks", () => {
+  it("vitest workers and other processes draw from different blocks", () => {
     const workers = [1, 2, 3, 4].map((id) => portBlockOf({ VITEST_POOL_ID: String(id) }, 4242));
     expect(new Set(workers).size).toBe(4);
     for (const pid of [100, 101, 4242, 65_535]) expect(workers).not.toContain(portBlockOf({}, pid));
     expect(portBlockOf({ VITEST_POOL_ID: "not a number" }, 9)).toBe(portBlockOf({}, 9));
   });
 
-  it("ports - every block lies between the lab's fixed ports and the lab test's blocks, below the ephemeral range", () => {
+  it("every block lies between the lab's fixed ports and the lab test's blocks, below the ephemeral range", () => {
     const all = Array.from({ length: 16 }, (_, block) => blockPorts(block)).flat();
     expect(new Set(all).size).toBe(all.length);
     expect(Math.min(...all)).toBeGreaterThan(14_323);
@@ -21,7 +21,7 @@ describe("ports", () => {
     expect(blockPorts(3, 100)[0]).toBe(blockPorts(3)[100]);
   });
 
-  it("ports - freePort hands out distinct ports of this worker's block", async () => {
+  it("freePort hands out distinct ports of this worker's block", async () => {
     const ports = await freePorts(5);
     expect(new Set(ports).size).toBe(5);
     const block = blockPorts(portBlockOf(process.env, process.pid));

@@ -29,7 +29,7 @@ function connect(port: number): Promise<net.Socket> {
 }
 
 describe("drill relay", () => {
-  it("drill relay - latency delays each direction and keeps the order", async () => {
+  it("latency delays each direction and keeps the order", async () => {
     const relay = await relayTo(await echoServer());
     relay.setLatency(60);
     const socket = await connect(relay.port);
@@ -52,7 +52,7 @@ describe("drill relay", () => {
     expect(() => relay.setLatency(-1)).toThrow(/latency must be a number of ms >= 0/);
   });
 
-  it("drill relay - bytes still delayed when the link is cut are lost with it", async () => {
+  it("bytes still delayed when the link is cut are lost with it", async () => {
     const relay = await relayTo(await echoServer());
     relay.setLatency(100);
     const socket = await connect(relay.port);

@@ -24,7 +24,7 @@ const settings: DrillStackSettings = {
 };
 
 describe("drill stacks", () => {
-  it("drill stacks - each stack's config is what a user would set: no AWS parts, the password as a secret", () => {
+  it("each stack's config is what a user would set: no AWS parts, the password as a secret", () => {
     const config = drillConfigMap("eu-central-1", "us-east-1", settings, { user: "app", password: "pw" });
     expect(Object.keys(config).sort()).toEqual([
       "nats-dr:activeRegion",
@@ -47,7 +47,7 @@ describe("drill stacks", () => {
     });
   });
 
-  it("drill stacks - each region plans the catalog streams in its role, with the product's default timeouts", () => {
+  it("each region plans the catalog streams in its role, with the product's default timeouts", () => {
     const standby = drillStackConfig("eu-central-1", "us-east-1", settings);
     expect(standby.failover).toMatchObject({ peerTimeoutMs: 3000, catchupTimeoutMs: 30_000 });
     expect(standby.dns).toBeUndefined();
@@ -68,7 +68,7 @@ describe("drill stacks", () => {
     expect(active.map((planned) => planned.role)).toEqual(["primary", "primary", "primary"]);
   });
 
-  it("drill stacks - the interest check's stream is replicated with interest retention, and the load leaves it alone", () => {
+  it("the interest check's stream is replicated with interest retention, and the load leaves it alone", () => {
     const config = drillStackConfig("eu-central-1", "us-east-1", settings);
     const interest = planRegionStreams(config).find((planned) => planned.name === interestCheck.stream);
     expect(interest).toMatchObject({
@@ -79,7 +79,7 @@ describe("drill stacks", () => {
     expect(replicatedStreams(config).map((planned) => planned.name)).toEqual(["audit", "events"]);
   });
 
-  it("drill stacks - home-region streams exist only in their region", () => {
+  it("home-region streams exist only in their region", () => {
     const all = { ...settings, streams: "all" as const };
     const names = (region: "us-east-1" | "eu-central-1") =>
       planRegionStreams(drillStackConfig(region, "us-east-1", all)).map((planned) => planned.name);
@@ -87,13 +87,13 @@ describe("drill stacks", () => {
     expect(names("us-east-1")).not.toContain("events-eu-gdpr");
   });
 
-  it("drill stacks - an unknown catalog stream names the choices", () => {
+  it("an unknown catalog stream names the choices", () => {
     expect(() => selectCatalog(["events", "orders"], "1Gi")).toThrow(
       /--streams: "orders" is not in the catalog; choose from events, audit, metrics/,
     );
   });
 
-  it("drill stacks - load subjects and server storage", () => {
+  it("load subjects and server storage", () => {
     expect(concreteSubject("events.*")).toBe("events.drill");
     expect(concreteSubject("gdpr.access-log.*")).toBe("gdpr.access-log.drill");
     expect(concreteSubject("audit.>")).toBe("audit.drill");
@@ -101,7 +101,7 @@ describe("drill stacks", () => {
     expect(() => serverFileBytes(2, "unlimited")).toThrow(/must be a limited size/);
   });
 
-  it("drill stacks - the dialing region's rendered remote only uses its configured URLs", () => {
+  it("the dialing region's rendered remote only uses its configured URLs", () => {
     const conf = renderNatsConf(
       localTopology({
         serverName: "eu-central-1-1",

@@ -10,7 +10,7 @@ import { readableAge, readableBytes, renderStatus } from "../../drill/status/ren
 const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => parseStatusArgs(argv, env) as StatusOptions;
 
 describe("status options", () => {
-  it("status options - regions, monitors, domains and credentials from flags and env", () => {
+  it("regions, monitors, domains and credentials from flags and env", () => {
     const options = parse(
       [
         "--region",
@@ -40,7 +40,7 @@ describe("status options", () => {
     expect(parse(["--region", "a=nats://h:1", "--creds", "/x.creds"]).credsFile).toBe("/x.creds");
   });
 
-  it("status options - mistakes are named with the fix", () => {
+  it("mistakes are named with the fix", () => {
     expect(() => parse([])).toThrow(/give at least one --region NAME=nats:\/\/host:4222/);
     expect(() => parse(["--region", "us-east-1"])).toThrow(/--region takes NAME=VALUE/);
     expect(() => parse(["--region", "a=nats://user:pw@h:4222"])).toThrow(/not a server URL .*credentials go in --user/);
@@ -113,7 +113,7 @@ const status: RegionStatus[] = [
 ];
 
 describe("status table", () => {
-  it("status table - servers, streams with their role and lag, consumers, and what is down", () => {
+  it("servers, streams with their role and lag, consumers, and what is down", () => {
     const text = renderStatus(status);
     expect(text).toContain("us-east-1 (JetStream domain us-east-1): 1/2 servers answer");
     expect(text).toMatch(/nats:\/\/127\.0\.0\.1:4222 +ok +us-east-1-1 +2\.14\.9 +0\.4 ms +200 ok/);
@@ -124,13 +124,13 @@ describe("status table", () => {
     expect(text).toContain("streams: unavailable: no responders");
   });
 
-  it("status table - retention against the limits, and the file store's reservation marked over 80%", () => {
+  it("retention against the limits, and the file store's reservation marked over 80%", () => {
     const text = renderStatus(status);
     expect(text).toMatch(/events +limits +1\.5 KiB +1\.0 GiB +0% +1\.5 h +1\.0 d +6%/);
     expect(text).toMatch(/200 ok +3\.0 GiB +90\.0 GiB \(90% !\) +100\.0 GiB/);
   });
 
-  it("status table - readable sizes and ages", () => {
+  it("readable sizes and ages", () => {
     expect([0, 1023, 1024, 1536, 5 * 1024 ** 3].map(readableBytes)).toEqual([
       "0 B",
       "1023 B",
@@ -147,7 +147,7 @@ describe("status table", () => {
     ]);
   });
 
-  it("status table - healthy only when every server, monitor and region answers", () => {
+  it("healthy only when every server, monitor and region answers", () => {
     expect(isHealthy(status)).toBe(false);
     expect(isHealthy([{ ...status[0]!, servers: [status[0]!.servers[0]!] }])).toBe(true);
   });
@@ -185,7 +185,7 @@ describe("status mirror findings", () => {
   const west = (streams: StreamReport[]) => region("eu-central-1", "eu-central-1", streams);
   const origin = stream("orders", { created: "2026-12-02T09:00:00Z", lastSeq: 10 });
 
-  it("status mirror findings - a healthy mirror, and one ahead only because it answered later, give none", () => {
+  it("a healthy mirror, and one ahead only because it answered later, give none", () => {
     const healthy = stream("orders", { ...mirrorOf("orders", origin.created), lastSeq: 10 });
     const later = stream("orders", {
       ...mirrorOf("orders", origin.created),
@@ -196,7 +196,7 @@ describe("status mirror findings", () => {
     expect(mirrorFindings([east([origin]), west([later])])).toEqual([]);
   });
 
-  it("status mirror findings - re-created origin, missing origin, origin a mirror, diverged history", () => {
+  it("re-created origin, missing origin, origin a mirror, diverged history", () => {
     const recreated = stream("orders", mirrorOf("orders", "2026-11-01T00:00:00Z"));
     expect(mirrorFindings([east([origin]), west([recreated])])).toEqual([
       {
@@ -220,7 +220,7 @@ describe("status mirror findings", () => {
     );
   });
 
-  it("status mirror findings - an origin region that did not answer tells nothing", () => {
+  it("an origin region that did not answer tells nothing", () => {
     const recreated = stream("orders", mirrorOf("orders", "2026-11-01T00:00:00Z"));
     expect(mirrorFindings([east([], "no responders"), west([recreated])])).toEqual([]);
   });

@@ -11,7 +11,7 @@ const points: SeriesPoint[] = [
 ];
 
 describe("drill chart", () => {
-  it("drill chart - axis maxima are round numbers at or above the data", () => {
+  it("axis maxima are round numbers at or above the data", () => {
     expect(niceMax(0)).toBe(1);
     expect(niceMax(7)).toBe(10);
     expect(niceMax(120)).toBe(200);
@@ -19,7 +19,7 @@ describe("drill chart", () => {
     expect(niceMax(1000)).toBe(1000);
   });
 
-  it("drill chart - two panels, a line per series that breaks where samples are missing, and the events", () => {
+  it("two panels, a line per series that breaks where samples are missing, and the events", () => {
     const svg = renderChart(
       points,
       [{ at: 500, label: "activeRegion us-east-1 -> eu-central-1 & <more>" }],
@@ -44,11 +44,11 @@ describe("drill chart", () => {
     expect(svg).toContain(">1000 ms<");
   });
 
-  it("drill chart - the same input gives the same text", () => {
+  it("the same input gives the same text", () => {
     expect(renderChart(points, [], [], 1000, "x")).toBe(renderChart(points, [], [], 1000, "x"));
   });
 
-  it("drill chart - an empty drill still renders a valid frame", () => {
+  it("an empty drill still renders a valid frame", () => {
     const svg = renderChart([], [], [], 0, "empty");
     expect(svg).not.toContain("<path");
     expect(svg).toContain("0 s");

@@ -48,7 +48,7 @@ const spec = { name: "events", subjects: ["events.*"], maxAge: "7d" };
 const fenced = { ...spec, subjects: ["natsdr.fenced.us-east-1.events"] };
 
 describe("pulumi up steps", () => {
-  it("pulumi up steps - changed keys are marked as Pulumi's display marks them", () => {
+  it("changed keys are marked as Pulumi's display marks them", () => {
     expect(changedKeys({ role: "mirror", spec, gone: 1 }, { role: "primary", spec: { ...spec }, added: 2 })).toEqual([
       "+added",
       "-gone",
@@ -57,7 +57,7 @@ describe("pulumi up steps", () => {
     expect(changedKeys(undefined, { a: 1 })).toEqual(["+a"]);
   });
 
-  it("pulumi up steps - a promotion's steps are timed from their events and listed with their diff", () => {
+  it("a promotion's steps are timed from their events and listed with their diff", () => {
     const recorder = new StepRecorder();
     const update = metadata(
       "update",
@@ -106,7 +106,7 @@ describe("pulumi up steps", () => {
     ]);
   });
 
-  it("pulumi up steps - a failed step and an error diagnostic make the summary a failure", () => {
+  it("a failed step and an error diagnostic make the summary a failure", () => {
     const recorder = new StepRecorder();
     const update = metadata("update", "jetstream-stream-events", STREAM, { role: "mirror" }, { role: "primary" });
     recorder.add(event({ resourcePreEvent: { metadata: update } }), 10);
@@ -123,7 +123,7 @@ describe("pulumi up steps", () => {
     expect(changeLines(recorder.steps)).toEqual(["update jetstream-stream-events [diff: ~role] 40 ms (failed)"]);
   });
 
-  it("pulumi up steps - a refresh is listed only when it found drift, the halves of a replacement not at all", () => {
+  it("a refresh is listed only when it found drift, the halves of a replacement not at all", () => {
     const recorder = new StepRecorder();
     const quiet = metadata("refresh", "jetstream-stream-audit", STREAM, { spec }, { spec });
     const drift = metadata("refresh", "jetstream-stream-events", STREAM, { spec }, { spec: { ...spec, maxAge: "1d" } });
@@ -142,7 +142,7 @@ describe("pulumi up steps", () => {
     expect(recorder.steps[1]!.values).toEqual({ spec: { old: spec, new: { ...spec, maxAge: "1d" } } });
   });
 
-  it("pulumi up steps - resource changes read like Pulumi's summary", () => {
+  it("resource changes read like Pulumi's summary", () => {
     expect(describeResourceChanges({ same: 5, update: 2 })).toBe("2 updated, 5 unchanged");
     expect(describeResourceChanges({ replace: 2, same: 5, create: 0 })).toBe("2 replaced, 5 unchanged");
     expect(describeResourceChanges({})).toBe("no resources");
@@ -165,7 +165,7 @@ describe("drill surprises", () => {
     return recorder.steps;
   };
 
-  it("drill surprises - role flips, the fence read back and the provider's activeRegion are the flip's", () => {
+  it("role flips, the fence read back and the provider's activeRegion are the flip's", () => {
     const steps = recorded(
       metadata(
         "update",
@@ -187,7 +187,7 @@ describe("drill surprises", () => {
     expect(surprises([run([]), run([]), run(steps)])).toEqual([]);
   });
 
-  it("drill surprises - the active stack fencing a returned old primary is expected; another live input is not", () => {
+  it("the active stack fencing a returned old primary is expected; another live input is not", () => {
     const returned = { role: "primary", returnedPeer: { domain: "us-east-1", lastSequence: 40 } };
     const fence = recorded(
       metadata(
@@ -213,7 +213,7 @@ describe("drill surprises", () => {
     ]);
   });
 
-  it("drill surprises - any other change is named with its stack, and the first two runs create freely", () => {
+  it("any other change is named with its stack, and the first two runs create freely", () => {
     const created = recorded(metadata("create", "jetstream-consumer-analytics-consumer", "c", undefined, { spec }));
     const changed = recorded(
       metadata(

@@ -7,7 +7,7 @@ import { figures } from "./fixtures";
 const failed = (checks: ReturnType<typeof judge>) => checks.filter((check) => !check.ok).map((check) => check.name);
 
 describe("drill verdicts", () => {
-  it("drill verdicts - a clean planned failover passes every check", () => {
+  it("a clean planned failover passes every check", () => {
     const checks = judge(
       "planned",
       figures({ promotion: { events: "planned", audit: "planned" }, demotionOrphans: 0 }),
@@ -16,7 +16,7 @@ describe("drill verdicts", () => {
     expect(checks.map((check) => check.name)).toContain("RTO (flip -> first write in the new region)");
   });
 
-  it("drill verdicts - a planned failover fails on loss, redelivery, an unplanned promotion, orphans and a slow RTO", () => {
+  it("a planned failover fails on loss, redelivery, an unplanned promotion, orphans and a slow RTO", () => {
     const checks = judge(
       "planned",
       figures({
@@ -43,7 +43,7 @@ describe("drill verdicts", () => {
     });
   });
 
-  it("drill verdicts - a planned failover fails when the interest stream lost messages across the restarts", () => {
+  it("a planned failover fails when the interest stream lost messages across the restarts", () => {
     const interestHeld = (lost: number) => ({
       stream: "drill-interest",
       held: 200,
@@ -57,17 +57,17 @@ describe("drill verdicts", () => {
     ]);
   });
 
-  it("drill verdicts - a failover that never became writable fails its RTO with n/a", () => {
+  it("a failover that never became writable fails its RTO with n/a", () => {
     const check = judge("planned", figures({ rtoMs: null })).find((item) => item.name.startsWith("RTO"))!;
     expect(check).toMatchObject({ ok: false, actual: "n/a" });
   });
 
-  it("drill verdicts - losses charged to an earlier scenario do not fail a later one", () => {
+  it("losses charged to an earlier scenario do not fail a later one", () => {
     expect(failed(judge("partition", figures({ lost: 4, lostHere: 0, catchUpMs: 500 })))).toEqual([]);
     expect(failed(judge("partition", figures({ catchUpMs: null })))).toEqual(["mirror catch-up after heal"]);
   });
 
-  it("drill verdicts - an unplanned failover may lose only what was unreplicated at the kill", () => {
+  it("an unplanned failover may lose only what was unreplicated at the kill", () => {
     const allowed = { redeliveryAllowance: 0 };
     expect(failed(judge("unplanned", figures({ ...allowed, lostAtFailover: 3, unreplicatedAtKill: 3 })))).toEqual([]);
     expect(failed(judge("unplanned", figures({ ...allowed, lostAtFailover: 4, unreplicatedAtKill: 3 })))).toEqual([
@@ -78,7 +78,7 @@ describe("drill verdicts", () => {
     ]);
   });
 
-  it("drill verdicts - an unplanned failover redelivers at most what was acknowledged in the last checkpoint intervals", () => {
+  it("an unplanned failover redelivers at most what was acknowledged in the last checkpoint intervals", () => {
     const base = { lostAtFailover: 0, unreplicatedAtKill: 0 };
     const target = "redeliveries of acknowledged messages <= one checkpoint interval of traffic + in flight";
     expect(failed(judge("unplanned", figures({ ...base, redeliveredAcked: 40, redeliveryAllowance: 40 })))).toEqual([]);
@@ -89,7 +89,7 @@ describe("drill verdicts", () => {
     expect(failed(judge("unplanned", figures({ ...base, redeliveredAcked: 0 })))).toEqual([target]);
   });
 
-  it("drill verdicts - a failback must find every unreplicated message among the orphans and lose nothing", () => {
+  it("a failback must find every unreplicated message among the orphans and lose nothing", () => {
     const clean = figures({
       promotion: { events: "planned" },
       orphans: { found: 5, republished: 5, alreadyPresent: 3, missingFromOrphans: 0 },
@@ -106,7 +106,7 @@ describe("drill verdicts", () => {
     ]);
   });
 
-  it("drill verdicts - after the active stack's fence the returned region stores nothing (a count, not a time)", () => {
+  it("after the active stack's fence the returned region stores nothing (a count, not a time)", () => {
     const target = "writes the returned region stored after the active stack fenced it";
     const failback = (storedAfterFence: number | null) =>
       judge(
@@ -132,7 +132,7 @@ describe("drill verdicts", () => {
     expect(failback(0).find((item) => item.name === target)?.timing).toBe(false);
   });
 
-  it("drill verdicts - stored after the fence: each stream's last sequence before its demotion beyond the fence's", () => {
+  it("stored after the fence: each stream's last sequence before its demotion beyond the fence's", () => {
     const fence = (peerLastSequence: number) => ({
       at: "2026-12-02T22:00:00Z",
       peerDomain: "us-east-1",
@@ -151,7 +151,7 @@ describe("drill verdicts", () => {
     expect(storedAfterFence(["orders"], [fence(120)], new Map([["orders", undefined]]))).toBeNull();
   });
 
-  it("drill verdicts - node loss allows a longer RTO, steady load judges the mirror lag", () => {
+  it("node loss allows a longer RTO, steady load judges the mirror lag", () => {
     expect(failed(judge("node-loss", figures({ promotion: { events: "planned" }, rtoMs: 16_500 })))).toEqual([]);
     expect(
       failed(judge("node-loss", figures({ promotion: { events: "planned" }, rtoMs: defaultTargets.nodeLossRtoMs }))),
@@ -173,7 +173,7 @@ describe("drill verdicts", () => {
     expect(failed(judge("steady", lag(1000)))).toEqual(["mirror lag p99"]);
   });
 
-  it("drill verdicts - failure lines name the scenario, the check, the value and the target", () => {
+  it("failure lines name the scenario, the check, the value and the target", () => {
     expect(
       failureLines(
         "planned failover",

@@ -5,7 +5,7 @@ import { compareSequences, duplicateIds, missingIds, type StoredIds } from "../.
 const ids = (entries: [number, string][]): StoredIds => new Map(entries);
 
 describe("drill verification", () => {
-  it("drill verification - a caught-up mirror matches its primary at every sequence", () => {
+  it("a caught-up mirror matches its primary at every sequence", () => {
     const primary = ids([
       [1, "a"],
       [2, "b"],
@@ -31,7 +31,7 @@ describe("drill verification", () => {
     });
   });
 
-  it("drill verification - missing ranges, extra sequences and diverged ids are all reported", () => {
+  it("missing ranges, extra sequences and diverged ids are all reported", () => {
     const primary = ids([
       [1, "a"],
       [2, "b"],
@@ -52,7 +52,7 @@ describe("drill verification", () => {
     expect(comparison.mismatches).toBe(5);
   });
 
-  it("drill verification - duplicate ids and missing acknowledgements", () => {
+  it("duplicate ids and missing acknowledgements", () => {
     expect(
       duplicateIds(
         ids([

@@ -61,7 +61,7 @@ afterAll(() => stopWorld(world, clients), 60_000);
 describe("e2e adopt", { timeout: 300_000 }, () => {
   let acked: string[] = [];
 
-  it("e2e adopt - pulumi import cannot read a dynamic provider's stream (the engine sends no inputs)", async () => {
+  it("pulumi import cannot read a dynamic provider's stream (the engine sends no inputs)", async () => {
     acked = await publishOrders("us-east-1", 20, "before");
     await expect(
       world.stacks["us-east-1"].import({
@@ -78,14 +78,14 @@ describe("e2e adopt", { timeout: 300_000 }, () => {
     expect((await ordersInfo("us-east-1")).config.metadata).not.toHaveProperty("natsdr.managed");
   });
 
-  it("e2e adopt - pulumi up refuses the stream it did not create and names nats-dr:adoptStreams", async () => {
+  it("pulumi up refuses the stream it did not create and names nats-dr:adoptStreams", async () => {
     await expect(world.stacks["us-east-1"].up()).rejects.toThrow(
       /stream orders already exists in domain "us-east-1" and was not created by nats-dr\. To manage it as it is, add it to nats-dr:adoptStreams/,
     );
     expect((await ordersInfo("us-east-1")).state.messages).toBe(20);
   });
 
-  it("e2e adopt - with adoptStreams, pulumi up takes the primary over as it is and the mirror copies it", async () => {
+  it("with adoptStreams, pulumi up takes the primary over as it is and the mirror copies it", async () => {
     await world.stacks["us-east-1"].setConfig("nats-dr:adoptStreams", { value: '["orders"]' });
     const east = await world.stacks["us-east-1"].up();
     expect(east.summary.result).toBe("succeeded");
@@ -103,7 +103,7 @@ describe("e2e adopt", { timeout: 300_000 }, () => {
     expect(again.changeSummary).not.toHaveProperty("replace");
   });
 
-  it("e2e adopt - the adopted primary fails over to eu-central-1 and back, every message kept, no orphans", async () => {
+  it("the adopted primary fails over to eu-central-1 and back, every message kept, no orphans", async () => {
     for (const [active, standby] of [
       ["eu-central-1", "us-east-1"],
       ["us-east-1", "eu-central-1"],

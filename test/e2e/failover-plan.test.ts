@@ -42,13 +42,13 @@ function planLinesIn(stdout: string): string[] {
 }
 
 describe("e2e failover plan", { timeout: 300_000 }, () => {
-  it("e2e failover plan - without a flip the preview prints no plan and the output stays empty", async () => {
+  it("without a flip the preview prints no plan and the output stays empty", async () => {
     const preview = await world.stacks["eu-central-1"].preview();
     expect(planLinesIn(preview.stdout)).toEqual([]);
     expect(await planOf("eu-central-1")).toEqual({ region: "eu-central-1", peerRegion: "us-east-1", streams: [] });
   });
 
-  it("e2e failover plan - the preview of a flip says planned, with lag, the peer's sequence and the consumers carried", async () => {
+  it("the preview of a flip says planned, with lag, the peer's sequence and the consumers carried", async () => {
     await world.setActiveRegion("eu-central-1");
     const west = await world.stacks["eu-central-1"].preview();
     const westLines = planLinesIn(west.stdout);
@@ -69,7 +69,7 @@ describe("e2e failover plan", { timeout: 300_000 }, () => {
       );
   });
 
-  it("e2e failover plan - under load over a slow link the plan shows the mirror behind the peer", async () => {
+  it("under load over a slow link the plan shows the mirror behind the peer", async () => {
     world.local.link.setLatency(500);
     const js = jetstream(await clients.get("observe", "us-east-1"));
     let publishing = true;
@@ -102,7 +102,7 @@ describe("e2e failover plan", { timeout: 300_000 }, () => {
     );
   });
 
-  it("e2e failover plan - with the link cut the preview says unplanned and why, and still finishes", async () => {
+  it("with the link cut the preview says unplanned and why, and still finishes", async () => {
     world.local.link.cut();
     try {
       const west = await world.stacks["eu-central-1"].preview();
@@ -116,7 +116,7 @@ describe("e2e failover plan", { timeout: 300_000 }, () => {
     }
   });
 
-  it("e2e failover plan - when this region's servers do not answer from here, the plan says so and the preview finishes", async () => {
+  it("when this region's servers do not answer from here, the plan says so and the preview finishes", async () => {
     const stack = world.stacks["eu-central-1"];
     const raw = world.config("eu-central-1", "eu-central-1");
     const regions = raw["regions"] as Record<string, unknown>;
@@ -135,7 +135,7 @@ describe("e2e failover plan", { timeout: 300_000 }, () => {
     }
   });
 
-  it("e2e failover plan - after pulumi up the plan is an output next to the evidence; the demotion's orphans match it", async () => {
+  it("after pulumi up the plan is an output next to the evidence; the demotion's orphans match it", async () => {
     // The link is back; wait until the peer answers again before the planned run.
     await waitFor(
       "the eu-central-1 stack's plan sees us-east-1 again",

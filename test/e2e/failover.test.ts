@@ -83,7 +83,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe("e2e failover", { timeout: 300_000 }, () => {
-  it("e2e failover - the first pulumi up of each stack makes primaries in us-east-1 and mirrors in eu-central-1", async () => {
+  it("the first pulumi up of each stack makes primaries in us-east-1 and mirrors in eu-central-1", async () => {
     const east = await world.stacks["us-east-1"].up();
     const west = await world.stacks["eu-central-1"].up();
     expect(east.summary.result).toBe("succeeded");
@@ -93,7 +93,7 @@ describe("e2e failover", { timeout: 300_000 }, () => {
     expect((await outputsOf("eu-central-1"))["streams"]).toEqual({ events: "mirror", orders: "mirror" });
   });
 
-  it("e2e failover - the preview of a flip updates only role in the new active stack and replaces the old primaries", async () => {
+  it("the preview of a flip updates only role in the new active stack and replaces the old primaries", async () => {
     await world.setActiveRegion("eu-central-1");
     const west = new StepCollector();
     const westPreview = await world.stacks["eu-central-1"].preview({ onEvent: west.onEvent });
@@ -118,7 +118,7 @@ describe("e2e failover", { timeout: 300_000 }, () => {
     expect(eastPreview.stdout).toContain("Resources:\n    +-2 to replace\n    4 unchanged\n");
   });
 
-  it("e2e failover - pulumi up fails over with no acknowledged message lost under load, consumer positions kept", async () => {
+  it("pulumi up fails over with no acknowledged message lost under load, consumer positions kept", async () => {
     // Before the flip, the service behind "settle" acknowledges what us-east-1 holds.
     const seed = await publishDuring(new Router("us-east-1", clock), "seed", async () => undefined);
     expect(seed.acks.size).toBeGreaterThan(0);
@@ -162,7 +162,7 @@ describe("e2e failover", { timeout: 300_000 }, () => {
     expect(Math.min(...delivered)).toBe(Math.max(...ackedInEast) + 1);
   });
 
-  it("e2e failover - failback by pulumi up keeps every message and records the demotion's evidence", async () => {
+  it("failback by pulumi up keeps every message and records the demotion's evidence", async () => {
     await world.setActiveRegion("us-east-1");
     const router = new Router("eu-central-1", clock);
     const load = await publishDuring(router, "failback", async () => {
@@ -181,7 +181,7 @@ describe("e2e failover", { timeout: 300_000 }, () => {
     expect(west["orders"]?.pendingOrphans).toEqual([]);
   });
 
-  it("e2e failover - pulumi refresh shows a hand edit and a hand-deleted mirror as drift; pulumi up restores both", async () => {
+  it("pulumi refresh shows a hand edit and a hand-deleted mirror as drift; pulumi up restores both", async () => {
     const eastJsm = await jetstreamManager(await connection("us-east-1"));
     const orders = await eastJsm.streams.info("orders");
     await eastJsm.streams.update("orders", { ...orders.config, max_age: 2 * 3600 * 1e9 });
@@ -213,7 +213,7 @@ describe("e2e failover", { timeout: 300_000 }, () => {
       .toBe(primary.state.messages);
   });
 
-  it("e2e failover - an unplanned failover while the link is cut; the failback keeps the orphans and reports them until removed", async () => {
+  it("an unplanned failover while the link is cut; the failback keeps the orphans and reports them until removed", async () => {
     world.local.link.cut("reset");
     await world.setActiveRegion("eu-central-1");
     // us-east-1 still takes writes: its stack has not run, and nothing reaches it from eu-central-1.
@@ -256,7 +256,7 @@ describe("e2e failover", { timeout: 300_000 }, () => {
     expect(after["orders"]?.pendingOrphans).toEqual(evidence["orders"]?.pendingOrphans);
   });
 
-  it("e2e failover - bad config stops the preview with every problem listed, and changes nothing", async () => {
+  it("bad config stops the preview with every problem listed, and changes nothing", async () => {
     const stack = world.stacks["eu-central-1"];
     const before = await stack.exportStack();
     await stack.setConfig("nats-dr:failover", { value: JSON.stringify({ peerTimeoutMs: "fast" }) });
@@ -280,7 +280,7 @@ describe("e2e failover", { timeout: 300_000 }, () => {
     expect((await stack.exportStack()).deployment).toEqual(before.deployment);
   });
 
-  it("e2e failover - pulumi stack export holds the credentials only encrypted", async () => {
+  it("pulumi stack export holds the credentials only encrypted", async () => {
     for (const region of ["us-east-1", "eu-central-1"] as const) {
       // The CLI as a user runs it (the Automation API's exportStack shows secrets on purpose).
       const exported = await runPulumi(world, ["stack", "export", "--stack", world.stacks[region].name]);
@@ -290,7 +290,7 @@ describe("e2e failover", { timeout: 300_000 }, () => {
     }
   });
 
-  it("e2e failover - pulumi destroy refuses to drop streams that hold messages unless allowDeleteWithMessages", async () => {
+  it("pulumi destroy refuses to drop streams that hold messages unless allowDeleteWithMessages", async () => {
     const stack = world.stacks["eu-central-1"];
     const westJsm = await jetstreamManager(await connection("eu-central-1"));
     const held = (await westJsm.streams.info("orders")).state.messages;

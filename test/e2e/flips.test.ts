@@ -53,7 +53,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe("e2e flips", () => {
-  it("e2e flips - flip to eu-central-1 and run only its stack: promoted planned, us-east-1 fenced", async () => {
+  it("flip to eu-central-1 and run only its stack: promoted planned, us-east-1 fenced", async () => {
     await world.setActiveRegion("eu-central-1");
     const west = await world.stacks["eu-central-1"].up();
     expect(west.summary.resourceChanges).toEqual({ update: 2, same: 4 });
@@ -64,7 +64,7 @@ describe("e2e flips", () => {
     await moreAcked(20);
   }, 300_000);
 
-  it("e2e flips - flipped back, the eu-central-1 stack refuses and names the one way out", async () => {
+  it("flipped back, the eu-central-1 stack refuses and names the one way out", async () => {
     await world.setActiveRegion("us-east-1");
     // Both streams refuse; the engine stops at whichever of them it ran first, so either may be named.
     await expect(world.stacks["eu-central-1"].up()).rejects.toThrow(
@@ -75,7 +75,7 @@ describe("e2e flips", () => {
     expect((await westJsm.streams.info("events")).config.subjects).toEqual(["events.*"]);
   }, 300_000);
 
-  it("e2e flips - a plain preview of the us-east-1 stack sees the fence; its pulumi up re-syncs and takes over", async () => {
+  it("a plain preview of the us-east-1 stack sees the fence; its pulumi up re-syncs and takes over", async () => {
     const preview = new StepCollector();
     await world.stacks["us-east-1"].preview({ onEvent: preview.onEvent });
     expect(preview.changes().map(({ name, op, diffs }) => ({ name, op, diffs }))).toEqual(
@@ -93,7 +93,7 @@ describe("e2e flips", () => {
     await moreAcked(20);
   }, 300_000);
 
-  it("e2e flips - then the eu-central-1 stack becomes a mirror; both stacks converge, no acknowledged message lost", async () => {
+  it("then the eu-central-1 stack becomes a mirror; both stacks converge, no acknowledged message lost", async () => {
     const west = await world.stacks["eu-central-1"].up();
     expect(west.summary.resourceChanges).toEqual({ replace: 2, same: 4 });
     expect((await evidenceOf("eu-central-1"))["orders"]?.lastDemotion?.orphanCount).toBe(0);

@@ -49,7 +49,7 @@ const STEP_TIMEOUT = 240_000;
 
 describe("e2e interest consumers", () => {
   it(
-    "e2e interest consumers - pulumi destroy refuses to delete the consumer holding unacknowledged messages",
+    "pulumi destroy refuses to delete the consumer holding unacknowledged messages",
     async () => {
       expect(await held()).toBe(5);
       const failure = await failureOf(world.stacks["us-east-1"].destroy());
@@ -63,7 +63,7 @@ describe("e2e interest consumers", () => {
   );
 
   it(
-    "e2e interest consumers - pulumi up refuses to remove the consumer from the catalog",
+    "pulumi up refuses to remove the consumer from the catalog",
     async () => {
       await setCatalog({});
       const failure = await failureOf(world.stacks["us-east-1"].up());
@@ -74,7 +74,7 @@ describe("e2e interest consumers", () => {
   );
 
   it(
-    "e2e interest consumers - a rename creates the new consumer first, which keeps the messages, then deletes the old",
+    "a rename creates the new consumer first, which keeps the messages, then deletes the old",
     async () => {
       await setCatalog({ "settle-v2": consumer });
       const renamed = await world.stacks["us-east-1"].up();
@@ -87,7 +87,7 @@ describe("e2e interest consumers", () => {
   );
 
   it(
-    "e2e interest consumers - with allowDeleteWithMessages set and applied, pulumi destroy drops them",
+    "with allowDeleteWithMessages set and applied, pulumi destroy drops them",
     async () => {
       const stack = world.stacks["us-east-1"];
       await stack.setConfig("nats-dr:allowDeleteWithMessages", { value: "true" });

@@ -107,7 +107,7 @@ beforeAll(async () => {
 afterAll(() => stopWorld(world, clients), 60_000);
 
 describe("e2e interrupted", { timeout: 300_000 }, () => {
-  it("e2e interrupted - a pulumi up killed after the fence leaves no process, and the next up completes the planned promotion with nothing lost", async () => {
+  it("a pulumi up killed after the fence leaves no process, and the next up completes the planned promotion with nothing lost", async () => {
     const router = new Router("us-east-1", clock);
     const publisher = publisherFor(router, "promotion");
     publisher.start();
@@ -154,7 +154,7 @@ describe("e2e interrupted", { timeout: 300_000 }, () => {
     });
   });
 
-  it("e2e interrupted - a demotion killed while it keeps orphans converges on the next up; every orphan is kept", async () => {
+  it("a demotion killed while it keeps orphans converges on the next up; every orphan is kept", async () => {
     // An unplanned failover back to us-east-1 while eu-central-1 keeps taking writes: orphans.
     world.local.link.cut("reset");
     await world.setActiveRegion("us-east-1");

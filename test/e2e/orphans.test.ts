@@ -44,7 +44,7 @@ function orphansCli(args: readonly string[]) {
 }
 
 describe("e2e orphans", { timeout: 300_000 }, () => {
-  it("e2e orphans - after an unplanned failover and the failback, the command empties pendingOrphans on the next pulumi up --refresh", async () => {
+  it("after an unplanned failover and the failback, the command empties pendingOrphans on the next pulumi up --refresh", async () => {
     const east = jetstream(await clients.get("observe", "us-east-1"));
     for (let index = 0; index < 5; index++)
       await east.publish("orders.new", `o-${index}`, { msgID: `before-${index}` });

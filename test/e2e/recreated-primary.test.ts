@@ -44,7 +44,7 @@ afterAll(() => stopWorld(world, clients), 60_000);
 describe("e2e recreated primary", { timeout: 300_000 }, () => {
   let acked: string[] = [];
 
-  it("e2e recreated primary - pulumi up refuses to re-create a deleted primary over its mirror, until allowed", async () => {
+  it("pulumi up refuses to re-create a deleted primary over its mirror, until allowed", async () => {
     await publishOrders("us-east-1", 200, "old");
     const westJsm = await jetstreamManager(await connection("eu-central-1"));
     await eventually("the mirror at 200", async () => (await westJsm.streams.info("orders")).state.last_seq === 200);
@@ -64,7 +64,7 @@ describe("e2e recreated primary", { timeout: 300_000 }, () => {
     expect((await eastJsm.streams.info("orders")).state).toMatchObject({ first_seq: 1, last_seq: 50 });
   });
 
-  it("e2e recreated primary - a refreshed preview of the mirror's stack replaces the stale mirror", async () => {
+  it("a refreshed preview of the mirror's stack replaces the stale mirror", async () => {
     const preview = new StepCollector();
     await world.stacks["eu-central-1"].preview({ refresh: true, onEvent: preview.onEvent });
     const planned = preview.changes().filter((step) => step.op !== "refresh");
@@ -73,7 +73,7 @@ describe("e2e recreated primary", { timeout: 300_000 }, () => {
     ]);
   });
 
-  it("e2e recreated primary - after an unplanned failover to the stale mirror, the demotion keeps every acknowledged message", async () => {
+  it("after an unplanned failover to the stale mirror, the demotion keeps every acknowledged message", async () => {
     world.local.link.cut("reset");
     try {
       await world.setActiveRegion("eu-central-1");

@@ -27,7 +27,7 @@ async function evidenceOf(region: DefaultRegion): Promise<Record<string, StreamE
 const updates = (summary: Record<string, number> | undefined) => summary?.["update"] ?? 0;
 
 describe("e2e returned primary", { timeout: 300_000 }, () => {
-  it("e2e returned primary - the active stack fences the old primary that came back; its own stack then keeps every acknowledged message", async () => {
+  it("the active stack fences the old primary that came back; its own stack then keeps every acknowledged message", async () => {
     const acks = new Map<string, PubAck>();
     const east = jetstream(await clients.get("observe", "us-east-1"));
     const publish = async (prefix: string, count: number) => {

@@ -39,7 +39,7 @@ const metadataOf = async (nc: NatsConnection, name: string) =>
   (await (await jetstreamManager(nc)).streams.info(name)).config.metadata ?? {};
 
 describe("stream adoption", { timeout: 120_000 }, () => {
-  test("stream adoption - a stream nats-dr did not create is refused without adoptStreams, naming the key", async () => {
+  test("a stream nats-dr did not create is refused without adoptStreams, naming the key", async () => {
     const inputs = await streamInputs("east", "primary", { name: "scripted", subjects: ["scripted.*"] }, false);
     await createByHand(fixture!.east, inputs);
     await expect(streamProvider.create(inputs)).rejects.toThrow(
@@ -47,7 +47,7 @@ describe("stream adoption", { timeout: 120_000 }, () => {
     );
   });
 
-  test("stream adoption - settings that differ from the catalog are named and nothing changes", async () => {
+  test("settings that differ from the catalog are named and nothing changes", async () => {
     const spec = { name: "drifted", subjects: ["drifted.*"], maxAge: "1d" };
     await createByHand(fixture!.east, await streamInputs("east", "primary", spec), { owner: "script" });
     await publish(fixture!.east, "drifted.a", 3);
@@ -62,7 +62,7 @@ describe("stream adoption", { timeout: 120_000 }, () => {
     expect(info.state.messages).toBe(3);
   });
 
-  test("stream adoption - a primary declared a mirror is refused: adopt it where it is the primary", async () => {
+  test("a primary declared a mirror is refused: adopt it where it is the primary", async () => {
     const spec = { name: "wrongrole", subjects: ["wrongrole.*"] };
     await createByHand(fixture!.west, await streamInputs("west", "primary", spec));
     await expect(streamProvider.create(await streamInputs("west", "mirror", spec))).rejects.toThrow(
@@ -70,7 +70,7 @@ describe("stream adoption", { timeout: 120_000 }, () => {
     );
   });
 
-  test("stream adoption - a matching primary and its hand-made mirror are adopted with their messages and user metadata", async () => {
+  test("a matching primary and its hand-made mirror are adopted with their messages and user metadata", async () => {
     const spec = { name: "legacy", subjects: ["legacy.*"], maxBytes: "64Mi" };
     const primary = await streamInputs("east", "primary", spec);
     const mirror = await streamInputs("west", "mirror", spec);

@@ -19,7 +19,7 @@ async function failures(
 }
 
 describe("bad inputs", () => {
-  test("bad inputs - stream names, subjects, durations and sizes are named with the fix", async () => {
+  test("stream names, subjects, durations and sizes are named with the fix", async () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [
         { name: "bad.name", subjects: ["a.*"] },
@@ -47,14 +47,14 @@ describe("bad inputs", () => {
     }
   });
 
-  test("bad inputs - every problem is reported at once", async () => {
+  test("every problem is reported at once", async () => {
     const problems = await failures(
       rawStreamInputs(here, peer, "primary", { name: "a b", subjects: ["x y"], maxAge: "nope" }),
     );
     expect(problems.map((problem) => problem.split(":")[0])).toEqual(["spec.name", "spec.subjects.0", "spec.maxAge"]);
   });
 
-  test("bad inputs - a mirror needs its peer, and the peer is another domain", async () => {
+  test("a mirror needs its peer, and the peer is another domain", async () => {
     expect(await failures(rawStreamInputs(here, undefined, "mirror", { name: "s", subjects: ["a.*"] }))).toEqual([
       "peerDomain: a mirror needs peerDomain, the JetStream domain of the region it copies from",
     ]);
@@ -66,7 +66,7 @@ describe("bad inputs", () => {
     ).toHaveLength(1);
   });
 
-  test("bad inputs - the re-create opt-in is a boolean", async () => {
+  test("the re-create opt-in is a boolean", async () => {
     const problems = await failures(
       rawStreamInputs(here, peer, "primary", { name: "s", subjects: ["a.*"] }, { allowRecreateOverMirror: "yes" }),
     );
@@ -74,7 +74,7 @@ describe("bad inputs", () => {
     expect(problems[0]).toMatch(/^allowRecreateOverMirror: /);
   });
 
-  test("bad inputs - a work queue cannot be replicated between regions", async () => {
+  test("a work queue cannot be replicated between regions", async () => {
     expect(
       await failures(
         rawStreamInputs(here, peer, "primary", { name: "jobs", subjects: ["jobs.*"], retention: "workqueue" }),
@@ -89,7 +89,7 @@ describe("bad inputs", () => {
     ).toEqual([]);
   });
 
-  test("bad inputs - connection and credentials mistakes", async () => {
+  test("connection and credentials mistakes", async () => {
     const withPassword = rawStreamInputs(
       here,
       peer,
@@ -128,7 +128,7 @@ describe("bad inputs", () => {
     ).toEqual(["credentials: set only one of user/password, token or creds"]);
   });
 
-  test("bad inputs - consumer specs", async () => {
+  test("consumer specs", async () => {
     const consumer = (spec: Record<string, unknown>) => ({
       connection: { servers: here.clientUrls },
       domain: "us-east-1",
@@ -158,7 +158,7 @@ describe("bad connections", () => {
     await server?.stop();
   });
 
-  test("bad connections - an unreachable server fails with a clear message, no hang", async () => {
+  test("an unreachable server fails with a clear message, no hang", async () => {
     const closedPort = await freePort();
     const raw = rawStreamInputs(
       { domain: "us-east-1", clientUrls: [`nats://127.0.0.1:${closedPort}`] },
@@ -174,7 +174,7 @@ describe("bad connections", () => {
     );
   });
 
-  test("bad connections - a wrong JetStream domain says which domain and what to check", async () => {
+  test("a wrong JetStream domain says which domain and what to check", async () => {
     const raw = rawStreamInputs({ domain: "us-west-9", clientUrls: [server.clientUrl] }, peer, "primary", {
       name: "s",
       subjects: ["a.*"],
@@ -185,7 +185,7 @@ describe("bad connections", () => {
     );
   });
 
-  test("bad connections - wrong credentials give an authentication error without the secret", async () => {
+  test("wrong credentials give an authentication error without the secret", async () => {
     const raw = rawStreamInputs(
       { domain: "us-east-1", clientUrls: [server.clientUrl] },
       peer,

@@ -112,7 +112,7 @@ function promoteInputs(mirror: { spec: { name: string; subjects: string[] } }) {
 }
 
 describe("checkpoints", { timeout: 120_000 }, () => {
-  test("checkpoints - the peer is judged once per run: later streams of an unplanned failover only probe it, and a peer that answers again gets a planned promotion", async () => {
+  test("the peer is judged once per run: later streams of an unplanned failover only probe it, and a peer that answers again gets a planned promotion", async () => {
     const names = ["judged0", "judged1", "judged2", "judged3"];
     const mirrors = [];
     for (const name of names) mirrors.push(await pairWithWorker(name));
@@ -137,7 +137,7 @@ describe("checkpoints", { timeout: 120_000 }, () => {
     expect(peer.kind).toBe("primary");
   });
 
-  test("checkpoints - an unplanned promotion with the peer gone starts at the last checkpoint: redelivered at most what was acknowledged since, none skipped", async () => {
+  test("an unplanned promotion with the peer gone starts at the last checkpoint: redelivered at most what was acknowledged since, none skipped", async () => {
     const name = "ledger";
     const { east: eastPlan, west: westPlan } = plans([name]);
     await westCheckpointStream(westPlan);
@@ -190,7 +190,7 @@ describe("checkpoints", { timeout: 120_000 }, () => {
     }
   });
 
-  test("checkpoints - the rendered checkpointer script, run by sh with the real nats CLI, fills the peer's checkpoint stream", async () => {
+  test("the rendered checkpointer script, run by sh with the real nats CLI, fills the peer's checkpoint stream", async () => {
     const name = "script";
     const { east: eastPlan } = plans(["ledger", name], "500ms");
     await pairWithWorker(name);

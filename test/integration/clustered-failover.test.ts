@@ -26,7 +26,7 @@ function inputs(side: "east" | "west", role: "primary" | "mirror") {
 }
 
 describe("clustered failover", () => {
-  test("clustered failover - planned failover and failback of an R3 stream lose nothing", async () => {
+  test("planned failover and failback of an R3 stream lose nothing", async () => {
     let eastState = (await streamProvider.create(await inputs("east", "primary"))).outs;
     let westState = (await streamProvider.create(await inputs("west", "mirror"))).outs;
     expect((await (await jetstreamManager(east)).streams.info("audit")).cluster?.replicas).toHaveLength(2);

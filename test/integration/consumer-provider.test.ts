@@ -43,7 +43,7 @@ async function streamWithConsumers(name: string, retention: RetentionPolicy, con
 }
 
 describe("consumer provider", () => {
-  test("consumer provider - creates, updates in place, reads drift and deletes", async () => {
+  test("creates, updates in place, reads drift and deletes", async () => {
     const declared = await inputs({ name: "analytics-consumer", filterSubjects: ["events.analytics"] });
     const created = await consumerProvider.create(declared);
     const jsm = await jetstreamManager(nc);
@@ -91,7 +91,7 @@ describe("consumer provider", () => {
     await consumerProvider.delete("id", updated.outs); // deleting what is gone is fine
   });
 
-  test("consumer provider - refuses to delete the last consumer of an interest stream while it holds unacknowledged messages", async () => {
+  test("refuses to delete the last consumer of an interest stream while it holds unacknowledged messages", async () => {
     const { jsm, created } = await streamWithConsumers("payments", RetentionPolicy.Interest, ["settle"], 5);
     await expect(consumerProvider.delete("id", created[0]!.outs)).rejects.toThrow(
       /refusing to delete consumer settle of stream payments in domain "us-east-1": .*drop the 5 messages .*allowDeleteWithMessages/,
@@ -107,7 +107,7 @@ describe("consumer provider", () => {
     await expect(jsm.consumers.info("payments", "settle")).rejects.toThrow(/consumer not found/);
   });
 
-  test("consumer provider - deletes an interest consumer with messages when allowDeleteWithMessages is set", async () => {
+  test("deletes an interest consumer with messages when allowDeleteWithMessages is set", async () => {
     const { jsm, created } = await streamWithConsumers("refunds", RetentionPolicy.Interest, ["settle"], 3);
     const allowed = await inputs({ name: "settle" }, "refunds", { allowDeleteWithMessages: true });
     expect(await consumerProvider.diff("id", created[0]!.outs, allowed)).toMatchObject({ changes: true, replaces: [] });
@@ -115,7 +115,7 @@ describe("consumer provider", () => {
     expect((await jsm.streams.info("refunds")).state.messages).toBe(0);
   });
 
-  test("consumer provider - deletes an interest consumer when another consumer still reads its messages (a rename)", async () => {
+  test("deletes an interest consumer when another consumer still reads its messages (a rename)", async () => {
     const { jsm, created } = await streamWithConsumers(
       "invoices",
       RetentionPolicy.Interest,
@@ -128,13 +128,13 @@ describe("consumer provider", () => {
     await expect(consumerProvider.delete("id", created[1]!.outs)).rejects.toThrow(/drop the 4 messages/);
   });
 
-  test("consumer provider - deletes a work-queue consumer with messages: the stream keeps them", async () => {
+  test("deletes a work-queue consumer with messages: the stream keeps them", async () => {
     const { jsm, created } = await streamWithConsumers("jobs", RetentionPolicy.Workqueue, ["worker"], 5);
     await consumerProvider.delete("id", created[0]!.outs);
     expect((await jsm.streams.info("jobs")).state.messages).toBe(5);
   });
 
-  test("consumer provider - refuses to take over a consumer it did not create", async () => {
+  test("refuses to take over a consumer it did not create", async () => {
     await (await jetstreamManager(nc)).consumers.add("events", { durable_name: "handmade", ack_policy: "explicit" });
     await expect(consumerProvider.create(await inputs({ name: "handmade" }))).rejects.toThrow(
       /already exists on stream events .* not created by nats-dr/,

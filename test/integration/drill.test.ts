@@ -86,7 +86,7 @@ function check(scenario: ScenarioResult, name: string) {
 }
 
 describe("drill", () => {
-  it("drill - the short drill runs every scenario and meets the targets it can judge without a clock", async () => {
+  it("the short drill runs every scenario and meets the targets it can judge without a clock", async () => {
     const out = tempOutDir("short");
     const run = await drill(["--short", "--out", out]);
     expect(run.code, run.stderr).not.toBe(2);
@@ -212,7 +212,7 @@ describe("drill", () => {
     // About a dozen `pulumi up` runs of 14-25 s each on a busy 2-core machine: a bound, not a target.
   }, 600_000);
 
-  it("drill - Ctrl-C during a pulumi up stops every server and Pulumi process the drill started and exits 130", async () => {
+  it("Ctrl-C during a pulumi up stops every server and Pulumi process the drill started and exits 130", async () => {
     const out = tempOutDir("sigint");
     let sent = false;
     let started: number | undefined;

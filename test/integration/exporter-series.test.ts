@@ -152,7 +152,7 @@ afterAll(async () => {
 });
 
 describe("exporter series", () => {
-  it("exporter series - the pinned exporter emits every series the rules and the dashboard read, labelled as they select", async () => {
+  it("the pinned exporter emits every series the rules and the dashboard read, labelled as they select", async () => {
     const samples = await scrapeRegion();
     const names = new Set(samples.map((sample) => sample.name));
     for (const name of Object.values(ExporterMetrics)) expect(names, name).toContain(name);
@@ -186,13 +186,13 @@ describe("exporter series", () => {
     expect(of(ExporterMetrics.leafnodes).map((s) => s.value)).toEqual(["1", "1", "1"]);
   });
 
-  it("exporter series - the region's alerts stay silent on its real healthy series", async () => {
+  it("the region's alerts stay silent on its real healthy series", async () => {
     const result = testRules(await scrapeRegion(), {});
     expect(result.output).toContain("SUCCESS");
     expect(result.status).toBe(0);
   });
 
-  it("exporter series - a cut leafnode shows in the real series: NatsDrLeafnodeDown, then NatsDrMirrorInactive", async () => {
+  it("a cut leafnode shows in the real series: NatsDrLeafnodeDown, then NatsDrMirrorInactive", async () => {
     regions.relay.cut();
     try {
       await waitFor("the west leafnodes to drop", async () => {

@@ -67,7 +67,7 @@ async function mirrored(name: string, seq: number) {
 }
 
 describe("failover edges", () => {
-  test("failover edges - a planned failover that fails after the fence un-fences the peer", async () => {
+  test("a planned failover that fails after the fence un-fences the peer", async () => {
     const spec = { name: "slow", subjects: ["slow.*"] };
     const { mirror } = await pair(spec);
     await publish(east, "slow.x", 5, "s");
@@ -94,7 +94,7 @@ describe("failover edges", () => {
     expect(promoted.outs.lastPromotion?.mode).toBe("planned");
   });
 
-  test("failover edges - after an aborted promotion every peer consumer that can be resumed is, and the rest are named", async () => {
+  test("after an aborted promotion every peer consumer that can be resumed is, and the rest are named", async () => {
     const manager = await jsm(east);
     const names = ["first", "gone", "last"];
     await manager.streams.add({ name: "resume", subjects: ["resume.*"], num_replicas: 1 });
@@ -120,7 +120,7 @@ describe("failover edges", () => {
     }
   });
 
-  test("failover edges - a re-run after an interrupted promotion resumes the consumers and records it", async () => {
+  test("a re-run after an interrupted promotion resumes the consumers and records it", async () => {
     const spec = { name: "rerun", subjects: ["rerun.*"] };
     const { mirror } = await pair(spec);
     await consumerProvider.create(
@@ -151,7 +151,7 @@ describe("failover edges", () => {
     expect((await (await jsm(west)).consumers.info("rerun", "reader")).paused ?? false).toBe(false);
   });
 
-  test("failover edges - interest retention keeps unacknowledged messages through a planned failover", async () => {
+  test("interest retention keeps unacknowledged messages through a planned failover", async () => {
     const spec = { name: "interest", subjects: ["interest.*"], retention: "interest" };
     const { mirror } = await pair(spec);
     await consumersInBothRegions("interest", "worker");
@@ -172,7 +172,7 @@ describe("failover edges", () => {
     expect(delivered).toEqual(["i-4", "i-5", "i-6", "i-7", "i-8", "i-9"]);
   });
 
-  test("failover edges - an interest stream's mirror waits for its primary: refused, nothing created, then created", async () => {
+  test("an interest stream's mirror waits for its primary: refused, nothing created, then created", async () => {
     const spec = { name: "early", subjects: ["early.*"], retention: "interest" };
     const error = await streamProvider.create(await streamInputs("west", "mirror", spec)).then(
       () => undefined,
@@ -191,7 +191,7 @@ describe("failover edges", () => {
     await mirrored("early", 3);
   });
 
-  test("failover edges - a retention change between limits and interest re-creates the mirror to read through the feed, and back", async () => {
+  test("a retention change between limits and interest re-creates the mirror to read through the feed, and back", async () => {
     const limits = { name: "switch", subjects: ["switch.*"] };
     const interest = { ...limits, retention: "interest" };
     const { primary, mirror } = await pair(limits);
@@ -225,7 +225,7 @@ describe("failover edges", () => {
     );
   });
 
-  test("failover edges - a stale stack cannot demote to a fenced stream; the fenced primary re-syncs and takes over", async () => {
+  test("a stale stack cannot demote to a fenced stream; the fenced primary re-syncs and takes over", async () => {
     const spec = { name: "stale", subjects: ["stale.*"] };
     const { primary, mirror } = await pair(spec);
     await publish(east, "stale.x", 5, "s");
@@ -257,7 +257,7 @@ describe("failover edges", () => {
     expect(westPrimary.lastPromotion?.mode).toBe("planned");
   });
 
-  test("failover edges - orphans keep server headers renamed so they can be re-published", async () => {
+  test("orphans keep server headers renamed so they can be re-published", async () => {
     const spec = { name: "hdrs", subjects: ["hdrs.*"] };
     const { primary, mirror } = await pair(spec);
     await publish(east, "hdrs.x", 2, "h");
@@ -307,7 +307,7 @@ describe("failover edges", () => {
     expect(ack.stream).toBe("hdrs");
   });
 
-  test("failover edges - a partition that drops packets still gives an unplanned failover within the peer timeout", async () => {
+  test("a partition that drops packets still gives an unplanned failover within the peer timeout", async () => {
     const spec = { name: "blackhole", subjects: ["blackhole.*"] };
     const { mirror } = await pair(spec);
     await publish(east, "blackhole.x", 3, "b");
@@ -339,7 +339,7 @@ describe("failover edges", () => {
     }
   });
 
-  test("failover edges - an unplanned failover with a rewind window starts consumers there, not at the beginning", async () => {
+  test("an unplanned failover with a rewind window starts consumers there, not at the beginning", async () => {
     const spec = { name: "rewind", subjects: ["rewind.*"] };
     const { mirror } = await pair(spec);
     await consumerProvider.create(

@@ -36,7 +36,7 @@ async function idsIn(nc: NatsConnection, domain: string, stream: string): Promis
 }
 
 describe("flips", () => {
-  test("flips - flip to eu-central-1 running only its stack, then back running only us-east-1's: both converge, nothing lost", async () => {
+  test("flip to eu-central-1 running only its stack, then back running only us-east-1's: both converge, nothing lost", async () => {
     const spec = { name: "flipflop", subjects: ["flipflop.*"] };
     let eastStack = await up("east", "primary", spec);
     let westStack = await up("west", "mirror", spec);
@@ -96,7 +96,7 @@ describe("flips", () => {
     expect((await up("west", "mirror", spec, westStack)).op).toBe("same");
   });
 
-  test("flips - flipped back while the peer is down: the fenced primary is taken over unplanned, the peer's demotion keeps what it stored", async () => {
+  test("flipped back while the peer is down: the fenced primary is taken over unplanned, the peer's demotion keeps what it stored", async () => {
     const spec = { name: "flipdown", subjects: ["flipdown.*"] };
     let eastStack = await up("east", "primary", spec);
     let westStack = await up("west", "mirror", spec);

@@ -121,7 +121,7 @@ describe("lab", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("lab - bad inputs stop before anything starts, with the fix; a stale lab is cleaned up", async () => {
+  it("bad inputs stop before anything starts, with the fix; a stale lab is cleaned up", async () => {
     const unknown = await lab("frob");
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown command "frob"; use one of up, down, env, status.');
@@ -173,7 +173,7 @@ describe("lab", () => {
     expect(await psNaming(dir)).toEqual([]);
   }, 120_000);
 
-  it("lab - up runs both stacks, the printed failover works in a plain shell, a second up keeps it, down leaves nothing", async () => {
+  it("up runs both stacks, the printed failover works in a plain shell, a second up keeps it, down leaves nothing", async () => {
     const paths = labPaths(env);
     const up = await lab("--base-port", String(base));
     expect(up.stderr).toBe("");

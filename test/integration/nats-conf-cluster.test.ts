@@ -60,7 +60,7 @@ const region = (domain: string, servers: ServerHandle[]): Region => ({
 });
 
 describe("rendered servers", () => {
-  it("rendered servers - three rendered configs form a JetStream cluster that reports 3 peers", async () => {
+  it("three rendered configs form a JetStream cluster that reports 3 peers", async () => {
     const members = await Promise.all(
       [1, 2, 3].map(async (n) => ({
         name: `east-${n}`,
@@ -96,7 +96,7 @@ describe("rendered servers", () => {
     expect(info.config?.domain).toBe("us-east-1");
   });
 
-  it("rendered servers - two domains joined by the rendered leafnode answer each other's JetStream API", async () => {
+  it("two domains joined by the rendered leafnode answer each other's JetStream API", async () => {
     const [leafPort, eastClient, eastMonitor, westClient, westMonitor] = await freePorts(5);
     const east = await start("east", (storeDir) => ({
       serverName: "east",
@@ -141,7 +141,7 @@ describe("rendered servers", () => {
     expect((await jsz(west.monitorPort)).streams).toBe(0);
   });
 
-  it("rendered servers - the Kubernetes flavour runs with the Secret's values and the passwords work", async () => {
+  it("the Kubernetes flavour runs with the Secret's values and the passwords work", async () => {
     // One server: a catalog of single-replica streams (the config refuses more replicas than servers).
     // Plaintext (the lab opt-out), so a client without certificates can test the passwords.
     const deployment = deploymentOf("us-east-1", {

@@ -47,7 +47,7 @@ async function expectValid(text: string, env: Record<string, string> = {}): Prom
 }
 
 describe("nats conf", () => {
-  it("nats conf - a single server passes nats-server -t", async () => {
+  it("a single server passes nats-server -t", async () => {
     const text = renderNatsConf(localTopology(base));
     await expectValid(text);
     expect(text).not.toMatch(/^cluster|^leafnodes/m);
@@ -55,13 +55,13 @@ describe("nats conf", () => {
     expect(text).toContain("system_account: SYS");
   });
 
-  it("nats conf - a cluster member with 3 routes passes nats-server -t", async () => {
+  it("a cluster member with 3 routes passes nats-server -t", async () => {
     const text = renderNatsConf(localTopology({ ...base, cluster }));
     await expectValid(text);
     for (const port of cluster.routePorts) expect(text).toContain(`"nats://127.0.0.1:${port}"`);
   });
 
-  it("nats conf - the listening side accepts user leaf bound to account APP", async () => {
+  it("the listening side accepts user leaf bound to account APP", async () => {
     const text = renderNatsConf(
       localTopology({ ...base, cluster, leafnode: { role: "listen", port: 17422, user: leaf } }),
     );
@@ -70,7 +70,7 @@ describe("nats conf", () => {
     expect(text).not.toContain("remotes");
   });
 
-  it("nats conf - the dialing side has one remote in APP with an explicit reconnect interval", async () => {
+  it("the dialing side has one remote in APP with an explicit reconnect interval", async () => {
     const url = leafnodeUrl("127.0.0.1", 17422, { user: "leaf", password: "p@ss/w:rd" });
     const text = renderNatsConf(
       localTopology({ ...base, domain: "eu-central-1", leafnode: { role: "dial", urls: [url] } }),
@@ -83,7 +83,7 @@ describe("nats conf", () => {
     expect(text).not.toMatch(/^\s*listen: "127\.0\.0\.1:17422"/m);
   });
 
-  it("nats conf - TLS for client, routes and both leafnode sides passes nats-server -t with real certificates", async () => {
+  it("TLS for client, routes and both leafnode sides passes nats-server -t with real certificates", async () => {
     const tls = { certFile: certs.certFile, keyFile: certs.keyFile, caFile: certs.caFile };
     const listener = renderNatsConf(
       localTopology({ ...base, cluster, tls, leafnode: { role: "listen", port: 17422, user: leaf } }),
@@ -99,7 +99,7 @@ describe("nats conf", () => {
     );
   });
 
-  it("nats conf - a TLS file that does not exist is rejected (the check reads the files)", async () => {
+  it("a TLS file that does not exist is rejected (the check reads the files)", async () => {
     const text = renderNatsConf(
       localTopology({
         ...base,
@@ -111,7 +111,7 @@ describe("nats conf", () => {
   });
 
   for (const region of ["us-east-1", "eu-central-1"] as const) {
-    it(`nats conf - the Kubernetes config of ${region} passes nats-server -t with the pod's environment`, async () => {
+    it(`the Kubernetes config of ${region} passes nats-server -t with the pod's environment`, async () => {
       const deployment = deploymentOf(region);
       const text = renderNatsConf(kubernetesTopology(deployment));
       // The TLS files live where the pod mounts the Secret; point the check at the generated ones.
@@ -135,7 +135,7 @@ describe("nats conf", () => {
     });
   }
 
-  it("nats conf - by default TLS covers the leafnode, the routes (verified both ways) and the clients", () => {
+  it("by default TLS covers the leafnode, the routes (verified both ways) and the clients", () => {
     const text = renderNatsConf(kubernetesTopology(deploymentOf("us-east-1")));
     const cluster = text.slice(text.indexOf("cluster {"), text.indexOf("leafnodes {"));
     const leafnodes = text.slice(text.indexOf("leafnodes {"));
@@ -144,20 +144,20 @@ describe("nats conf", () => {
     expect(leafnodes).toMatch(/tls \{\n\s+cert_file: "\/etc\/nats-tls\/tls\.crt"/);
   });
 
-  it("nats conf - the lab opt-out renders plaintext links that pass nats-server -t", async () => {
+  it("the lab opt-out renders plaintext links that pass nats-server -t", async () => {
     const deployment = deploymentOf("us-east-1", { tls: undefined, insecureLabWithoutLinkTls: true });
     const text = renderNatsConf(kubernetesTopology(deployment));
     expect(text).not.toContain("tls");
     await expectValid(text, podEnv("us-east-1"));
   });
 
-  it("nats conf - the Kubernetes config is rejected without the pod's environment (the references are real)", async () => {
+  it("the Kubernetes config is rejected without the pod's environment (the references are real)", async () => {
     const result = await testNatsConf(renderNatsConf(kubernetesTopology(deploymentOf("us-east-1"))));
     expect(result.code).not.toBe(0);
     expect(result.output).toMatch(/variable reference for 'POD_NAME'.*can not be found/);
   });
 
-  it("nats conf - the Kubernetes config with TLS passes nats-server -t once the Secret's files are in place", async () => {
+  it("the Kubernetes config with TLS passes nats-server -t once the Secret's files are in place", async () => {
     const deployment = deploymentOf("us-east-1", { tls: { secretName: "nats-tls", verifyClients: true } });
     const text = renderNatsConf(kubernetesTopology(deployment));
     expect(text.match(/"\/etc\/nats-tls\/tls\.crt"/g)).toHaveLength(3);
@@ -166,7 +166,7 @@ describe("nats conf", () => {
     await expectValid(text.replaceAll("/etc/nats-tls/", `${certs.dir}/`), podEnv("us-east-1"));
   });
 
-  it("nats conf - same input, same text; key order and list order do not matter", () => {
+  it("same input, same text; key order and list order do not matter", () => {
     const topology = localTopology({ ...base, cluster, leafnode: { role: "listen", port: 17422, user: leaf } });
     const reordered = reverseKeys(topology) as NatsTopology;
     const shuffled: NatsTopology = {
@@ -187,7 +187,7 @@ describe("nats conf", () => {
     expect(text.indexOf(`${NatsAccounts.app} {`)).toBeLessThan(text.indexOf(`${NatsAccounts.system} {`));
   });
 
-  it("nats conf - invalid topologies are refused with the field's name", () => {
+  it("invalid topologies are refused with the field's name", () => {
     const topology = localTopology({ ...base, cluster });
     expect(() => renderNatsConf({ ...topology, lameDuck: { durationSeconds: 5, gracePeriodSeconds: 1 } })).toThrow(
       /lameDuck\.durationSeconds is 5; nats-server needs whole seconds >= 30/,

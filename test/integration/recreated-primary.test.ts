@@ -75,7 +75,7 @@ async function unplannedPromotion(mirror: StreamState, spec: Record<string, unkn
 }
 
 describe("recreated primary", () => {
-  test("recreated primary - creating it again is refused while the peer's mirror holds the old messages", async () => {
+  test("creating it again is refused while the peer's mirror holds the old messages", async () => {
     const spec = { name: "refused", subjects: ["refused.*"] };
     await streamProvider.create(await streamInputs("east", "primary", spec));
     await streamProvider.create(await streamInputs("west", "mirror", spec));
@@ -173,7 +173,7 @@ describe("recreated primary", () => {
     },
   );
 
-  test("recreated primary - a planned failover over a mirror that spliced old and new history still keeps the new stream whole", async () => {
+  test("a planned failover over a mirror that spliced old and new history still keeps the new stream whole", async () => {
     const name = "splice";
     const spec = { name, subjects: [`${name}.*`] };
     await streamProvider.create(await streamInputs("east", "primary", spec));
@@ -212,7 +212,7 @@ describe("recreated primary", () => {
     // The new primary takes 10 writes and, at maxMsgs 40, drops the old primary's lowest messages.
     { how: "with the origin identity the mirror recorded", legacy: false, after: 10 },
     { how: "with a mirror that recorded none, still holding the lowest message", legacy: true, after: 3 },
-  ])("recreated primary - a normal failback still keeps exactly the unreplicated messages, $how", async (variant) => {
+  ])("a normal failback still keeps exactly the unreplicated messages, $how", async (variant) => {
     const name = variant.legacy ? "normal-legacy" : "normal";
     const spec = { name, subjects: [`${name}.*`], maxMsgs: 40 };
     await streamProvider.create(await streamInputs("east", "primary", spec));
@@ -252,7 +252,7 @@ describe("recreated primary", () => {
     );
   });
 
-  test("recreated primary - without a recorded identity, a peer that dropped the lowest messages keeps the whole stream", async () => {
+  test("without a recorded identity, a peer that dropped the lowest messages keeps the whole stream", async () => {
     const name = "unproven";
     const spec = { name, subjects: [`${name}.*`], maxMsgs: 40 };
     await streamProvider.create(await streamInputs("east", "primary", spec));
@@ -281,7 +281,7 @@ describe("recreated primary", () => {
     expect(demoted.lastDemotion?.history.reason).toMatch(/no longer holds sequence 27/);
   });
 
-  test("recreated primary - a planned failover proves the identity a mirror lacked, so the demotion keeps no false orphans", async () => {
+  test("a planned failover proves the identity a mirror lacked, so the demotion keeps no false orphans", async () => {
     const name = "planned-legacy";
     const spec = { name, subjects: [`${name}.*`], maxMsgs: 40 };
     await streamProvider.create(await streamInputs("east", "primary", spec));
@@ -299,7 +299,7 @@ describe("recreated primary", () => {
     expect(demoted.lastDemotion).toMatchObject({ orphanCount: 0, history: { verdict: "same" } });
   });
 
-  test("recreated primary - a refresh finds the mirror of a re-created origin, and pulumi up replaces it keeping its messages", async () => {
+  test("a refresh finds the mirror of a re-created origin, and pulumi up replaces it keeping its messages", async () => {
     const name = "repair";
     const spec = { name, subjects: [`${name}.*`] };
     await streamProvider.create(await streamInputs("east", "primary", spec));

@@ -40,7 +40,7 @@ async function pair(name: string): Promise<{ spec: Record<string, unknown>; east
 }
 
 describe("returned primary", () => {
-  test("returned primary - the active stack's up fences the old primary that came back writable; its own up then demotes it, every acknowledged message kept", async () => {
+  test("the active stack's up fences the old primary that came back writable; its own up then demotes it, every acknowledged message kept", async () => {
     const name = "comeback";
     const setup = await pair(name);
     let { eastStack, westStack } = setup;
@@ -118,7 +118,7 @@ describe("returned primary", () => {
     expect((await upEast("mirror", spec, eastStack)).op).toBe("same");
   });
 
-  test("returned primary - an update whose peer went silent after check fences nothing and fails nothing", async () => {
+  test("an update whose peer went silent after check fences nothing and fails nothing", async () => {
     const name = "silentpeer";
     const setup = await pair(name);
     let { westStack } = setup;

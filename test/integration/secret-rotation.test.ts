@@ -81,7 +81,7 @@ const signsIn = async (password: string) => {
 };
 
 describe("secret rotation", { timeout: 120_000 }, () => {
-  test("secret rotation - the provider's new password works only after the servers restarted with the new Secret", async () => {
+  test("the provider's new password works only after the servers restarted with the new Secret", async () => {
     const created = await streamProvider.create(await inputs(before.app));
     // The rotation changes the Secret and the pod template's checksum, not the config text.
     expect(credentialsChecksum(credentialSecretData(deployment, after))).not.toBe(

@@ -83,7 +83,7 @@ function unwrapSecrets(value: unknown): unknown {
 }
 
 describe("serialized provider", () => {
-  test("serialized provider - create, diff, promote and delete through the engine's loading path", async () => {
+  test("create, diff, promote and delete through the engine's loading path", async () => {
     const spec = {
       name: "serialized",
       subjects: ["serialized.*"],
@@ -196,7 +196,7 @@ describe("serialized provider", () => {
     expect(promoted[7]).toEqual({ ok: true, value: null });
   });
 
-  test("serialized provider - an interest stream's mirror prepares and removes its feed on the primary", async () => {
+  test("an interest stream's mirror prepares and removes its feed on the primary", async () => {
     const spec = {
       name: "serialized-interest",
       subjects: ["serialized-interest.*"],
@@ -253,7 +253,7 @@ describe("serialized provider", () => {
     }
   });
 
-  test("serialized provider - credentials are secret outputs and stay out of every other input", async () => {
+  test("credentials are secret outputs and stay out of every other input", async () => {
     const stream = new JetStreamStream("secret-check", {
       connection: { servers: ["nats://127.0.0.1:4222"], connectTimeoutMs: 1000, requestTimeoutMs: 1000 },
       credentials: { user: "app", password: "s3cr3t-value" },

@@ -45,7 +45,7 @@ async function publish(nc: NatsConnection, subject: string, count: number, prefi
 }
 
 describe("stream provider", () => {
-  test("stream provider - creates a primary and a cross-domain mirror that catches up", async () => {
+  test("creates a primary and a cross-domain mirror that catches up", async () => {
     const pair = await createPair("orders", ["orders.*"]);
     expect(pair.primary.instance).toMatch(/^[0-9a-f-]{36}$/);
     await publish(east, "orders.created", 50, "o");
@@ -60,7 +60,7 @@ describe("stream provider", () => {
     expect((await info(east, "orders")).config.subjects).toEqual(["orders.*"]);
   });
 
-  test("stream provider - diff follows the server: update in place, replace only when it must", async () => {
+  test("diff follows the server: update in place, replace only when it must", async () => {
     const pair = await createPair("payments", ["payments.*"], { maxAge: "7d" });
     expect(await streamProvider.diff("id", pair.primary, pair.primaryInputs)).toMatchObject({ changes: false });
     const longer = await checked(
@@ -95,7 +95,7 @@ describe("stream provider", () => {
     });
   });
 
-  test("stream provider - read finds hand edits and hand deletes; no diff after a clean refresh", async () => {
+  test("read finds hand edits and hand deletes; no diff after a clean refresh", async () => {
     const pair = await createPair("drift", ["drift.*"], { maxAge: "1d" });
     const clean = await streamProvider.read("us-east-1/drift", pair.primary);
     expect(clean.id).toBe("us-east-1/drift");
@@ -119,7 +119,7 @@ describe("stream provider", () => {
     expect(gone.id).toBeFalsy();
   });
 
-  test("stream provider - delete refuses a stream holding messages unless allowed", async () => {
+  test("delete refuses a stream holding messages unless allowed", async () => {
     const pair = await createPair("guarded", ["guarded.*"]);
     await publish(east, "guarded.x", 3, "g");
     await expect(streamProvider.delete("id", pair.primary)).rejects.toThrow(
@@ -132,7 +132,7 @@ describe("stream provider", () => {
     await expect(info(west, "guarded")).rejects.toThrow();
   });
 
-  test("stream provider - planned failover under continuous publishing loses nothing", async () => {
+  test("planned failover under continuous publishing loses nothing", async () => {
     const pair = await createPair("events", ["events.*"]);
     // The publisher sits in the standby region: before the failover the leafnode carries its
     // messages to the primary, after it the promoted stream stores them locally.
@@ -171,7 +171,7 @@ describe("stream provider", () => {
     expect(westInfo.state.last_seq).toBeGreaterThan(record.lastMirroredSequence);
   });
 
-  test("stream provider - unplanned failover promotes at once and records the RPO evidence", async () => {
+  test("unplanned failover promotes at once and records the RPO evidence", async () => {
     await createPair("telemetry", ["telemetry.*"]);
     const mirrorInputs = await checked(
       streamProvider,

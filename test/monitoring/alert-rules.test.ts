@@ -14,13 +14,13 @@ const groups = renderRuleGroups(ruleInput);
 const rulesText = renderRulesFile(groups);
 
 describe("alert rules", () => {
-  it("alert rules - promtool check rules accepts the rendered file", () => {
+  it("promtool check rules accepts the rendered file", () => {
     const result = runPromtool(["check", "rules", "rules.yaml"], { "rules.yaml": rulesText });
     expect(result.output).toContain("SUCCESS");
     expect(result.status).toBe(0);
   });
 
-  it("alert rules - every alert fires on failing series within its for and stays silent on healthy ones", () => {
+  it("every alert fires on failing series within its for and stays silent on healthy ones", () => {
     const list = scenarios();
     // Every alert has a scenario, and no scenario names an alert that does not exist.
     expect(list.map((scenario) => scenario.alert).sort()).toEqual(alertNames(groups).sort());
@@ -30,7 +30,7 @@ describe("alert rules", () => {
     expect(result.status).toBe(0);
   });
 
-  it("alert rules - promtool test rules fails when an alert is expected and does not fire", () => {
+  it("promtool test rules fails when an alert is expected and does not fire", () => {
     // The check above could not pass by accident: the same run with an impossible expectation fails.
     const [first] = scenarios();
     const broken = { ...first!, failing: first!.healthy };
@@ -40,13 +40,13 @@ describe("alert rules", () => {
     expect(result.output).toContain("FAILED");
   });
 
-  it("alert rules - use only series the exporter, kube-state-metrics or our recording rules emit", () => {
+  it("use only series the exporter, kube-state-metrics or our recording rules emit", () => {
     for (const group of groups)
       for (const rule of group.rules)
         for (const name of usedSeries(rule.expr)) expect(knownSeries, `${name} in ${rule.expr}`).toContain(name);
   });
 
-  it("alert rules - every alert has a severity, a for, a summary naming the region or stream, and a runbook link", () => {
+  it("every alert has a severity, a for, a summary naming the region or stream, and a runbook link", () => {
     for (const group of groups)
       for (const rule of group.rules) {
         if (!("alert" in rule)) continue;
@@ -59,7 +59,7 @@ describe("alert rules", () => {
       }
   });
 
-  it("alert rules - every selector of the regional groups names the region", () => {
+  it("every selector of the regional groups names the region", () => {
     const regional = groups.filter((group) => group.name !== "nats-dr-cross-region");
     for (const group of regional)
       for (const rule of group.rules)
@@ -69,24 +69,24 @@ describe("alert rules", () => {
         }
   });
 
-  it("alert rules - docs/monitoring.md has the section each runbook link points at", () => {
+  it("docs/monitoring.md has the section each runbook link points at", () => {
     const docs = readFileSync(path.join(__dirname, "..", "..", "docs", "monitoring.md"), "utf8");
     const sections = [...docs.matchAll(/^### (\w+)$/gm)].map((match) => match[1]);
     expect(sections).toEqual(alertNames(groups));
   });
 
-  it("alert rules - the rendered file is deterministic", () => {
+  it("the rendered file is deterministic", () => {
     expect(renderRulesFile(renderRuleGroups(ruleInput))).toBe(rulesText);
   });
 
-  it("alert rules - a single server has no quorum or leader alerts (the exporter leaves leader labels empty there)", () => {
+  it("a single server has no quorum or leader alerts (the exporter leaves leader labels empty there)", () => {
     const names = alertNames(renderRuleGroups({ ...ruleInput, replicas: 1 }));
     expect(names).not.toContain("NatsDrQuorumLost");
     expect(names).not.toContain("NatsDrStreamNoLeader");
     expect(names).toContain("NatsDrServersDown");
   });
 
-  it("alert rules - without a backup CronJob there is no backup alert", () => {
+  it("without a backup CronJob there is no backup alert", () => {
     const { backup: _backup, ...withoutBackup } = ruleInput;
     expect(alertNames(renderRuleGroups(withoutBackup))).not.toContain("NatsDrBackupStale");
   });

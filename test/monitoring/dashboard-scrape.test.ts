@@ -24,14 +24,14 @@ const scrape = {
 };
 
 describe("dashboard", () => {
-  it("dashboard - every panel query uses only series of the rules' list", () => {
+  it("every panel query uses only series of the rules' list", () => {
     const queries = dashboardQueries();
     expect(queries.length).toBeGreaterThan(20);
     for (const query of queries)
       for (const name of usedSeries(query.expr)) expect(knownSeries, `${name} in ${query.expr}`).toContain(name);
   });
 
-  it("dashboard - every panel query is valid PromQL (promtool check rules, Grafana variables filled in)", () => {
+  it("every panel query is valid PromQL (promtool check rules, Grafana variables filled in)", () => {
     const rules = dashboardQueries().map((query, index) => ({
       record: `dashboard:query_${index}`,
       expr: query.expr.replaceAll("$region", ".*").replaceAll("$__rate_interval", "5m"),
@@ -43,7 +43,7 @@ describe("dashboard", () => {
     expect(result.status).toBe(0);
   });
 
-  it("dashboard - has the rows an SRE looks for, each panel filtered by the region variable", () => {
+  it("has the rows an SRE looks for, each panel filtered by the region variable", () => {
     expect(dashboardRows().map((row) => row.title)).toEqual([
       "Cluster health",
       "Replication",
@@ -62,7 +62,7 @@ describe("dashboard", () => {
     ]);
   });
 
-  it("dashboard - JSON is deterministic, with sorted keys, unique panel ids and no overlapping panels", () => {
+  it("JSON is deterministic, with sorted keys, unique panel ids and no overlapping panels", () => {
     const text = renderDashboardJson();
     expect(renderDashboardJson()).toBe(text);
     const parsed = JSON.parse(text) as {
@@ -85,7 +85,7 @@ describe("dashboard", () => {
 });
 
 describe("scrape", () => {
-  it("scrape - the PodMonitor selects the NATS pods' metrics port and labels every series with the region", () => {
+  it("the PodMonitor selects the NATS pods' metrics port and labels every series with the region", () => {
     expect(podMonitorSpec(scrape)).toEqual({
       selector: { matchLabels: scrape.podLabels },
       namespaceSelector: { matchNames: ["nats"] },
@@ -101,7 +101,7 @@ describe("scrape", () => {
     });
   });
 
-  it("scrape - the plain scrape config is valid Prometheus config (promtool check config)", () => {
+  it("the plain scrape config is valid Prometheus config (promtool check config)", () => {
     const text = renderScrapeConfigFile(scrape);
     expect(text).toContain("job_name: nats-dr-us-east-1");
     expect(text).toContain("__meta_kubernetes_pod_label_app_kubernetes_io_name");
@@ -121,7 +121,7 @@ describe("backup schedule", () => {
     ["30 2 * * 1-5", 3 * 86400],
     ["0 0,12 * * *", 12 * 3600],
     ["0 6 1 * *", 31 * 86400],
-  ])("backup schedule - the longest gap of %s is %i s", (schedule, seconds) => {
+  ])("the longest gap of %s is %i s", (schedule, seconds) => {
     expect(longestScheduleGapSeconds(schedule)).toBe(seconds);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { messageOnce } from "../../streams/client";
 
 describe("provider errors", () => {
-  it("provider errors - keep only the frames in the stack, so Pulumi's `${error}: ${error.stack}` states the message once", () => {
+  it("keep only the frames in the stack, so Pulumi's `${error}: ${error.stack}` states the message once", () => {
     const error = new Error("refusing to delete stream orders:\nit holds 3 messages");
     expect(messageOnce(error)).toBe(error);
     expect(`${String(error)}: ${error.stack}`.match(/refusing to delete/g)).toHaveLength(1);

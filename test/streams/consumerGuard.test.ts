@@ -10,17 +10,17 @@ const consumer = (overrides: Partial<ConsumerFacts>): ConsumerFacts => ({
 });
 
 describe("consumer guard", () => {
-  it("consumer guard - counts the unacknowledged messages of the last consumer of an interest stream", () => {
+  it("counts the unacknowledged messages of the last consumer of an interest stream", () => {
     expect(messagesDroppedByDelete("interest", consumer({}), [consumer({})])).toBe(5);
   });
 
-  it("consumer guard - counts nothing on limits and work-queue streams or with nothing unacknowledged", () => {
+  it("counts nothing on limits and work-queue streams or with nothing unacknowledged", () => {
     expect(messagesDroppedByDelete("limits", consumer({}), [])).toBe(0);
     expect(messagesDroppedByDelete("workqueue", consumer({}), [])).toBe(0);
     expect(messagesDroppedByDelete("interest", consumer({ unacknowledged: 0 }), [])).toBe(0);
   });
 
-  it("consumer guard - another consumer keeps interest only when it reads the same subjects from no later floor", () => {
+  it("another consumer keeps interest only when it reads the same subjects from no later floor", () => {
     const target = consumer({ filters: ["orders.eu"] });
     expect(keepsInterest(consumer({ name: "b", ackFloor: 10 }), target)).toBe(true);
     expect(keepsInterest(consumer({ name: "b", filters: [">"], ackFloor: 3 }), target)).toBe(true);
@@ -34,7 +34,7 @@ describe("consumer guard", () => {
     expect(messagesDroppedByDelete("interest", target, [target, consumer({ name: "b" })])).toBe(0);
   });
 
-  it("consumer guard - reads filters, ack floor and pending counts from a consumer info", () => {
+  it("reads filters, ack floor and pending counts from a consumer info", () => {
     const info = {
       name: "settle",
       config: { filter_subject: "orders.eu" },

@@ -24,7 +24,7 @@ function withSpec(change: Partial<StreamResourceInputs["spec"]>): StreamResource
 }
 
 describe("stream diff", () => {
-  test("stream diff - identical inputs have no changes, whatever the key order", () => {
+  test("identical inputs have no changes, whatever the key order", () => {
     const reordered = JSON.parse(stableJson(base)) as StreamResourceInputs;
     expect(diffStreamInputs(base, reordered)).toEqual({
       changes: false,
@@ -34,13 +34,13 @@ describe("stream diff", () => {
     });
   });
 
-  test("stream diff - limits update in place and are named", () => {
+  test("limits update in place and are named", () => {
     const result = diffStreamInputs(base, withSpec({ maxAge: "14d", replicas: 5 }));
     expect(result).toMatchObject({ changes: true, replaces: [], deleteBeforeReplace: false });
     expect(result.changed).toEqual(["spec.maxAge", "spec.replicas"]);
   });
 
-  test("stream diff - mirror to primary is an in-place promotion", () => {
+  test("mirror to primary is an in-place promotion", () => {
     expect(diffStreamInputs(base, { ...base, role: "primary" })).toMatchObject({
       changes: true,
       replaces: [],
@@ -48,12 +48,12 @@ describe("stream diff", () => {
     });
   });
 
-  test("stream diff - primary to mirror replaces, create before delete", () => {
+  test("primary to mirror replaces, create before delete", () => {
     const primary = { ...base, role: "primary" as const };
     expect(diffStreamInputs(primary, base)).toMatchObject({ replaces: ["role"], deleteBeforeReplace: false });
   });
 
-  test("stream diff - storage and retention replace, deleting first", () => {
+  test("storage and retention replace, deleting first", () => {
     expect(diffStreamInputs(base, withSpec({ storage: "memory" }))).toMatchObject({
       replaces: ["spec"],
       deleteBeforeReplace: true,
@@ -64,7 +64,7 @@ describe("stream diff", () => {
     });
   });
 
-  test("stream diff - a mirror cannot be re-pointed", () => {
+  test("a mirror cannot be re-pointed", () => {
     expect(diffStreamInputs(base, { ...base, peerDomain: "ap-south-1" })).toMatchObject({
       replaces: ["peerDomain"],
       deleteBeforeReplace: true,
@@ -76,7 +76,7 @@ describe("stream diff", () => {
     });
   });
 
-  test("stream diff - renaming or moving domains replaces without deleting first", () => {
+  test("renaming or moving domains replaces without deleting first", () => {
     expect(diffStreamInputs(base, withSpec({ name: "events2" }))).toMatchObject({
       replaces: ["spec"],
       deleteBeforeReplace: false,
@@ -87,7 +87,7 @@ describe("stream diff", () => {
     });
   });
 
-  test("stream diff - connection, timeouts and guard changes update state only", () => {
+  test("connection, timeouts and guard changes update state only", () => {
     const result = diffStreamInputs(base, {
       ...base,
       failover: { ...base.failover, catchupTimeoutMs: 1 },
@@ -105,14 +105,14 @@ describe("consumer diff", () => {
     stream: "events",
     spec: consumerSpecSchema().parse({ name: "analytics-consumer", filterSubjects: ["events.analytics"] }),
   };
-  test("consumer diff - updatable fields update in place", () => {
+  test("updatable fields update in place", () => {
     const result = diffConsumerInputs(consumer, {
       ...consumer,
       spec: { ...consumer.spec, ackWait: "1m", maxDeliver: 10 },
     });
     expect(result).toMatchObject({ changes: true, replaces: [], changed: ["spec.ackWait", "spec.maxDeliver"] });
   });
-  test("consumer diff - deliver policy and stream replace", () => {
+  test("deliver policy and stream replace", () => {
     expect(
       diffConsumerInputs(consumer, { ...consumer, spec: { ...consumer.spec, deliverPolicy: "new" } }),
     ).toMatchObject({ replaces: ["spec"], deleteBeforeReplace: true });

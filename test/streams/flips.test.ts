@@ -164,7 +164,7 @@ const table: ReadonlyArray<{
 
 describe("flips", () => {
   test.each(table)(
-    "flips - declared $declared, this stream $here, the peer $there: $action",
+    "declared $declared, this stream $here, the peer $there: $action",
     ({ declared, here, there, action, says }) => {
       const decision = decideFlip(situation(declared, local[here], peer[there]));
       expect(decision.action).toBe(action);
@@ -172,7 +172,7 @@ describe("flips", () => {
     },
   );
 
-  test("flips - every refusal names both states, says nothing changed, and gives one way out", () => {
+  test("every refusal names both states, says nothing changed, and gives one way out", () => {
     const refusals = table.filter((row) => row.action === "refuse");
     expect(refusals.length).toBeGreaterThan(5);
     for (const row of refusals) {
@@ -184,7 +184,7 @@ describe("flips", () => {
     }
   });
 
-  test("flips - no refusal sends the user to the stack that refused with the activeRegion it already has", () => {
+  test("no refusal sends the user to the stack that refused with the activeRegion it already has", () => {
     // The issue: each stack told the user to run itself "with activeRegion <the one it had> first".
     for (const row of table.filter((entry) => entry.action === "refuse")) {
       const { message } = decideFlip(situation(row.declared, local[row.here], peer[row.there]));
@@ -193,7 +193,7 @@ describe("flips", () => {
     }
   });
 
-  test("flips - only an unfenced primary declared primary and promoted from the peer asks the peer", () => {
+  test("only an unfenced primary declared primary and promoted from the peer asks the peer", () => {
     expect(mayFaceReturnedPeer("primary", local.promotedFromPeer, WEST)).toBe(true);
     expect(mayFaceReturnedPeer("mirror", local.promotedFromPeer, WEST)).toBe(false);
     expect(mayFaceReturnedPeer("primary", local.promotedFromPeer, "ap-south-1")).toBe(false);
@@ -209,7 +209,7 @@ describe("flips", () => {
     { recorded: "mirror", here: "mirror", live: undefined },
     { recorded: "mirror", here: "writable", live: { role: "primary" } },
     { recorded: "mirror", here: "absent", live: { role: "absent" } },
-  ] as const)("flips - live input of a $recorded in the state whose server holds $here", ({ recorded, here, live }) => {
+  ] as const)("live input of a $recorded in the state whose server holds $here", ({ recorded, here, live }) => {
     const deviation = liveDeviation(recorded, local[here]);
     if (live === undefined) expect(deviation).toBeUndefined();
     else expect(deviation).toMatchObject(live);

@@ -31,7 +31,7 @@ function facts(overrides: Partial<HistoryFacts> = {}): HistoryFacts {
 }
 
 describe("history", () => {
-  test("history - a message is the same only with equal sequence, subject, time, id and data", () => {
+  test("a message is the same only with equal sequence, subject, time, id and data", () => {
     expect(sameMessage(message(3), message(3))).toBe(true);
     for (const field of ["subject", "time", "msgId", "dataSha256"] as const) {
       expect(sameMessage(message(3), message(3, { [field]: "other" })), field).toBe(false);
@@ -39,7 +39,7 @@ describe("history", () => {
     expect(sameMessage(message(3), { ...message(3), seq: 4 })).toBe(false);
   });
 
-  test("history - a recorded identity and matching messages are the same history", () => {
+  test("a recorded identity and matching messages are the same history", () => {
     const check = judgeHistory(facts());
     expect(check).toMatchObject({
       verdict: "same",
@@ -54,12 +54,12 @@ describe("history", () => {
     expect(check.reason).toMatch(/is the stream "eu-central-1" was made a mirror of; the messages at sequence 1, 50/);
   });
 
-  test("history - a recorded identity holds even when the copy holds none of the messages", () => {
+  test("a recorded identity holds even when the copy holds none of the messages", () => {
     expect(judgeHistory(facts({ pairs: [] })).verdict).toBe("same");
     expect(judgeHistory(facts({ pairs: [], sourceLowest: undefined })).verdict).toBe("same");
   });
 
-  test("history - another created time than the recorded one is a re-created stream, whatever the messages say", () => {
+  test("another created time than the recorded one is a re-created stream, whatever the messages say", () => {
     const check = judgeHistory(facts({ recordedSourceCreated: "2024-12-31T00:00:00Z" }));
     expect(check.verdict).toBe("diverged");
     expect(check.reason).toBe(
@@ -68,7 +68,7 @@ describe("history", () => {
     expect(check.recordedSourceCreated).toBe("2024-12-31T00:00:00Z");
   });
 
-  test("history - a different message at a shared sequence is a divergence, at either end", () => {
+  test("a different message at a shared sequence is a divergence, at either end", () => {
     const low = judgeHistory(facts({ pairs: [{ source: message(1), copy: message(1, { msgId: "old-0" }) }] }));
     expect(low.verdict).toBe("diverged");
     expect(low.reason).toMatch(
@@ -90,7 +90,7 @@ describe("history", () => {
     ]);
   });
 
-  test("history - without a recorded identity the copy must hold the source's lowest message", () => {
+  test("without a recorded identity the copy must hold the source's lowest message", () => {
     const held = judgeHistory(facts({ recordedSourceCreated: undefined }));
     expect(held.verdict).toBe("same");
     expect(held.recordedSourceCreated).toBe("");

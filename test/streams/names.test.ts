@@ -2,14 +2,14 @@ import { describe, expect, test } from "vitest";
 import { nameProblem, subjectProblem, subjectsOverlap } from "../../streams/names";
 
 describe("names", () => {
-  test("names - valid stream names pass, invalid ones say what is allowed", () => {
+  test("valid stream names pass, invalid ones say what is allowed", () => {
     expect(nameProblem("events-eu-gdpr", "stream")).toBeUndefined();
     for (const bad of ["a.b", "a b", "a*", "a>", "a/b", "", "x".repeat(256)]) {
       expect(nameProblem(bad, "stream"), bad).toMatch(/letters, digits/);
     }
   });
 
-  test("names - subjects follow token rules", () => {
+  test("subjects follow token rules", () => {
     for (const good of ["events.*", "audit.>", "a", "a.*.c", ">"]) expect(subjectProblem(good), good).toBeUndefined();
     expect(subjectProblem("a..b")).toMatch(/empty token/);
     expect(subjectProblem("a.>.b")).toMatch(/">"/);
@@ -18,7 +18,7 @@ describe("names", () => {
     expect(subjectProblem("")).toMatch(/empty subject/);
   });
 
-  test("names - overlapping subjects are found", () => {
+  test("overlapping subjects are found", () => {
     expect(subjectsOverlap("events.*", "events.created")).toBe(true);
     expect(subjectsOverlap("events.>", "events.a.b")).toBe(true);
     expect(subjectsOverlap("*.pii", "eu.*")).toBe(true);

@@ -19,7 +19,7 @@ const events: StreamSpec = streamSpecSchema().parse({
 });
 
 describe("wire", () => {
-  test("wire - empty spec gets the documented defaults", () => {
+  test("empty spec gets the documented defaults", () => {
     expect(streamSpecSchema().parse({ name: "s", subjects: ["s.>"] })).toEqual({
       name: "s",
       subjects: ["s.>"],
@@ -41,7 +41,7 @@ describe("wire", () => {
     });
   });
 
-  test("wire - a primary maps to the server's units and keeps its subjects", () => {
+  test("a primary maps to the server's units and keeps its subjects", () => {
     const wire = streamWireConfig(events, "primary", undefined, { k: "v" });
     expect(wire).toMatchObject({
       name: "events",
@@ -60,14 +60,14 @@ describe("wire", () => {
     expect(wire.mirror).toBeUndefined();
   });
 
-  test("wire - a mirror has no subjects and points at the peer domain's API", () => {
+  test("a mirror has no subjects and points at the peer domain's API", () => {
     const wire = streamWireConfig(events, "mirror", "us-east-1", {});
     expect(wire.subjects).toEqual([]);
     expect(wire.mirror).toEqual({ name: "events", external: { api: "$JS.us-east-1.API", deliver: "" } });
     expect(() => streamWireConfig(events, "mirror", undefined, {})).toThrow(/peerDomain/);
   });
 
-  test("wire - server config maps back to the same spec (no diff after refresh)", () => {
+  test("server config maps back to the same spec (no diff after refresh)", () => {
     const full = streamSpecSchema().parse({
       name: "full",
       subjects: ["a.*"],
@@ -98,7 +98,7 @@ describe("wire", () => {
     }
   });
 
-  test("wire - an interest stream's mirror keeps every message and reads through the primary's feed", () => {
+  test("an interest stream's mirror keeps every message and reads through the primary's feed", () => {
     const payments = streamSpecSchema().parse({ name: "payments", subjects: ["payments.*"], retention: "interest" });
     const mirror = streamWireConfig(payments, "mirror", "us-east-1", {}) as StreamConfig;
     expect(mirror.retention).toBe("limits");
@@ -117,7 +117,7 @@ describe("wire", () => {
     expect(specFromWire({ ...mirror, retention: "interest" }, payments).spec.retention).toBe("interest");
   });
 
-  test("wire - the feed is a push flow-control consumer delivering to the subject its mirror reads", () => {
+  test("the feed is a push flow-control consumer delivering to the subject its mirror reads", () => {
     const feed = mirrorFeedConfig("eu-central-1", "payments");
     expect(feed).toMatchObject({
       durable_name: "natsdr-mirror-feed",
@@ -132,7 +132,7 @@ describe("wire", () => {
     expect(isMirrorFeed(consumerWireConfig(consumerSpecSchema().parse({ name: "settle" })) as never)).toBe(false);
   });
 
-  test("wire - a mirror without a duplicate window on the server keeps the declared one", () => {
+  test("a mirror without a duplicate window on the server keeps the declared one", () => {
     const wire = streamWireConfig(events, "mirror", "us-east-1", {}) as StreamConfig;
     delete (wire as Partial<StreamConfig>).duplicate_window;
     expect(specFromWire(wire, events).spec.duplicateWindow).toBe("2m");
@@ -140,7 +140,7 @@ describe("wire", () => {
     expect(specFromWire({ ...primary, duplicate_window: 0 }, events).spec.duplicateWindow).toBe("0");
   });
 
-  test("wire - consumers map both ways", () => {
+  test("consumers map both ways", () => {
     const pull: ConsumerSpec = consumerSpecSchema().parse({
       name: "analytics-consumer",
       filterSubjects: ["events.analytics"],

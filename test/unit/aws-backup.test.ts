@@ -45,7 +45,7 @@ async function bucket(
 }
 
 describe("backup bucket names", () => {
-  it("backup bucket - the name is derived from project, stack and region, and S3-valid", () => {
+  it("the name is derived from project, stack and region, and S3-valid", () => {
     expect(infraAws.backupBucketName("nats-dr", "us-east-1", "us-east-1")).toBe("nats-dr-us-east-1-backups");
     expect(infraAws.backupBucketName("nats-dr", "eu-central-1", "eu-central-1")).toBe("nats-dr-eu-central-1-backups");
     expect(infraAws.backupBucketName("Nats_DR", "Prod.EU", "eu-central-1")).toBe(
@@ -67,7 +67,7 @@ describe("backup bucket names", () => {
     for (const name of ["nats-dr-us-east-1-backups", long]) expect(infraAws.s3BucketNameProblem(name)).toBeUndefined();
   });
 
-  it("backup bucket - names S3 rejects are explained", () => {
+  it("names S3 rejects are explained", () => {
     expect(infraAws.s3BucketNameProblem("ab")).toMatch(/3 to 63/);
     expect(infraAws.s3BucketNameProblem("My_Bucket")).toMatch(/lower-case letters/);
     expect(infraAws.s3BucketNameProblem("a..b")).toMatch(/"\.\."/);
@@ -78,7 +78,7 @@ describe("backup bucket names", () => {
 });
 
 describe("backup bucket", () => {
-  it("backup bucket - versioning on, default encryption aws:kms with a bucket key, every public access blocked", async () => {
+  it("versioning on, default encryption aws:kms with a bucket key, every public access blocked", async () => {
     await bucket("b1");
     expect(named(registrations, "b1-bucket").inputs).toMatchObject({ bucket: "b1-bucket-name", forceDestroy: false });
     expect(named(registrations, "b1-versioning").inputs).toMatchObject({
@@ -97,7 +97,7 @@ describe("backup bucket", () => {
     });
   });
 
-  it("backup bucket - AES256 or a customer KMS key from config", async () => {
+  it("AES256 or a customer KMS key from config", async () => {
     await bucket("b2", { encryption: "AES256" });
     expect(named(registrations, "b2-encryption").inputs["rules"]).toEqual([
       { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: false },
@@ -109,7 +109,7 @@ describe("backup bucket", () => {
     ]);
   });
 
-  it("backup bucket - the policy denies every request without TLS, to the bucket and its objects", async () => {
+  it("the policy denies every request without TLS, to the bucket and its objects", async () => {
     await bucket("b4");
     expect(parsedJson(named(registrations, "b4-tls-only").inputs["policy"])).toEqual({
       Version: "2012-10-17",
@@ -126,7 +126,7 @@ describe("backup bucket", () => {
     });
   });
 
-  it("backup bucket - backups expire after retentionDays, noncurrent versions after noncurrentDays", async () => {
+  it("backups expire after retentionDays, noncurrent versions after noncurrentDays", async () => {
     await bucket("b5", { retentionDays: 45, noncurrentDays: 3 });
     expect(named(registrations, "b5-lifecycle").inputs["rules"]).toEqual([
       {
@@ -146,7 +146,7 @@ describe("backup bucket", () => {
     ]);
   });
 
-  it("backup bucket - pulumi destroy cannot delete the bucket (protected) nor, once unprotected, it or its settings (retained)", async () => {
+  it("pulumi destroy cannot delete the bucket (protected) nor, once unprotected, it or its settings (retained)", async () => {
     const options = new Map<string, pulumi.ResourceOptions>();
     await bucket("b7", {}, (args) => {
       options.set(args.name, args.opts);
@@ -159,7 +159,7 @@ describe("backup bucket", () => {
     expect(named(registrations, "b7-bucket").inputs["forceDestroy"]).toBe(false);
   });
 
-  it("backup bucket - every resource uses the explicit provider of the region", async () => {
+  it("every resource uses the explicit provider of the region", async () => {
     await bucket("b6");
     const providerUrn = await promiseOf(provider.urn);
     const children = registrations.filter((entry) => entry.name.startsWith("b6-"));
@@ -198,7 +198,7 @@ describe("backup role", () => {
     return component;
   }
 
-  it("backup role - trusts only the backup ServiceAccount of the cluster, with the STS audience", async () => {
+  it("trusts only the backup ServiceAccount of the cluster, with the STS audience", async () => {
     await role("r1");
     expect(named(registrations, "r1").type).toBe("natsdr:aws:BackupRole");
     expect(parsedJson(named(registrations, "r1-role").inputs["assumeRolePolicy"])).toEqual({
@@ -220,7 +220,7 @@ describe("backup role", () => {
     });
   });
 
-  it("backup role - may put, get and list only under its own bucket's backup prefix", async () => {
+  it("may put, get and list only under its own bucket's backup prefix", async () => {
     await role("r2");
     const policy = parsedJson(named(registrations, "r2-policy").inputs["policy"]) as awsModule.PolicyDocument;
     expect(policy).toEqual({
@@ -247,7 +247,7 @@ describe("backup role", () => {
     expect(named(registrations, "r2-policy").inputs["role"]).toBe("r2-role-id");
   });
 
-  it("backup role - with a customer KMS key, may use that key and no other", async () => {
+  it("with a customer KMS key, may use that key and no other", async () => {
     const key = `arn:aws:kms:eu-central-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
     await role("r3", key);
     const policy = parsedJson(named(registrations, "r3-policy").inputs["policy"]) as awsModule.PolicyDocument;

@@ -5,7 +5,7 @@ import { backupStreams, renderBackupScript } from "../../infra/backup";
 import { parsed, rawConfig } from "./support";
 
 describe("backup script", () => {
-  it("backup script - the streams of a region: replicated ones everywhere, GDPR ones only in eu-central-1, whatever is active", () => {
+  it("the streams of a region: replicated ones everywhere, GDPR ones only in eu-central-1, whatever is active", () => {
     for (const active of ["us-east-1", "eu-central-1"] as const) {
       expect(backupStreams(parsed(rawConfig("us-east-1", { activeRegion: active })))).toEqual([
         "audit",
@@ -24,7 +24,7 @@ describe("backup script", () => {
     }
   });
 
-  it("backup script - the same streams give the same text, byte for byte", () => {
+  it("the same streams give the same text, byte for byte", () => {
     const input = { region: "eu-central-1", streams: backupStreams(parsed(rawConfig("eu-central-1"))) };
     const text = renderBackupScript(input);
     expect(renderBackupScript({ ...input, streams: [...input.streams] })).toBe(text);
@@ -37,12 +37,12 @@ describe("backup script", () => {
     expect(text).toContain('"$aws_cli" s3api list-objects-v2 --bucket "$bucket" --prefix "$key_prefix$1/"');
   });
 
-  it("backup script - is valid bash", () => {
+  it("is valid bash", () => {
     const text = renderBackupScript({ region: "us-east-1", streams: ["audit", "events"] });
     expect(() => execFileSync("bash", ["-n"], { input: text })).not.toThrow();
   });
 
-  it("backup script - refuses stream names that are not JetStream names, and an empty list", () => {
+  it("refuses stream names that are not JetStream names, and an empty list", () => {
     expect(() => renderBackupScript({ region: "us-east-1", streams: ["events; rm -rf /"] })).toThrow(
       /is not a valid stream name/,
     );

@@ -13,7 +13,7 @@ const consumerNamed = (catalog: Catalog, name: string) =>
   catalog.consumers.find((consumer) => consumer.spec.name === name)!;
 
 describe("catalog", () => {
-  it("catalog - default streams carry canonical limits, file storage, 3 replicas, discard old", () => {
+  it("default streams carry canonical limits, file storage, 3 replicas, discard old", () => {
     const catalog = catalogOf();
     const limits = Object.fromEntries(catalog.streams.map(({ spec }) => [spec.name, [spec.maxAge, spec.maxBytes]]));
     expect(limits).toEqual({
@@ -43,7 +43,7 @@ describe("catalog", () => {
     ]);
   });
 
-  it("catalog - the GDPR streams live only in eu-central-1, the others replicate", () => {
+  it("the GDPR streams live only in eu-central-1, the others replicate", () => {
     const replication = Object.fromEntries(
       catalogOf().streams.map(({ spec, replication }) => [spec.name, replication]),
     );
@@ -57,7 +57,7 @@ describe("catalog", () => {
     });
   });
 
-  it("catalog - default consumers ack explicitly, wait 30s, deliver at most 5 times", () => {
+  it("default consumers ack explicitly, wait 30s, deliver at most 5 times", () => {
     const catalog = catalogOf();
     expect(catalog.consumers.map((consumer) => [consumer.spec.name, consumer.stream])).toEqual([
       ["analytics-consumer", "events"],
@@ -82,7 +82,7 @@ describe("catalog", () => {
     });
   });
 
-  it("catalog - extend overrides only the fields given and adds new streams", () => {
+  it("extend overrides only the fields given and adds new streams", () => {
     const catalog = catalogOf({
       streams: { events: { maxAge: "168h", replicas: 5 }, orders: { subjects: ["orders.*"], maxBytes: "1Gi" } },
       consumers: { "audit-consumer": { ackWait: "1m" } },
@@ -112,12 +112,12 @@ describe("catalog", () => {
     });
   });
 
-  it("catalog - extend replaces lists instead of appending to them", () => {
+  it("extend replaces lists instead of appending to them", () => {
     const catalog = catalogOf({ streams: { metrics: { subjects: ["metrics.>"] } } });
     expect(streamNamed(catalog, "metrics").spec.subjects).toEqual(["metrics.>"]);
   });
 
-  it("catalog - replace keeps only the streams and consumers given", () => {
+  it("replace keeps only the streams and consumers given", () => {
     const catalog = catalogOf({
       mode: "replace",
       streams: {
@@ -131,7 +131,7 @@ describe("catalog", () => {
     expect(streamNamed(catalog, "orders").spec.maxAge).toBe("3d");
   });
 
-  it("catalog - replace with a consumer of a dropped default stream is a problem", () => {
+  it("replace with a consumer of a dropped default stream is a problem", () => {
     const result = resolveCatalog({
       mode: "replace",
       streams: { orders: { subjects: ["orders.>"] } },
@@ -144,12 +144,12 @@ describe("catalog", () => {
     });
   });
 
-  it("catalog - resolving the defaults alone is deterministic", () => {
+  it("resolving the defaults alone is deterministic", () => {
     expect(resolveCatalog(undefined)).toEqual(resolveCatalog({ mode: "replace", ...defaultCatalog }));
     expect(JSON.stringify(resolveCatalog(undefined))).toBe(JSON.stringify(resolveCatalog(undefined)));
   });
 
-  it("catalog - sizes canonicalise so equal intent is equal input", () => {
+  it("sizes canonicalise so equal intent is equal input", () => {
     expect(streamNamed(catalogOf({ streams: { audit: { maxBytes: 53687091200 } } }), "audit").spec.maxBytes).toBe(
       canonicalSize("50Gi"),
     );

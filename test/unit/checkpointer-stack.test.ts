@@ -17,7 +17,7 @@ async function run(stack: Region, overrides: Record<string, string | undefined> 
 }
 
 describe("checkpointer stack", () => {
-  it("checkpointer stack - a Kubernetes stack declares the checkpointer, its script and the checkpoint stream", async () => {
+  it("a Kubernetes stack declares the checkpointer, its script and the checkpoint stream", async () => {
     const found = await run("eu-central-1");
     const provider = found.get("pulumi:providers:kubernetes::nats-kubernetes")!;
     const deployment = found.get(`${DEPLOYMENT}::checkpointer-deployment`)!;
@@ -43,7 +43,7 @@ describe("checkpointer stack", () => {
     expect(JSON.stringify(rule.inputs)).toContain("NatsDrCheckpointsStale");
   });
 
-  it("checkpointer stack - nats-dr:checkpoints.enabled false declares none of it", async () => {
+  it("nats-dr:checkpoints.enabled false declares none of it", async () => {
     const found = await run("eu-central-1", { "nats-dr:checkpoints": JSON.stringify({ enabled: false }) });
     const names = [...found.values()].map((entry) => entry.name);
     expect(names).not.toContain("checkpointer-deployment");

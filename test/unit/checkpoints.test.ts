@@ -23,7 +23,7 @@ const info = (overrides: Record<string, unknown> = {}) =>
   });
 
 describe("checkpoints", () => {
-  it("checkpoints - a region plans one checkpoint per consumer of its replicated streams, and the stream keeping the peer's", () => {
+  it("a region plans one checkpoint per consumer of its replicated streams, and the stream keeping the peer's", () => {
     const plan = regionCheckpoints(parsed(rawConfig("us-east-1")))!;
     expect(plan.domain).toBe("us-east-1");
     expect(plan.peerDomain).toBe("eu-central-1");
@@ -40,12 +40,12 @@ describe("checkpoints", () => {
     });
   });
 
-  it("checkpoints - off, or nothing to checkpoint, plans nothing", () => {
+  it("off, or nothing to checkpoint, plans nothing", () => {
     expect(regionCheckpoints(parsed(rawConfig("us-east-1", { checkpoints: { enabled: false } })))).toBeUndefined();
     expect(planCheckpoints({ domain: "us-east-1", enabled: true, interval: "1s", streams: [] })).toBeUndefined();
   });
 
-  it("checkpoints - the interval is a duration from 100ms to 1h; unknown fields are named", () => {
+  it("the interval is a duration from 100ms to 1h; unknown fields are named", () => {
     expect(parsed(rawConfig("us-east-1", { checkpoints: { interval: "500ms" } })).checkpoints).toEqual({
       enabled: true,
       interval: "500ms",
@@ -57,7 +57,7 @@ describe("checkpoints", () => {
     expect(problemsOf(rawConfig("us-east-1", { checkpoints: { intervalMs: 1000 } })).join("\n")).toMatch(/intervalMs/);
   });
 
-  it("checkpoints - the script loops one nats pub per consumer, answered to the checkpoint subject", () => {
+  it("the script loops one nats pub per consumer, answered to the checkpoint subject", () => {
     const plan = regionCheckpoints(parsed(rawConfig("us-east-1")))!;
     const consumer = plan.consumers[0]!;
     expect(checkpointerArgs(plan, consumer)).toEqual([
@@ -81,7 +81,7 @@ describe("checkpoints", () => {
     expect(renderCheckpointerScript(plan)).toBe(script);
   });
 
-  it("checkpoints - the Deployment runs one restricted pod with the app password from the Secret", () => {
+  it("the Deployment runs one restricted pod with the app password from the Secret", () => {
     const plan = regionCheckpoints(parsed(rawConfig("us-east-1")))!;
     const deployment = checkpointerDeployment({
       namespace: "nats",
@@ -105,7 +105,7 @@ describe("checkpoints", () => {
     expect(pod["securityContext"]).toMatchObject({ runAsNonRoot: true });
   });
 
-  it("checkpoints - a stored answer is a checkpoint only when it is that consumer's info", () => {
+  it("a stored answer is a checkpoint only when it is that consumer's info", () => {
     expect(parseCheckpoint(info(), "orders", "settle", "t")).toEqual({ ackFloor: 42, at: "t" });
     expect(parseCheckpoint(info({ name: "other" }), "orders", "settle", "t")).toBeUndefined();
     expect(parseCheckpoint(info({ stream_name: "other" }), "orders", "settle", "t")).toBeUndefined();
@@ -121,7 +121,7 @@ describe("checkpoints", () => {
     expect(parseCheckpoint("not json", "orders", "settle", "t")).toBeUndefined();
   });
 
-  it("checkpoints - a consumer starts after the floor, never after what the promoted stream holds", () => {
+  it("a consumer starts after the floor, never after what the promoted stream holds", () => {
     expect(checkpointStart({ ackFloor: 42, at: "" }, 100)).toBe(43);
     // The checkpoint crossed before the messages did: start at the next message published here.
     expect(checkpointStart({ ackFloor: 120, at: "" }, 100)).toBe(101);

@@ -8,7 +8,7 @@ const dns = requiredAwsConfig.dns;
 const kubernetes = { kubernetes: {}, leafnode: { listenerHosts: ["nats-lb.us-east-1.example.com"] } };
 
 describe("aws config", () => {
-  it("aws config - fills in the documented defaults", () => {
+  it("fills in the documented defaults", () => {
     const config = parsed(rawConfig("eu-central-1"));
     expect(config.dns).toEqual({
       hostedZoneId: "Z0123456789EXAMPLE",
@@ -174,7 +174,7 @@ describe("aws config", () => {
 });
 
 describe("optional aws config", () => {
-  it("optional aws config - dns may be left out; an empty one still names what is missing", () => {
+  it("dns may be left out; an empty one still names what is missing", () => {
     expect(parsed(rawConfig("us-east-1", { dns: undefined })).dns).toBeUndefined();
     expect(problemsOf(rawConfig("us-east-1", { dns: {} }))).toEqual([
       expect.stringMatching(/^nats-dr:dns\.hostedZoneId: is not set; set the Route53 hosted zone/),
@@ -182,7 +182,7 @@ describe("optional aws config", () => {
     ]);
   });
 
-  it("optional aws config - backup.enabled is a boolean, true by default; off, Kubernetes needs no nats-dr:aws", () => {
+  it("backup.enabled is a boolean, true by default; off, Kubernetes needs no nats-dr:aws", () => {
     expect(parsed(rawConfig("us-east-1")).backup.enabled).toBe(true);
     expect(problemsOf(rawConfig("us-east-1", { backup: { enabled: "no" } }))).toEqual([
       "nats-dr:backup.enabled: must be true or false",

@@ -11,7 +11,7 @@ const kubernetes = (settings: Record<string, unknown>) => ({
 });
 
 describe("config capacity", () => {
-  it("config capacity - the default catalog does not fit eu-central-1's default 100Gi volumes, and the error names the streams and the fix", () => {
+  it("the default catalog does not fit eu-central-1's default 100Gi volumes, and the error names the streams and the fix", () => {
     const problems = problemsOf(kubernetesRaw("eu-central-1", kubernetes({})));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toBe(
@@ -19,14 +19,14 @@ describe("config capacity", () => {
     );
   });
 
-  it("config capacity - us-east-1 (no EU-only streams) fits 100Gi, eu-central-1 fits 150Gi", () => {
+  it("us-east-1 (no EU-only streams) fits 100Gi, eu-central-1 fits 150Gi", () => {
     expect(parsed(kubernetesRaw("us-east-1", kubernetes({}))).kubernetes?.storageSize).toBe("100Gi");
     expect(parsed(kubernetesRaw("eu-central-1", kubernetes({ storageSize: "150Gi" }))).kubernetes?.storageSize).toBe(
       "150Gi",
     );
   });
 
-  it("config capacity - an explicit maxFile is the key named, and orphanHeadroom alone can tip the balance", () => {
+  it("an explicit maxFile is the key named, and orphanHeadroom alone can tip the balance", () => {
     const tight = kubernetes({ storageSize: "150Gi", jetstream: { maxFile: "100Gi", orphanHeadroom: "20Gi" } });
     const [problem] = problemsOf(kubernetesRaw("us-east-1", tight));
     expect(problem).toMatch(
@@ -36,12 +36,12 @@ describe("config capacity", () => {
     expect(parsed(kubernetesRaw("us-east-1", roomy)).region).toBe("us-east-1");
   });
 
-  it("config capacity - a bad orphanHeadroom is named by its key", () => {
+  it("a bad orphanHeadroom is named by its key", () => {
     const problems = problemsOf(kubernetesRaw("us-east-1", kubernetes({ jetstream: { orphanHeadroom: "lots" } })));
     expect(problems[0]).toMatch(/^nats-dr:kubernetes\.jetstream\.orphanHeadroom: "lots" is not a Kubernetes quantity/);
   });
 
-  it("config capacity - a stream reserves maxBytes times its share of the replicas, only in the regions it lives in, nothing without maxBytes", () => {
+  it("a stream reserves maxBytes times its share of the replicas, only in the regions it lives in, nothing without maxBytes", () => {
     const spec = (name: string, replicas: number, maxBytes: string) => ({ name, replicas, maxBytes });
     const streams = [
       { spec: spec("one-replica", 1, "30Gi"), replication: { kind: "cross-region" } },
@@ -60,7 +60,7 @@ describe("config capacity", () => {
     expect(readableBytes(512 * 1024 ** 2)).toBe("512Mi");
   });
 
-  it("config capacity - a stream with more replicas than the region's servers is refused before anything runs, naming the key", () => {
+  it("a stream with more replicas than the region's servers is refused before anything runs, naming the key", () => {
     const problems = problemsOf(
       kubernetesRaw("us-east-1", {
         ...kubernetes({ replicas: 1 }),
@@ -82,7 +82,7 @@ describe("config capacity", () => {
     expect(parsed(kubernetesRaw("us-east-1", kubernetes({ replicas: 5 }))).kubernetes?.replicas).toBe(5);
   });
 
-  it("config capacity - stacks that run no servers are not checked (their servers' limits are not known here)", () => {
+  it("stacks that run no servers are not checked (their servers' limits are not known here)", () => {
     expect(parsed({ ...kubernetesRaw("eu-central-1"), kubernetes: undefined }).kubernetes).toBeUndefined();
   });
 });

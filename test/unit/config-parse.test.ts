@@ -4,7 +4,7 @@ import { parseStackConfig } from "../../infra/config";
 import { parsed, promiseOf, rawConfig, servers } from "./support";
 
 describe("stack config", () => {
-  it("stack config - fills in the documented defaults", () => {
+  it("fills in the documented defaults", () => {
     const config = parsed(rawConfig("us-east-1"));
     expect(config.region).toBe("us-east-1");
     expect(config.activeRegion).toBe("us-east-1");
@@ -39,7 +39,7 @@ describe("stack config", () => {
     ]);
   });
 
-  it("stack config - uses the stack's own region servers for the connection", () => {
+  it("uses the stack's own region servers for the connection", () => {
     const config = parsed(
       rawConfig("eu-central-1", {
         regions: {
@@ -58,7 +58,7 @@ describe("stack config", () => {
     expect(config.regions["us-east-1"]).toEqual({ domain: "us", servers: [] });
   });
 
-  it("stack config - takes failover timeouts and allowDeleteWithMessages", () => {
+  it("takes failover timeouts and allowDeleteWithMessages", () => {
     const config = parsed(rawConfig("us-east-1", { failover: { peerTimeoutMs: 1500 }, allowDeleteWithMessages: true }));
     expect(config.failover).toEqual({
       peerTimeoutMs: 1500,
@@ -70,16 +70,16 @@ describe("stack config", () => {
     expect(config.allowDeleteWithMessages).toBe(true);
   });
 
-  it("stack config - takes the streams allowed to be re-created over a mirror", () => {
+  it("takes the streams allowed to be re-created over a mirror", () => {
     const config = parsed(rawConfig("us-east-1", { allowRecreateOverMirror: ["events"] }));
     expect(config.allowRecreateOverMirror).toEqual(["events"]);
   });
 
-  it("stack config - takes the streams to adopt", () => {
+  it("takes the streams to adopt", () => {
     expect(parsed(rawConfig("us-east-1", { adoptStreams: ["events"] })).adoptStreams).toEqual(["events"]);
   });
 
-  it("stack config - combines natsUser and natsPassword into one secret", async () => {
+  it("combines natsUser and natsPassword into one secret", async () => {
     const config = parsed(
       rawConfig("us-east-1", { natsUser: pulumi.secret("dr-operator"), natsPassword: pulumi.secret("s3cret") }),
     );
@@ -88,7 +88,7 @@ describe("stack config", () => {
     expect(await promiseOf(config.credentials!)).toEqual({ user: "dr-operator", password: "s3cret" });
   });
 
-  it("stack config - keeps a token or a creds file secret", async () => {
+  it("keeps a token or a creds file secret", async () => {
     const token = parsed(rawConfig("us-east-1", { natsToken: pulumi.secret("t0ken") }));
     expect(token.credentialsMethod).toBe("token");
     expect(await pulumi.isSecret(token.credentials!)).toBe(true);
@@ -99,12 +99,12 @@ describe("stack config", () => {
     expect(await pulumi.isSecret(creds.credentials!)).toBe(true);
   });
 
-  it("stack config - marks credentials secret even when handed a plain Output", async () => {
+  it("marks credentials secret even when handed a plain Output", async () => {
     const config = parsed(rawConfig("us-east-1", { natsToken: pulumi.output("t0ken") }));
     expect(await pulumi.isSecret(config.credentials!)).toBe(true);
   });
 
-  it("stack config - never puts a secret value into a problem message", () => {
+  it("never puts a secret value into a problem message", () => {
     const result = parseStackConfig(
       rawConfig("us-east-1", {
         natsPassword: pulumi.secret("hunter2-password"),
@@ -116,7 +116,7 @@ describe("stack config", () => {
     expect(text).not.toContain("hunter2");
   });
 
-  it("stack config - rejects a credential passed as plain text instead of an Output", () => {
+  it("rejects a credential passed as plain text instead of an Output", () => {
     const result = parseStackConfig(rawConfig("us-east-1", { natsToken: "plain-token" }));
     expect(result).toEqual({ problems: [expect.stringMatching(/^nats-dr:natsToken: read it with config.getSecret/)] });
     expect(JSON.stringify(result)).not.toContain("plain-token");

@@ -17,7 +17,7 @@ const base = {
 };
 
 describe("config read", () => {
-  it("config read - parses structured values and keeps credentials as secret Outputs", async () => {
+  it("parses structured values and keeps credentials as secret Outputs", async () => {
     pulumi.runtime.setAllConfig(
       {
         ...base,
@@ -42,17 +42,17 @@ describe("config read", () => {
     expect(config.allowDeleteWithMessages).toBe(true);
   });
 
-  it("config read - passes a value that is not JSON on as text, for the schema to reject", () => {
+  it("passes a value that is not JSON on as text, for the schema to reject", () => {
     pulumi.runtime.setAllConfig({ ...base, "nats-dr:connection": "fast" }, []);
     expect(gatherStackConfig().connection).toBe("fast");
   });
 
-  it("config read - reports keys of the nats-dr namespace it does not read", () => {
+  it("reports keys of the nats-dr namespace it does not read", () => {
     pulumi.runtime.setAllConfig({ ...base, "nats-dr:activeregion": "eu-central-1", "nats-dr:zone": "a" }, []);
     expect(gatherStackConfig().unknownKeys).toEqual(["activeregion", "zone"]);
   });
 
-  it("config read - prints the problems once and throws a summary", () => {
+  it("prints the problems once and throws a summary", () => {
     pulumi.runtime.setAllConfig({ ...base, "nats-dr:activeRegion": "moon" }, []);
     const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
     expect(() => readStackConfig()).toThrow("nats-dr: 1 configuration problem; see above");

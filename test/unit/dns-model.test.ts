@@ -30,7 +30,7 @@ const failoverRecord = (setIdentifier: string, role: "PRIMARY" | "SECONDARY", va
 });
 
 describe("dns model", () => {
-  it("dns model - rejects a second PRIMARY (or SECONDARY) for one name and changes nothing", () => {
+  it("rejects a second PRIMARY (or SECONDARY) for one name and changes nothing", () => {
     const one = applyBatch(emptyZone, [{ action: "CREATE", record: failoverRecord("a", "PRIMARY", "a.example") }]);
     expect(one.error).toBeUndefined();
     const two = applyBatch(one.zone, [{ action: "UPSERT", record: failoverRecord("b", "PRIMARY", "b.example") }]);
@@ -50,7 +50,7 @@ describe("dns model", () => {
     expect(swapped.error).toBeUndefined();
   });
 
-  it("dns model - CREATE of an existing record, DELETE of a different one, mixed policies, CNAME with another type", () => {
+  it("CREATE of an existing record, DELETE of a different one, mixed policies, CNAME with another type", () => {
     const record = failoverRecord("a", "PRIMARY", "a.example");
     const zone = applyBatch(emptyZone, [{ action: "CREATE", record }]).zone;
     expect(applyBatch(zone, [{ action: "CREATE", record }]).error).toMatch(/already exists/);
@@ -71,7 +71,7 @@ describe("dns model", () => {
     ).toMatch(/0-255/);
   });
 
-  it("dns model - failover answers PRIMARY while healthy, else a healthy SECONDARY, else PRIMARY", () => {
+  it("failover answers PRIMARY while healthy, else a healthy SECONDARY, else PRIMARY", () => {
     const zone = applyBatch(emptyZone, [
       { action: "CREATE", record: failoverRecord("a", "PRIMARY", "a.example") },
       { action: "CREATE", record: failoverRecord("b", "SECONDARY", "b.example") },
@@ -82,7 +82,7 @@ describe("dns model", () => {
     expect(values({ "hc-a": false, "hc-b": false })).toEqual(["a.example"]);
   });
 
-  it("dns model - weighted answers healthy nonzero weights, else healthy zero weights, else as if all were healthy", () => {
+  it("weighted answers healthy nonzero weights, else healthy zero weights, else as if all were healthy", () => {
     const record = (id: string, weight: number): Change => ({
       action: "CREATE",
       record: {

@@ -26,7 +26,7 @@ beforeAll(async () => {
 });
 
 describe("stack entry", () => {
-  it("stack entry - exports this region's stream roles, region and activeRegion", async () => {
+  it("exports this region's stream roles, region and activeRegion", async () => {
     expect(entry.region).toBe("eu-central-1");
     expect(entry.activeRegion).toBe("eu-central-1");
     expect(await promiseOf(entry.streams)).toEqual({
@@ -45,7 +45,7 @@ describe("stack entry", () => {
     });
   });
 
-  it("stack entry - declares one component, six streams, the checkpoint stream and four consumers from config", () => {
+  it("declares one component, six streams, the checkpoint stream and four consumers from config", () => {
     // The JetStream part; the AWS resources are asserted in test/unit/region-aws.test.ts.
     const names = registrations
       .map((entry) => entry.name)
@@ -85,7 +85,7 @@ describe("stack entry", () => {
     });
   });
 
-  it("stack entry - the token from a secret config key reaches the resources only as a secret", () => {
+  it("the token from a secret config key reaches the resources only as a secret", () => {
     const children = registrations.filter((entry) => entry.name.startsWith("jetstream-"));
     for (const { inputs } of children) {
       expect(isSecretInput(inputs["credentials"])).toBe(true);

@@ -59,7 +59,7 @@ function observed(local: CopyAnswer, peer: CopyAnswer | { silent: string }): Obs
 }
 
 describe("failover plan", () => {
-  it("failover plan - streams that keep their role give no entry", () => {
+  it("streams that keep their role give no entry", () => {
     const mirror = observed(copy(info({ mirror: true, lastSeq: 5 })), copy(info({ lastSeq: 5 })));
     expect(failoverPlan([orders("mirror")], mirror, context).streams).toEqual([]);
     const primary = observed(copy(info({ lastSeq: 5 })), copy(info({ mirror: true, lastSeq: 5 })));
@@ -70,7 +70,7 @@ describe("failover plan", () => {
     );
   });
 
-  it("failover plan - a promotion while the peer answers is planned, carrying the peer's positions", () => {
+  it("a promotion while the peer answers is planned, carrying the peer's positions", () => {
     const plan = failoverPlan(
       [orders("primary")],
       observed(
@@ -92,7 +92,7 @@ describe("failover plan", () => {
     ]);
   });
 
-  it("failover plan - a silent, empty or mirrored peer makes it unplanned, with local positions and the RPO", () => {
+  it("a silent, empty or mirrored peer makes it unplanned, with local positions and the RPO", () => {
     const local = copy(info({ mirror: true, lastSeq: 90, lag: 7 }), [consumer("settle", 60)]);
     const silent = failoverPlan([orders("primary")], observed(local, { silent: "no answer" }), context).streams[0]!;
     expect(silent).toMatchObject({ change: "promote", mode: "unplanned", consumers: { from: "local" } });
@@ -111,7 +111,7 @@ describe("failover plan", () => {
     expect(mirrored.why).toMatch(/is a mirror too/);
   });
 
-  it("failover plan - a mirror whose origin was re-created is refused until repaired", () => {
+  it("a mirror whose origin was re-created is refused until repaired", () => {
     const plan = failoverPlan(
       [orders("primary")],
       observed(
@@ -125,7 +125,7 @@ describe("failover plan", () => {
     expect(planLines(plan)[0]).toMatch(/repair the mirror first with `pulumi up --refresh` in the eu-central-1 stack/);
   });
 
-  it("failover plan - a demotion counts the orphans beyond the peer's promotion point; too early, it says run the peer first", () => {
+  it("a demotion counts the orphans beyond the peer's promotion point; too early, it says run the peer first", () => {
     const promotedPeer = copy(
       info({
         lastSeq: 120,
@@ -146,13 +146,13 @@ describe("failover plan", () => {
     expect(early.streams[0]!.why).toMatch(/"us-east-1" has not been promoted yet/);
   });
 
-  it("failover plan - a primary fenced by the peer, which is silent, is taken back unplanned", () => {
+  it("a primary fenced by the peer, which is silent, is taken back unplanned", () => {
     const fenced = copy(info({ lastSeq: 50, metadata: { "natsdr.fenced-by": "us-east-1" } }));
     const plan = failoverPlan([orders("primary")], observed(fenced, { silent: "nobody" }), context);
     expect(plan.streams[0]).toMatchObject({ change: "take-back", mode: "unplanned" });
   });
 
-  it("failover plan - the old primary back as a writable primary after an unplanned failover: will fence", () => {
+  it("the old primary back as a writable primary after an unplanned failover: will fence", () => {
     const promoted = copy(
       info({
         lastSeq: 200,
@@ -176,7 +176,7 @@ describe("failover plan", () => {
       expect(failoverPlan([orders("primary")], observed(promoted, peer), context).streams).toEqual([]);
   });
 
-  it("failover plan - unreachable here: one line saying so; a run without a flip writes a stable output", async () => {
+  it("unreachable here: one line saying so; a run without a flip writes a stable output", async () => {
     const config = parsed(rawConfig("eu-central-1", { activeRegion: "us-east-1" }));
     const planned = planRegionStreams(config);
     const unreachable = await makeFailoverPlan(config, planned, undefined, () =>

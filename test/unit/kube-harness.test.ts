@@ -10,7 +10,7 @@ import {
 } from "../harness/kube";
 
 describe("kube harness", () => {
-  it("kube harness - fake nodes go round the three zones, each annotated for kwok", () => {
+  it("fake nodes go round the three zones, each annotated for kwok", () => {
     const nodes = fakeNodes(5);
     const zones = nodes.map((node) => (node["metadata"] as { labels: Record<string, string> }).labels);
     expect(zones.map((labels) => labels["topology.kubernetes.io/zone"])).toEqual([
@@ -28,7 +28,7 @@ describe("kube harness", () => {
     }
   });
 
-  it("kube harness - static volumes carry the StorageClass the claims name, which allows expansion", () => {
+  it("static volumes carry the StorageClass the claims name, which allows expansion", () => {
     const { storageClass, volumes } = storageObjects({ storageClass: "gp3", volumes: 2, capacity: "1Ti" });
     expect(storageClass).toMatchObject({ metadata: { name: "gp3" }, allowVolumeExpansion: true });
     expect(volumes.map((volume) => volume["spec"])).toEqual([
@@ -37,7 +37,7 @@ describe("kube harness", () => {
     ]);
   });
 
-  it("kube harness - the kubeconfig names the server, the token and the server's certificate", () => {
+  it("the kubeconfig names the server, the token and the server's certificate", () => {
     const config = JSON.parse(renderKubeconfig("https://127.0.0.1:6443", "t0ken", "PEM")) as {
       clusters: { cluster: Record<string, string> }[];
       users: { user: { token: string } }[];

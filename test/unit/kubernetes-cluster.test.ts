@@ -59,7 +59,7 @@ async function declare(name: string, region: DefaultRegion, overrides: Record<st
 }
 
 describe("kubernetes cluster", () => {
-  it("kubernetes cluster - declares every object of a region under the component, named <name>-<role>", async () => {
+  it("declares every object of a region under the component, named <name>-<role>", async () => {
     const { children } = await declare("names", "us-east-1");
     expect(Object.fromEntries(Object.entries(children).map(([role, r]) => [role, r.type]))).toEqual({
       kubernetes: "pulumi:providers:kubernetes",
@@ -77,7 +77,7 @@ describe("kubernetes cluster", () => {
     expect(registered.find((r) => r.name === "names")?.type).toBe("natsdr:kubernetes:NatsCluster");
   });
 
-  it("kubernetes cluster - the Namespace (whose deletion takes the volumes) is protected and retained on delete", async () => {
+  it("the Namespace (whose deletion takes the volumes) is protected and retained on delete", async () => {
     const config = kubernetesConfig("us-east-1");
     const options = new Map<string, pulumi.ResourceOptions>();
     const cluster = new kubernetes.NatsCluster(
@@ -104,7 +104,7 @@ describe("kubernetes cluster", () => {
       expect(options.get(`guarded-${role}`)?.protect, role).toBeUndefined();
   });
 
-  it("kubernetes cluster - only the StatefulSet and its pods carry the server version label", async () => {
+  it("only the StatefulSet and its pods carry the server version label", async () => {
     const { children } = await declare("labels", "us-east-1");
     const version = (r: Registered) =>
       (r.inputs as { metadata?: { labels?: Record<string, string> } }).metadata?.labels?.["app.kubernetes.io/version"];
@@ -115,7 +115,7 @@ describe("kubernetes cluster", () => {
     expect(statefulSet.spec.template.metadata.labels["app.kubernetes.io/version"]).toBe("2.14.9-alpine");
   });
 
-  it("kubernetes cluster - every object gets the stack's provider explicitly, made from kubeconfig and context", async () => {
+  it("every object gets the stack's provider explicitly, made from kubeconfig and context", async () => {
     const { children, cluster } = await declare("prov", "us-east-1", {
       kubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n"),
       kubernetes: { context: "eks-use1", peerCidrs: ["10.20.0.0/16"] },
@@ -131,7 +131,7 @@ describe("kubernetes cluster", () => {
     expect(await promiseOf(cluster.provider.urn)).toMatch(/prov-kubernetes$/);
   });
 
-  it("kubernetes cluster - StatefulSet: replicas, parallel start, volume class and size, pinned images", async () => {
+  it("StatefulSet: replicas, parallel start, volume class and size, pinned images", async () => {
     const { children } = await declare("sts", "us-east-1", {
       kubernetes: { peerCidrs: ["10.20.0.0/16"], storageClass: "io2", storageSize: "250Gi" },
     });
@@ -163,7 +163,7 @@ describe("kubernetes cluster", () => {
     expect(containers[0]!.volumeMounts).toContainEqual({ name: "jetstream", mountPath: "/data" });
   });
 
-  it("kubernetes cluster - the pod runs restricted: non-root, read-only root, no capabilities, RuntimeDefault seccomp, no API token", async () => {
+  it("the pod runs restricted: non-root, read-only root, no capabilities, RuntimeDefault seccomp, no API token", async () => {
     const { children } = await declare("restricted", "eu-central-1", { tls: { secretName: "nats-tls" } });
     const pod = declared<k8s.types.output.apps.v1.StatefulSet>(children["statefulset"]).spec.template.spec;
     expect(pod.automountServiceAccountToken).toBe(false);
@@ -190,7 +190,7 @@ describe("kubernetes cluster", () => {
     expect(pod.volumes.find((volume) => volume.name === "pid")).toEqual({ name: "pid", emptyDir: {} });
   });
 
-  it("kubernetes cluster - probes hit /healthz on the monitor port with the JetStream options", async () => {
+  it("probes hit /healthz on the monitor port with the JetStream options", async () => {
     const { children } = await declare("probes", "us-east-1");
     const nats = declared<k8s.types.output.apps.v1.StatefulSet>(children["statefulset"]).spec.template.spec
       .containers[0]!;
@@ -215,7 +215,7 @@ describe("kubernetes cluster", () => {
     });
   });
 
-  it("kubernetes cluster - lame duck before termination, and a grace period that covers it", async () => {
+  it("lame duck before termination, and a grace period that covers it", async () => {
     const { children } = await declare("ldm", "us-east-1");
     const pod = declared<k8s.types.output.apps.v1.StatefulSet>(children["statefulset"]).spec.template.spec;
     expect(pod.containers[0]!.lifecycle).toEqual({
@@ -240,7 +240,7 @@ describe("kubernetes cluster", () => {
     expect(pod.containers[2]!.ports).toEqual([{ name: "metrics", containerPort: 7777 }]);
   });
 
-  it("kubernetes cluster - the ConfigMap holds renderNatsConf's text and the pod mounts it where --config points", async () => {
+  it("the ConfigMap holds renderNatsConf's text and the pod mounts it where --config points", async () => {
     const { children, deployment, cluster } = await declare("conf", "eu-central-1");
     const expected = renderNatsConf(kubernetes.kubernetesTopology(deployment));
     const configMap = declared<k8s.types.output.core.v1.ConfigMap>(children["config"]);
@@ -257,7 +257,7 @@ describe("kubernetes cluster", () => {
     ).toBe(kubernetes.configChecksum(expected));
   });
 
-  it("kubernetes cluster - the Secret holds the passwords as a secret and the pod reads the ones the config names", async () => {
+  it("the Secret holds the passwords as a secret and the pod reads the ones the config names", async () => {
     const { children } = await declare("secret", "eu-central-1");
     const secret = children["credentials"]!.inputs;
     expect(isSecretInput(secret["stringData"])).toBe(true);
@@ -287,7 +287,7 @@ describe("kubernetes cluster", () => {
       expect(declared<k8s.types.output.core.v1.ConfigMap>(children["config"]).data["nats.conf"]).toContain(`$${name}`);
   });
 
-  it("kubernetes cluster - headless and load-balancer Services, PodDisruptionBudget", async () => {
+  it("headless and load-balancer Services, PodDisruptionBudget", async () => {
     const { children, cluster } = await declare("svc", "us-east-1");
     const names = (spec: k8s.types.output.core.v1.ServiceSpec) => spec.ports.map((p) => `${p.name}:${p.port}`);
     const headless = declared<k8s.types.output.core.v1.Service>(children["headless"]).spec;
@@ -308,7 +308,7 @@ describe("kubernetes cluster", () => {
     expect(await promiseOf(cluster.headlessServiceName)).toBe("nats-headless");
   });
 
-  it("kubernetes cluster - NetworkPolicy admits each port only from its peers", async () => {
+  it("NetworkPolicy admits each port only from its peers", async () => {
     const selector = { matchLabels: { "app.kubernetes.io/name": "nats", "app.kubernetes.io/instance": "nats" } };
     const ns = (name: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
     const { children: listener } = await declare("np-us", "us-east-1");
@@ -340,7 +340,7 @@ describe("kubernetes cluster", () => {
     expect(dialerPod.containers[0]!.ports.map((p) => p.name)).toEqual(["client", "cluster", "monitor"]);
   });
 
-  it("kubernetes cluster - activeRegion changes no input of any object", async () => {
+  it("activeRegion changes no input of any object", async () => {
     for (const region of ["us-east-1", "eu-central-1"] as const) {
       const before = await declare(`ar-${region}-a`, region, { activeRegion: "us-east-1" });
       const after = await declare(`ar-${region}-b`, region, { activeRegion: "eu-central-1" });

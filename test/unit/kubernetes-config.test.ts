@@ -12,11 +12,11 @@ import { parsed, problemsOf, promiseOf, rawConfig } from "./support";
 import { load } from "js-yaml";
 
 describe("kubernetes config", () => {
-  it("kubernetes config - without nats-dr:kubernetes the stack runs no servers and needs no passwords", () => {
+  it("without nats-dr:kubernetes the stack runs no servers and needs no passwords", () => {
     expect(parsed(rawConfig("us-east-1")).kubernetes).toBeUndefined();
   });
 
-  it("kubernetes config - {} takes every documented default", async () => {
+  it("{} takes every documented default", async () => {
     const config = kubernetesConfig("us-east-1", {
       kubernetes: { peerCidrs: ["10.20.0.0/16"] },
       systemPassword: undefined,
@@ -56,7 +56,7 @@ describe("kubernetes config", () => {
     expect(await promiseOf(leafnodePassword)).toBe("leaf:p@ss/w#rd");
   });
 
-  it("kubernetes config - takes explicit values, TLS and the kubeconfig as a secret", async () => {
+  it("takes explicit values, TLS and the kubeconfig as a secret", async () => {
     const config = kubernetesConfig("eu-central-1", {
       kubernetes: {
         context: "eks-eu",
@@ -88,7 +88,7 @@ describe("kubernetes config", () => {
     expect(await pulumi.isSecret(kubernetes.kubeconfig!)).toBe(true);
   });
 
-  it("kubernetes config - bad values stop with the key path and the fix", () => {
+  it("bad values stop with the key path and the fix", () => {
     const problems = problemsOf(
       kubernetesRaw("us-east-1", {
         kubernetes: {
@@ -112,7 +112,9 @@ describe("kubernetes config", () => {
         expect.stringMatching(/^nats-dr:kubernetes\.replicas: must be odd \(3 or 5\)/),
         expect.stringMatching(/^nats-dr:kubernetes\.lameDuck\.duration: "10s" must be whole seconds, at least 30s/),
         expect.stringMatching(/^nats-dr:kubernetes\.images\.nats: "nats:latest" is not pinned; give a version tag/),
-        expect.stringMatching(/^nats-dr:kubernetes\.images\.exporter: "natsio\/prometheus-nats-exporter" is not pinned/),
+        expect.stringMatching(
+          /^nats-dr:kubernetes\.images\.exporter: "natsio\/prometheus-nats-exporter" is not pinned/,
+        ),
         expect.stringMatching(/^nats-dr:kubernetes\.peerCidrs\.0: is not a CIDR range/),
         expect.stringMatching(/^nats-dr:kubernetes\.namespace: must be a Kubernetes name/),
         expect.stringMatching(/^nats-dr:kubernetes\.resources\.requests\.cpu: "lots" is not a CPU quantity/),
@@ -123,7 +125,7 @@ describe("kubernetes config", () => {
     expect(problems).toHaveLength(10);
   });
 
-  it("kubernetes config - the passwords are required once nats-dr:kubernetes is set", () => {
+  it("the passwords are required once nats-dr:kubernetes is set", () => {
     expect(problemsOf(kubernetesRaw("us-east-1", { appPassword: undefined, leafnodePassword: undefined }))).toEqual([
       expect.stringMatching(
         /^nats-dr:appPassword: is not set but nats-dr:kubernetes is; .* run pulumi config set --secret nats-dr:appPassword <password>$/,
@@ -134,7 +136,7 @@ describe("kubernetes config", () => {
     ]);
   });
 
-  it("kubernetes config - the leafnode and the routes need TLS unless a lab opts out by name", () => {
+  it("the leafnode and the routes need TLS unless a lab opts out by name", () => {
     const labFix = "or, for a lab only, set nats-dr:insecureLabWithoutLinkTls: true";
     expect(problemsOf(kubernetesRaw("eu-central-1", { tls: undefined }))).toEqual([
       `nats-dr:tls: is not set but nats-dr:kubernetes is; the leafnode carries every replicated message and its password between the regions in the clear, and the routes the region's replication: set nats-dr:tls.secretName to a Secret in the namespace with tls.crt, tls.key and ca.crt (cert-manager's layout; the certificate needs the usages "server auth" and "client auth", see docs/configuration.md), ${labFix}`,
@@ -168,7 +170,7 @@ describe("kubernetes config", () => {
     );
   });
 
-  it("kubernetes config - the provider signs in as app with appPassword; other credential keys are refused", async () => {
+  it("the provider signs in as app with appPassword; other credential keys are refused", async () => {
     const config = kubernetesConfig("us-east-1");
     expect(config.credentialsMethod).toBe("userPassword");
     expect(await pulumi.isSecret(config.credentials!)).toBe(true);
@@ -183,7 +185,7 @@ describe("kubernetes config", () => {
     );
   });
 
-  it("kubernetes config - the dialing region needs listenerHosts, the listening region needs peerCidrs", () => {
+  it("the dialing region needs listenerHosts, the listening region needs peerCidrs", () => {
     expect(problemsOf(kubernetesRaw("eu-central-1", { leafnode: {} }))).toEqual([
       expect.stringMatching(
         /^nats-dr:leafnode\.listenerStack: is not set and nats-dr:leafnode\.listenerHosts is empty; eu-central-1 dials the leafnode of us-east-1/,
@@ -203,7 +205,7 @@ describe("kubernetes config", () => {
     ).toEqual([expect.stringMatching(/^nats-dr:kubernetes\.peerCidrs: is empty; eu-central-1 accepts the leafnode/)]);
   });
 
-  it("kubernetes config - maxFile larger than the volume is refused", () => {
+  it("maxFile larger than the volume is refused", () => {
     expect(
       problemsOf(
         kubernetesRaw("us-east-1", {
@@ -215,7 +217,7 @@ describe("kubernetes config", () => {
     ]);
   });
 
-  it("kubernetes config - a JetStream memory limit at or above the container's memory limit is refused", () => {
+  it("a JetStream memory limit at or above the container's memory limit is refused", () => {
     expect(
       problemsOf(
         kubernetesRaw("us-east-1", { kubernetes: { peerCidrs: ["10.20.0.0/16"], jetstream: { maxMemory: "2Gi" } } }),
@@ -227,7 +229,7 @@ describe("kubernetes config", () => {
     ]);
   });
 
-  it("kubernetes config - activeRegion changes nothing that is rendered or deployed", () => {
+  it("activeRegion changes nothing that is rendered or deployed", () => {
     for (const region of ["us-east-1", "eu-central-1"] as const) {
       const [before, after] = (["us-east-1", "eu-central-1"] as const).map((activeRegion) => {
         const config = kubernetesConfig(region, { activeRegion });
@@ -239,7 +241,7 @@ describe("kubernetes config", () => {
     }
   });
 
-  it("kubernetes config - the example in docs/configuration.md is a valid config in both regions", () => {
+  it("the example in docs/configuration.md is a valid config in both regions", () => {
     const docs = readFileSync(join(__dirname, "..", "..", "docs", "configuration.md"), "utf8");
     const example = [...docs.matchAll(/```yaml\n([\s\S]*?)```/g)]
       .map((match) => match[1]!)

@@ -51,7 +51,7 @@ async function declare(name: string, overrides: Record<string, unknown>) {
 }
 
 describe("leafnode stack reference", () => {
-  it("leafnode stack reference - the dialing region's leafnode URL comes from the listening stack's natsClientEndpoint", async () => {
+  it("the dialing region's leafnode URL comes from the listening stack's natsClientEndpoint", async () => {
     const { cluster, child } = await declare("fromstack", withStack);
     expect(child("leafnode-listener")).toMatchObject({ name: "acme/nats-dr/us-east-1" });
     const stringData = (child("credentials")["stringData"] as { value: Record<string, string> }).value;
@@ -66,14 +66,14 @@ describe("leafnode stack reference", () => {
     expect(pod.containers[0]!.env.map((entry) => entry.name)).toContain("NATS_LEAFNODE_URL_1");
   });
 
-  it("leafnode stack reference - listenerHosts written by hand need no StackReference", async () => {
+  it("listenerHosts written by hand need no StackReference", async () => {
     const { child } = await declare("byhand", {});
     expect(registered.some((entry) => entry.name === "byhand-leafnode-listener")).toBe(false);
     const stringData = (child("credentials")["stringData"] as { value: Record<string, string> }).value;
     expect(JSON.parse(stringData["conf-leafnode-url-1"]!)).toMatch(/@nats-leaf\.us-east-1\.example\.com:7422$/);
   });
 
-  it("leafnode stack reference - an output that is missing or no host name is refused, naming the key and the fix", () => {
+  it("an output that is missing or no host name is refused, naming the key and the fix", () => {
     expect(kubernetes.listenerEndpointHost("us-east-1", FROM_STACK)).toBe(FROM_STACK);
     expect(() => kubernetes.listenerEndpointHost("acme/nats-dr/us-east-1", undefined)).toThrow(
       'nats-dr:leafnode.listenerStack: stack "acme/nats-dr/us-east-1" has no output natsClientEndpoint; run pulumi up in that stack first (it exports its load balancer\'s host once Kubernetes reports one), check the stack name ("org/project/stack" for another project or organization), or list the host in nats-dr:leafnode.listenerHosts instead',
@@ -87,7 +87,7 @@ describe("leafnode stack reference", () => {
     );
   });
 
-  it("leafnode stack reference - bad config: both, neither, a bad name, or set in the listening region", () => {
+  it("bad config: both, neither, a bad name, or set in the listening region", () => {
     expect(
       problemsOf(
         kubernetesRaw("eu-central-1", { leafnode: { listenerStack: "us-east-1", listenerHosts: ["a.example.com"] } }),

@@ -33,7 +33,7 @@ interface RuleGroups {
 }
 
 describe("monitoring objects", () => {
-  it("monitoring objects - the eu-central-1 stack declares its PodMonitor, PrometheusRule and dashboard with the region's labels", async () => {
+  it("the eu-central-1 stack declares its PodMonitor, PrometheusRule and dashboard with the region's labels", async () => {
     const found = await run("eu-central-1", "us-east-1", {
       "nats-dr:monitoring": JSON.stringify({ labels: { release: "kube-prometheus-stack" } }),
     });
@@ -97,7 +97,7 @@ describe("monitoring objects", () => {
     expect(json.uid).toBe("nats-dr");
   });
 
-  it("monitoring objects - the exporter beside each server serves the endpoints the rules read", async () => {
+  it("the exporter beside each server serves the endpoints the rules read", async () => {
     const found = await run("us-east-1", "us-east-1");
     const statefulSet = registered(found, "kubernetes:apps/v1:StatefulSet", "nats-statefulset").inputs as {
       spec: { template: { spec: { containers: { name: string; args?: string[] }[] } } };
@@ -118,7 +118,7 @@ describe("monitoring objects", () => {
     ]);
   });
 
-  it("monitoring objects - without the Prometheus Operator a ConfigMap holds the rules file and a scrape config", async () => {
+  it("without the Prometheus Operator a ConfigMap holds the rules file and a scrape config", async () => {
     const found = await run("us-east-1", "us-east-1", {
       "nats-dr:monitoring": JSON.stringify({ prometheusOperator: false, dashboardNamespace: "grafana" }),
     });
@@ -133,14 +133,14 @@ describe("monitoring objects", () => {
     });
   });
 
-  it("monitoring objects - enabled: false declares none of them", async () => {
+  it("enabled: false declares none of them", async () => {
     const found = await run("us-east-1", "us-east-1", { "nats-dr:monitoring": JSON.stringify({ enabled: false }) });
     expect([...found.keys()].filter((key) => key.includes("monitoring-"))).toEqual([]);
   });
 });
 
 describe("monitoring config", () => {
-  it("monitoring config - bad values are named with their key and how to fix them", () => {
+  it("bad values are named with their key and how to fix them", () => {
     const problems = problemsOf(
       kubernetesRaw("eu-central-1", {
         monitoring: {
@@ -168,7 +168,7 @@ describe("monitoring config", () => {
     );
   });
 
-  it("monitoring config - the example of docs/configuration.md is valid and sets what it shows", () => {
+  it("the example of docs/configuration.md is valid and sets what it shows", () => {
     const docs = readFileSync(path.join(__dirname, "..", "..", "docs", "configuration.md"), "utf8");
     const example = [...docs.matchAll(/```yaml\n(nats-dr:monitoring:[\s\S]*?)```/g)].map((match) => match[1]!);
     expect(example).toHaveLength(1);
@@ -183,7 +183,7 @@ describe("monitoring config", () => {
     });
   });
 
-  it("monitoring config - is refused without nats-dr:kubernetes, saying why", () => {
+  it("is refused without nats-dr:kubernetes, saying why", () => {
     const { kubernetes: _kubernetes, ...withoutKubernetes } = kubernetesRaw("eu-central-1", { monitoring: {} });
     expect(problemsOf(withoutKubernetes)).toContain(
       "nats-dr:monitoring: is set but nats-dr:kubernetes is not; the stack scrapes and alerts on the servers it runs on Kubernetes, so set nats-dr:kubernetes or remove nats-dr:monitoring",

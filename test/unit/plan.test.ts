@@ -19,7 +19,7 @@ const byName = (streams: PlannedStream[]) => Object.fromEntries(streams.map((str
 const roles = (streams: PlannedStream[]) => Object.fromEntries(streams.map((stream) => [stream.name, stream.role]));
 
 describe("plan", () => {
-  it("plan - with us-east-1 active, us-east-1 holds the primaries of the replicated streams", () => {
+  it("with us-east-1 active, us-east-1 holds the primaries of the replicated streams", () => {
     const streams = plan("us-east-1", "us-east-1");
     expect(roles(streams)).toEqual({
       audit: "primary",
@@ -30,7 +30,7 @@ describe("plan", () => {
     for (const stream of streams) expect(stream).toMatchObject({ replicated: true, peerDomain: "eu-central-1" });
   });
 
-  it("plan - with us-east-1 active, eu-central-1 mirrors them and keeps its GDPR primaries", () => {
+  it("with us-east-1 active, eu-central-1 mirrors them and keeps its GDPR primaries", () => {
     const streams = byName(plan("eu-central-1", "us-east-1"));
     for (const name of replicated)
       expect(streams[name]).toMatchObject({ role: "mirror", peerDomain: "us-east-1", replicated: true });
@@ -48,19 +48,19 @@ describe("plan", () => {
     ]);
   });
 
-  it("plan - us-east-1 never declares a GDPR stream, nor a mirror of one, whichever region is active", () => {
+  it("us-east-1 never declares a GDPR stream, nor a mirror of one, whichever region is active", () => {
     for (const active of ["us-east-1", "eu-central-1"] as const) {
       expect(plan("us-east-1", active).map((stream) => stream.name)).toEqual(replicated);
     }
   });
 
-  it("plan - a mirror keeps the primary's subjects and limits, so promotion needs nothing else", () => {
+  it("a mirror keeps the primary's subjects and limits, so promotion needs nothing else", () => {
     expect(byName(plan("eu-central-1", "us-east-1"))["events"]!.spec).toEqual(
       byName(plan("us-east-1", "us-east-1"))["events"]!.spec,
     );
   });
 
-  it("plan - flipping activeRegion changes only the role of replicated streams", () => {
+  it("flipping activeRegion changes only the role of replicated streams", () => {
     for (const region of ["us-east-1", "eu-central-1"] as const) {
       const before = byName(plan(region, "us-east-1"));
       const after = byName(plan(region, "eu-central-1"));
@@ -89,7 +89,7 @@ describe("plan", () => {
     });
   });
 
-  it("plan - consumers follow their stream into every region it exists in", () => {
+  it("consumers follow their stream into every region it exists in", () => {
     const consumers = (region: DefaultRegion) =>
       Object.fromEntries(
         plan(region, "us-east-1").map((stream) => [stream.name, stream.consumers.map((consumer) => consumer.name)]),
@@ -110,7 +110,7 @@ describe("plan", () => {
     });
   });
 
-  it("plan - uses the configured domains for the peer", () => {
+  it("uses the configured domains for the peer", () => {
     const regions = {
       "eu-central-1": { servers: ["nats://eu:4222"], domain: "eu-prod" },
       "us-east-1": { domain: "us-prod" },
@@ -119,7 +119,7 @@ describe("plan", () => {
     expect(streams["events"]!.peerDomain).toBe("us-prod");
   });
 
-  it("plan - a home-region stream added to the catalog follows its home region", () => {
+  it("a home-region stream added to the catalog follows its home region", () => {
     const catalog = {
       streams: { "orders-us": { subjects: ["us.orders.*"], replication: { homeRegion: "us-east-1" } } },
     };

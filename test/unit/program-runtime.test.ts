@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 const root = join(__dirname, "..", "..");
 
 describe("program runtime", () => {
-  it("program runtime - ts-node transpiles the program with swc, without type-checking it", () => {
+  it("ts-node transpiles the program with swc, without type-checking it", () => {
     const service = create({ project: join(root, "tsconfig.json"), transpileOnly: undefined });
     expect(service.options.transpileOnly).toBe(true);
     expect(service.options.swc).toBe(true);
@@ -18,7 +18,7 @@ describe("program runtime", () => {
     expect(service.config.options.strict).toBe(true);
   });
 
-  it("program runtime - loading the program loads neither @pulumi/aws nor @pulumi/kubernetes (packages.ts loads them on use)", () => {
+  it("loading the program loads neither @pulumi/aws nor @pulumi/kubernetes (packages.ts loads them on use)", () => {
     // Only @pulumi/aws's enum tables load with the config (the AWS region names that
     // nats-dr:regionPair is checked against): plain objects, none of the SDK's resource modules.
     const script = [

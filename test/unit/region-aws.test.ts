@@ -40,7 +40,7 @@ beforeAll(async () => {
 describe("region dns", () => {
   for (const stack of ["us-east-1", "eu-central-1"] as const) {
     for (const active of ["us-east-1", "eu-central-1"] as const) {
-      it(`region dns - ${stack} stack, activeRegion ${active}: owns the ${stack} record with weight ${stack === active ? 1 : 0}`, () => {
+      it(`${stack} stack, activeRegion ${active}: owns the ${stack} record with weight ${stack === active ? 1 : 0}`, () => {
         const found = runs[`${stack}/${active}`]!;
         expect(inputsOf(found, RECORD, "dns-record")).toEqual({
           zoneId: "Z0123456789EXAMPLE",
@@ -58,7 +58,7 @@ describe("region dns", () => {
     }
   }
 
-  it("region dns - by default the health check follows an alarm on the healthy targets of the region's internal NLB", () => {
+  it("by default the health check follows an alarm on the healthy targets of the region's internal NLB", () => {
     for (const stack of ["us-east-1", "eu-central-1"] as const) {
       const found = runs[`${stack}/us-east-1`]!;
       const alarmName = `nats-dr-${stack}-${stack}-no-healthy-nats`;
@@ -89,7 +89,7 @@ describe("region dns", () => {
     }
   });
 
-  it("region dns - a TCP check connects to the endpoint when the servers run elsewhere", async () => {
+  it("a TCP check connects to the endpoint when the servers run elsewhere", async () => {
     const found = await run("us-east-1", "us-east-1", { "nats-dr:kubernetes": undefined });
     expect(inputsOf(found, HEALTH, "dns-health")).toEqual({
       type: "TCP",
@@ -102,7 +102,7 @@ describe("region dns", () => {
     expect([...found.values()].filter((registration) => registration.type === ALARM)).toEqual([]);
   });
 
-  it("region dns - an HTTP check asks /healthz on the monitoring port; a CloudWatch check follows its alarm", async () => {
+  it("an HTTP check asks /healthz on the monitoring port; a CloudWatch check follows its alarm", async () => {
     // Servers run elsewhere: the stack cannot know their load balancer is internal.
     const http = await run("us-east-1", "us-east-1", {
       "nats-dr:kubernetes": undefined,
@@ -134,7 +134,7 @@ describe("region dns", () => {
     });
   });
 
-  it("region dns - the record waits for every stream resource of the region", async () => {
+  it("the record waits for every stream resource of the region", async () => {
     const registrations: FullRegistration[] = [];
     vi.resetModules();
     await pulumi.runtime.setMocks(fullRecordingMocks(registrations), "nats-dr", "dns-deps", true);
@@ -177,7 +177,7 @@ describe("backup cronjob", () => {
   const script = (found: Run) =>
     (inputsOf(found, "kubernetes:core/v1:ConfigMap", "backup-script")["data"] as Record<string, string>)["backup.sh"]!;
 
-  it("backup cronjob - hourly by default, never two at once, bounded history, pinned images", () => {
+  it("hourly by default, never two at once, bounded history, pinned images", () => {
     const spec = inputsOf(runs["us-east-1/us-east-1"]!, CRONJOB, "backup-cronjob")[
       "spec"
     ] as k8s.types.output.batch.v1.CronJobSpec;
@@ -201,7 +201,7 @@ describe("backup cronjob", () => {
     });
   });
 
-  it("backup cronjob - credentials from the NATS Secret, the region's bucket as target, servers through the headless Service", () => {
+  it("credentials from the NATS Secret, the region's bucket as target, servers through the headless Service", () => {
     const spec = inputsOf(runs["eu-central-1/us-east-1"]!, CRONJOB, "backup-cronjob")[
       "spec"
     ] as k8s.types.output.batch.v1.CronJobSpec;
@@ -222,7 +222,7 @@ describe("backup cronjob", () => {
     });
   });
 
-  it("backup cronjob - the ServiceAccount carries the IRSA role, whose trust names it", () => {
+  it("the ServiceAccount carries the IRSA role, whose trust names it", () => {
     const found = runs["us-east-1/us-east-1"]!;
     const account = inputsOf(found, "kubernetes:core/v1:ServiceAccount", "backup-sa");
     expect(account["metadata"]).toMatchObject({
@@ -239,7 +239,7 @@ describe("backup cronjob", () => {
     });
   });
 
-  it("backup cronjob - backs up the replicated streams in both regions and the GDPR streams only in eu-central-1", () => {
+  it("backs up the replicated streams in both regions and the GDPR streams only in eu-central-1", () => {
     const streamsOf = (text: string) => /^STREAMS=\((.*)\)$/m.exec(text)![1]!.split(" ");
     expect(streamsOf(script(runs["us-east-1/us-east-1"]!))).toEqual(replicated);
     expect(streamsOf(script(runs["eu-central-1/us-east-1"]!))).toEqual([
@@ -255,7 +255,7 @@ describe("backup cronjob", () => {
       expect(script(runs[`${stack}/eu-central-1`]!)).toBe(script(runs[`${stack}/us-east-1`]!));
   });
 
-  it("backup cronjob - a schedule and limits from config", async () => {
+  it("a schedule and limits from config", async () => {
     const found = await run("us-east-1", "us-east-1", {
       "nats-dr:backup": JSON.stringify({
         schedule: "*/30 * * * *",
@@ -282,7 +282,7 @@ describe("backup cronjob", () => {
     });
   });
 
-  it("backup cronjob - without nats-dr:kubernetes: the bucket and DNS only, the record on the first server's host", async () => {
+  it("without nats-dr:kubernetes: the bucket and DNS only, the record on the first server's host", async () => {
     const found = await run("us-east-1", "us-east-1", {
       "nats-dr:kubernetes": undefined,
       "nats-dr:leafnode": undefined,
@@ -302,7 +302,7 @@ describe("optional aws parts", () => {
       .map((registration) => registration.type)
       .filter((type) => type.startsWith("aws:") || type === "pulumi:providers:aws");
 
-  it("optional aws parts - without nats-dr:dns the stack declares the backups but no Route53 object", async () => {
+  it("without nats-dr:dns the stack declares the backups but no Route53 object", async () => {
     const found = await run("us-east-1", "us-east-1", { "nats-dr:dns": undefined });
     const types = awsTypes(found);
     expect(types).toContain("aws:s3/bucket:Bucket");
@@ -311,7 +311,7 @@ describe("optional aws parts", () => {
     expect(inputsOf(found, CRONJOB, "backup-cronjob")["spec"]).toMatchObject({ schedule: "0 * * * *" });
   });
 
-  it("optional aws parts - backup.enabled false declares no bucket, no IAM role and no CronJob, and needs no nats-dr:aws", async () => {
+  it("backup.enabled false declares no bucket, no IAM role and no CronJob, and needs no nats-dr:aws", async () => {
     const found = await run("us-east-1", "us-east-1", {
       "nats-dr:backup": JSON.stringify({ enabled: false }),
       "nats-dr:aws": undefined,
@@ -322,7 +322,7 @@ describe("optional aws parts", () => {
     expect(types).toContain(RECORD);
   });
 
-  it("optional aws parts - with neither DNS nor backups the program registers no AWS provider or resource", async () => {
+  it("with neither DNS nor backups the program registers no AWS provider or resource", async () => {
     const found = await run("eu-central-1", "us-east-1", {
       "nats-dr:dns": undefined,
       "nats-dr:backup": JSON.stringify({ enabled: false }),

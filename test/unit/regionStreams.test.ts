@@ -53,7 +53,7 @@ function childrenOf(name: string): Record<string, Record<string, unknown>> {
 }
 
 describe("region streams", () => {
-  it("region streams - us-east-1 active: primaries in us-east-1, mirrors with peerDomain us-east-1 in eu-central-1", async () => {
+  it("us-east-1 active: primaries in us-east-1, mirrors with peerDomain us-east-1 in eu-central-1", async () => {
     await declare("use1", "us-east-1", "us-east-1");
     await declare("euc1", "eu-central-1", "us-east-1");
     const us = childrenOf("use1");
@@ -73,7 +73,7 @@ describe("region streams", () => {
     }
   });
 
-  it("region streams - only streams listed in allowRecreateOverMirror get that input", async () => {
+  it("only streams listed in allowRecreateOverMirror get that input", async () => {
     await declare("recreate", "us-east-1", "us-east-1", undefined, { allowRecreateOverMirror: ["events"] });
     const children = childrenOf("recreate");
     expect(children["stream-events"]!["allowRecreateOverMirror"]).toBe(true);
@@ -81,7 +81,7 @@ describe("region streams", () => {
       expect(children[`stream-${stream}`], stream).not.toHaveProperty("allowRecreateOverMirror");
   });
 
-  it("region streams - only streams listed in adoptStreams get the adopt input", async () => {
+  it("only streams listed in adoptStreams get the adopt input", async () => {
     await declare("adopt", "us-east-1", "us-east-1", undefined, { adoptStreams: ["audit"] });
     const children = childrenOf("adopt");
     expect(children["stream-audit"]!["adopt"]).toBe(true);
@@ -89,14 +89,14 @@ describe("region streams", () => {
       expect(children[`stream-${stream}`], stream).not.toHaveProperty("adopt");
   });
 
-  it("region streams - consumers get allowDeleteWithMessages only when it is set, so existing ones see no diff", async () => {
+  it("consumers get allowDeleteWithMessages only when it is set, so existing ones see no diff", async () => {
     await declare("guard-off", "us-east-1", "us-east-1");
     await declare("guard-on", "us-east-1", "us-east-1", undefined, { allowDeleteWithMessages: true });
     expect(childrenOf("guard-off")["consumer-audit-consumer"]).not.toHaveProperty("allowDeleteWithMessages");
     expect(childrenOf("guard-on")["consumer-audit-consumer"]!["allowDeleteWithMessages"]).toBe(true);
   });
 
-  it("region streams - passes the canonical spec, connection, failover and delete guard as inputs", async () => {
+  it("passes the canonical spec, connection, failover and delete guard as inputs", async () => {
     await declare("inputs", "us-east-1", "us-east-1");
     const events = childrenOf("inputs")["stream-events"]!;
     expect(registrations.find((entry) => entry.name === "inputs-stream-events")!.type).toBe(
@@ -138,7 +138,7 @@ describe("region streams", () => {
     expect(typeof events["__provider"]).toBe("string");
   });
 
-  it("region streams - flipping activeRegion changes exactly the role input of replicated streams", async () => {
+  it("flipping activeRegion changes exactly the role input of replicated streams", async () => {
     for (const region of ["us-east-1", "eu-central-1"] as const) {
       await declare(`${region}-before`, region, "us-east-1");
       await declare(`${region}-after`, region, "eu-central-1");
@@ -159,7 +159,7 @@ describe("region streams", () => {
     }
   });
 
-  it("region streams - consumers exist wherever their stream does and depend on it", async () => {
+  it("consumers exist wherever their stream does and depend on it", async () => {
     const us = await declare("cons-us", "us-east-1", "us-east-1");
     const eu = await declare("cons-eu", "eu-central-1", "us-east-1");
     expect(Object.keys(us.consumers).sort()).toEqual(["analytics-consumer", "audit-consumer", "reporting-consumer"]);
@@ -217,7 +217,7 @@ describe("region streams", () => {
     });
   });
 
-  it("region streams - credentials are secret inputs and outputs, never plain text", async () => {
+  it("credentials are secret inputs and outputs, never plain text", async () => {
     const component = await declare("secrets", "us-east-1", "us-east-1");
     const children = registrations.filter((entry) => entry.name.startsWith("secrets-"));
     // Six streams' worth of catalog resources and the checkpoint stream.
@@ -233,7 +233,7 @@ describe("region streams", () => {
     }
   });
 
-  it("region streams - reports each stream's role and registers under its type token", async () => {
+  it("reports each stream's role and registers under its type token", async () => {
     const component = await declare("roles", "eu-central-1", "eu-central-1");
     expect(await promiseOf(component.roles)).toEqual({
       audit: "primary",
@@ -246,7 +246,7 @@ describe("region streams", () => {
     expect(registrations.find((entry) => entry.name === "roles")?.type).toBe("natsdr:streams:RegionStreams");
   });
 
-  it("region streams - streams wait for what the component waits for (the NATS servers), consumers for their stream", async () => {
+  it("streams wait for what the component waits for (the NATS servers), consumers for their stream", async () => {
     const servers = new pulumi.ComponentResource("test:index:Servers", "servers-for-order");
     await declare("order", "us-east-1", "us-east-1", [servers]);
     const streamNames = [...dependencies.keys()].filter((name) => name.startsWith("order-stream-"));

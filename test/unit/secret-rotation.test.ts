@@ -46,7 +46,7 @@ const consumers = (run: Map<string, FullRegistration>) =>
   [...run.values()].filter((r) => r.type.endsWith("JetStreamConsumer")).map((r) => r.name);
 
 describe("secret rotation", () => {
-  it("secret rotation - a new appPassword reaches the Secret, rolls the servers and changes the provider's credentials", () => {
+  it("a new appPassword reaches the Secret, rolls the servers and changes the provider's credentials", () => {
     const before = runs["east"]!;
     const after = runs["east-app"]!;
     expect(changedInputs(before, after).sort()).toEqual(
@@ -76,7 +76,7 @@ describe("secret rotation", () => {
     expect(credentials(after)).toMatchObject({ value: { user: "app", password: "app-rotated-pa55word" } });
   });
 
-  it("secret rotation - a new leafnodePassword or systemPassword rolls the servers and touches no stream", () => {
+  it("a new leafnodePassword or systemPassword rolls the servers and touches no stream", () => {
     expect(changedInputs(runs["west"]!, runs["west-leaf"]!).sort()).toEqual(
       [
         "nats-credentials: stringData.value.conf-leafnode-password",
@@ -92,7 +92,7 @@ describe("secret rotation", () => {
     expect(system.filter((line) => /jetstream-(stream|consumer)/.test(line))).toEqual([]);
   });
 
-  it("secret rotation - the streams and consumers register (and so sign in) only after the StatefulSet's update returned", async () => {
+  it("the streams and consumers register (and so sign in) only after the StatefulSet's update returned", async () => {
     // The real engine returns a StatefulSet's update once its rollout is done; here it takes 300 ms.
     const registrations: FullRegistration[] = [];
     const events: string[] = [];

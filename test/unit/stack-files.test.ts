@@ -40,7 +40,7 @@ const operatorSecrets = {
 };
 
 describe("stack files", () => {
-  it("stack files - the project is nats-dr with activeRegion defaulting to us-east-1", () => {
+  it("the project is nats-dr with activeRegion defaulting to us-east-1", () => {
     const project = yamlFile<ProjectFile>("Pulumi.yaml");
     expect(project.name).toBe("nats-dr");
     expect(project.main).toBeUndefined();
@@ -48,7 +48,7 @@ describe("stack files", () => {
   });
 
   for (const stack of ["us-east-1", "eu-central-1"] as const) {
-    it(`stack files - Pulumi.${stack}.yaml plus the secrets an operator sets gives a valid ${stack} config`, () => {
+    it(`Pulumi.${stack}.yaml plus the secrets an operator sets gives a valid ${stack} config`, () => {
       const values = configFor(stack);
       expect(values["aws:region"]).toBe(stack);
       pulumi.runtime.setAllConfig({ ...values, ...operatorSecrets }, Object.keys(operatorSecrets));
@@ -62,7 +62,7 @@ describe("stack files", () => {
     });
   }
 
-  it("stack files - without the secrets, preview stops and says which to set and how", () => {
+  it("without the secrets, preview stops and says which to set and how", () => {
     pulumi.runtime.setAllConfig(configFor("us-east-1"), []);
     const errors: string[] = [];
     const original = console.error;

@@ -11,13 +11,13 @@ const applied: VolumeTemplate = {
 };
 
 describe("volume template guard", () => {
-  it("volume template guard - the first update and an unchanged template pass", () => {
+  it("the first update and an unchanged template pass", () => {
     expect(volumeTemplateRefusal({}, applied)).toBeUndefined();
     expect(volumeTemplateRefusal(applied, applied)).toBeUndefined();
     expect(volumeTemplateRefusal({ ...applied, allowChange: true }, applied)).toBeUndefined();
   });
 
-  it("volume template guard - a size or class change is refused, naming each key, its values and the procedure", () => {
+  it("a size or class change is refused, naming each key, its values and the procedure", () => {
     const size = volumeTemplateRefusal(applied, { ...applied, storageSize: "200Gi" });
     expect(size).toContain("nats-dr:kubernetes.storageSize from 100Gi to 200Gi");
     expect(size).toContain("StatefulSet nats/nats");
@@ -30,7 +30,7 @@ describe("volume template guard", () => {
     );
   });
 
-  it("volume template guard - allowVolumeTemplateChange lets the change through", () => {
+  it("allowVolumeTemplateChange lets the change through", () => {
     expect(volumeTemplateRefusal(applied, { ...applied, storageSize: "200Gi", allowChange: true })).toBeUndefined();
   });
 });
