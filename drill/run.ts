@@ -16,6 +16,7 @@ import { failback, nodeLoss, partition, planned, steady, unplanned, type Scenari
 import { deliveryEvidence, snapshot } from "./scenarios/common";
 import { environment, setUpDrill } from "./setup";
 import { collectStatus } from "./status/collect";
+import { PHASE_LOG_ENV } from "../streams/phaseLog";
 import { statusCommandLine } from "./status/command";
 import { renderStatus } from "./status/render";
 
@@ -106,6 +107,10 @@ export async function runDrill(options: DrillOptions, stderr: NodeJS.WriteStream
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const clock = () => Math.round(performance.now() - started);
+  // The stacks' providers (started by the engine with this environment) time their promotions'
+  // phases into the evidence (streams/phaseLog.ts).
+  fs.mkdirSync(path.join(options.outDir, "evidence"), { recursive: true });
+  process.env[PHASE_LOG_ENV] = path.resolve(options.outDir, "evidence", "provider-phases.jsonl");
   const ctx = await setUpDrill(options, clock, stderr);
   const results: ScenarioResult[] = [];
   const failures: string[] = [];

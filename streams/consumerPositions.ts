@@ -11,6 +11,7 @@ import { checkpointStart, readCheckpoints } from "./checkpoints";
 import type { PromotionRecord } from "./spec";
 import { durationToNanos } from "./units";
 import { isMirrorFeed, MetadataKeys, userMetadata } from "./wire";
+import { notePhase } from "./phaseLog";
 
 export interface PausedConsumer {
   readonly name: string;
@@ -66,6 +67,8 @@ export async function pausePeerConsumers(
   stream: string,
   drainTimeoutMs: number,
 ): Promise<PausedConsumer[]> {
+  const where = { domain: "peer", stream };
+  const pausedAt = Date.now();
   const local = await listConsumers(session.jsm, stream);
   const names: string[] = [];
   for (const consumer of local) {
@@ -76,11 +79,21 @@ export async function pausePeerConsumers(
       if (!isNotFound(error)) throw error;
     }
   }
+  notePhase(where, "pause", pausedAt, names.join(","));
+  const drainAt = Date.now();
   const deadline = Date.now() + drainTimeoutMs;
   for (;;) {
     const infos = await Promise.all(names.map((name) => peerJsm.consumers.info(stream, name)));
     const drained = infos.every((info) => info.num_ack_pending === 0);
     if (drained || Date.now() >= deadline) {
+      notePhase(
+        where,
+        "drain",
+        drainAt,
+        infos
+          .map((info) => `${info.name} pending ${info.num_ack_pending} floor ${info.ack_floor.stream_seq}`)
+          .join(", "),
+      );
       return infos.map((info) => ({
         name: info.name,
         ackFloor: info.ack_floor.stream_seq,

@@ -40,6 +40,7 @@ import {
   SILENCE_PROBE_MS,
   type SilenceKind,
 } from "./peerJudgement";
+import { notePhase, timedPhase, type PhaseWhere } from "./phaseLog";
 
 export type PeerState =
   | { readonly kind: "primary"; readonly jsm: JetStreamManager; readonly info: StreamInfo }
@@ -98,6 +99,7 @@ async function askPeer(
   let deadline = started + peerTimeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
+    const attemptAt = Date.now();
     const attemptMs = Math.max(200, Math.min(inputs.connection.requestTimeoutMs, deadline - Date.now()));
     const jsm = await session.managerFor(peerDomain, attemptMs);
     try {
@@ -125,6 +127,12 @@ async function askPeer(
         };
       if (!isUnreachable(error) && !/took longer/.test(String(error))) throw error;
       if (!isNoResponders(error)) deadline = Math.max(deadline, started + peerSettleMs);
+      notePhase(
+        { domain: inputs.domain, stream: inputs.spec.name },
+        "ask-peer-attempt",
+        attemptAt,
+        describeSilence(error),
+      );
       lastError = error;
       await sleep(100);
     }
@@ -157,22 +165,27 @@ export async function promoteMirror(
   instance: string,
 ): Promise<PromotionRecord> {
   const name = inputs.spec.name;
+  const where: PhaseWhere = { domain: inputs.domain, stream: name };
   const started = Date.now();
-  const local = await session.jsm.streams.info(name);
+  const local = await timedPhase(where, "local-info", () => session.jsm.streams.info(name));
   if (!local.config.mirror) return finishEarlierPromotion(session, inputs, instance, local);
   requirePromotionSupport(session, inputs);
 
-  const peer = await findPeerPrimary(session, inputs);
+  const peer = await timedPhase(where, "ask-peer", () => findPeerPrimary(session, inputs));
   if (peer.kind === "absent") {
     return promote(session, inputs, instance, { mode: "unplanned", reason: peer.reason, started, positions: {} });
   }
 
   let paused: PausedConsumer[] = [];
-  await fencePeer(peer.jsm, peer.info, inputs.domain, inputs.peerDomain!);
+  await timedPhase(where, "fence", () => fencePeer(peer.jsm, peer.info, inputs.domain, inputs.peerDomain!));
   try {
-    paused = await pausePeerConsumers(session, peer.jsm, name, inputs.failover.consumerDrainTimeoutMs);
-    const marker = await publishFenceMarker(session, inputs, instance);
-    const catchup = await waitForMarker(session, peer.jsm, name, marker, inputs.failover.catchupTimeoutMs);
+    paused = await timedPhase(where, "pause-and-drain", () =>
+      pausePeerConsumers(session, peer.jsm, name, inputs.failover.consumerDrainTimeoutMs),
+    );
+    const marker = await timedPhase(where, "marker", () => publishFenceMarker(session, inputs, instance));
+    const catchup = await timedPhase(where, "catch-up", () =>
+      waitForMarker(session, peer.jsm, name, marker, inputs.failover.catchupTimeoutMs),
+    );
     if (catchup.kind === "peer-lost") {
       return await promote(session, inputs, instance, {
         mode: "unplanned",
@@ -188,9 +201,11 @@ export async function promoteMirror(
     }
     // A mirror made before its origin existed (or by an older nats-dr) has no origin identity;
     // now that it holds all of the fenced peer, its messages can prove one for the demotion.
-    const identity = await provenOriginIdentity(session, inputs, await session.jsm.streams.info(name));
+    const identity = await timedPhase(where, "origin-identity", async () =>
+      provenOriginIdentity(session, inputs, await session.jsm.streams.info(name)),
+    );
     // The marker is not an application message: drop it before any consumer can see it.
-    await session.jsm.streams.deleteMessage(name, catchup.marker, false);
+    await timedPhase(where, "delete-marker", () => session.jsm.streams.deleteMessage(name, catchup.marker, false));
     return await promote(session, inputs, instance, {
       mode: "planned",
       reason: `peer domain "${inputs.peerDomain}" answered; it was fenced at sequence ${catchup.marker} and this mirror caught up`,
@@ -241,19 +256,22 @@ async function promote(
   plan: PromotionPlan,
 ): Promise<PromotionRecord> {
   const name = inputs.spec.name;
-  const before = await session.jsm.streams.info(name);
-  const positions = plan.carry
-    ? await carryConsumerPositions(session, name, plan.carry, before.config.retention)
-    : plan.mode === "unplanned" && inputs.peerDomain
-      ? await unplannedConsumerPositions(
-          session,
-          name,
-          inputs.peerDomain,
-          { seq: before.state.last_seq, at: before.state.last_ts },
-          inputs.failover.unplannedConsumerRewind,
-          before.config.retention,
-        )
-      : plan.positions;
+  const where: PhaseWhere = { domain: inputs.domain, stream: name };
+  const before = await timedPhase(where, "info-before-promote", () => session.jsm.streams.info(name));
+  const positions = await timedPhase(where, "consumer-positions", async () =>
+    plan.carry
+      ? carryConsumerPositions(session, name, plan.carry, before.config.retention)
+      : plan.mode === "unplanned" && inputs.peerDomain
+        ? unplannedConsumerPositions(
+            session,
+            name,
+            inputs.peerDomain,
+            { seq: before.state.last_seq, at: before.state.last_ts },
+            inputs.failover.unplannedConsumerRewind,
+            before.config.retention,
+          )
+        : plan.positions,
+  );
   const record: PromotionRecord = {
     mode: plan.mode,
     at: new Date().toISOString(),
@@ -265,15 +283,17 @@ async function promote(
     waitedForCatchupMs: Date.now() - plan.started,
     consumersPositioned: positions,
   };
-  await applyPrimaryConfig(session, inputs, instance, {
-    ...userMetadata(before.config.metadata),
-    ...plan.identity,
-    [MetadataKeys.promotedAtSequence]: String(record.lastMirroredSequence),
-    [MetadataKeys.promotedAt]: record.at,
-    [MetadataKeys.promotedFrom]: record.fromDomain,
-    [MetadataKeys.promotionMode]: plan.mode,
-  });
-  await resumeMirrorPausedConsumers(session, name);
+  await timedPhase(where, `promote-${plan.mode}`, () =>
+    applyPrimaryConfig(session, inputs, instance, {
+      ...userMetadata(before.config.metadata),
+      ...plan.identity,
+      [MetadataKeys.promotedAtSequence]: String(record.lastMirroredSequence),
+      [MetadataKeys.promotedAt]: record.at,
+      [MetadataKeys.promotedFrom]: record.fromDomain,
+      [MetadataKeys.promotionMode]: plan.mode,
+    }),
+  );
+  await timedPhase(where, "resume-consumers", () => resumeMirrorPausedConsumers(session, name));
   return record;
 }
 
