@@ -12,6 +12,7 @@ import type { PromotionRecord } from "./spec";
 import { durationToNanos } from "./units";
 import { isMirrorFeed, MetadataKeys, userMetadata } from "./wire";
 import { notePhase } from "./phaseLog";
+import { hedged } from "./hedge";
 
 export interface PausedConsumer {
   readonly name: string;
@@ -66,14 +67,20 @@ export async function pausePeerConsumers(
   peerJsm: JetStreamManager,
   stream: string,
   drainTimeoutMs: number,
+  settleMs = 0,
 ): Promise<PausedConsumer[]> {
+  // A consumer of the peer whose leader died answers nothing until its group elected a new one:
+  // its pause and info are asked again while unanswered, for up to settleMs (hedge.ts). Both are
+  // idempotent.
+  const ask = <T>(work: () => Promise<T>) => (settleMs > 0 ? hedged(work, settleMs) : work());
   const where = { domain: "peer", stream };
   const pausedAt = Date.now();
   const local = await listConsumers(session.jsm, stream);
   const names: string[] = [];
   for (const consumer of local) {
     try {
-      await peerJsm.consumers.pause(stream, consumer.name, new Date(Date.now() + PAUSE_FOR_MS));
+      const until = new Date(Date.now() + PAUSE_FOR_MS);
+      await ask(() => peerJsm.consumers.pause(stream, consumer.name, until));
       names.push(consumer.name);
     } catch (error) {
       if (!isNotFound(error)) throw error;
@@ -83,7 +90,7 @@ export async function pausePeerConsumers(
   const drainAt = Date.now();
   const deadline = Date.now() + drainTimeoutMs;
   for (;;) {
-    const infos = await Promise.all(names.map((name) => peerJsm.consumers.info(stream, name)));
+    const infos = await Promise.all(names.map((name) => ask(() => peerJsm.consumers.info(stream, name))));
     const drained = infos.every((info) => info.num_ack_pending === 0);
     if (drained || Date.now() >= deadline) {
       notePhase(

@@ -8,6 +8,7 @@
 // the subjects changed, even if the peer's last message was deleted.
 import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import { isUnreachable, sleep, withDeadline, type Session } from "./client";
+import { hedged } from "./hedge";
 import type { StreamResourceInputs } from "./spec";
 import { fenceSubject, MetadataKeys, userMetadata } from "./wire";
 
@@ -26,12 +27,13 @@ export async function fencePeer(
   peer: StreamInfo,
   byDomain: string,
   peerDomain: string,
+  settleMs = 0,
 ): Promise<void> {
   const config = peer.config;
   const metadata = userMetadata(config.metadata);
   // A re-run finds the peer already fenced: keep the subjects recorded the first time.
   const originalSubjects = metadata[MetadataKeys.fencedSubjects] ?? JSON.stringify(config.subjects);
-  await peerJsm.streams.update(config.name, {
+  const fenced = {
     subjects: [fenceSubject(peerDomain, config.name)],
     metadata: {
       ...metadata,
@@ -39,7 +41,11 @@ export async function fencePeer(
       [MetadataKeys.fencedAt]: new Date().toISOString(),
       [MetadataKeys.fencedSubjects]: originalSubjects,
     },
-  });
+  };
+  // The same update again is a no-op, so while the peer settles (a leader election) it is sent
+  // again when unanswered (hedge.ts), every second.
+  const update = () => peerJsm.streams.update(config.name, fenced);
+  await (settleMs > 0 ? hedged(update, settleMs, 1000) : update());
 }
 
 /** Gives the peer its original subjects back (from its metadata) after an aborted failover. */
@@ -64,13 +70,19 @@ export async function publishFenceMarker(
   const js = jetstream(session.nc, { timeout: inputs.connection.requestTimeoutMs });
   const id = `natsdr-fence-${inputs.spec.name}-${instance}-${Date.now()}`;
   try {
-    const ack = await js.publish(
-      fenceSubject(inputs.peerDomain!, inputs.spec.name),
-      new TextEncoder().encode(`fenced by ${inputs.domain}`),
-      {
-        msgID: id,
-        expect: { streamName: inputs.spec.name },
-      },
+    // Sent again while unanswered for up to peerSettleMs (the peer's stream may be electing a
+    // leader): the message id makes the peer store it once and answer every copy with its sequence.
+    const ack = await hedged(
+      () =>
+        js.publish(
+          fenceSubject(inputs.peerDomain!, inputs.spec.name),
+          new TextEncoder().encode(`fenced by ${inputs.domain}`),
+          {
+            msgID: id,
+            expect: { streamName: inputs.spec.name },
+          },
+        ),
+      Math.max(inputs.failover.peerSettleMs, inputs.connection.requestTimeoutMs),
     );
     if (ack.domain !== undefined && ack.domain !== inputs.peerDomain) {
       throw new Error(`the fence marker was stored by domain "${ack.domain}", not the peer "${inputs.peerDomain}"`);
@@ -88,11 +100,14 @@ export async function waitForMarker(
   name: string,
   marker: FenceMarker | undefined,
   timeoutMs: number,
+  onWait?: (info: StreamInfo) => Promise<void>,
 ): Promise<CatchupResult> {
   if (!marker) return { kind: "peer-lost" };
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const localLast = (await session.jsm.streams.info(name)).state.last_seq;
+    // Asked again while unanswered: a step-down of this mirror (mirrorNudge.ts) drops requests.
+    const info = await hedged(() => session.jsm.streams.info(name), Math.min(timeoutMs, 5000));
+    const localLast = info.state.last_seq;
     if (localLast >= marker.seq) {
       const copy = await session.jsm.streams.getMessage(name, { seq: marker.seq });
       if (copy?.header.get("Nats-Msg-Id") !== marker.id) {
@@ -109,6 +124,7 @@ export async function waitForMarker(
       );
       return peerAlive ? { kind: "behind", marker: marker.seq, localLast } : { kind: "peer-lost" };
     }
+    await onWait?.(info);
     await sleep(5);
   }
 }

@@ -41,6 +41,8 @@ import {
   type SilenceKind,
 } from "./peerJudgement";
 import { notePhase, timedPhase, type PhaseWhere } from "./phaseLog";
+import { hedged } from "./hedge";
+import { MIRROR_NUDGE_EVERY_MS, mirrorStalled, stepDownMirror } from "./mirrorNudge";
 
 export type PeerState =
   | { readonly kind: "primary"; readonly jsm: JetStreamManager; readonly info: StreamInfo }
@@ -103,7 +105,12 @@ async function askPeer(
     const attemptMs = Math.max(200, Math.min(inputs.connection.requestTimeoutMs, deadline - Date.now()));
     const jsm = await session.managerFor(peerDomain, attemptMs);
     try {
-      const info = await withDeadline(jsm.streams.info(inputs.spec.name), attemptMs + 500, "peer stream info");
+      // Asked again every 500 ms while unanswered: a request the peer's stream got while it had no
+      // leader is dropped, and the leader may be there long before that request's timeout.
+      const info = await hedged(
+        () => withDeadline(jsm.streams.info(inputs.spec.name), attemptMs + 500, "peer stream info"),
+        attemptMs,
+      );
       if (info.config.mirror) {
         return {
           state: {
@@ -177,14 +184,28 @@ export async function promoteMirror(
   }
 
   let paused: PausedConsumer[] = [];
-  await timedPhase(where, "fence", () => fencePeer(peer.jsm, peer.info, inputs.domain, inputs.peerDomain!));
+  await timedPhase(where, "fence", () =>
+    fencePeer(peer.jsm, peer.info, inputs.domain, inputs.peerDomain!, inputs.failover.peerSettleMs),
+  );
   try {
     paused = await timedPhase(where, "pause-and-drain", () =>
-      pausePeerConsumers(session, peer.jsm, name, inputs.failover.consumerDrainTimeoutMs),
+      pausePeerConsumers(session, peer.jsm, name, inputs.failover.consumerDrainTimeoutMs, inputs.failover.peerSettleMs),
     );
     const marker = await timedPhase(where, "marker", () => publishFenceMarker(session, inputs, instance));
+    let nudgedAt = 0;
     const catchup = await timedPhase(where, "catch-up", () =>
-      waitForMarker(session, peer.jsm, name, marker, inputs.failover.catchupTimeoutMs),
+      waitForMarker(session, peer.jsm, name, marker, inputs.failover.catchupTimeoutMs, async (info) => {
+        // The origin's leader died with the mirror's consumer: wake the mirror (mirrorNudge.ts).
+        if (!mirrorStalled(info) || Date.now() - nudgedAt < MIRROR_NUDGE_EVERY_MS) return;
+        nudgedAt = Date.now();
+        const said = await stepDownMirror(session, inputs.domain, name, inputs.connection.requestTimeoutMs);
+        notePhase(
+          where,
+          "mirror-step-down",
+          nudgedAt,
+          `${said} (no contact from the origin for ${info.mirror?.active} ns)`,
+        );
+      }),
     );
     if (catchup.kind === "peer-lost") {
       return await promote(session, inputs, instance, {

@@ -1,0 +1,72 @@
+import { describe, expect, test } from "vitest";
+import { hedged } from "../../streams/hedge";
+import { mirrorStalled } from "../../streams/mirrorNudge";
+import type { StreamInfo } from "@nats-io/jetstream";
+
+const timeout = () => new Error("peer stream info took longer than 20 ms");
+
+describe("hedged requests", () => {
+  test("hedged requests - a request dropped while unanswered is superseded by a later one", async () => {
+    let calls = 0;
+    const answer = await hedged(
+      () => {
+        calls++;
+        // The first request is never answered (sent while no leader); the second is.
+        return calls === 1 ? new Promise<string>(() => undefined) : Promise.resolve(`answer ${calls}`);
+      },
+      1000,
+      10,
+    );
+    expect(answer).toBe("answer 2");
+  });
+
+  test("hedged requests - an error that is not silence ends it at once", async () => {
+    let calls = 0;
+    await expect(
+      hedged(
+        () => {
+          calls++;
+          return Promise.reject(new Error("stream not found"));
+        },
+        1000,
+        10,
+      ),
+    ).rejects.toThrow("stream not found");
+    expect(calls).toBe(1);
+  });
+
+  test("hedged requests - every request timing out rejects with the timeout after the window", async () => {
+    let calls = 0;
+    await expect(
+      hedged(
+        () => {
+          calls++;
+          return new Promise<never>((_, reject) => setTimeout(() => reject(timeout()), 20));
+        },
+        50,
+        10,
+      ),
+    ).rejects.toThrow("took longer");
+    expect(calls).toBeGreaterThan(1);
+  });
+});
+
+function mirrorInfo(active: number, replicas: number, mirror = true): StreamInfo {
+  return {
+    config: { name: "audit", num_replicas: replicas, ...(mirror ? { mirror: { name: "audit" } } : {}) },
+    ...(mirror ? { mirror: { name: "audit", lag: 0, active } } : {}),
+  } as unknown as StreamInfo;
+}
+
+describe("mirror nudge", () => {
+  test("mirror nudge - a replicated mirror silent for three heartbeats is stalled", () => {
+    expect(mirrorStalled(mirrorInfo(8.5e9, 3))).toBe(true);
+    expect(mirrorStalled(mirrorInfo(-1, 3))).toBe(true);
+    expect(mirrorStalled(mirrorInfo(0.9e9, 3))).toBe(false);
+  });
+
+  test("mirror nudge - a mirror with one replica or a primary is never stepped down", () => {
+    expect(mirrorStalled(mirrorInfo(8.5e9, 1))).toBe(false);
+    expect(mirrorStalled(mirrorInfo(8.5e9, 3, false))).toBe(false);
+  });
+});
