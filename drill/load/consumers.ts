@@ -25,6 +25,19 @@ export interface DeliveryEvent {
   readonly region: Region;
 }
 
+/** One delivery by stream sequence in one region, and what became of its acknowledgement. */
+export interface AckRecord {
+  readonly region: Region;
+  readonly seq: number;
+  readonly id: string;
+  /** ms since the drill started. */
+  readonly deliveredAt: number;
+  /** When the server confirmed the acknowledgement (ackAck), if it did. */
+  confirmedAt?: number;
+  /** When the worker gave up after three unconfirmed tries. */
+  gaveUpAt?: number;
+}
+
 export class ConsumerWorker {
   /** Message id -> deliveries. */
   readonly delivered = new Map<string, number>();
@@ -35,6 +48,11 @@ export class ConsumerWorker {
   lastError = "";
   /** Acknowledgements the server never confirmed, after three tries. */
   unconfirmed = 0;
+  /**
+   * The first delivery of each stream sequence per region ("<region>:<seq>"): what an unplanned
+   * failover's checkpoint floor is compared with (drill/scenarios/floorLag.ts).
+   */
+  readonly acks = new Map<string, AckRecord>();
   private running = false;
   private loop: Promise<void> | undefined;
   private current: ConsumerMessages | undefined;
@@ -113,7 +131,13 @@ export class ConsumerWorker {
       this.events.push({ at: now, kind: "duplicate", id, region });
       if (this.acked.has(id)) this.events.push({ at: now, kind: "redelivered-acked", id, region });
     }
-    void this.confirm(message, id);
+    const key = `${region}:${message.seq}`;
+    let record = this.acks.get(key);
+    if (record === undefined) {
+      record = { region, seq: message.seq, id, deliveredAt: now };
+      this.acks.set(key, record);
+    }
+    void this.confirm(message, id, record);
   }
 
   /**
@@ -124,11 +148,12 @@ export class ConsumerWorker {
    * never heard acknowledged is not counted as a redelivery of an acknowledged one (issue 15,
    * item 2). Services that need tight positions across a failover do the same.
    */
-  private async confirm(message: JsMsg, id: string): Promise<void> {
+  private async confirm(message: JsMsg, id: string, record: AckRecord): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         if (await message.ackAck({ timeout: 2000 })) {
           if (!this.acked.has(id)) this.acked.set(id, this.clock());
+          record.confirmedAt ??= this.clock();
           return;
         }
       } catch {
@@ -136,5 +161,6 @@ export class ConsumerWorker {
       }
     }
     this.unconfirmed++;
+    record.gaveUpAt ??= this.clock();
   }
 }

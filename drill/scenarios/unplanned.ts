@@ -3,11 +3,13 @@
 // flips activeRegion and runs that region's stack alone: it promotes at once. What the killed
 // region acknowledged beyond the promoted streams' last mirrored sequence is the RPO; it stays
 // in the killed region's store until the failback finds it.
-import { inRegion, peerOf } from "../../infra/config/regions";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { inRegion, peerOf, type Region } from "../../infra/config/regions";
 import { checkpointsSchema } from "../../infra/config/checkpoints";
 import { durationToNanos } from "../../streams/units";
 import { mark } from "../context";
 import { failover, measure, settle, sleep, rto } from "./common";
+import { floorLag } from "./floorLag";
 import type { Scenario } from "./types";
 
 export const unplanned: Scenario = async (ctx) => {
@@ -17,8 +19,11 @@ export const unplanned: Scenario = async (ctx) => {
   const start = ctx.clock();
   ctx.publisher.start();
   await sleep(half);
+  // Each consumer's floor as the dying region's server has it, to compare with the checkpoint used.
+  const serverAtKill = await consumerFloors(ctx, from);
   mark(ctx, `SIGKILL all ${inRegion(ctx.local.regions, from).servers.length} servers of ${from}`);
   const killAt = ctx.clock();
+  const killWallMs = Date.now();
   await inRegion(ctx.local.regions, from).kill();
   ctx.down.add(from);
   await sleep(ctx.options.healthCheckMs);
@@ -55,6 +60,27 @@ export const unplanned: Scenario = async (ctx) => {
     (sum, worker) => sum + worker.ackedBetween(killAt - 2 * intervalMs, killAt),
     0,
   );
+  const floors = ctx.consumers.map((worker) => {
+    const positioned = ctx.stacks.evidence(to, worker.load.stream)?.lastPromotion?.consumersPositioned[
+      worker.load.name
+    ];
+    return floorLag({
+      consumer: worker.load.name,
+      stream: worker.load.stream,
+      deliveries: [...worker.acks.values()].filter((record) => record.region === from),
+      killAt,
+      killWallMs,
+      ...(serverAtKill.has(worker.load.name) ? { server: serverAtKill.get(worker.load.name)! } : {}),
+      ...(positioned && "checkpointFloor" in positioned ? { positioned } : {}),
+      allowance: worker.ackedBetween(killAt - 2 * intervalMs, killAt),
+      intervalMs,
+    });
+  });
+  ctx.evidence.write("evidence/unplanned-checkpoint-floors.json", floors);
+  for (const lag of floors.filter((candidate) => candidate.lagged))
+    notes.push(
+      `${lag.consumer} (${lag.stream}) started at ${lag.startSequence}: ${lag.confirmedAboveCheckpoint} acknowledgements confirmed above its checkpoint floor ${lag.checkpointFloor} before the kill, against ${lag.allowance} in the window; ${lag.why} (evidence/unplanned-checkpoint-floors.json)`,
+    );
   const outageMs = rto(ctx, to, killAt).rtoMs;
   notes.push(
     `writes resumed ${outageMs === null ? "never" : `${outageMs} ms`} after the kill (health check ${ctx.options.healthCheckMs} ms, then the ${to} stack)`,
@@ -79,3 +105,32 @@ export const unplanned: Scenario = async (ctx) => {
     comparisons: measured.comparisons,
   };
 };
+
+/** Each consumer's ack floor in `region` now, by consumer name (those that answer within 1 s). */
+async function consumerFloors(
+  ctx: Parameters<Scenario>[0],
+  region: Region,
+): Promise<Map<string, { ackFloor: number; ackPending: number; redelivered: number }>> {
+  const jsm = await jetstreamManager(await ctx.clients.get("observe", region), {
+    domain: region,
+    timeout: 1000,
+    checkAPI: false,
+  });
+  const entries = await Promise.all(
+    ctx.consumers.map((worker) =>
+      jsm.consumers.info(worker.load.stream, worker.load.name).then(
+        (info) =>
+          [
+            worker.load.name,
+            {
+              ackFloor: info.ack_floor.stream_seq,
+              ackPending: info.num_ack_pending,
+              redelivered: info.num_redelivered,
+            },
+          ] as const,
+        () => undefined,
+      ),
+    ),
+  );
+  return new Map(entries.filter((entry) => entry !== undefined));
+}

@@ -1,0 +1,72 @@
+import { describe, expect, test } from "vitest";
+import type { AckRecord } from "../../drill/load/consumers";
+import { floorLag } from "../../drill/scenarios/floorLag";
+
+const delivery = (seq: number, confirmedAt?: number, gaveUpAt?: number): AckRecord => ({
+  region: "us-east-1",
+  seq,
+  id: `m${seq}`,
+  deliveredAt: seq * 10,
+  ...(confirmedAt !== undefined ? { confirmedAt } : {}),
+  ...(gaveUpAt !== undefined ? { gaveUpAt } : {}),
+});
+
+const base = {
+  consumer: "audit-consumer",
+  stream: "audit",
+  killAt: 1000,
+  killWallMs: Date.parse("2026-12-02T22:00:10.000Z"),
+  allowance: 3,
+  intervalMs: 1000,
+};
+
+describe("floor lag", () => {
+  test("floor lag - one ack given up after three tries holds the floor, and names that delivery", () => {
+    const deliveries = [
+      delivery(1, 20),
+      delivery(2, undefined, 700),
+      ...[3, 4, 5, 6, 7].map((seq) => delivery(seq, seq * 10 + 5)),
+    ];
+    const lag = floorLag({
+      ...base,
+      deliveries,
+      server: { ackFloor: 1, ackPending: 1, redelivered: 0 },
+      positioned: { checkpointFloor: 1, checkpointAt: "2026-12-02T22:00:09.600Z", startSequence: 2 },
+    });
+    expect(lag).toMatchObject({
+      confirmedFloorAtKill: 1,
+      confirmedAboveCheckpoint: 5,
+      lagged: true,
+      checkpointAgeMs: 400,
+      firstUnconfirmed: { seq: 2, id: "m2", state: "gave up after three unconfirmed tries" },
+    });
+    expect(lag.why).toContain("the server's own floor was held at 1 (1 acks pending) by sequence 2");
+  });
+
+  test("floor lag - an old checkpoint is named as the reason, and a current one is within the allowance", () => {
+    const deliveries = [1, 2, 3, 4].map((seq) => delivery(seq, seq * 10 + 5));
+    const old = floorLag({
+      ...base,
+      deliveries,
+      server: { ackFloor: 4, ackPending: 0, redelivered: 0 },
+      positioned: { checkpointFloor: 0, checkpointAt: "2026-12-02T22:00:05.000Z", startSequence: 1 },
+    });
+    expect(old.lagged).toBe(true);
+    expect(old.why).toContain("its last checkpoint was 5000 ms old");
+    expect(old.why).toContain("the checkpoint had not caught up");
+    const current = floorLag({
+      ...base,
+      deliveries,
+      server: { ackFloor: 4, ackPending: 0, redelivered: 0 },
+      positioned: { checkpointFloor: 3, checkpointAt: "2026-12-02T22:00:09.800Z", startSequence: 4 },
+    });
+    expect(current).toMatchObject({ lagged: false, confirmedAboveCheckpoint: 1, confirmedFloorAtKill: 4 });
+  });
+
+  test("floor lag - no checkpoint and no answer from the killed region are said", () => {
+    const lag = floorLag({ ...base, deliveries: [delivery(1, 5)] });
+    expect(lag.why).toBe(
+      "no checkpoint was used for it; the killed region's consumer info did not answer just before the kill",
+    );
+  });
+});
