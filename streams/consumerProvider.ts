@@ -85,7 +85,9 @@ export const consumerProvider = {
       const existing = await findConsumer(session, inputs.stream, inputs.spec.name);
       if (existing && userMetadata(existing.config.metadata)[MetadataKeys.managed] !== "true") {
         throw new Error(
-          `consumer ${inputs.spec.name} already exists on stream ${inputs.stream} in domain "${inputs.domain}" and was not created by nats-dr. Adopt it with the \`import\` resource option or delete it first.`,
+          `consumer ${inputs.spec.name} already exists on stream ${inputs.stream} in domain "${inputs.domain}" and was not created by nats-dr; nothing was changed. ` +
+            "nats-dr does not take over consumers it did not create (`pulumi import` cannot adopt a dynamic provider's resource). " +
+            `Delete it (nats consumer rm ${inputs.stream} ${inputs.spec.name}) once its readers have stopped, and run pulumi up to create it as declared (it then starts by its deliverPolicy), or give the catalog consumer another name.`,
         );
       }
       await upsert(session, inputs, existing);

@@ -1,5 +1,5 @@
 // The consumer provider against a real nats-server: create, update in place, drift, delete.
-import { jetstream, jetstreamManager, RetentionPolicy } from "@nats-io/jetstream";
+import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { consumerProvider } from "../../streams/consumerProvider";
@@ -43,6 +43,21 @@ async function streamWithConsumers(name: string, retention: RetentionPolicy, con
 }
 
 describe("consumer provider", () => {
+  test("refuses a consumer of the same name made by hand, changes nothing and says how to get out", async () => {
+    const jsm = await jetstreamManager(nc);
+    await jsm.consumers.add("events", { durable_name: "hand-made", ack_policy: AckPolicy.Explicit, max_deliver: 9 });
+    await expect(consumerProvider.create(await inputs({ name: "hand-made" }))).rejects.toThrow(
+      'consumer hand-made already exists on stream events in domain "us-east-1" and was not created by nats-dr; nothing was changed. ' +
+        "nats-dr does not take over consumers it did not create (`pulumi import` cannot adopt a dynamic provider's resource). " +
+        "Delete it (nats consumer rm events hand-made) once its readers have stopped, and run pulumi up to create it as declared",
+    );
+    const info = await jsm.consumers.info("events", "hand-made");
+    expect(info.config.max_deliver).toBe(9);
+    // No nats-dr key was written (the server keeps its own _nats.* ones).
+    expect(Object.keys(info.config.metadata ?? {}).filter((key) => !key.startsWith("_nats."))).toEqual([]);
+    await jsm.consumers.delete("events", "hand-made");
+  });
+
   test("creates, updates in place, reads drift and deletes", async () => {
     const declared = await inputs({ name: "analytics-consumer", filterSubjects: ["events.analytics"] });
     const created = await consumerProvider.create(declared);
