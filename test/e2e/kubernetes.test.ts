@@ -2,12 +2,19 @@
 // provider and a real kube-apiserver (etcd, controller manager, scheduler; kwok plays the nodes).
 // One stack, one cluster, the tests in order: each starts from what the one before left.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { StepCollector } from "../../drill/pulumi/events";
+import { StepCollector, resourceNameOfUrn } from "../../drill/pulumi/events";
 import type { Json } from "../harness/kube";
 import { waitFor } from "../harness/wait";
 import { startKubeWorld, type KubeWorld } from "./kubernetes-support";
 
 let world: KubeWorld;
+/** The `nats-dr:kubernetes` overrides the tests so far have made (each test adds its own). */
+let current: Record<string, unknown> = {};
+
+async function changeKubernetes(overrides: Record<string, unknown>): Promise<void> {
+  current = { ...current, ...overrides };
+  await world.setKubernetes(current);
+}
 
 /** What the preview says it would change: `name op [keys]`, sorted. */
 async function previewSteps(): Promise<string[]> {
@@ -93,7 +100,7 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
   });
 
   it("e2e kubernetes - replicas 3 -> 5 updates the StatefulSet in place and five servers become ready", async () => {
-    await world.setKubernetes({ replicas: 5 });
+    await changeKubernetes({ replicas: 5 });
     // The config lists every server's route, and the alert rules the expected server count.
     expect(await previewSteps()).toEqual([
       "monitoring-prometheus-files replace [data]",
@@ -108,11 +115,89 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
   });
 
   it("e2e kubernetes - an image bump updates the StatefulSet in place", async () => {
-    await world.setKubernetes({ replicas: 5, images: { nats: "nats:2.14.10-alpine" } });
+    await changeKubernetes({ images: { nats: "nats:2.14.10-alpine" } });
     expect(await previewSteps()).toEqual(["nats-statefulset update [metadata,spec]"]);
     await world.stack.up();
     const spec = (await statefulSet())["spec"] as { template: { spec: { containers: { image: string }[] } } };
     expect(spec.template.spec.containers.map((container) => container.image)).toContain("nats:2.14.10-alpine");
+  });
+
+  it("e2e kubernetes - resources: a change updates the StatefulSet in place, and the API server's quantities cause no diff after", async () => {
+    // Written as users do; the API server keeps quantities in canonical form ("1.5" -> "1500m").
+    const resources = { requests: { cpu: "1.5", memory: "3Gi" }, limits: { cpu: "2000m", memory: "3Gi" } };
+    await changeKubernetes({ resources });
+    expect(await previewSteps()).toEqual(["nats-statefulset update [spec]"]);
+    await world.stack.up();
+    const nats = natsContainer(await statefulSet());
+    expect(nats["resources"]).toEqual({
+      requests: { cpu: "1500m", memory: "3Gi" },
+      limits: { cpu: "2", memory: "3Gi" },
+    });
+    const env = nats["env"] as { name: string; value?: string }[];
+    expect(env.find((variable) => variable.name === "GOMEMLIMIT")?.value).toBe(String(Math.floor(3 * 1024 ** 3 * 0.9)));
+    expect(await previewSteps()).toEqual([]);
+  });
+
+  it("e2e kubernetes - allowed client ranges update the NetworkPolicy in place and leave the load balancer alone", async () => {
+    await changeKubernetes({ allowedClientCidrs: ["203.0.113.0/24"], allowedClientNamespaces: ["apps"] });
+    expect(await previewSteps()).toEqual(["nats-network-policy update [spec]"]);
+    const serviceBefore = await world.cluster.api.get(objects.loadBalancer);
+    await world.stack.up();
+    const policy = (await world.cluster.api.get(objects.networkPolicy))?.["spec"] as {
+      ingress: { ports: { port: number }[]; from: Json[] }[];
+    };
+    const client = policy.ingress.find((rule) => rule.ports.some((port) => port.port === 4222));
+    expect(client?.from).toEqual([
+      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "apps" } } },
+      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "nats" } } },
+      { ipBlock: { cidr: "203.0.113.0/24" } },
+    ]);
+    // The load balancer keeps no source ranges of its own (docs/configuration.md says why).
+    const service = await world.cluster.api.get(objects.loadBalancer);
+    expect((service?.["metadata"] as Json)["resourceVersion"]).toBe(
+      (serviceBefore?.["metadata"] as Json)["resourceVersion"],
+    );
+    expect((service?.["spec"] as Json)["loadBalancerSourceRanges"]).toBeUndefined();
+  });
+
+  it("e2e kubernetes - TLS on: refused beside the lab opt-out, then the config and the pod template change in place", async () => {
+    // What cert-manager would have issued: a kubernetes.io/tls Secret with ca.crt.
+    const pem = (label: string) =>
+      Buffer.from(`-----BEGIN ${label}-----\nAAAA\n-----END ${label}-----\n`).toString("base64");
+    await world.cluster.api.create("/api/v1/namespaces/nats/secrets", {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "nats-tls" },
+      type: "kubernetes.io/tls",
+      data: { "tls.crt": pem("CERTIFICATE"), "tls.key": pem("PRIVATE KEY"), "ca.crt": pem("CERTIFICATE") },
+    });
+    await world.stack.setConfig("nats-dr:tls", { value: JSON.stringify({ secretName: "nats-tls" }) });
+    await expect(world.stack.preview()).rejects.toThrow(/nats-dr:insecureLabWithoutLinkTls.*remove it/s);
+    await world.stack.removeConfig("nats-dr:insecureLabWithoutLinkTls");
+    // The checkpointer verifies the servers' certificate from then on (it mounts ca.crt).
+    expect(await previewSteps()).toEqual([
+      "checkpointer-deployment update [spec]",
+      "nats-config replace [data]",
+      "nats-statefulset update [spec]",
+    ]);
+    await world.stack.up();
+    const config = ((await world.cluster.api.get(objects.config))?.["data"] as Record<string, string>)["nats.conf"];
+    expect(config).toContain("tls://nats-0.nats-headless.nats.svc:6222");
+    expect(config).toContain("/etc/nats-tls/tls.crt");
+    const set = await statefulSet();
+    const pod = (set["spec"] as { template: { spec: { volumes: Json[]; containers: Json[] } } }).template.spec;
+    expect(pod.volumes).toContainEqual({ name: "tls", secret: { secretName: "nats-tls", defaultMode: 420 } });
+    for (const container of pod.containers.filter((c) => c["name"] !== "exporter")) {
+      expect(container["volumeMounts"], String(container["name"])).toContainEqual({
+        name: "tls",
+        mountPath: "/etc/nats-tls",
+        readOnly: true,
+      });
+    }
+    await waitFor("5 ready servers after the TLS roll", async () => {
+      const status = (await statefulSet())["status"] as { readyReplicas?: number; updatedReplicas?: number };
+      return status.readyReplicas === 5 && status.updatedReplicas === 5;
+    });
   });
 
   it("e2e kubernetes - a password rotation updates the credentials Secret", async () => {
@@ -132,12 +217,11 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
   });
 
   it("e2e kubernetes - storageSize: refused in the preview, a replacement when allowed, and the documented procedure", async () => {
-    const current = { replicas: 5, images: { nats: "nats:2.14.10-alpine" } };
-    await world.setKubernetes({ ...current, storageSize: "20Gi" });
+    await changeKubernetes({ storageSize: "20Gi" });
     await expect(world.stack.preview()).rejects.toThrow(
       /nats-dr:kubernetes\.storageSize from 10Gi to 20Gi.*cannot change the volume claim template/s,
     );
-    await world.setKubernetes({ ...current, storageSize: "20Gi", allowVolumeTemplateChange: true });
+    await changeKubernetes({ allowVolumeTemplateChange: true });
     const allowed = await previewSteps();
     // The checkpointer Deployment (which names the StatefulSet) is replaced with it.
     expect(allowed).toEqual([
@@ -178,9 +262,51 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
     expect(owners).toEqual(["StatefulSet", "StatefulSet", "StatefulSet", "StatefulSet", "StatefulSet"]);
     const template = ((await statefulSet())["spec"] as { volumeClaimTemplates: Json[] }).volumeClaimTemplates[0];
     expect(template?.["spec"]).toMatchObject({ resources: { requests: { storage: "20Gi" } } });
-    await world.setKubernetes({ ...current, storageSize: "20Gi" });
+    await changeKubernetes({ allowVolumeTemplateChange: false });
     expect(await previewSteps()).toEqual(["nats-volume-template update [allowChange]"]);
     await world.stack.up();
+  });
+
+  it("e2e kubernetes - prometheusOperator: PodMonitor and PrometheusRule pass the operator's CRD schemas, kept as declared", async () => {
+    // The schemas are enforced: a PodMonitor with a malformed field is refused (422), not stored.
+    const podMonitors = "/apis/monitoring.coreos.com/v1/namespaces/nats/podmonitors";
+    const refused = world.cluster.api.create(podMonitors, {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "PodMonitor",
+      metadata: { name: "malformed" },
+      spec: { selector: {}, podMetricsEndpoints: [{ port: "metrics", interval: "every 15 seconds" }] },
+    });
+    await expect(refused).rejects.toMatchObject({ status: 422 });
+    await expect(refused).rejects.toThrow(/podMetricsEndpoints\[0\]\.interval/);
+
+    await world.stack.setConfig("nats-dr:monitoring", { value: JSON.stringify({ prometheusOperator: true }) });
+    expect(await previewSteps()).toEqual([
+      "monitoring-pod-monitor create []",
+      "monitoring-prometheus-files delete []",
+      "monitoring-prometheus-rule create []",
+    ]);
+    await world.stack.up();
+    expect(await world.cluster.api.get("/api/v1/namespaces/nats/configmaps/nats-dr-prometheus")).toBeUndefined();
+    // A structural schema drops fields it does not know without an error: what the API server
+    // kept must be all the stack declared.
+    const declared = await declaredInputs();
+    for (const [name, path] of [
+      ["monitoring-pod-monitor", `${podMonitors}/nats`],
+      ["monitoring-prometheus-rule", "/apis/monitoring.coreos.com/v1/namespaces/nats/prometheusrules/nats-dr"],
+    ] as const) {
+      const stored = await world.cluster.api.get(path);
+      expect(stored?.["spec"], name).toEqual(declared.get(name)?.["spec"]);
+    }
+    const rules = (declared.get("monitoring-prometheus-rule")?.["spec"] as { groups: { rules: unknown[] }[] }).groups;
+    expect(rules.flatMap((group) => group.rules).length).toBeGreaterThan(10);
+    // The Grafana dashboard, in Grafana's namespace with the sidecar's label.
+    const dashboard = await world.cluster.api.get("/api/v1/namespaces/monitoring/configmaps/nats-dr-dashboard");
+    expect((dashboard?.["metadata"] as { labels: Record<string, string> }).labels).toMatchObject({
+      grafana_dashboard: "1",
+    });
+    const json = JSON.parse((dashboard?.["data"] as Record<string, string>)["nats-dr.json"] ?? "") as Json;
+    expect(json["panels"]).toBeInstanceOf(Array);
+    expect(await previewSteps()).toEqual([]);
   });
 
   it("e2e kubernetes - pulumi destroy stops at the protected Namespace and keeps it", async () => {
@@ -188,6 +314,20 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
     expect(await world.cluster.api.get(objects.namespace)).toBeDefined();
   });
 });
+
+/** The inputs the stack's state holds for each resource, by resource name. */
+async function declaredInputs(): Promise<Map<string, Json>> {
+  const state = await world.stack.exportStack();
+  const resources = (state.deployment as { resources?: { urn: string; inputs?: Json }[] }).resources ?? [];
+  return new Map(resources.map((resource) => [resourceNameOfUrn(resource.urn), resource.inputs ?? {}]));
+}
+
+function natsContainer(set: Json): Json {
+  const containers = (set["spec"] as { template: { spec: { containers: Json[] } } }).template.spec.containers;
+  const nats = containers.find((container) => container["name"] === "nats");
+  if (nats === undefined) throw new Error("the StatefulSet's pod template has no container nats");
+  return nats;
+}
 
 async function podUids(): Promise<string[]> {
   const pods = await serverPods();
