@@ -88,23 +88,46 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
     expect(Object.keys(result.summary.resourceChanges ?? {})).toEqual(["same"]);
   });
 
+  it("e2e kubernetes - a stack made before ConfigMaps and Secrets were mutable: only its provider updates", async () => {
+    // The state as the previous version left it: the provider without the two options.
+    const state = await world.stack.exportStack();
+    const resources = (state.deployment as { resources: { type: string; inputs?: Json; outputs?: Json }[] }).resources;
+    const provider = resources.find((resource) => resource.type === "pulumi:providers:kubernetes");
+    for (const values of [provider?.inputs, provider?.outputs]) {
+      expect(values?.["enableConfigMapMutable"]).toBe("true");
+      delete values?.["enableConfigMapMutable"];
+      delete values?.["enableSecretMutable"];
+    }
+    await world.stack.importStack(state);
+    const steps = new StepCollector();
+    await world.stack.preview({ onEvent: steps.onEvent });
+    // A provider replacement would replace every object; its DiffConfig replaces only for another cluster.
+    expect(steps.steps.filter((step) => step.op !== "same").map((step) => `${step.name} ${step.op}`)).toEqual([
+      "nats-kubernetes update",
+    ]);
+    await world.stack.up();
+    expect(await previewSteps()).toEqual([]);
+  });
+
   it("e2e kubernetes - pulumi refresh after an edit made with the API shows the drift, and up puts it back", async () => {
     await world.cluster.api.mergePatch(objects.config, { data: { "nats.conf": "# edited with kubectl\n" } });
     const refreshed = await world.stack.refresh();
     expect(refreshed.summary.resourceChanges?.["update"]).toBe(1);
-    // The provider replaces a ConfigMap whose data changes (it treats ConfigMaps as immutable).
-    expect(await previewSteps()).toEqual(["nats-config replace [data]"]);
+    // Updated in place (enableConfigMapMutable): the same object, never a moment without it.
+    expect(await previewSteps()).toEqual(["nats-config update [data]"]);
+    const uid = await uidOf(objects.config);
     await world.stack.up();
     const data = (await world.cluster.api.get(objects.config))?.["data"] as Record<string, string>;
     expect(data["nats.conf"]).toContain("jetstream");
+    expect(await uidOf(objects.config)).toBe(uid);
   });
 
   it("e2e kubernetes - replicas 3 -> 5 updates the StatefulSet in place and five servers become ready", async () => {
     await changeKubernetes({ replicas: 5 });
     // The config lists every server's route, and the alert rules the expected server count.
     expect(await previewSteps()).toEqual([
-      "monitoring-prometheus-files replace [data]",
-      "nats-config replace [data]",
+      "monitoring-prometheus-files update [data]",
+      "nats-config update [data]",
       "nats-statefulset update [spec]",
     ]);
     await world.stack.up();
@@ -177,7 +200,7 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
     // The checkpointer verifies the servers' certificate from then on (it mounts ca.crt).
     expect(await previewSteps()).toEqual([
       "checkpointer-deployment update [spec]",
-      "nats-config replace [data]",
+      "nats-config update [data]",
       "nats-statefulset update [spec]",
     ]);
     await world.stack.up();
@@ -200,20 +223,24 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
     });
   });
 
-  it("e2e kubernetes - a password rotation updates the credentials Secret", async () => {
+  it("e2e kubernetes - a password rotation updates the credentials Secret in place and rolls the pods", async () => {
     // The leafnode password: appPassword is also the stream provider's, which the local servers fix.
     await world.stack.setConfig("nats-dr:leafnodePassword", { value: "leaf-password-2", secret: true });
-    // A Secret is replaced too; the engine lists no keys, its data being secret. The pods roll
-    // (the template carries the credentials' checksum); the checkpointer Deployment is replaced.
+    // The engine lists no keys of the Secret, its data being secret. The servers and the
+    // checkpointer roll: their templates carry the credentials' checksum.
     expect(await previewSteps()).toEqual([
-      "checkpointer-deployment replace [spec]",
-      "nats-credentials replace []",
+      "checkpointer-deployment update [spec]",
+      "nats-credentials update []",
       "nats-statefulset update [spec]",
     ]);
+    const uid = await uidOf(objects.secret);
+    const checksumBefore = credentialsAnnotation(await statefulSet());
     await world.stack.up();
     const secret = await world.cluster.api.get(objects.secret);
     const data = secret?.["data"] as Record<string, string>;
     expect(Buffer.from(data["leafnode-password"] ?? "", "base64").toString()).toBe("leaf-password-2");
+    expect(await uidOf(objects.secret)).toBe(uid);
+    expect(credentialsAnnotation(await statefulSet())).not.toBe(checksumBefore);
   });
 
   it("e2e kubernetes - storageSize: refused in the preview, a replacement when allowed, and the documented procedure", async () => {
@@ -226,7 +253,7 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
     // The checkpointer Deployment (which names the StatefulSet) is replaced with it.
     expect(allowed).toEqual([
       "checkpointer-deployment replace []",
-      "nats-config replace [data]",
+      "nats-config update [data]",
       "nats-statefulset replace [spec]",
       "nats-volume-template update [allowChange,storageSize]",
     ]);
@@ -251,7 +278,7 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
     const refreshed = await world.stack.refresh();
     expect(refreshed.summary.resourceChanges?.["delete"]).toBe(1);
     const recreate = await previewSteps();
-    expect(recreate).toContain("nats-config replace [data]");
+    expect(recreate).toContain("nats-config update [data]");
     expect(recreate).toContain("nats-volume-template update [allowChange,storageSize]");
     expect(recreate.filter((step) => step.startsWith("nats-statefulset "))).toEqual(["nats-statefulset create []"]);
     await world.stack.up();
@@ -320,6 +347,17 @@ async function declaredInputs(): Promise<Map<string, Json>> {
   const state = await world.stack.exportStack();
   const resources = (state.deployment as { resources?: { urn: string; inputs?: Json }[] }).resources ?? [];
   return new Map(resources.map((resource) => [resourceNameOfUrn(resource.urn), resource.inputs ?? {}]));
+}
+
+async function uidOf(path: string): Promise<string> {
+  const found = await world.cluster.api.get(path);
+  if (found === undefined) throw new Error(`${path} is missing`);
+  return (found["metadata"] as { uid: string }).uid;
+}
+
+function credentialsAnnotation(set: Json): string | undefined {
+  const template = (set["spec"] as { template: { metadata: { annotations?: Record<string, string> } } }).template;
+  return template.metadata.annotations?.["checksum/credentials"];
 }
 
 function natsContainer(set: Json): Json {
