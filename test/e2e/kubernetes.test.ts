@@ -51,7 +51,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe("e2e kubernetes", { timeout: 300_000 }, () => {
-  it("e2e kubernetes - pulumi up creates every object and the API server accepts each", async () => {
+  it("pulumi up creates every object and the API server accepts each", async () => {
     const steps = new StepCollector();
     try {
       await world.stack.up({ onEvent: steps.onEvent });
@@ -82,13 +82,13 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
     expect(outputs["natsClientEndpoint"]?.value).toBe("nats-lb-nats.elb.local");
   });
 
-  it("e2e kubernetes - a second pulumi up changes nothing", async () => {
+  it("a second pulumi up changes nothing", async () => {
     expect(await previewSteps()).toEqual([]);
     const result = await world.stack.up();
     expect(Object.keys(result.summary.resourceChanges ?? {})).toEqual(["same"]);
   });
 
-  it("e2e kubernetes - a stack made before ConfigMaps and Secrets were mutable: only its provider updates", async () => {
+  it("a stack made before ConfigMaps and Secrets were mutable: only its provider updates", async () => {
     // The state as the previous version left it: the provider without the two options.
     const state = await world.stack.exportStack();
     const resources = (state.deployment as { resources: { type: string; inputs?: Json; outputs?: Json }[] }).resources;
@@ -109,7 +109,7 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
     expect(await previewSteps()).toEqual([]);
   });
 
-  it("e2e kubernetes - pulumi refresh after an edit made with the API shows the drift, and up puts it back", async () => {
+  it("pulumi refresh after an edit made with the API shows the drift, and up puts it back", async () => {
     await world.cluster.api.mergePatch(objects.config, { data: { "nats.conf": "# edited with kubectl\n" } });
     const refreshed = await world.stack.refresh();
     expect(refreshed.summary.resourceChanges?.["update"]).toBe(1);
@@ -122,7 +122,7 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
     expect(await uidOf(objects.config)).toBe(uid);
   });
 
-  it("e2e kubernetes - replicas 3 -> 5 updates the StatefulSet in place and five servers become ready", async () => {
+  it("replicas 3 -> 5 updates the StatefulSet in place and five servers become ready", async () => {
     await changeKubernetes({ replicas: 5 });
     // The config lists every server's route, and the alert rules the expected server count.
     expect(await previewSteps()).toEqual([
@@ -137,7 +137,7 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
     });
   });
 
-  it("e2e kubernetes - an image bump updates the StatefulSet in place", async () => {
+  it("an image bump updates the StatefulSet in place", async () => {
     await changeKubernetes({ images: { nats: "nats:2.14.10-alpine" } });
     expect(await previewSteps()).toEqual(["nats-statefulset update [metadata,spec]"]);
     await world.stack.up();
@@ -145,7 +145,7 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
     expect(spec.template.spec.containers.map((container) => container.image)).toContain("nats:2.14.10-alpine");
   });
 
-  it("e2e kubernetes - resources: a change updates the StatefulSet in place, and the API server's quantities cause no diff after", async () => {
+  it("resources: a change updates the StatefulSet in place, and the API server's quantities cause no diff after", async () => {
     // Written as users do; the API server keeps quantities in canonical form ("1.5" -> "1500m").
     const resources = { requests: { cpu: "1.5", memory: "3Gi" }, limits: { cpu: "2000m", memory: "3Gi" } };
     await changeKubernetes({ resources });
@@ -161,7 +161,7 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
     expect(await previewSteps()).toEqual([]);
   });
 
-  it("e2e kubernetes - allowed client ranges update the NetworkPolicy in place and leave the load balancer alone", async () => {
+  it("allowed client ranges update the NetworkPolicy in place and leave the load balancer alone", async () => {
     await changeKubernetes({ allowedClientCidrs: ["203.0.113.0/24"], allowedClientNamespaces: ["apps"] });
     expect(await previewSteps()).toEqual(["nats-network-policy update [spec]"]);
     const serviceBefore = await world.cluster.api.get(objects.loadBalancer);
@@ -183,7 +183,7 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
     expect((service?.["spec"] as Json)["loadBalancerSourceRanges"]).toBeUndefined();
   });
 
-  it("e2e kubernetes - TLS on: refused beside the lab opt-out, then the config and the pod template change in place", async () => {
+  it("TLS on: refused beside the lab opt-out, then the config and the pod template change in place", async () => {
     // What cert-manager would have issued: a kubernetes.io/tls Secret with ca.crt.
     const pem = (label: string) =>
       Buffer.from(`-----BEGIN ${label}-----\nAAAA\n-----END ${label}-----\n`).toString("base64");
@@ -223,7 +223,7 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
     });
   });
 
-  it("e2e kubernetes - a password rotation updates the credentials Secret in place and rolls the pods", async () => {
+  it("a password rotation updates the credentials Secret in place and rolls the pods", async () => {
     // The leafnode password: appPassword is also the stream provider's, which the local servers fix.
     await world.stack.setConfig("nats-dr:leafnodePassword", { value: "leaf-password-2", secret: true });
     // The engine lists no keys of the Secret, its data being secret. The servers and the
@@ -243,7 +243,7 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
     expect(credentialsAnnotation(await statefulSet())).not.toBe(checksumBefore);
   });
 
-  it("e2e kubernetes - storageSize: refused in the preview, a replacement when allowed, and the documented procedure", async () => {
+  it("storageSize: refused in the preview, a replacement when allowed, and the documented procedure", async () => {
     await changeKubernetes({ storageSize: "20Gi" });
     await expect(world.stack.preview()).rejects.toThrow(
       /nats-dr:kubernetes\.storageSize from 10Gi to 20Gi.*cannot change the volume claim template/s,
@@ -294,7 +294,7 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
     await world.stack.up();
   });
 
-  it("e2e kubernetes - prometheusOperator: PodMonitor and PrometheusRule pass the operator's CRD schemas, kept as declared", async () => {
+  it("prometheusOperator: PodMonitor and PrometheusRule pass the operator's CRD schemas, kept as declared", async () => {
     // The schemas are enforced: a PodMonitor with a malformed field is refused (422), not stored.
     const podMonitors = "/apis/monitoring.coreos.com/v1/namespaces/nats/podmonitors";
     const refused = world.cluster.api.create(podMonitors, {
@@ -336,7 +336,7 @@ describe("e2e kubernetes", { timeout: 300_000 }, () => {
     expect(await previewSteps()).toEqual([]);
   });
 
-  it("e2e kubernetes - pulumi destroy stops at the protected Namespace and keeps it", async () => {
+  it("pulumi destroy stops at the protected Namespace and keeps it", async () => {
     await expect(world.stack.destroy()).rejects.toThrow(/protected/);
     expect(await world.cluster.api.get(objects.namespace)).toBeDefined();
   });
