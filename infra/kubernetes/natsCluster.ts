@@ -24,6 +24,9 @@ import {
 import { credentialsChecksum, natsStatefulSetSpec } from "./statefulSetSpec";
 import { VolumeTemplateGuard } from "./volumeGuard";
 
+/** The Kubernetes provider's annotation that makes its server-side apply take over conflicting fields. */
+export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
+
 export interface NatsClusterArgs {
   /** The Kubernetes provider of the region's cluster; every object is created with it. */
   readonly provider: k8s.Provider;
@@ -119,7 +122,11 @@ export class NatsCluster extends pulumi.ComponentResource {
       { metadata: { name: settings.namespace, labels } },
       pulumi.mergeOptions(child, { protect: true, retainOnDelete: true }),
     );
-    // Every namespaced object names the Namespace's output, so it is created after it.
+    // Every namespaced object names the Namespace's output, so it is created after it. The objects
+    // are nats-dr's: a field someone changed with kubectl is drift that the next `pulumi up` puts
+    // back, so the provider's server-side apply takes over such fields (pulumi.com/patchForce)
+    // instead of failing with a field-manager conflict now that ConfigMaps and Secrets are updated
+    // in place.
     const metadata = (
       objectName: string,
       extra: { annotations?: Record<string, string>; labels?: Record<string, string> } = {},
@@ -128,6 +135,7 @@ export class NatsCluster extends pulumi.ComponentResource {
       namespace: namespace.metadata.name,
       labels,
       ...extra,
+      annotations: { ...extra.annotations, [PATCH_FORCE_ANNOTATION]: "true" },
     });
 
     const config = new core.v1.ConfigMap(

@@ -6,13 +6,24 @@ import { kubernetesPackage } from "../packages";
 import type * as pulumi from "@pulumi/pulumi";
 import type { KubernetesStackConfig } from "../config";
 
-/** The provider's inputs: kubeconfig (path or contents, secret) and context when configured. */
+/**
+ * The provider's inputs: kubeconfig (path or contents, secret) and context when configured, and
+ * ConfigMaps and Secrets updated in place. Without that, provider v4 replaces the nats-config
+ * ConfigMap and the credentials Secret on any change of their data, and since their names are
+ * fixed it deletes each before creating it again: a server that starts in between cannot mount
+ * its config or read its passwords, and an interrupted run leaves the region without them. The
+ * product needs no new object per version: the pods roll because their template carries the
+ * config's and the credentials' checksums. Set here, not left to the provider's environment
+ * variables (PULUMI_K8S_ENABLE_CONFIGMAP_MUTABLE ...), so every operator's preview is the same.
+ */
 export function kubernetesProviderArgs(
   config: Pick<KubernetesStackConfig, "kubeconfig" | "context">,
 ): k8s.ProviderArgs {
   return {
     ...(config.kubeconfig === undefined ? {} : { kubeconfig: config.kubeconfig }),
     ...(config.context === undefined ? {} : { context: config.context }),
+    enableConfigMapMutable: true,
+    enableSecretMutable: true,
   };
 }
 

@@ -115,8 +115,12 @@ describe("e2e interrupted", { timeout: 300_000 }, () => {
       await new Promise((resolve) => setTimeout(resolve, 500));
       await world.setActiveRegion("eu-central-1");
       const east = await manager("us-east-1");
-      // Once the old primary is fenced, the link goes silent: the promotion waits for the mirror to
-      // catch up, and the kill lands inside that wait every time.
+      // The promotion's steps after the fence (pause the peer's consumers, store the fence marker,
+      // the mirror takes it) all cross the link. Without a WAN's latency they can finish before the
+      // probe over the direct connection even sees the fence (a CI run under load did: the kill came
+      // after the promotion). With 300 ms each way they take well over a second; the probe sees the
+      // fence inside that window, the link then goes silent and the kill lands inside the promotion.
+      world.local.link.setLatency(300);
       const victims = await upKilledWhen("eu-central-1", "the fence of orders", async () => {
         const fenced = (await east.streams.info("orders")).config.metadata?.["natsdr.fenced-by"] === "eu-central-1";
         if (fenced) world.local.link.cut("blackhole");
@@ -124,6 +128,7 @@ describe("e2e interrupted", { timeout: 300_000 }, () => {
       });
       // SIGKILL is delivered at once, but a process is gone only once it has been reaped.
       await until("the killed processes to be gone", async () => stillRunning(victims).length === 0, 10_000);
+      world.local.link.setLatency(0);
       world.local.link.heal();
       await world.local.waitForLink();
       // Half-done: us-east-1 is fenced and eu-central-1 is still a mirror of it.

@@ -17,7 +17,7 @@ import { startLocalRegions, type LocalRegions } from "../../drill/local/regions"
 import { layOutProject } from "../../drill/pulumi/project";
 import { localStack, stackConfigMap, type LocalBackend } from "../../drill/pulumi/workspace";
 import { DEFAULT_REGION_PAIR, type DefaultRegion } from "../../infra/config/regions";
-import { startKubeCluster, type KubeCluster } from "../harness/kube";
+import { PROMETHEUS_OPERATOR_CRDS, startKubeCluster, type KubeCluster } from "../harness/kube";
 import { e2eCatalog } from "./support";
 
 export const KUBE_SECRET_KEYS = ["kubeconfig", "appPassword", "leafnodePassword"] as const;
@@ -50,9 +50,10 @@ export async function startKubeWorld(name: string): Promise<KubeWorld> {
   };
   try {
     // Five nodes: the StatefulSet puts one server per node, and a test scales 3 -> 5. The Grafana
-    // dashboard's namespace ("monitoring") exists in a real cluster before the stack runs.
+    // dashboard's namespace ("monitoring") and the Prometheus Operator's CRDs exist in a real
+    // cluster (kube-prometheus-stack) before the stack runs.
     [cluster, local] = await Promise.all([
-      startKubeCluster({ nodes: 5, namespaces: ["monitoring"] }),
+      startKubeCluster({ nodes: 5, namespaces: ["monitoring"], crdFiles: PROMETHEUS_OPERATOR_CRDS }),
       startLocalRegions({ nodes: 1, maxFileBytes: 1024 ** 3 }),
     ]);
     const projectDir = layOutProject(path.join(dir, "project"));
@@ -67,8 +68,8 @@ export async function startKubeWorld(name: string): Promise<KubeWorld> {
       backup: { enabled: false },
       catalog: e2eCatalog,
       kubernetes: initialKubernetes,
-      // No Prometheus Operator in this cluster (its CRDs are not installed): the rules and scrape
-      // config go to a ConfigMap, as the docs describe for a plain Prometheus.
+      // A plain Prometheus first: the rules and scrape config go to a ConfigMap. A test then
+      // switches to the Prometheus Operator's PodMonitor and PrometheusRule.
       monitoring: { prometheusOperator: false },
       kubeconfig: cluster.kubeconfigPath,
       // With nats-dr:kubernetes the provider signs in as user "app" with appPassword: the local

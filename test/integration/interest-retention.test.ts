@@ -99,10 +99,16 @@ for (const server of servers) {
         await handle.start();
       }
       const nc = region === regions.east ? east : west;
-      await eventually(`the client of ${region.domain} reconnected`, async () => {
-        await (await jetstreamManager(nc, { timeout: 1000, checkAPI: false })).getAccountInfo();
-        return true;
-      });
+      // The client reconnects on its own schedule (a 2 s wait between attempts); beside a CPU hog a
+      // whole suite's run once needed more than 15 s, so the bound is generous.
+      await eventually(
+        `the client of ${region.domain} reconnected`,
+        async () => {
+          await (await jetstreamManager(nc, { timeout: 1000, checkAPI: false })).getAccountInfo();
+          return true;
+        },
+        60_000,
+      );
     }
 
     /** Restarts the region, then waits until the leafnode carries both JetStream APIs again. */

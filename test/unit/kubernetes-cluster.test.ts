@@ -77,6 +77,23 @@ describe("kubernetes cluster", () => {
     expect(registered.find((r) => r.name === "names")?.type).toBe("natsdr:kubernetes:NatsCluster");
   });
 
+  it("ConfigMaps and Secrets are updated in place, and an edit made with kubectl is taken back", async () => {
+    const { children } = await declare("in-place", "us-east-1");
+    const provider = children["kubernetes"]!.inputs;
+    // A provider's inputs reach the engine as strings.
+    expect(provider["enableConfigMapMutable"]).toBe("true");
+    expect(provider["enableSecretMutable"]).toBe("true");
+    // Every namespaced object lets the provider's server-side apply take over fields changed by hand.
+    for (const [role, child] of Object.entries(children)) {
+      if (role === "kubernetes" || role === "volume-template" || role === "namespace") continue;
+      const metadata = declared<{ metadata: k8s.types.input.meta.v1.ObjectMeta }>(child).metadata;
+      expect({ role, force: (metadata.annotations as Record<string, string>)["pulumi.com/patchForce"] }).toEqual({
+        role,
+        force: "true",
+      });
+    }
+  });
+
   it("the Namespace (whose deletion takes the volumes) is protected and retained on delete", async () => {
     const config = kubernetesConfig("us-east-1");
     const options = new Map<string, pulumi.ResourceOptions>();

@@ -4,6 +4,7 @@ import { makeTempDir, removeTempDir } from "../cleanup";
 import { waitFor } from "../wait";
 import type { KubeApi } from "./api";
 import { startControlPlane, type ControlPlane } from "./controlPlane";
+import { installCrds } from "./crds";
 import { fakeNodes, startKwok, startLoadBalancerStandIn, storageObjects } from "./fakes";
 import type { RunningProcess } from "./process";
 
@@ -21,6 +22,8 @@ export interface KubeClusterOptions {
   readonly volumeCapacity?: string;
   /** Namespaces a real cluster has before the stack runs (e.g. Grafana's). @default [] */
   readonly namespaces?: readonly string[];
+  /** YAML files of CustomResourceDefinitions to install first (e.g. PROMETHEUS_OPERATOR_CRDS). @default [] */
+  readonly crdFiles?: readonly string[];
 }
 
 export interface KubeCluster {
@@ -56,6 +59,7 @@ export async function startKubeCluster(options: KubeClusterOptions = {}): Promis
     });
     await api.create("/apis/storage.k8s.io/v1/storageclasses", storage.storageClass);
     for (const volume of storage.volumes) await api.create("/api/v1/persistentvolumes", volume);
+    await installCrds(api, options.crdFiles ?? []);
     for (const name of options.namespaces ?? []) {
       await api.create("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
     }
