@@ -3,6 +3,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { BackupEnv } from "./script";
+import { ownedAnnotations } from "../kubernetes/provider";
 
 /** How the job authenticates to NATS; the values stay in the Secret. */
 export interface BackupCredentials {
@@ -74,7 +75,10 @@ export function backupServiceAccount(input: BackupObjectsInput): k8s.types.input
       name: input.serviceAccountName,
       namespace: input.namespace,
       labels: { ...backupLabels },
-      annotations: { "eks.amazonaws.com/role-arn": input.roleArn, "eks.amazonaws.com/sts-regional-endpoints": "true" },
+      annotations: ownedAnnotations({
+        "eks.amazonaws.com/role-arn": input.roleArn,
+        "eks.amazonaws.com/sts-regional-endpoints": "true",
+      }),
     },
     automountServiceAccountToken: false,
   };
@@ -82,7 +86,12 @@ export function backupServiceAccount(input: BackupObjectsInput): k8s.types.input
 
 export function backupScriptConfigMap(input: BackupObjectsInput): k8s.types.input.core.v1.ConfigMap {
   return {
-    metadata: { name: BACKUP_SCRIPT_CONFIGMAP, namespace: input.namespace, labels: { ...backupLabels } },
+    metadata: {
+      name: BACKUP_SCRIPT_CONFIGMAP,
+      namespace: input.namespace,
+      labels: { ...backupLabels },
+      annotations: ownedAnnotations(),
+    },
     data: { "backup.sh": input.script },
   };
 }
@@ -125,7 +134,12 @@ export function backupCronJob(input: BackupObjectsInput): k8s.types.input.batch.
     capabilities: { drop: ["ALL"] },
   };
   return {
-    metadata: { name: BACKUP_NAME, namespace: input.namespace, labels: { ...backupLabels } },
+    metadata: {
+      name: BACKUP_NAME,
+      namespace: input.namespace,
+      labels: { ...backupLabels },
+      annotations: ownedAnnotations(),
+    },
     spec: {
       schedule: input.schedule,
       timeZone: "Etc/UTC",

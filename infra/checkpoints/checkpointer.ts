@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { restrictedContainer } from "../kubernetes";
 import { kubernetesPackage } from "../packages";
 import { renderCheckpointerScript, type CheckpointPlan } from "./plan";
+import { ownedAnnotations } from "../kubernetes/provider";
 
 export interface CheckpointerArgs {
   readonly provider: k8s.Provider;
@@ -40,7 +41,12 @@ const NOBODY = 65534;
 /** The Deployment, as a pure value; tests assert it. */
 export function checkpointerDeployment(args: Omit<CheckpointerArgs, "provider">): k8s.types.input.apps.v1.Deployment {
   return {
-    metadata: { name: CHECKPOINTER_NAME, namespace: args.namespace, labels: { ...labels } },
+    metadata: {
+      name: CHECKPOINTER_NAME,
+      namespace: args.namespace,
+      labels: { ...labels },
+      annotations: ownedAnnotations(),
+    },
     spec: {
       replicas: 1,
       // Never two at once: both would only send the same checkpoints.
@@ -110,7 +116,12 @@ export class Checkpointer extends pulumi.ComponentResource {
     const script = new core.v1.ConfigMap(
       `${name}-script`,
       {
-        metadata: { name: CHECKPOINTER_NAME, namespace: args.namespace, labels: { ...labels } },
+        metadata: {
+          name: CHECKPOINTER_NAME,
+          namespace: args.namespace,
+          labels: { ...labels },
+          annotations: ownedAnnotations(),
+        },
         data: { "checkpointer.sh": renderCheckpointerScript(args.plan) },
       },
       child,

@@ -22,10 +22,8 @@ import {
   podDisruptionBudgetSpec,
 } from "./networkSpecs";
 import { credentialsChecksum, natsStatefulSetSpec } from "./statefulSetSpec";
+import { ownedAnnotations } from "./provider";
 import { VolumeTemplateGuard } from "./volumeGuard";
-
-/** The Kubernetes provider's annotation that makes its server-side apply take over conflicting fields. */
-export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
 
 export interface NatsClusterArgs {
   /** The Kubernetes provider of the region's cluster; every object is created with it. */
@@ -119,14 +117,10 @@ export class NatsCluster extends pulumi.ComponentResource {
     // a destroy leaves the namespace for an operator to delete (README, "Removing a region").
     const namespace = new core.v1.Namespace(
       `${name}-namespace`,
-      { metadata: { name: settings.namespace, labels } },
+      { metadata: { name: settings.namespace, labels, annotations: ownedAnnotations() } },
       pulumi.mergeOptions(child, { protect: true, retainOnDelete: true }),
     );
-    // Every namespaced object names the Namespace's output, so it is created after it. The objects
-    // are nats-dr's: a field someone changed with kubectl is drift that the next `pulumi up` puts
-    // back, so the provider's server-side apply takes over such fields (pulumi.com/patchForce)
-    // instead of failing with a field-manager conflict now that ConfigMaps and Secrets are updated
-    // in place.
+    // Every namespaced object names the Namespace's output, so it is created after it.
     const metadata = (
       objectName: string,
       extra: { annotations?: Record<string, string>; labels?: Record<string, string> } = {},
@@ -135,7 +129,7 @@ export class NatsCluster extends pulumi.ComponentResource {
       namespace: namespace.metadata.name,
       labels,
       ...extra,
-      annotations: { ...extra.annotations, [PATCH_FORCE_ANNOTATION]: "true" },
+      annotations: ownedAnnotations(extra.annotations),
     });
 
     const config = new core.v1.ConfigMap(

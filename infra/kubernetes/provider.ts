@@ -16,6 +16,19 @@ import type { KubernetesStackConfig } from "../config";
  * config's and the credentials' checksums. Set here, not left to the provider's environment
  * variables (PULUMI_K8S_ENABLE_CONFIGMAP_MUTABLE ...), so every operator's preview is the same.
  */
+/** The provider's annotation that makes its server-side apply take over fields another manager set. */
+export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
+
+/**
+ * The annotations of every object nats-dr declares on Kubernetes, `extra` included. The objects are
+ * nats-dr's: a field someone changed with kubectl is drift that the next `pulumi up` puts back, so
+ * server-side apply takes such fields over instead of failing with a field-manager conflict (which
+ * ConfigMaps and Secrets, updated in place, would otherwise meet too).
+ */
+export function ownedAnnotations<T = string>(extra: Record<string, T> = {}): Record<string, T | string> {
+  return { ...extra, [PATCH_FORCE_ANNOTATION]: "true" };
+}
+
 export function kubernetesProviderArgs(
   config: Pick<KubernetesStackConfig, "kubeconfig" | "context">,
 ): k8s.ProviderArgs {

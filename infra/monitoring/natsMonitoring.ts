@@ -9,6 +9,7 @@ import { renderDashboardJson } from "./dashboard";
 import type { MonitoringSettings } from "./plan";
 import { renderRuleGroups, renderRulesFile } from "./rules";
 import { podMonitorSpec, renderScrapeConfigFile } from "./scrape";
+import { ownedAnnotations } from "../kubernetes/provider";
 
 export interface NatsMonitoringArgs {
   /** The Kubernetes provider of the region's cluster; every object is created with it. */
@@ -51,6 +52,7 @@ export class NatsMonitoring extends pulumi.ComponentResource {
         name: objectName,
         namespace: args.namespace,
         labels: { ...labels, ...settings.labels },
+        annotations: ownedAnnotations(),
       });
       new apiextensions.CustomResource(
         `${name}-pod-monitor`,
@@ -76,7 +78,12 @@ export class NatsMonitoring extends pulumi.ComponentResource {
       new core.v1.ConfigMap(
         `${name}-prometheus-files`,
         {
-          metadata: { name: MonitoringNames.rulesConfigMap, namespace: args.namespace, labels },
+          metadata: {
+            name: MonitoringNames.rulesConfigMap,
+            namespace: args.namespace,
+            labels,
+            annotations: ownedAnnotations(),
+          },
           data: {
             [MonitoringNames.rulesFile(settings.region)]: renderRulesFile(groups),
             [MonitoringNames.scrapeFile(settings.region)]: renderScrapeConfigFile(settings.scrape),
@@ -92,6 +99,7 @@ export class NatsMonitoring extends pulumi.ComponentResource {
           name: MonitoringNames.dashboardConfigMap,
           namespace: settings.dashboardNamespace,
           labels: { ...labels, ...GRAFANA_DASHBOARD_LABEL },
+          annotations: ownedAnnotations(),
         },
         data: { [MonitoringNames.dashboardFile]: renderDashboardJson() },
       },

@@ -83,9 +83,9 @@ describe("kubernetes cluster", () => {
     // A provider's inputs reach the engine as strings.
     expect(provider["enableConfigMapMutable"]).toBe("true");
     expect(provider["enableSecretMutable"]).toBe("true");
-    // Every namespaced object lets the provider's server-side apply take over fields changed by hand.
+    // Every object lets the provider's server-side apply take over fields changed by hand.
     for (const [role, child] of Object.entries(children)) {
-      if (role === "kubernetes" || role === "volume-template" || role === "namespace") continue;
+      if (role === "kubernetes" || role === "volume-template") continue;
       const metadata = declared<{ metadata: k8s.types.input.meta.v1.ObjectMeta }>(child).metadata;
       expect({ role, force: (metadata.annotations as Record<string, string>)["pulumi.com/patchForce"] }).toEqual({
         role,
