@@ -9,12 +9,17 @@
 // provider instance; `globalThis` is the one object they share). A preview never promotes, so it
 // never reads or writes a verdict.
 //
-// A kept verdict is only believed together with a short probe of the stream itself that meets the
-// same silence: a peer that answers again gets the planned promotion (fence first), so a region
-// that came back while the run went on is never promoted past; a link that went from refusing to
-// dropping packets (or back) is judged again in full. A verdict lapses a few seconds after the
-// last stream used it: the streams of one run come one after the other, and a process that runs
-// several failovers (tests, the benchmark) does not carry one over to the next.
+// A kept verdict is only believed together with a recent observation of the same silence: a probe
+// of the peer that ended at most SILENCE_FRESH_MS ago, or else a short probe of its own (streams
+// that need one while another stream's probe is under way wait for that one instead of sending
+// theirs). A peer that answers again gets the planned promotion (fence first), so a region that
+// came back while the run went on is never promoted past; a link that went from refusing to
+// dropping packets (or back) is judged again in full. Why a recent observation may serve several
+// streams: the engine starts them in waves of --parallel, and a probe per wave adds its whole
+// length to every wave, while the observation a stream relies on is at most as old as the time a
+// probe of its own would have taken. A verdict lapses a few seconds after the last stream used it:
+// the streams of one run come one after the other, and a process that runs several failovers
+// (tests, the benchmark) does not carry one over to the next.
 
 /** How long a silent verdict serves further streams after it was reached or last used, ms. */
 export const SILENCE_VALID_MS = 10_000;
@@ -22,7 +27,11 @@ export const SILENCE_VALID_MS = 10_000;
 /** Time the probe of a stream gives a peer already judged silent, ms. */
 export const SILENCE_PROBE_MS = 250;
 
+/** How old an observation of the silence (a full wait or a probe that ended so) may be to serve a stream, ms. */
+export const SILENCE_FRESH_MS = SILENCE_PROBE_MS;
+
 const GLOBAL_KEY = "__natsdrPeerSilence";
+const PROBES_KEY = "__natsdrPeerProbes";
 
 /** Nobody serves the peer's API (the link or the region is down), or its requests time out. */
 export type SilenceKind = "no-responders" | "timeout";
@@ -33,18 +42,25 @@ export interface Silence {
   readonly kind: SilenceKind;
   /** When the verdict was reached or last used (ms since the epoch). */
   readonly at: number;
+  /** When the silence was last observed: the full wait or a probe ended without an answer (ms since the epoch). */
+  readonly seenAt: number;
 }
 
 type SilenceRegistry = Map<string, Silence>;
 
-function registry(): SilenceRegistry {
-  const holder = globalThis as unknown as Record<string, SilenceRegistry | undefined>;
-  let found = holder[GLOBAL_KEY];
+/** The run-wide map kept under `key` on `globalThis`, made on first use. */
+function shared<V>(key: string): Map<string, V> {
+  const holder = globalThis as unknown as Record<string, Map<string, V> | undefined>;
+  let found = holder[key];
   if (found === undefined) {
     found = new Map();
-    holder[GLOBAL_KEY] = found;
+    holder[key] = found;
   }
   return found;
+}
+
+function registry(): SilenceRegistry {
+  return shared<Silence>(GLOBAL_KEY);
 }
 
 /** The peer as this region reaches it: through these servers, in that domain. */
@@ -65,9 +81,44 @@ export function recentSilence(key: string, now = Date.now()): Silence | undefine
   return undefined;
 }
 
-/** Keeps (or renews, when a stream used it) the run's verdict. */
+/** Keeps the run's verdict, or renews it when an observation met the same silence again. */
 export function recordSilence(key: string, reason: string, kind: SilenceKind, now = Date.now()): void {
-  registry().set(key, { reason, kind, at: now });
+  registry().set(key, { reason, kind, at: now, seenAt: now });
+}
+
+/** Pure: whether the silence was observed recently enough to serve a stream without a probe of its own. */
+export function silenceFresh(silence: Silence, now: number): boolean {
+  return now - silence.seenAt >= 0 && now - silence.seenAt <= SILENCE_FRESH_MS;
+}
+
+/** A stream relied on the verdict without observing the peer itself: the verdict lives on, its observation does not move. */
+export function useSilence(key: string, now = Date.now()): void {
+  const silence = registry().get(key);
+  if (silence) registry().set(key, { ...silence, at: now });
+}
+
+/**
+ * Runs `probe` for the peer unless one is already under way, in which case its outcome is
+ * shared: `joined` tells the caller the outcome is another stream's, only to be trusted as far as
+ * it is about the peer (its silence), not about that stream.
+ */
+export async function sharedProbe<T>(key: string, probe: () => Promise<T>): Promise<{ result: T; joined: boolean }> {
+  const probes = shared<Promise<unknown>>(PROBES_KEY);
+  const running = probes.get(key) as Promise<T> | undefined;
+  if (running) {
+    try {
+      return { result: await running, joined: true };
+    } catch {
+      // That stream's probe failed in its own way (its error is its own): probe for this one.
+    }
+  }
+  const started = probe();
+  probes.set(key, started);
+  try {
+    return { result: await started, joined: false };
+  } finally {
+    if (probes.get(key) === started) probes.delete(key);
+  }
 }
 
 /** The peer answered: every later stream of the run asks it properly again. */

@@ -37,7 +37,11 @@ import {
   peerKey,
   recentSilence,
   recordSilence,
+  sharedProbe,
+  silenceFresh,
   SILENCE_PROBE_MS,
+  useSilence,
+  type Silence,
   type SilenceKind,
 } from "./peerJudgement";
 import { notePhase, timedPhase, type PhaseWhere } from "./phaseLog";
@@ -59,25 +63,15 @@ export type PeerState =
  * link is down) it asks for `peerTimeoutMs`; when the API is there but does not answer (e.g. a
  * leader election after one of its servers died) it keeps asking for `peerSettleMs`, because
  * promoting past a live primary would make two. Once a stream of this run found the peer silent,
- * the others only probe it briefly (peerJudgement.ts): the wait is paid once per run, not per stream.
+ * the others rely on a recent observation of that silence or probe it briefly (peerJudgement.ts):
+ * the wait is paid once per run, not per stream.
  */
 export async function findPeerPrimary(session: Session, inputs: StreamResourceInputs): Promise<PeerState> {
   const key = peerKey(inputs.connection.servers, inputs.peerDomain!);
   const silence = recentSilence(key);
   if (silence) {
-    const probe = await askPeer(session, inputs, { timeoutMs: SILENCE_PROBE_MS, settleMs: SILENCE_PROBE_MS });
-    if (probe.state.kind !== "absent" || probe.state.why !== "silent") {
-      forgetSilence(key);
-      return probe.state;
-    }
-    // The same silence (nobody serves the API, or it times out) as the run's verdict: share it.
-    if (probe.silence === silence.kind) {
-      recordSilence(key, silence.reason, silence.kind);
-      return {
-        ...probe.state,
-        reason: `${silence.reason}; judged once for this run, and this stream's own ${SILENCE_PROBE_MS} ms probe got no answer either`,
-      };
-    }
+    const shared = await sharedSilence(session, inputs, key, silence);
+    if (shared) return shared;
   }
   const asked = await askPeer(session, inputs, undefined);
   if (asked.state.kind === "absent" && asked.state.why === "silent" && asked.silence !== undefined) {
@@ -88,10 +82,55 @@ export async function findPeerPrimary(session: Session, inputs: StreamResourceIn
   return asked.state;
 }
 
+/**
+ * The run's silent verdict for this stream, when a recent observation bears it out; undefined
+ * when the stream must be judged in full (the peer answers again, or is silent in another way).
+ */
+async function sharedSilence(
+  session: Session,
+  inputs: StreamResourceInputs,
+  key: string,
+  silence: Silence,
+): Promise<PeerState | undefined> {
+  const judged = (observed: string): PeerState => ({
+    kind: "absent",
+    why: "silent",
+    reason: `${silence.reason}; judged once for this run, and ${observed}`,
+  });
+  const now = Date.now();
+  if (silenceFresh(silence, now)) {
+    useSilence(key, now);
+    return judged(`a probe of the peer that ended ${now - silence.seenAt} ms before got no answer either`);
+  }
+  const { result: probe, joined } = await sharedProbe(key, () =>
+    askPeer(session, inputs, {
+      timeoutMs: SILENCE_PROBE_MS,
+      settleMs: SILENCE_PROBE_MS,
+      // After a full wait found nobody serving the peer's API, one more "no responders" now is
+      // the same silence, observed at this moment: waiting out the probe would only add time.
+      // A timeout gives no such answer, so a silent-but-there API is still probed the full time.
+      endOnNoResponders: silence.kind === "no-responders",
+    }),
+  );
+  const silent = probe.state.kind === "absent" && probe.state.why === "silent";
+  if (silent && probe.silence === silence.kind) {
+    recordSilence(key, silence.reason, silence.kind);
+    return judged(
+      `this stream's probe (at most ${SILENCE_PROBE_MS} ms${joined ? ", shared with streams started with it" : ""}) got no answer either`,
+    );
+  }
+  if (!silent) {
+    forgetSilence(key);
+    // Another stream's answer is about that stream: this one asks for its own copy.
+    if (!joined) return probe.state;
+  }
+  return undefined;
+}
+
 async function askPeer(
   session: Session,
   inputs: StreamResourceInputs,
-  bounds: { readonly timeoutMs: number; readonly settleMs: number } | undefined,
+  bounds: { readonly timeoutMs: number; readonly settleMs: number; readonly endOnNoResponders: boolean } | undefined,
 ): Promise<{ readonly state: PeerState; readonly silence?: SilenceKind }> {
   const peerDomain = inputs.peerDomain!;
   const { peerTimeoutMs, peerSettleMs } = bounds
@@ -141,7 +180,12 @@ async function askPeer(
         describeSilence(error),
       );
       lastError = error;
-      await sleep(100);
+      if (bounds?.endOnNoResponders && isNoResponders(error)) break;
+      // A pause before the next attempt, none after the last: waiting past the deadline only
+      // delays the verdict (100 ms of every stream's probe).
+      const remainingMs = deadline - Date.now();
+      if (remainingMs <= 0) break;
+      await sleep(Math.min(100, remainingMs));
     }
   }
   return {

@@ -198,10 +198,22 @@ describe("e2e failover", { timeout: 300_000 }, () => {
     expect(west.stdout).toMatch(/- +pulumi-nodejs:dynamic\/natsdr:JetStreamStream jetstream-stream-events deleted/);
 
     const eastPreview = new StepCollector();
-    await world.stacks["us-east-1"].preview({ onEvent: eastPreview.onEvent });
+    const printed = await world.stacks["us-east-1"].preview({ onEvent: eastPreview.onEvent, diff: true });
     expect(eastPreview.changes().map(({ name, op, diffs }) => ({ name, op, diffs }))).toEqual([
       { name: "jetstream-stream-orders", op: "update", diffs: ["spec"] },
     ]);
+    // The engine's own diff of the inputs (the dynamic provider host passes it no field diff):
+    // with --diff the stream's block marks the hand-edited field under spec, and nothing else.
+    const lines = printed.stdout.split("\n");
+    const header = lines.findIndex((line) =>
+      /^ {4}~ pulumi-nodejs:dynamic\/natsdr:JetStreamStream: \(update\)/.test(line),
+    );
+    expect(header).toBeGreaterThan(-1);
+    const block = lines.slice(header + 1);
+    const end = block.findIndex((line) => !/^ {5,}\S/.test(line));
+    const marked = block.slice(0, end === -1 ? undefined : end).filter((line) => /^\s*~ /.test(line));
+    expect(marked.map((line) => line.trim().split(/[\s:]+/)[1])).toEqual(["spec", "maxAge"]);
+    expect(printed.stdout).toMatch(/~ maxAge +: "2h" => "1d"\n/);
     await world.stacks["us-east-1"].up();
     await world.stacks["eu-central-1"].up();
     expect((await eastJsm.streams.info("orders")).config.max_age).toBe(24 * 3600 * 1e9);

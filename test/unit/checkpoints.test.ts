@@ -10,7 +10,14 @@ import {
 } from "../../infra/checkpoints";
 import { regionCheckpoints } from "../../infra/region";
 import { checkpointStart, parseCheckpoint } from "../../streams/checkpoints";
-import { SILENCE_VALID_MS, silenceHolds } from "../../streams/peerJudgement";
+import {
+  SILENCE_FRESH_MS,
+  SILENCE_PROBE_MS,
+  SILENCE_VALID_MS,
+  sharedProbe,
+  silenceFresh,
+  silenceHolds,
+} from "../../streams/peerJudgement";
 import { parsed, problemsOf, rawConfig } from "./support";
 
 const info = (overrides: Record<string, unknown> = {}) =>
@@ -130,10 +137,49 @@ describe("checkpoints", () => {
 
   it("peer judgement - a silent verdict serves later streams of the run for a bounded time after its last use only", () => {
     const at = 1_000_000;
-    expect(silenceHolds({ reason: "", kind: "timeout", at }, at)).toBe(true);
-    expect(silenceHolds({ reason: "", kind: "timeout", at }, at + SILENCE_VALID_MS)).toBe(true);
-    expect(silenceHolds({ reason: "", kind: "timeout", at }, at + SILENCE_VALID_MS + 1)).toBe(false);
-    expect(silenceHolds({ reason: "", kind: "timeout", at }, at - 1)).toBe(false);
+    const silence = { reason: "", kind: "timeout", at, seenAt: at } as const;
+    expect(silenceHolds(silence, at)).toBe(true);
+    expect(silenceHolds(silence, at + SILENCE_VALID_MS)).toBe(true);
+    expect(silenceHolds(silence, at + SILENCE_VALID_MS + 1)).toBe(false);
+    expect(silenceHolds(silence, at - 1)).toBe(false);
     expect(silenceHolds(undefined, at)).toBe(false);
+  });
+
+  it("peer judgement - only an observation of the silence younger than a probe spares a stream its own", () => {
+    const seenAt = 1_000_000;
+    // Used since, but not observed since: the observation's age is what counts.
+    const silence = { reason: "", kind: "no-responders", at: seenAt + 5000, seenAt } as const;
+    expect(silenceFresh(silence, seenAt)).toBe(true);
+    expect(silenceFresh(silence, seenAt + SILENCE_FRESH_MS)).toBe(true);
+    expect(silenceFresh(silence, seenAt + SILENCE_FRESH_MS + 1)).toBe(false);
+    expect(silenceFresh(silence, seenAt - 1)).toBe(false);
+    expect(SILENCE_FRESH_MS).toBeLessThanOrEqual(SILENCE_PROBE_MS);
+  });
+
+  it("peer judgement - streams that need a probe while one is under way share it; a failed one is not shared", async () => {
+    let probes = 0;
+    let release: (value: string) => void = () => undefined;
+    const probe = () => {
+      probes++;
+      return new Promise<string>((resolve) => (release = resolve));
+    };
+    const first = sharedProbe("peer-a", probe);
+    const second = sharedProbe("peer-a", probe);
+    const elsewhere = sharedProbe("peer-b", async () => "other peer");
+    release("silent");
+    expect(await first).toEqual({ result: "silent", joined: false });
+    expect(await second).toEqual({ result: "silent", joined: true });
+    expect(await elsewhere).toEqual({ result: "other peer", joined: false });
+    expect(probes).toBe(1);
+    // Once it ended, the next stream probes again.
+    const third = sharedProbe("peer-a", async () => "again");
+    expect(await third).toEqual({ result: "again", joined: false });
+
+    let fail: (error: Error) => void = () => undefined;
+    const failing = sharedProbe("peer-c", () => new Promise<string>((_resolve, reject) => (fail = reject)));
+    const joiner = sharedProbe("peer-c", async () => "own probe");
+    fail(new Error("that stream's own trouble"));
+    await expect(failing).rejects.toThrow("that stream's own trouble");
+    expect(await joiner).toEqual({ result: "own probe", joined: false });
   });
 });
