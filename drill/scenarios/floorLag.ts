@@ -6,7 +6,9 @@
 // delivered again. The floor can lag for two reasons, told apart here: the checkpoint itself was
 // old (the checkpointer or the link fell behind), or the server's floor was held back by one
 // delivery whose acknowledgement was never confirmed (an ack lost with a consumer leader, a worker
-// that gave up after three tries), so every later confirmed ack sat above it.
+// that gave up after three tries), or by messages the server counted as delivered that never
+// reached the worker (a pull request's batch lost on the way: only the consumer's ackWait brings
+// them back), so every later confirmed ack sat above it.
 import type { AckRecord } from "../load/consumers";
 
 export interface FloorLagInput {
@@ -91,11 +93,24 @@ export function floorLag(input: FloorLagInput): FloorLag {
     reasons.push(
       `the server's own floor was held at ${input.server.ackFloor} (${input.server.ackPending} acks pending) by sequence ${firstUnconfirmed.seq}, delivered at ${firstUnconfirmed.deliveredAt} ms: ${firstUnconfirmed.state}`,
     );
+  else if (
+    input.server &&
+    floor !== undefined &&
+    input.server.ackFloor <= floor + 1 &&
+    input.server.ackPending > 0 &&
+    !sorted.some((record) => record.seq === floor + 1)
+  )
+    reasons.push(
+      `the server's own floor was held at ${input.server.ackFloor} (${input.server.ackPending} acks pending) by sequence ${floor + 1}, which the server counted as delivered but the worker never received (redelivered only after the consumer's ackWait)`,
+    );
   else if (input.server && floor !== undefined && input.server.ackFloor > floor)
     reasons.push(
       `the server's floor was ${input.server.ackFloor} at the kill, the checkpoint's ${floor}: the checkpoint had not caught up`,
     );
   if (input.server === undefined) reasons.push("the killed region's consumer info did not answer just before the kill");
+  const lagged = confirmedAboveCheckpoint > input.allowance;
+  if (reasons.length === 0)
+    reasons.push(lagged ? "no cause found in the evidence" : "within one checkpoint interval of traffic");
   return {
     consumer: input.consumer,
     stream: input.stream,
@@ -106,8 +121,8 @@ export function floorLag(input: FloorLagInput): FloorLag {
     confirmedFloorAtKill,
     confirmedAboveCheckpoint,
     allowance: input.allowance,
-    lagged: confirmedAboveCheckpoint > input.allowance,
+    lagged,
     ...(firstUnconfirmed ? { firstUnconfirmed } : {}),
-    why: reasons.length > 0 ? reasons.join("; ") : "within one checkpoint interval of traffic",
+    why: reasons.join("; "),
   };
 }

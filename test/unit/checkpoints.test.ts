@@ -134,8 +134,10 @@ describe("checkpoints", () => {
     expect(checkpointStart({ ackFloor: 120, at: "" }, 100)).toBe(101);
     expect(checkpointStart({ ackFloor: 0, at: "" }, 0)).toBe(1);
   });
+});
 
-  it("peer judgement - a silent verdict serves later streams of the run for a bounded time after its last use only", () => {
+describe("peer judgement", () => {
+  it("a silent verdict serves later streams of the run for a bounded time after its last use only", () => {
     const at = 1_000_000;
     const silence = { reason: "", kind: "timeout", at, seenAt: at } as const;
     expect(silenceHolds(silence, at)).toBe(true);
@@ -145,7 +147,7 @@ describe("checkpoints", () => {
     expect(silenceHolds(undefined, at)).toBe(false);
   });
 
-  it("peer judgement - only an observation of the silence younger than a probe spares a stream its own", () => {
+  it("only an observation of the silence younger than a probe spares a stream its own", () => {
     const seenAt = 1_000_000;
     // Used since, but not observed since: the observation's age is what counts.
     const silence = { reason: "", kind: "no-responders", at: seenAt + 5000, seenAt } as const;
@@ -156,7 +158,7 @@ describe("checkpoints", () => {
     expect(SILENCE_FRESH_MS).toBeLessThanOrEqual(SILENCE_PROBE_MS);
   });
 
-  it("peer judgement - streams that need a probe while one is under way share it; a failed one is not shared", async () => {
+  it("streams that need a probe while one is under way share it; a failed one is not shared", async () => {
     let probes = 0;
     let release: (value: string) => void = () => undefined;
     const probe = () => {

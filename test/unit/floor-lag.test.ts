@@ -21,7 +21,7 @@ const base = {
 };
 
 describe("floor lag", () => {
-  test("floor lag - one ack given up after three tries holds the floor, and names that delivery", () => {
+  test("one ack given up after three tries holds the floor, and names that delivery", () => {
     const deliveries = [
       delivery(1, 20),
       delivery(2, undefined, 700),
@@ -43,7 +43,31 @@ describe("floor lag", () => {
     expect(lag.why).toContain("the server's own floor was held at 1 (1 acks pending) by sequence 2");
   });
 
-  test("floor lag - an old checkpoint is named as the reason, and a current one is within the allowance", () => {
+  test("messages the server counted as delivered but the worker never received hold the floor, and are named", () => {
+    // The drill's worker never got 2-4 (the server's batch was lost on the way); it confirmed 5-9.
+    const deliveries = [delivery(1, 15), ...[5, 6, 7, 8, 9].map((seq) => delivery(seq, seq * 10 + 5))];
+    const lag = floorLag({
+      ...base,
+      deliveries,
+      server: { ackFloor: 1, ackPending: 3, redelivered: 0 },
+      positioned: { checkpointFloor: 1, checkpointAt: "2026-12-02T22:00:09.500Z", startSequence: 2 },
+    });
+    expect(lag).toMatchObject({ lagged: true, confirmedAboveCheckpoint: 5 });
+    expect(lag.firstUnconfirmed).toBeUndefined();
+    expect(lag.why).toBe(
+      "the server's own floor was held at 1 (3 acks pending) by sequence 2, which the server counted as delivered but the worker never received (redelivered only after the consumer's ackWait)",
+    );
+    // The same redeliveries with nothing in the evidence to explain them are not called "within".
+    const unexplained = floorLag({
+      ...base,
+      deliveries,
+      server: { ackFloor: 1, ackPending: 0, redelivered: 0 },
+      positioned: { checkpointFloor: 1, checkpointAt: "2026-12-02T22:00:09.500Z", startSequence: 2 },
+    });
+    expect(unexplained.why).toBe("no cause found in the evidence");
+  });
+
+  test("an old checkpoint is named as the reason, and a current one is within the allowance", () => {
     const deliveries = [1, 2, 3, 4].map((seq) => delivery(seq, seq * 10 + 5));
     const old = floorLag({
       ...base,
@@ -63,7 +87,7 @@ describe("floor lag", () => {
     expect(current).toMatchObject({ lagged: false, confirmedAboveCheckpoint: 1, confirmedFloorAtKill: 4 });
   });
 
-  test("floor lag - no checkpoint and no answer from the killed region are said", () => {
+  test("no checkpoint and no answer from the killed region are said", () => {
     const lag = floorLag({ ...base, deliveries: [delivery(1, 5)] });
     expect(lag.why).toBe(
       "no checkpoint was used for it; the killed region's consumer info did not answer just before the kill",

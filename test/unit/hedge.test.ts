@@ -6,7 +6,7 @@ import type { StreamInfo } from "@nats-io/jetstream";
 const timeout = () => new Error("peer stream info took longer than 20 ms");
 
 describe("hedged requests", () => {
-  test("hedged requests - a request dropped while unanswered is superseded by a later one", async () => {
+  test("a request dropped while unanswered is superseded by a later one", async () => {
     let calls = 0;
     const answer = await hedged(
       () => {
@@ -20,7 +20,7 @@ describe("hedged requests", () => {
     expect(answer).toBe("answer 2");
   });
 
-  test("hedged requests - an error that is not silence ends it at once", async () => {
+  test("an error that is not silence ends it at once", async () => {
     let calls = 0;
     await expect(
       hedged(
@@ -35,7 +35,7 @@ describe("hedged requests", () => {
     expect(calls).toBe(1);
   });
 
-  test("hedged requests - every request timing out rejects with the timeout after the window", async () => {
+  test("every request timing out rejects with the timeout after the window", async () => {
     let calls = 0;
     await expect(
       hedged(
@@ -59,13 +59,13 @@ function mirrorInfo(active: number, replicas: number, mirror = true): StreamInfo
 }
 
 describe("mirror nudge", () => {
-  test("mirror nudge - a replicated mirror silent for three heartbeats is stalled", () => {
+  test("a replicated mirror silent for three heartbeats is stalled", () => {
     expect(mirrorStalled(mirrorInfo(8.5e9, 3))).toBe(true);
     expect(mirrorStalled(mirrorInfo(-1, 3))).toBe(true);
     expect(mirrorStalled(mirrorInfo(0.9e9, 3))).toBe(false);
   });
 
-  test("mirror nudge - a mirror with one replica or a primary is never stepped down", () => {
+  test("a mirror with one replica or a primary is never stepped down", () => {
     expect(mirrorStalled(mirrorInfo(8.5e9, 1))).toBe(false);
     expect(mirrorStalled(mirrorInfo(8.5e9, 3, false))).toBe(false);
   });

@@ -11,11 +11,11 @@ afterEach(() => {
 });
 
 describe("phase log", () => {
-  test("phase log - writes nothing when the variable is unset", async () => {
+  test("writes nothing when the variable is unset", async () => {
     expect(await timedPhase(where, "fence", async () => 7)).toBe(7);
   });
 
-  test("phase log - records each phase, failures with their message, and notes", async () => {
+  test("records each phase, failures with their message, and notes", async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "phases-")), "phases.jsonl");
     process.env[PHASE_LOG_ENV] = file;
     await timedPhase(where, "fence", async () => undefined);
