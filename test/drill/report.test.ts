@@ -13,7 +13,7 @@ import type { DrillReport } from "../../drill/report/types";
 import { figures, result } from "./fixtures";
 
 describe("drill report - statistics", () => {
-  it("drill report - percentile is nearest-rank and null for no values", () => {
+  it("percentile is nearest-rank and null for no values", () => {
     const values = Array.from({ length: 100 }, (_, index) => index + 1);
     expect(percentile(values, 99)).toBe(99);
     expect(percentile(values, 50)).toBe(50);
@@ -24,7 +24,7 @@ describe("drill report - statistics", () => {
     expect(() => percentile([1], 101)).toThrow(/0\.\.100/);
   });
 
-  it("drill report - lag summary leaves out missing samples and keeps a resync apart", () => {
+  it("lag summary leaves out missing samples and keeps a resync apart", () => {
     const summary = summarizeLag([
       { at: 0, lagMs: 10, lagMsgs: 1 },
       { at: 1, lagMs: null, lagMsgs: null },
@@ -45,14 +45,14 @@ describe("drill report - statistics", () => {
     expect(summarizeLag([])).toMatchObject({ samples: 0, maxMs: null, p99Ms: null, resyncMs: null });
   });
 
-  it("drill report - longest gap counts the edges of the window", () => {
+  it("longest gap counts the edges of the window", () => {
     expect(longestGap([100, 200, 900], 0, 1000)).toBe(700);
     expect(longestGap([], 0, 500)).toBe(500);
     expect(longestGap([50, 5000], 0, 100)).toBe(50);
     expect(longestGap([1], 10, 10)).toBeNull();
   });
 
-  it("drill report - series turns 100 ms acknowledgement buckets into rates and keeps the worst lag", () => {
+  it("series turns 100 ms acknowledgement buckets into rates and keeps the worst lag", () => {
     const acks = new Map([
       [0, 10],
       [1, 20],
@@ -71,7 +71,7 @@ describe("drill report - statistics", () => {
 });
 
 describe("drill report - tables", () => {
-  it("drill report - columns align, numbers to the right", () => {
+  it("columns align, numbers to the right", () => {
     const lines = formatTable(
       ["scenario", "RTO"],
       [
@@ -82,13 +82,13 @@ describe("drill report - tables", () => {
     expect(lines).toEqual(["scenario      RTO", "---------  ------", "planned    412 ms", "partition     n/a"]);
   });
 
-  it("drill report - durations switch to seconds from 10 s", () => {
+  it("durations switch to seconds from 10 s", () => {
     expect(formatMs(412.4)).toBe("412 ms");
     expect(formatMs(12_345)).toBe("12.3 s");
     expect(formatMs(null)).toBe("n/a");
   });
 
-  it("drill report - a scenario block shows the figures, the stack runs and every check", () => {
+  it("a scenario block shows the figures, the stack runs and every check", () => {
     const text = renderScenario(
       result({
         checks: [
@@ -117,7 +117,7 @@ describe("drill report - tables", () => {
     expect(text).toContain("  note: look here");
   });
 
-  it("drill report - a failed stack run shows the engine's error on one line", () => {
+  it("a failed stack run shows the engine's error on one line", () => {
     const run = {
       ...figures().stackRuns[0]!,
       ok: false,
@@ -132,21 +132,21 @@ describe("drill report - tables", () => {
     );
   });
 
-  it("drill report - the RTO is the slowest stream's, each stream's shown beside it", () => {
+  it("the RTO is the slowest stream's, each stream's shown beside it", () => {
     const text = renderScenario(
       result({ figures: figures({ rtoMs: 16_500, rtoByStream: { events: 981, audit: 16_500 } }) }),
     ).join("\n");
     expect(text).toContain("RTO (flip -> first write)      16.5 s (events 981 ms, audit 16.5 s)");
   });
 
-  it("drill report - losses from an earlier scenario are told apart", () => {
+  it("losses from an earlier scenario are told apart", () => {
     const text = renderScenario(result({ figures: figures({ lost: 3, lostHere: 1 }) })).join("\n");
     expect(text).toContain(
       "RPO at end                     3 acknowledged messages missing (2 since an earlier scenario)",
     );
   });
 
-  it("drill report - the summary lists every scenario and each missed target", () => {
+  it("the summary lists every scenario and each missed target", () => {
     const report: DrillReport = {
       startedAt: "2026-01-01T00:00:00.000Z",
       totalMs: 61_000,

@@ -144,7 +144,7 @@ afterAll(async () => {
 });
 
 describe("backup script against real servers", () => {
-  it("backup script - backs up every eu-central-1 stream to a folder, and each backup restores into an empty server identically", async () => {
+  it("backs up every eu-central-1 stream to a folder, and each backup restores into an empty server identically", async () => {
     const script = writeScript("backup.sh", streams);
     const target = path.join(dir, "file-target");
     const result = await run("bash", [script], {
@@ -191,7 +191,7 @@ describe("backup script against real servers", () => {
     }
   });
 
-  it("backup script - uploads to s3://<bucket>/<prefix>/<stream>/<timestamp>/ with the aws CLI and verifies the listing", async () => {
+  it("uploads to s3://<bucket>/<prefix>/<stream>/<timestamp>/ with the aws CLI and verifies the listing", async () => {
     const store = path.join(dir, "fake-s3");
     const script = writeScript("backup-s3.sh", ["audit", "metrics"]);
     const env = {
@@ -208,7 +208,7 @@ describe("backup script against real servers", () => {
     ).toEqual(["SHA256SUMS", "backup.json", "stream.tar.s2"]);
   });
 
-  it("backup script - fails loudly when an upload is incomplete or a stream is missing", async () => {
+  it("fails loudly when an upload is incomplete or a stream is missing", async () => {
     const store = path.join(dir, "fake-s3-broken");
     const script = writeScript("backup-broken.sh", ["audit"]);
     const broken = await run("bash", [script], {

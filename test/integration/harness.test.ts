@@ -31,7 +31,7 @@ import {
 } from "../harness";
 
 describe("harness - servers", () => {
-  test("harness - rendered configs are deterministic and pass nats-server -t", async () => {
+  test("rendered configs are deterministic and pass nats-server -t", async () => {
     const options = {
       serverName: "east-1",
       clientPort: 4222,
@@ -58,13 +58,13 @@ describe("harness - servers", () => {
     }
   });
 
-  test("harness - a config that nats-server -t rejects fails the start with its output", async () => {
+  test("a config that nats-server -t rejects fails the start with its output", async () => {
     await expect(
       startServer({ name: "broken", configText: "listen: 127.0.0.1:-1\njetstream { max_mem: plenty }\n" }),
     ).rejects.toThrow(/nats-server -t rejected .*broken\.conf/);
   });
 
-  test("harness - a server on random ports reports the ports it bound", async () => {
+  test("a server on random ports reports the ports it bound", async () => {
     const server = await startServer({
       name: "random-ports",
       configText: ({ storeDir }) =>
@@ -91,7 +91,7 @@ describe("harness - standalone", () => {
     await standalone?.stop();
   });
 
-  test("harness - a standalone server is healthy and serves JetStream in its domain", async () => {
+  test("a standalone server is healthy and serves JetStream in its domain", async () => {
     expect((await healthz(standalone.server.monitorPort)).httpStatus).toBe(200);
     const info = await jsz(standalone.server.monitorPort);
     expect(info.config?.domain).toBe("us-east-1");
@@ -108,7 +108,7 @@ describe("harness - standalone", () => {
     }
   });
 
-  test("harness - a restarted server keeps its store", async () => {
+  test("a restarted server keeps its store", async () => {
     const { server } = standalone;
     await server.stop();
     expect(server.running).toBe(false);
@@ -132,7 +132,7 @@ describe("harness - cluster", () => {
     await cluster?.stop();
   });
 
-  test("harness - a 3-node cluster reports 3 peers in the JetStream meta cluster", async () => {
+  test("a 3-node cluster reports 3 peers in the JetStream meta cluster", async () => {
     const infos = await Promise.all(cluster.servers.map((s) => jsz(s.monitorPort)));
     const leader = infos[0]?.meta_cluster?.leader;
     expect(infos.map((i) => i.meta_cluster?.leader)).toEqual([leader, leader, leader]);
@@ -172,14 +172,14 @@ describe("harness - two domains", () => {
     }
   };
 
-  test("harness - a cross-domain mirror follows its origin over the leafnode", async () => {
+  test("a cross-domain mirror follows its origin over the leafnode", async () => {
     await eastJsm.streams.add({ name: STREAM, subjects: [`${STREAM}.>`] });
     await westJsm.streams.add({ name: STREAM, mirror: { name: STREAM, external: { api: `$JS.${DOMAINS.east}.API` } } });
     await publish(100, 1);
     expect(await waitFor("the mirror to hold 100 messages", async () => (await mirrorMessages()) === 100)).toBe(true);
   });
 
-  test("harness - cutting the relay partitions the regions and healing rejoins them", async () => {
+  test("cutting the relay partitions the regions and healing rejoins them", async () => {
     const westMonitor = regions.west.servers[0]!.monitorPort;
     regions.relay.cut();
     try {
@@ -201,7 +201,7 @@ describe("harness - two domains", () => {
     expect(await waitFor("the mirror to catch up to 110", async () => (await mirrorMessages()) === 110)).toBe(true);
   });
 
-  test("harness - a blackholed relay makes cross-domain requests time out", async () => {
+  test("a blackholed relay makes cross-domain requests time out", async () => {
     regions.relay.cut("blackhole");
     try {
       // The leafnode still looks connected, so the request is sent and never answered.
@@ -226,7 +226,7 @@ describe("harness - two clustered domains", () => {
     await regions?.stop();
   });
 
-  test("harness - every server of a clustered region links to the other domain", async () => {
+  test("every server of a clustered region links to the other domain", async () => {
     expect(regions.east.servers).toHaveLength(3);
     expect(regions.west.servers).toHaveLength(3);
     const accepted = await Promise.all(regions.east.servers.map((s) => leafz(s.monitorPort)));

@@ -25,7 +25,7 @@ beforeAll(async () => {
 afterAll(() => closeRegions({ regions, east, west }));
 
 describe.skipIf(!legacy)("old server", () => {
-  test("old server - promotion on nats-server < 2.12 fails with an upgrade message and changes nothing", async () => {
+  test("promotion on nats-server < 2.12 fails with an upgrade message and changes nothing", async () => {
     expect(execFileSync(legacy!, ["--version"]).toString()).toMatch(/v2\.11\./);
     const spec = { name: "orders", subjects: ["orders.*"] };
     await streamProvider.create(
@@ -52,7 +52,7 @@ describe.skipIf(!legacy)("old server", () => {
     expect(peer.config.metadata?.["natsdr.fenced-by"]).toBeUndefined();
   });
 
-  test("old server - an interest stream's mirror on nats-server < 2.14 is refused before anything changes", async () => {
+  test("an interest stream's mirror on nats-server < 2.14 is refused before anything changes", async () => {
     const spec = { name: "payments", subjects: ["payments.*"], retention: "interest" };
     await streamProvider.create(
       await checked(streamProvider, rawStreamInputs(regions.east, regions.west, "primary", spec)),

@@ -94,7 +94,7 @@ async function exists(jsm: JetStreamManager, stream: string): Promise<boolean> {
 }
 
 describe("orphans republish against real servers", () => {
-  it("orphans - an unplanned failover's orphans go back with their ids, verified, and only then are removed", async () => {
+  it("an unplanned failover's orphans go back with their ids, verified, and only then are removed", async () => {
     const name = "ledger";
     const spec = { name, subjects: ["ledger.*"] };
     const eastPrimary = await streamProvider.create(
@@ -182,7 +182,7 @@ describe("orphans republish against real servers", () => {
     });
   });
 
-  it("orphans - a repeat run stores nothing twice, with or without an original id", async () => {
+  it("a repeat run stores nothing twice, with or without an original id", async () => {
     await activeStream("repeat");
     const orphan = await orphanFixture("repeat", [
       { id: "r-0", data: "r-0", header: ["Trace-Id", "t-0"] },
@@ -210,7 +210,7 @@ describe("orphans republish against real servers", () => {
     expect((await to.jsm.streams.info("repeat")).state.messages).toBe(3);
   });
 
-  it("orphans - beyond the active stream's duplicate window a repeat run starts after what was verified", async () => {
+  it("beyond the active stream's duplicate window a repeat run starts after what was verified", async () => {
     await activeStream("late", { duplicate_window: 1_000_000_000 });
     await orphanFixture("late", [{ id: "l-0", data: "l-0" }, { data: "l-1" }]);
     const orphan = (await findOrphanStreams(from.jsm, ["late"]))[0]!;
@@ -221,7 +221,7 @@ describe("orphans republish against real servers", () => {
     expect((await to.jsm.streams.info("late")).state.messages).toBe(2);
   });
 
-  it("orphans - a run killed between a batch's acks and its record, repeated past the duplicate window, stores nothing twice", async () => {
+  it("a run killed between a batch's acks and its record, repeated past the duplicate window, stores nothing twice", async () => {
     await activeStream("killed", { duplicate_window: 1_000_000_000 });
     // 200 orphans: a first batch of 128, a second of 72; some without an id of their own.
     const orphan = await orphanFixture(
@@ -268,7 +268,7 @@ describe("orphans republish against real servers", () => {
     expect(records.at(-1)).toMatchObject({ kind: "done", verified: 200 });
   });
 
-  it("orphans - a whole-stream orphan stream publishes only what the active stream lacks, also past its window", async () => {
+  it("a whole-stream orphan stream publishes only what the active stream lacks, also past its window", async () => {
     await activeStream("whole", { duplicate_window: 1_000_000_000 });
     await to.js.publish("whole.entry", "w-0", { msgID: "w-0" });
     await new Promise((resolve) => setTimeout(resolve, 1500)); // past the 1 s window
@@ -295,7 +295,7 @@ describe("orphans republish against real servers", () => {
     expect((await to.jsm.streams.info("whole")).state.messages).toBe(2);
   });
 
-  it("orphans - a message that does not verify keeps the orphan stream, and says why", async () => {
+  it("a message that does not verify keeps the orphan stream, and says why", async () => {
     // The active stream keeps 2 messages: the first re-published ones are gone on read-back.
     await activeStream("small", { max_msgs: 2 });
     const orphan = await orphanFixture(
@@ -323,7 +323,7 @@ describe("orphans republish against real servers", () => {
     ]);
   });
 
-  it("orphans - the command line lists, republishes with an evidence file, and refuses bad options", async () => {
+  it("the command line lists, republishes with an evidence file, and refuses bad options", async () => {
     await activeStream("cli");
     const orphan = await orphanFixture("cli", [{ id: "c-0", data: "c-0" }]);
     const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "orphans-cli-"));

@@ -48,7 +48,7 @@ async function publish(nc: NatsConnection, count: number) {
 }
 
 describe("status against real servers", () => {
-  it("status - retention of each stream against its limits, and each server's file store", async () => {
+  it("retention of each stream against its limits, and each server's file store", async () => {
     await createPair();
     await publish(east, 50);
     await eventually(
@@ -82,7 +82,7 @@ describe("status against real servers", () => {
     expect(text).not.toContain("BROKEN");
   });
 
-  it("status - a mirror whose origin was re-created is shown broken, and the status is unhealthy", async () => {
+  it("a mirror whose origin was re-created is shown broken, and the status is unhealthy", async () => {
     const manager = await jetstreamManager(east);
     await manager.streams.delete("ledger");
     await manager.streams.add({ name: "ledger", subjects: ["ledger.*"], max_bytes: 8 * 1024 ** 2 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parsed, problemsOf, rawConfig } from "./support";
 
 describe("catalog retention across regions", () => {
-  it("catalog - a replicated work queue is refused with the key and the ways out", () => {
+  it("a replicated work queue is refused with the key and the ways out", () => {
     const problems = problemsOf(
       rawConfig("us-east-1", { catalog: { streams: { jobs: { subjects: ["jobs.*"], retention: "workqueue" } } } }),
     );
@@ -11,7 +11,7 @@ describe("catalog retention across regions", () => {
     ]);
   });
 
-  it("catalog - a work queue that lives in one region is fine", () => {
+  it("a work queue that lives in one region is fine", () => {
     const raw = rawConfig("eu-central-1", {
       catalog: {
         streams: {
@@ -22,7 +22,7 @@ describe("catalog retention across regions", () => {
     expect(parsed(raw).catalog.streams.find((stream) => stream.spec.name === "jobs")?.spec.retention).toBe("workqueue");
   });
 
-  it("catalog - a replicated interest stream without a catalog consumer is refused with the key and the ways out", () => {
+  it("a replicated interest stream without a catalog consumer is refused with the key and the ways out", () => {
     const problems = problemsOf(
       rawConfig("us-east-1", {
         catalog: { streams: { payments: { subjects: ["payments.*"], retention: "interest" } } },
@@ -33,7 +33,7 @@ describe("catalog retention across regions", () => {
     ]);
   });
 
-  it("catalog - a replicated interest stream with its consumer, or one in a home region, is fine", () => {
+  it("a replicated interest stream with its consumer, or one in a home region, is fine", () => {
     const config = parsed(
       rawConfig("us-east-1", {
         catalog: {

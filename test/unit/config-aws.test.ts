@@ -37,7 +37,7 @@ describe("aws config", () => {
     expect(config.aws).toEqual(requiredAwsConfig.aws);
   });
 
-  it("bad config - a missing hosted zone (or dns) names the key and the command to set it", () => {
+  it("a missing hosted zone (or dns) names the key and the command to set it", () => {
     expect(problemsOf(rawConfig("us-east-1", { dns: { hostname: "nats.example.com" } }))).toEqual([
       'nats-dr:dns.hostedZoneId: is not set; set the Route53 hosted zone of the client hostname, e.g. pulumi config set --path "nats-dr:dns.hostedZoneId" Z0123456789ABCDEFGHIJ',
     ]);
@@ -49,7 +49,7 @@ describe("aws config", () => {
     ]);
   });
 
-  it("bad config - a bad schedule names the field that is wrong", () => {
+  it("a bad schedule names the field that is wrong", () => {
     expect(problemsOf(rawConfig("us-east-1", { backup: { schedule: "0 25 * * *" } }))).toEqual([
       'nats-dr:backup.schedule: "0 25 * * *": the hour field "25" is not valid; use 0-23, "*", ranges "a-b", steps "*/n" or lists "a,b"',
     ]);
@@ -62,7 +62,7 @@ describe("aws config", () => {
       expect(cronProblem(bad)).toBeDefined();
   });
 
-  it("bad config - unknown region and an activeRegion outside the two regions, next to the AWS keys", () => {
+  it("unknown region and an activeRegion outside the two regions, next to the AWS keys", () => {
     expect(problemsOf(rawConfig("us-east-1", { region: "eu-west-1" }))).toEqual([
       'nats-dr:region: "eu-west-1" is not one of the project regions (nats-dr:regionPair in Pulumi.yaml: us-east-1, eu-central-1); set it to "us-east-1" or "eu-central-1"',
     ]);
@@ -71,7 +71,7 @@ describe("aws config", () => {
     ]);
   });
 
-  it("bad config - lifecycle, encryption, images and bucket names", () => {
+  it("lifecycle, encryption, images and bucket names", () => {
     expect(problemsOf(rawConfig("us-east-1", { backup: { retentionDays: 7, noncurrentDays: 14 } }))).toEqual([
       "nats-dr:backup.noncurrentDays: (14) is longer than retentionDays (7); noncurrent versions are kept for a shorter time, lower it",
     ]);
@@ -98,7 +98,7 @@ describe("aws config", () => {
     ]);
   });
 
-  it("bad config - the OIDC provider is required with Kubernetes and must match its URL", () => {
+  it("the OIDC provider is required with Kubernetes and must match its URL", () => {
     expect(problemsOf(rawConfig("eu-central-1", { ...kubernetes, aws: undefined }))).toEqual(
       expect.arrayContaining([
         expect.stringMatching(
@@ -132,7 +132,7 @@ describe("aws config", () => {
     ).toBeDefined();
   });
 
-  it("bad config - a TCP or HTTP check of the stack's internal load balancer is refused: Route53's checkers cannot reach it", () => {
+  it("a TCP or HTTP check of the stack's internal load balancer is refused: Route53's checkers cannot reach it", () => {
     for (const type of ["TCP", "HTTP"]) {
       expect(problemsOf(kubernetesRaw("us-east-1", { dns: { ...dns, healthCheck: { type } } }))).toEqual([
         `nats-dr:dns.healthCheck.type: is "${type}" but the client load balancer is internal (nats-dr:kubernetes.loadBalancerAnnotations: service.beta.kubernetes.io/aws-load-balancer-scheme is not "internet-facing"); Route53's health checkers connect from the internet and cannot reach it, so both regions' checks would fail and Route53 would answer as if both were healthy: clients would never move to the standby. Remove healthCheck.type (the stack then creates a CloudWatch alarm on the load balancer's healthy targets and the check follows it) or make the load balancer internet-facing`,
@@ -156,7 +156,7 @@ describe("aws config", () => {
     ).toBeUndefined();
   });
 
-  it("bad config - a CloudWatch health check needs its alarm; HTTP checks default to the monitoring port", () => {
+  it("a CloudWatch health check needs its alarm; HTTP checks default to the monitoring port", () => {
     expect(problemsOf(rawConfig("us-east-1", { dns: { ...dns, healthCheck: { type: "CLOUDWATCH_METRIC" } } }))).toEqual(
       [
         expect.stringMatching(

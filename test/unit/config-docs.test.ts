@@ -10,11 +10,11 @@ const text = readFileSync(join(__dirname, "..", "..", "docs", "configuration.md"
 const yamlExamples = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1]!);
 
 describe("configuration docs", () => {
-  it("config docs - list every key the program reads", () => {
+  it("list every key the program reads", () => {
     for (const key of configKeys) expect(text).toContain(`\`nats-dr:${key}\``);
   });
 
-  it("config docs - every catalog example parses into a valid config", () => {
+  it("every catalog example parses into a valid config", () => {
     const examples = yamlExamples.filter((example) => !example.includes("<stream name>"));
     expect(examples.length).toBeGreaterThanOrEqual(2);
     for (const example of examples) {

@@ -5,7 +5,7 @@ import { parsed, problemsOf, rawConfig, requiredAwsConfig } from "./support";
 const withCatalog = (catalog: unknown) => rawConfig("us-east-1", { catalog });
 
 describe("stack config problems", () => {
-  it("config problems - a bad duration names the key path and the accepted units", () => {
+  it("a bad duration names the key path and the accepted units", () => {
     expect(problemsOf(withCatalog({ streams: { events: { maxAge: "7x" } } }))).toEqual([
       expect.stringMatching(
         /^nats-dr:catalog\.streams\.events\.maxAge: "7x" is not a duration; write a number with a unit such as "30s"/,
@@ -13,7 +13,7 @@ describe("stack config problems", () => {
     ]);
   });
 
-  it("config problems - a bad size names the key path and the accepted units", () => {
+  it("a bad size names the key path and the accepted units", () => {
     expect(problemsOf(withCatalog({ streams: { audit: { maxBytes: "10 gigs" } } }))).toEqual([
       expect.stringMatching(
         /^nats-dr:catalog\.streams\.audit\.maxBytes: "10 gigs" is not a size; write a number with a unit such as "512Mi"/,
@@ -21,7 +21,7 @@ describe("stack config problems", () => {
     ]);
   });
 
-  it("config problems - overlapping subjects name both streams and both subjects", () => {
+  it("overlapping subjects name both streams and both subjects", () => {
     const problems = problemsOf(withCatalog({ streams: { orders: { subjects: ["events.>"] } } }));
     expect(problems).toEqual([
       'nats-dr:catalog.streams.orders.subjects: subject "events.>" of stream "orders" overlaps subject "events.*" of stream ' +
@@ -29,7 +29,7 @@ describe("stack config problems", () => {
     ]);
   });
 
-  it("config problems - subjects of the EU-only streams count for overlaps too", () => {
+  it("subjects of the EU-only streams count for overlaps too", () => {
     const problems = problemsOf(withCatalog({ streams: { privacy: { subjects: ["gdpr.>"] } } }));
     expect(problems.join("\n")).toMatch(
       /"gdpr\.>" of stream "privacy" overlaps subject "gdpr\.\*" of stream "events-eu-gdpr"/,
@@ -39,19 +39,19 @@ describe("stack config problems", () => {
     );
   });
 
-  it("config problems - overlapping subjects inside one stream", () => {
+  it("overlapping subjects inside one stream", () => {
     expect(problemsOf(withCatalog({ streams: { metrics: { subjects: ["metrics.*", "metrics.>"] } } }))).toEqual([
       'nats-dr:catalog.streams.metrics.subjects: "metrics.*" and "metrics.>" overlap within stream "metrics"; keep only the wider one',
     ]);
   });
 
-  it("config problems - an activeRegion outside our regions lists the two valid values", () => {
+  it("an activeRegion outside our regions lists the two valid values", () => {
     expect(problemsOf(rawConfig("us-east-1", { activeRegion: "us-west-2" }))).toEqual([
       'nats-dr:activeRegion: "us-west-2" is not one of the project regions (nats-dr:regionPair in Pulumi.yaml: us-east-1, eu-central-1); set it to "us-east-1" or "eu-central-1"',
     ]);
   });
 
-  it("config problems - a missing activeRegion points at the Pulumi.yaml default", () => {
+  it("a missing activeRegion points at the Pulumi.yaml default", () => {
     expect(problemsOf(rawConfig("us-east-1", { activeRegion: undefined }))).toEqual([
       expect.stringMatching(
         /^nats-dr:activeRegion: is not set; Pulumi\.yaml gives it the project default \(config: nats-dr:activeRegion: default: us-east-1\)/,
@@ -59,7 +59,7 @@ describe("stack config problems", () => {
     ]);
   });
 
-  it("config problems - a missing or unknown region", () => {
+  it("a missing or unknown region", () => {
     expect(problemsOf({ activeRegion: "us-east-1", ...requiredAwsConfig })).toEqual([
       expect.stringMatching(/^nats-dr:region: is not set; the stack settings file sets it/),
     ]);
@@ -68,7 +68,7 @@ describe("stack config problems", () => {
     ]);
   });
 
-  it("config problems - the stack's region needs servers", () => {
+  it("the stack's region needs servers", () => {
     expect(problemsOf(rawConfig("eu-central-1", { regions: { "us-east-1": { servers: ["nats://x:4222"] } } }))).toEqual(
       [
         expect.stringMatching(
@@ -81,14 +81,14 @@ describe("stack config problems", () => {
     ]);
   });
 
-  it("config problems - both regions on one JetStream domain", () => {
+  it("both regions on one JetStream domain", () => {
     const regions = { "us-east-1": { servers: ["nats://x:4222"], domain: "eu-central-1" } };
     expect(problemsOf(rawConfig("us-east-1", { regions }))).toEqual([
       'nats-dr:regions.us-east-1.domain: "eu-central-1" is also the domain of eu-central-1; each region is its own JetStream domain, so give them different names',
     ]);
   });
 
-  it("config problems - an invalid stream name asks to rename the key", () => {
+  it("an invalid stream name asks to rename the key", () => {
     expect(problemsOf(withCatalog({ streams: { "orders.v2": { subjects: ["orders.*"] } } }))).toEqual([
       expect.stringMatching(
         /^nats-dr:catalog\.streams\["orders\.v2"\]: "orders\.v2" is not a valid stream name; .*rename the catalog key$/,
@@ -96,13 +96,13 @@ describe("stack config problems", () => {
     ]);
   });
 
-  it("config problems - a consumer on an unknown stream lists the streams", () => {
+  it("a consumer on an unknown stream lists the streams", () => {
     expect(problemsOf(withCatalog({ consumers: { billing: { stream: "orders" } } }))).toEqual([
       'nats-dr:catalog.consumers.billing.stream: stream "orders" is not in the catalog; use one of "audit", "audit-eu-gdpr", "events", "events-eu-gdpr", "metrics", "notifications"',
     ]);
   });
 
-  it("config problems - a consumer filter outside its stream's subjects", () => {
+  it("a consumer filter outside its stream's subjects", () => {
     expect(problemsOf(withCatalog({ consumers: { "reporting-consumer": { filterSubjects: ["events.*"] } } }))).toEqual([
       'nats-dr:catalog.consumers.reporting-consumer.filterSubjects: "events.*" is not within the subjects of stream "audit" ' +
         '(audit.*, compliance.*, access-log.*); use a filter one of them covers, e.g. "audit.*"',
@@ -113,7 +113,7 @@ describe("stack config problems", () => {
     ).toHaveLength(1);
   });
 
-  it("config problems - a homeRegion that is not one of the pair", () => {
+  it("a homeRegion that is not one of the pair", () => {
     expect(
       problemsOf(withCatalog({ streams: { "events-eu-gdpr": { replication: { homeRegion: "eu-west-1" } } } })),
     ).toEqual([
@@ -126,7 +126,7 @@ describe("stack config problems", () => {
     ]);
   });
 
-  it("config problems - unknown fields and keys suggest the right spelling", () => {
+  it("unknown fields and keys suggest the right spelling", () => {
     expect(problemsOf(withCatalog({ streams: { events: { max_age: "7d" } } }))).toEqual([
       expect.stringMatching(/^nats-dr:catalog\.streams\.events: unknown field "max_age"; check the spelling .*maxAge/),
     ]);
@@ -137,7 +137,7 @@ describe("stack config problems", () => {
     ]);
   });
 
-  it("config problems - credentials given in two ways, or half of user/password", () => {
+  it("credentials given in two ways, or half of user/password", () => {
     const both = { natsToken: pulumi.secret("t"), natsCreds: pulumi.secret("c") };
     expect(problemsOf(rawConfig("us-east-1", both))).toEqual([
       "nats-dr:natsCreds: set only one way to authenticate, found natsToken and natsCreds; remove all but one with pulumi config rm",
@@ -147,7 +147,7 @@ describe("stack config problems", () => {
     ]);
   });
 
-  it("config problems - allowRecreateOverMirror names replicated catalog streams", () => {
+  it("allowRecreateOverMirror names replicated catalog streams", () => {
     expect(
       problemsOf(rawConfig("us-east-1", { allowRecreateOverMirror: ["events", "evnets", "audit-eu-gdpr"] })),
     ).toEqual([
@@ -159,7 +159,7 @@ describe("stack config problems", () => {
     ]);
   });
 
-  it("config problems - adoptStreams names catalog streams of the stack's region", () => {
+  it("adoptStreams names catalog streams of the stack's region", () => {
     expect(problemsOf(rawConfig("us-east-1", { adoptStreams: ["events", "evnets", "audit-eu-gdpr"] }))).toEqual([
       'nats-dr:adoptStreams.1: "evnets" is not a catalog stream of us-east-1 (audit, events, metrics, notifications); name a stream of nats-dr:catalog.streams that lives here, or remove the entry',
       'nats-dr:adoptStreams.2: "audit-eu-gdpr" is not a catalog stream of us-east-1 (audit, events, metrics, notifications); name a stream of nats-dr:catalog.streams that lives here, or remove the entry',
@@ -173,7 +173,7 @@ describe("stack config problems", () => {
     ]);
   });
 
-  it("config problems - lists every problem at once, across keys", () => {
+  it("lists every problem at once, across keys", () => {
     const problems = problemsOf({
       region: "us-east-1",
       activeRegion: "mars-1",

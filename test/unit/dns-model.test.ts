@@ -166,7 +166,7 @@ function steadyUs(): World {
 }
 
 describe("dns failover sequences", () => {
-  it("dns sequence - first provisioning in either order: each stack creates only its own record", () => {
+  it("first provisioning in either order: each stack creates only its own record", () => {
     const world: World = {
       zone: emptyZone,
       streams: { "us-east-1": "mirror", "eu-central-1": "mirror" },
@@ -186,7 +186,7 @@ describe("dns failover sequences", () => {
     expectSound(world);
   });
 
-  it("dns sequence - planned failover to eu-central-1: eu stack, then us stack; every step valid", () => {
+  it("planned failover to eu-central-1: eu stack, then us stack; every step valid", () => {
     const world = steadyUs();
     expect(runStack(world, "eu-central-1", "eu-central-1")).toEqual({});
     expectSound(world);
@@ -198,7 +198,7 @@ describe("dns failover sequences", () => {
     expect(answered(world)).toEqual(["eu-central-1"]);
   });
 
-  it("dns sequence - failback to us-east-1 after a planned failover", () => {
+  it("failback to us-east-1 after a planned failover", () => {
     const world = steadyUs();
     runStack(world, "eu-central-1", "eu-central-1");
     runStack(world, "us-east-1", "eu-central-1");
@@ -211,7 +211,7 @@ describe("dns failover sequences", () => {
     expect(world.streams).toEqual({ "us-east-1": "primary", "eu-central-1": "mirror" });
   });
 
-  it("dns sequence - unplanned failover: health checks move clients before anyone runs; the surviving stack runs alone", () => {
+  it("unplanned failover: health checks move clients before anyone runs; the surviving stack runs alone", () => {
     const world = steadyUs();
     world.up["us-east-1"] = false;
     // Nobody has run anything: the active record is unhealthy, the zero-weight one answers.
@@ -227,7 +227,7 @@ describe("dns failover sequences", () => {
     });
   });
 
-  it("dns sequence - with the stacks' defaults a dead region's record stops being answered, nobody running anything", () => {
+  it("with the stacks' defaults a dead region's record stops being answered, nobody running anything", () => {
     const world = steadyUs();
     world.up["us-east-1"] = false;
     /** Route53's verdict on each region's check as the stack declares it with `dns` settings. */
@@ -262,7 +262,7 @@ describe("dns failover sequences", () => {
     expect(answeredWith()).toEqual(["us-east-1"]);
   });
 
-  it("dns sequence - the dead region comes back: its stack demotes it and drops its weight; then failback", () => {
+  it("the dead region comes back: its stack demotes it and drops its weight; then failback", () => {
     const world = steadyUs();
     world.up["us-east-1"] = false;
     runStack(world, "eu-central-1", "eu-central-1");
@@ -279,7 +279,7 @@ describe("dns failover sequences", () => {
     expect(answered(world)).toEqual(["us-east-1"]);
   });
 
-  it("dns sequence - rejected design: per-stack failover records (PRIMARY iff active) deadlock a planned failover", () => {
+  it("rejected design: per-stack failover records (PRIMARY iff active) deadlock a planned failover", () => {
     // Each stack owns one failover record: PRIMARY in activeRegion, SECONDARY elsewhere.
     const upsert = (zone: Zone, region: DefaultRegion, activeRegion: DefaultRegion) =>
       applyBatch(zone, [

@@ -38,12 +38,12 @@ beforeAll(async () => {
 });
 
 describe("stack entry with bad config", () => {
-  it("bad config - throws one error that counts the problems", () => {
+  it("throws one error that counts the problems", () => {
     expect(failure).toBeInstanceOf(pulumi.RunError);
     expect((failure as Error).message).toBe("nats-dr: 3 configuration problems; see above");
   });
 
-  it("bad config - prints every problem in one block, each with its key path", () => {
+  it("prints every problem in one block, each with its key path", () => {
     expect(printed.split("\n")).toEqual([
       "nats-dr: 3 configuration problems; nothing was changed:",
       '  - nats-dr:activeRegion: "eu-west-1" is not one of the project regions (nats-dr:regionPair in Pulumi.yaml: us-east-1, eu-central-1); set it to "us-east-1" or "eu-central-1"',
@@ -55,7 +55,7 @@ describe("stack entry with bad config", () => {
     expect(printed).not.toContain("bad-config-pa55word");
   });
 
-  it("bad config - registers no resource at all", () => {
+  it("registers no resource at all", () => {
     expect(registrations).toEqual([]);
   });
 });
