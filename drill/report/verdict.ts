@@ -113,9 +113,11 @@ export function judge(id: ScenarioId, figures: ScenarioFigures, targets: Targets
         writable(figures, targets.rtoMs),
       ];
     case "node-loss":
-      // No zero-redelivery target here: acknowledgements sent to the server that dies, or not yet
-      // replicated by its consumer's raft group, are lost with it, and those messages are
-      // delivered again (at-least-once). The count is reported in the table.
+      // No zero-redelivery target here: a message delivered but never acknowledged (it or its
+      // acknowledgement lost with the server that dies) holds its consumer's ack floor until the
+      // ackWait, the promotion carries that floor, and so messages acknowledged (and confirmed)
+      // after it are delivered again: at-least-once, with no JetStream API that lists which
+      // messages above a floor are acknowledged. The count is reported in the table.
       return [
         stayedPlanned(figures),
         zero("RPO at failover (acknowledged, missing from the new primary)", figures.lostAtFailover),
