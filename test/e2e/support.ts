@@ -60,6 +60,10 @@ export async function startE2eWorld(name: string, options: E2eWorldOptions = {})
       region,
       activeRegion,
       regions: servers,
+      // The suite must hold beside CPU hogs: there a preview's program was starved long enough
+      // that its 5 s connect to a live local server timed out (the failover plan then said the
+      // region did not answer). Connections to a dead or refusing server still fail at once.
+      connection: { connectTimeoutMs: 20_000 },
       backup: { enabled: false },
       catalog: options.catalog ?? e2eCatalog,
       natsUser: local.users.app.user,
