@@ -21,7 +21,10 @@ export interface DrillOptions {
   /** How long the partition scenario keeps the link cut, s. */
   readonly partitionS: number;
   readonly cutMode: "reset" | "blackhole";
-  /** Run the stacks with refresh, as docs/failover.md recommends for failovers. */
+  /**
+   * `pulumi up --refresh` on every run. Off by default: a failover is a plain `pulumi up`
+   * (docs/failover.md, "Why `check`"), and a refresh puts every resource's read on the RTO.
+   */
   readonly refresh: boolean;
   /** After the drill, keep the regions up and print how to run `npm run status` against them. */
   readonly keepRunning: boolean;
@@ -60,7 +63,7 @@ load on it and runs failover scenarios, each judged against its targets.
                       us-east-1 <-> eu-central-1 round trip; 0 for plain loopback)
   --partition S       seconds the partition scenario cuts the link (default duration/2)
   --cut-mode MODE     reset (connections refused) or blackhole (packets dropped); default reset
-  --no-refresh        run the stacks without refresh
+  --refresh           run the stacks with --refresh (reads every resource first)
   --keep-running      keep the regions up at the end and print the status command
   --json              print the JSON report on stdout instead of the tables
   --window N          publishes in flight at most (default 256)
@@ -133,7 +136,7 @@ export function parseDrillArgs(argv: readonly string[], now = new Date()): Drill
       latency: { type: "string" },
       partition: { type: "string" },
       "cut-mode": { type: "string" },
-      "no-refresh": { type: "boolean", default: false },
+      refresh: { type: "boolean", default: false },
       "keep-running": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       window: { type: "string" },
@@ -174,7 +177,7 @@ export function parseDrillArgs(argv: readonly string[], now = new Date()): Drill
     latencyMs: number("latency", values.latency, 45, 0, 5000),
     partitionS: number("partition", values.partition, Math.max(1, durationS / 2), 0.5, 600),
     cutMode,
-    refresh: !(values["no-refresh"] ?? false),
+    refresh: values.refresh ?? false,
     keepRunning: values["keep-running"] ?? false,
     json: values.json ?? false,
     window: number("window", values.window, 256, 1, 10_000),

@@ -1,8 +1,7 @@
 // Connections and error classification for the provider.
 //
-// Packages are `require`d inside functions: the provider is closure-serialized and run by the
-// engine's provider host from the project directory, where a `require` of a package resolves, but
-// a captured module object (as vitest or ts-node leave behind for top-level imports) would not.
+// Packages are `require`d inside functions, when a provider first connects: the program imports
+// this folder to plan and declare resources, and most of it never opens a connection.
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { ConnectionSpec, CredentialsSpec } from "./spec";

@@ -4,7 +4,7 @@
 // manages their configuration.
 import type * as pulumi from "@pulumi/pulumi";
 import type { ConsumerInfo } from "@nats-io/jetstream";
-import { inSession, isNotFound, type Session } from "./client";
+import { inSession, isNotFound, openSession, type Session } from "./client";
 import { checkInputs, containsUnknown, pickInputs } from "./checking";
 import { diffConsumerInputs } from "./diff";
 import { consumerInputsSchema, credentialsSchema } from "./schemas";
@@ -15,6 +15,12 @@ import { consumerSpecFromWire, consumerWireConfig, MetadataKeys, userMetadata } 
 
 export interface ConsumerState extends ConsumerResourceInputs {
   readonly credentials?: CredentialsSpec;
+  /**
+   * Set by `check` when the state knows the consumer and its server does not hold it (deleted by
+   * hand, or lost by a demotion that was interrupted between re-creating its stream and restoring
+   * its consumers): a plain `pulumi up` then plans `+live` and creates it again. Never an output.
+   */
+  readonly live?: "absent";
 }
 
 const INPUT_KEYS = ["connection", "credentials", "domain", "stream", "spec", "allowDeleteWithMessages"] as const;
@@ -26,6 +32,27 @@ async function findConsumer(session: Session, stream: string, name: string): Pro
     if (isNotFound(error)) return undefined;
     throw error;
   }
+}
+
+/**
+ * Whether the server lacks the consumer; undefined when it cannot be asked within the connection's
+ * timeouts (a preview without network access still works; an update then fails to connect).
+ */
+async function consumerAbsent(inputs: ConsumerState): Promise<boolean | undefined> {
+  const session = await openSession(inputs.connection, inputs.credentials, inputs.domain).catch(() => undefined);
+  if (!session) return undefined;
+  try {
+    return (await findConsumer(session, inputs.stream, inputs.spec.name)) === undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await session.close();
+  }
+}
+
+function withoutLive(state: ConsumerState): ConsumerState {
+  const { live: _seen, ...rest } = state;
+  return rest;
 }
 
 /** Creates or updates the consumer to its declared config, keeping a failover position. */
@@ -63,18 +90,22 @@ async function refuseDroppingMessages(session: Session, props: ConsumerState): P
 }
 
 export const consumerProvider = {
-  async check(_olds: unknown, news: Record<string, unknown>) {
+  async check(olds: Partial<ConsumerState> | undefined, news: Record<string, unknown>) {
     if (containsUnknown(news)) return { inputs: news };
-    return checkInputs(news, [
+    const checked = checkInputs(news, [
       { key: undefined, schema: consumerInputsSchema(), pick: (raw) => pickInputs(raw, INPUT_KEYS) },
       { key: "credentials", schema: credentialsSchema(), pick: (raw) => raw["credentials"] ?? {} },
     ]);
+    // A consumer the state knows: look at the server, as the stream's check does (reopen.ts).
+    if (checked.failures || olds?.spec === undefined) return checked;
+    const inputs = withoutLive(checked.inputs as unknown as ConsumerState);
+    return { inputs: (await consumerAbsent(inputs)) === true ? { ...inputs, live: "absent" } : inputs };
   },
 
   async diff(_id: string, olds: ConsumerState, news: ConsumerState) {
     const result = diffConsumerInputs(olds, news);
     return {
-      changes: result.changes || containsUnknown(news),
+      changes: result.changes || news.live === "absent" || containsUnknown(news),
       replaces: result.replaces,
       deleteBeforeReplace: result.deleteBeforeReplace,
     };
@@ -91,7 +122,7 @@ export const consumerProvider = {
         );
       }
       await upsert(session, inputs, existing);
-      return { id: `${inputs.domain}/${inputs.stream}/${inputs.spec.name}`, outs: inputs };
+      return { id: `${inputs.domain}/${inputs.stream}/${inputs.spec.name}`, outs: withoutLive(inputs) };
     });
   },
 
@@ -108,7 +139,7 @@ export const consumerProvider = {
   async update(_id: string, _olds: ConsumerState, news: ConsumerState) {
     return inSession(news, async (session) => {
       await upsert(session, news, await findConsumer(session, news.stream, news.spec.name));
-      return { outs: news };
+      return { outs: withoutLive(news) };
     });
   },
 

@@ -5,9 +5,8 @@
 // gone) before promoting. The engine runs a bounded number of resource operations at once, so with
 // one wait per stream 50 streams waited the timeout several times over. One `pulumi up` runs every
 // stream resource of a stack in one dynamic provider process, so a verdict kept on `globalThis`
-// is shared by the run's resources (closure serialization copies module values into each
-// provider instance; `globalThis` is the one object they share). A preview never promotes, so it
-// never reads or writes a verdict.
+// is shared by the run's resources (on `globalThis`, so that a second copy of this module, as a test
+// harness may load, shares it too). A preview never promotes, so it never reads or writes a verdict.
 //
 // A kept verdict is only believed together with a recent observation of the same silence: a probe
 // of the peer that ended at most SILENCE_FRESH_MS ago, or else a short probe of its own (streams

@@ -1,9 +1,9 @@
 // The Pulumi resource classes for JetStream streams and consumers.
 //
-// One provider instance per kind is reused by every resource: Pulumi serializes the provider into
-// each resource's `__provider` input, and identical text lets the engine's provider host cache it.
+// The engine's dynamic provider host runs them; each names its provider by module and export
+// (providerModule.ts), so the program does not load the providers' code at all.
 import * as pulumi from "@pulumi/pulumi";
-import { consumerProvider } from "./consumerProvider";
+import { ReferencedDynamicResource, type ProviderReference } from "./providerModule";
 import type { HistoryCheck } from "./history";
 import type { PeerFenceRecord } from "./returnedPeer";
 import type {
@@ -17,7 +17,9 @@ import type {
   StreamRole,
   StreamSpec,
 } from "./spec";
-import { streamProvider } from "./streamProvider";
+
+const STREAM_PROVIDER: ProviderReference = { file: "streams/streamProvider.ts", exportName: "streamProvider" };
+const CONSUMER_PROVIDER: ProviderReference = { file: "streams/consumerProvider.ts", exportName: "consumerProvider" };
 
 export interface JetStreamStreamArgs {
   /** Where this region's NATS servers are. */
@@ -48,7 +50,7 @@ export interface JetStreamStreamArgs {
   readonly adopt?: pulumi.Input<boolean>;
 }
 
-export class JetStreamStream extends pulumi.dynamic.Resource {
+export class JetStreamStream extends ReferencedDynamicResource {
   declare public readonly spec: pulumi.Output<StreamSpec>;
   declare public readonly role: pulumi.Output<StreamRole>;
   declare public readonly domain: pulumi.Output<string>;
@@ -67,7 +69,9 @@ export class JetStreamStream extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: JetStreamStreamArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      streamProvider,
+      STREAM_PROVIDER,
+      "natsdr",
+      "JetStreamStream",
       name,
       {
         ...args,
@@ -83,8 +87,6 @@ export class JetStreamStream extends pulumi.dynamic.Resource {
         lastPeerFence: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["credentials"] }),
-      "natsdr",
-      "JetStreamStream",
     );
   }
 }
@@ -104,18 +106,18 @@ export interface JetStreamConsumerArgs {
   readonly allowDeleteWithMessages?: pulumi.Input<boolean>;
 }
 
-export class JetStreamConsumer extends pulumi.dynamic.Resource {
+export class JetStreamConsumer extends ReferencedDynamicResource {
   declare public readonly spec: pulumi.Output<ConsumerSpec>;
   declare public readonly stream: pulumi.Output<string>;
 
   constructor(name: string, args: JetStreamConsumerArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      consumerProvider,
+      CONSUMER_PROVIDER,
+      "natsdr",
+      "JetStreamConsumer",
       name,
       { ...args, credentials: pulumi.secret(args.credentials ?? {}) },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["credentials"] }),
-      "natsdr",
-      "JetStreamConsumer",
     );
   }
 }

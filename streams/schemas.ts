@@ -1,7 +1,6 @@
 // Validation of the resources' inputs: zod schemas that canonicalise human units and report
 // every problem with its input path and the fix. The schemas are built inside functions that
-// `require("zod")`, because the provider is closure-serialized and must not capture module
-// objects.
+// `require("zod")`, when the first input is checked.
 import type { ZodType } from "zod";
 import { nameProblem, subjectProblem } from "./names";
 import {

@@ -14,9 +14,8 @@ import type {
 import type { HistoryCheck } from "./history";
 
 // The values the specs accept, each one of nats.js's own (checked by `satisfies`). Written out
-// rather than taken from nats.js's objects: these are read by the closure-serialized provider's
-// schemas, where a captured package object would not resolve (streams/client.ts), and some
-// accept fewer values than the server knows (no by_start_sequence deliver policy in a spec).
+// rather than taken from nats.js's objects, so that the schemas do not load nats.js
+// (streams/client.ts), and some accept fewer values than the server knows (no by_start_sequence deliver policy in a spec).
 
 export const StreamRoles = { primary: "primary", mirror: "mirror" } as const;
 export type StreamRole = (typeof StreamRoles)[keyof typeof StreamRoles];

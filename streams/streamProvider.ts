@@ -1,8 +1,7 @@
 // The dynamic provider of JetStream streams (primary or mirror).
 //
-// Pulumi closure-serializes this object into every stream resource's `__provider` input and the
-// engine runs it in a separate process. Everything it acts on is an input; packages are required
-// inside functions (see client.ts); helpers from this folder are captured by value.
+// The engine's dynamic provider host loads this module by reference (providerModule.ts) and runs
+// this object in a separate process. Everything it acts on is an input.
 import type * as pulumi from "@pulumi/pulumi";
 import type { StreamInfo } from "@nats-io/jetstream";
 import { adoptionRefusal } from "./adoption";

@@ -5,7 +5,13 @@
 // class. That is never what a size bump in review looks like, so the stack refuses it in `check`,
 // during the preview and before any object changes, unless the operator opts in for the one
 // update that follows the safe procedure (docs/configuration.md, "Changing the volumes").
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { ReferencedDynamicResource, type ProviderReference } from "../../streams/providerModule";
+
+const VOLUME_GUARD_PROVIDER: ProviderReference = {
+  file: "infra/kubernetes/volumeGuard.ts",
+  exportName: "volumeGuardProvider",
+};
 
 export interface VolumeTemplate {
   /** "<namespace>/<statefulSet>", for the message. */
@@ -40,8 +46,8 @@ export function volumeTemplateRefusal(olds: Partial<VolumeTemplate>, news: Volum
   );
 }
 
-// One provider object for every guard: Pulumi serializes it into each resource's `__provider`.
-const volumeGuardProvider = {
+// Run by the engine's dynamic provider host, which loads it from this file (streams/providerModule.ts).
+export const volumeGuardProvider = {
   async check(olds: Partial<VolumeTemplate>, news: VolumeTemplate) {
     const reason = volumeTemplateRefusal(olds, news);
     return reason === undefined ? { inputs: news } : { inputs: news, failures: [{ property: "storageSize", reason }] };
@@ -62,8 +68,8 @@ const volumeGuardProvider = {
 } satisfies pulumi.dynamic.ResourceProvider;
 
 /** Holds the volume template of the last update; refuses a change of it (see the file comment). */
-export class VolumeTemplateGuard extends pulumi.dynamic.Resource {
+export class VolumeTemplateGuard extends ReferencedDynamicResource {
   constructor(name: string, template: VolumeTemplate, opts?: pulumi.CustomResourceOptions) {
-    super(volumeGuardProvider, name, template, opts, "natsdr", "VolumeTemplateGuard");
+    super(VOLUME_GUARD_PROVIDER, "natsdr", "VolumeTemplateGuard", name, { ...template }, opts);
   }
 }

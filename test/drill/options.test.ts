@@ -17,7 +17,7 @@ describe("drill options", () => {
       latencyMs: 45,
       partitionS: 4,
       cutMode: "reset",
-      refresh: true,
+      refresh: false,
       keepRunning: false,
     });
     expect(options.unplannedRewind).toBeUndefined();
@@ -69,7 +69,7 @@ describe("drill options", () => {
       parse(
         "--streams",
         "all",
-        "--no-refresh",
+        "--refresh",
         "--latency",
         "0",
         "--cut-mode",
@@ -81,7 +81,7 @@ describe("drill options", () => {
       ),
     ).toMatchObject({
       streams: "all",
-      refresh: false,
+      refresh: true,
       latencyMs: 0,
       cutMode: "blackhole",
       unplannedRewind: "10s",

@@ -106,6 +106,46 @@ describe("consumer provider", () => {
     await consumerProvider.delete("id", updated.outs); // deleting what is gone is fine
   });
 
+  test("a plain pulumi up sees a consumer gone from the server and creates it again", async () => {
+    const declared = await inputs({ name: "lost-consumer" });
+    const created = await consumerProvider.create(declared);
+    const raw = {
+      connection: declared.connection,
+      credentials: APP_CREDENTIALS,
+      domain: "us-east-1",
+      stream: "events",
+      spec: { name: "lost-consumer" },
+    };
+    // Present: check adds nothing, and nothing changes.
+    const present = await consumerProvider.check(created.outs, raw);
+    expect(present.inputs).not.toHaveProperty("live");
+    expect((await consumerProvider.diff("id", created.outs, present.inputs as typeof declared)).changes).toBe(false);
+
+    // Gone (deleted by hand, or lost by an interrupted demotion): check marks it, diff plans an update.
+    const jsm = await jetstreamManager(nc);
+    await jsm.consumers.delete("events", "lost-consumer");
+    const absent = await consumerProvider.check(created.outs, raw);
+    expect(absent.inputs).toMatchObject({ live: "absent" });
+    expect(await consumerProvider.diff("id", created.outs, absent.inputs as typeof declared)).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    const updated = await consumerProvider.update("id", created.outs, absent.inputs as typeof declared);
+    expect(updated.outs).not.toHaveProperty("live");
+    expect((await jsm.consumers.info("events", "lost-consumer")).config).toMatchObject({
+      durable_name: "lost-consumer",
+      ack_policy: "explicit",
+    });
+    // A server that cannot be asked adds nothing: the preview still works.
+    const unreachable = {
+      ...raw,
+      connection: { servers: ["nats://127.0.0.1:1"], connectTimeoutMs: 500, requestTimeoutMs: 500 },
+    };
+    expect((await consumerProvider.check(created.outs, unreachable)).inputs).not.toHaveProperty("live");
+    await consumerProvider.delete("id", updated.outs);
+  });
+
   test("refuses to delete the last consumer of an interest stream while it holds unacknowledged messages", async () => {
     const { jsm, created } = await streamWithConsumers("payments", RetentionPolicy.Interest, ["settle"], 5);
     await expect(consumerProvider.delete("id", created[0]!.outs)).rejects.toThrow(

@@ -210,9 +210,9 @@ describe("lab", () => {
       "pulumi config set nats-dr:activeRegion eu-central-1 --stack lab-eu-central-1",
       "pulumi config set nats-dr:activeRegion eu-central-1 --stack lab-us-east-1",
       "pulumi preview --diff --stack lab-eu-central-1",
-      "pulumi up --refresh --stack lab-eu-central-1",
+      "pulumi up --stack lab-eu-central-1",
       "pulumi preview --stack lab-us-east-1",
-      "pulumi up --refresh --stack lab-us-east-1",
+      "pulumi up --stack lab-us-east-1",
       expect.stringMatching(
         new RegExp(`^NATS_USER=app NATS_PASSWORD=\\w+ npm --prefix ${PROJECT_ROOT} run status -- --region us-east-1=`),
       ),
