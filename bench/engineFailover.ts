@@ -20,7 +20,7 @@ export interface EngineFailoverRow {
   /**
    * Where the time went, seconds since starting `pulumi up`: the engine's first step (the stack
    * resource: the CLI, the language host, Node.js and ts-node are up), the first stream step's
-   * start (the program loaded and ran, the provider serialized, the dynamic provider host started,
+   * start (the program loaded and ran, the dynamic provider host started and loaded the provider,
    * check and diff done), and the longest stream step (the provider's update of one stream).
    */
   readonly breakdown: {

@@ -469,7 +469,7 @@ async function main() {
       "s first step: until the engine's first step (the stack: CLI, language host, Node.js, ts-node up); s first stream step: until",
     );
     console.log(
-      "the first stream's update began (program loaded, provider serialized, provider host up, check and diff); s longest stream step: one update.",
+      "the first stream's update began (program loaded, provider host up, check and diff); s longest stream step: one update.",
     );
     for (const row of engineRows)
       console.log(
