@@ -21,6 +21,8 @@ export interface Session {
  */
 export const ApiErrorCodes = {
   mirrorConfigCannotBeUpdated: 10055,
+  /** The server's catch-all for a stream it failed to create; the description says why. */
+  streamCreateFailed: 10049,
 } as const;
 
 /** The JetStream API's err_code of an error nats.js raised for an API answer, else undefined. */

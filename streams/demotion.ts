@@ -12,13 +12,13 @@
 // peer's identity, with its durable consumers (paused).
 import type { StreamInfo } from "@nats-io/jetstream";
 import type { Session } from "./client";
-import { restoreConsumers, snapshotConsumers } from "./consumerPositions";
 import { compareHistories, type HistoryCheck } from "./history";
 import { copyOrphans, orphanStreamName, OrphanScopes, type OrphanRange } from "./orphans";
 import { fencePeer } from "./fencing";
 import { decideFlip, FlipActions, localStream, peerStream } from "./flips";
 import { prepareMirrorFeed } from "./mirrorFeed";
 import { findPeerPrimary } from "./promotion";
+import { recreateStream } from "./recreate";
 import type { DemotionRecord, StreamResourceInputs } from "./spec";
 import { fenceSubject, MetadataKeys, streamWireConfig, usesMirrorFeed, userMetadata } from "./wire";
 
@@ -66,15 +66,14 @@ export async function demoteToMirror(
     userMetadata(peer.info.config.metadata)[MetadataKeys.originCreated],
   );
   const orphans = await copyOrphans(session, inputs, fenced, demotionRange(inputs, promotedAt, fenced, last, history));
-  const consumers = await snapshotConsumers(session, name);
-  await session.jsm.streams.delete(name);
-  await session.jsm.streams.add(
+  await recreateStream(
+    session,
     streamWireConfig(inputs.spec, "mirror", inputs.peerDomain, {
       [MetadataKeys.instance]: instance,
       [MetadataKeys.originCreated]: peer.info.created,
     }),
+    `demoting ${name} in "${inputs.domain}" (its orphans are kept in ${orphans.orphanStream || "no orphan stream: it had none"})`,
   );
-  await restoreConsumers(session, name, consumers);
   return { at: new Date().toISOString(), promotedAtSequence: promotedAt, history, ...orphans };
 }
 

@@ -16,7 +16,7 @@
 // when the mirror is deleted.
 import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import { isNotFound, isUnreachable, type Session } from "./client";
-import { restoreConsumers, snapshotConsumers } from "./consumerPositions";
+import { recreateStream } from "./recreate";
 import { findPeerPrimary } from "./promotion";
 import type { StreamResourceInputs } from "./spec";
 import { MetadataKeys, MIRROR_FEED, mirrorFeedConfig, streamWireConfig, usesMirrorFeed, userMetadata } from "./wire";
@@ -108,14 +108,13 @@ export async function rebuildMirror(
     requireMirrorFeedSupport(session, inputs);
     await prepareMirrorFeed(peer.jsm, inputs.peerDomain!, name);
   }
-  const consumers = await snapshotConsumers(session, name);
-  await session.jsm.streams.delete(name);
-  await session.jsm.streams.add(
+  await recreateStream(
+    session,
     streamWireConfig(inputs.spec, "mirror", inputs.peerDomain, {
       ...userMetadata(existing.config.metadata),
       [MetadataKeys.instance]: instance,
     }),
+    `changing the retention of the mirror ${name} in "${inputs.domain}"`,
   );
-  await restoreConsumers(session, name, consumers);
   if (!feed) await removeMirrorFeed(session, inputs.peerDomain!, name, inputs.failover.peerTimeoutMs);
 }

@@ -9,11 +9,11 @@
 // it is deleted and created again as a mirror that copies the origin from its start.
 import type { StreamInfo } from "@nats-io/jetstream";
 import type { Session } from "./client";
-import { restoreConsumers, snapshotConsumers } from "./consumerPositions";
 import type { HistoryCheck } from "./history";
 import { copyOrphans, OrphanScopes } from "./orphans";
 import type { MirrorRepairRecord, StreamResourceInputs } from "./spec";
 import { prepareFeedForNewMirror } from "./mirrorFeed";
+import { recreateStream } from "./recreate";
 import { MetadataKeys, streamWireConfig, usesMirrorFeed } from "./wire";
 
 /** Where a repaired mirror's messages are kept: `<stream>-diverged-<its last sequence>`. */
@@ -47,14 +47,13 @@ export async function repairMirror(
   // The mirror of an interest stream reads through the feed on the origin: reset it to the
   // origin's start, so the new mirror copies every message the origin holds.
   if (usesMirrorFeed(inputs.spec)) await prepareFeedForNewMirror(session, inputs);
-  const consumers = await snapshotConsumers(session, name);
-  await session.jsm.streams.delete(name);
-  await session.jsm.streams.add(
+  await recreateStream(
+    session,
     streamWireConfig(inputs.spec, "mirror", inputs.peerDomain, {
       [MetadataKeys.instance]: instance,
       [MetadataKeys.originCreated]: check.sourceCreated,
     }),
+    `repairing the mirror ${name} in "${inputs.domain}" (what it held is kept in ${copy.orphanStream || "no orphan stream: it held nothing"})`,
   );
-  await restoreConsumers(session, name, consumers);
   return { at: new Date().toISOString(), replacedLastSequence: existing.state.last_seq, history: check, ...copy };
 }
