@@ -21,6 +21,11 @@ export interface Session {
  */
 export const ApiErrorCodes = {
   mirrorConfigCannotBeUpdated: 10055,
+  /**
+   * "JetStream system temporarily unavailable": the region's JetStream answered, but the group
+   * that owns the request has no leader yet (a server was lost or restarts; an election runs).
+   */
+  temporarilyUnavailable: 10008,
   /** The server's catch-all for a stream it failed to create; the description says why. */
   streamCreateFailed: 10049,
 } as const;
@@ -36,6 +41,11 @@ export function isNotFound(error: unknown): boolean {
   const { JetStreamApiCodes } = require("@nats-io/jetstream") as typeof import("@nats-io/jetstream");
   const code = apiErrorCode(error);
   return code === JetStreamApiCodes.StreamNotFound || code === JetStreamApiCodes.ConsumerNotFound;
+}
+
+/** True when the region answered that its JetStream is electing a leader (err_code 10008). */
+export function isTemporarilyUnavailable(error: unknown): boolean {
+  return apiErrorCode(error) === ApiErrorCodes.temporarilyUnavailable;
 }
 
 /** True when the error means "nobody answered": the domain is unreachable, not misconfigured. */

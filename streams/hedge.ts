@@ -5,9 +5,11 @@
 // leader is there wastes up to requestTimeoutMs per step (3 s of a node-loss failover's 17 s in a
 // drill). So the same idempotent request (an info, a read) is sent again every `everyMs` while the
 // earlier ones are pending, and the first answer wins; a slow but working server still answers the
-// first request within its own timeout. Only silence is asked again: any other error (not found,
-// no responders when the link is down) ends it at once, for the caller to judge.
-import { isNoResponders, isUnreachable } from "./client";
+// first request within its own timeout. Only silence and the answer that an election is running
+// ("JetStream system temporarily unavailable", which a drill's node loss gave a peer's stream info
+// for 2 s) are asked again: any other error (not found, no responders when the link is down) ends
+// it at once, for the caller to judge.
+import { isNoResponders, isTemporarilyUnavailable, isUnreachable } from "./client";
 
 /** How often an unanswered request is sent again, ms. */
 export const HEDGE_EVERY_MS = 500;
@@ -19,8 +21,8 @@ export function isSilentTimeout(error: unknown): boolean {
 
 /**
  * Calls `ask` now and again every `everyMs` while no call has answered, for at most `windowMs`;
- * resolves with the first answer; rejects with the first error that is not a timeout, or with the
- * last timeout once every call made has timed out.
+ * resolves with the first answer; rejects with the first error that is neither a timeout nor an
+ * election under way, or with the last of those once every call made has ended in one.
  */
 export function hedged<T>(ask: () => Promise<T>, windowMs: number, everyMs = HEDGE_EVERY_MS): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -41,7 +43,8 @@ export function hedged<T>(ask: () => Promise<T>, windowMs: number, everyMs = HED
         (value) => finish(() => resolve(value)),
         (error: unknown) => {
           pending--;
-          if (!isSilentTimeout(error) || (pending === 0 && timer === undefined))
+          const askAgain = isSilentTimeout(error) || isTemporarilyUnavailable(error);
+          if (!askAgain || (pending === 0 && timer === undefined))
             finish(() => reject(error instanceof Error ? error : new Error(String(error))));
         },
       );

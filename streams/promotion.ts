@@ -14,6 +14,7 @@ import {
   describeSilence,
   isNoResponders,
   isNotFound,
+  isTemporarilyUnavailable,
   isUnreachable,
   sleep,
   withDeadline,
@@ -171,6 +172,23 @@ async function askPeer(
             reason: `peer domain "${peerDomain}" has no stream "${inputs.spec.name}"`,
           },
         };
+      if (isTemporarilyUnavailable(error)) {
+        // The peer answered: it is there, electing a leader (a server lost or restarting). Never
+        // a reason to promote without it: asked again until the settle time, also in a short
+        // probe, and then refused.
+        deadline = Math.max(deadline, started + inputs.failover.peerSettleMs);
+        notePhase(
+          { domain: inputs.domain, stream: inputs.spec.name },
+          "ask-peer-attempt",
+          attemptAt,
+          "JetStream temporarily unavailable (an election)",
+        );
+        lastError = error;
+        const remainingMs = deadline - Date.now();
+        if (remainingMs <= 0) break;
+        await sleep(Math.min(100, remainingMs));
+        continue;
+      }
       if (!isUnreachable(error) && !/took longer/.test(String(error))) throw error;
       if (!isNoResponders(error)) deadline = Math.max(deadline, started + peerSettleMs);
       notePhase(
@@ -187,6 +205,11 @@ async function askPeer(
       if (remainingMs <= 0) break;
       await sleep(Math.min(100, remainingMs));
     }
+  }
+  if (isTemporarilyUnavailable(lastError)) {
+    throw new Error(
+      `stream ${inputs.spec.name}: peer domain "${peerDomain}" answered "JetStream system temporarily unavailable" for ${Date.now() - started} ms (failover.peerSettleMs): its JetStream is electing a leader for the stream, after a server was lost or restarted. Nothing was changed in either region. Run pulumi up again when npm run status shows the stream with a leader in ${peerDomain}; if that region cannot elect one (most of its servers are gone), it cannot be fenced: stop its servers, then pulumi up promotes without it.`,
+    );
   }
   return {
     state: {

@@ -1,9 +1,12 @@
 import { describe, expect, test } from "vitest";
 import { hedged } from "../../streams/hedge";
 import { mirrorStalled } from "../../streams/mirrorNudge";
-import type { StreamInfo } from "@nats-io/jetstream";
+import { JetStreamApiError, type StreamInfo } from "@nats-io/jetstream";
 
 const timeout = () => new Error("peer stream info took longer than 20 ms");
+/** The answer of a region whose stream has no leader yet, as nats.js raises it. */
+const electing = () =>
+  new JetStreamApiError({ code: 503, err_code: 10008, description: "JetStream system temporarily unavailable" });
 
 describe("hedged requests", () => {
   test("a request dropped while unanswered is superseded by a later one", async () => {
@@ -18,6 +21,33 @@ describe("hedged requests", () => {
       10,
     );
     expect(answer).toBe("answer 2");
+  });
+
+  test("an answer that an election is running is asked again until the leader answers", async () => {
+    let calls = 0;
+    const answer = await hedged(
+      () => {
+        calls++;
+        return calls < 3 ? Promise.reject(electing()) : Promise.resolve(`answer ${calls}`);
+      },
+      1000,
+      10,
+    );
+    expect(answer).toBe("answer 3");
+  });
+
+  test("an election still running at the end of the window rejects with its answer", async () => {
+    let calls = 0;
+    const error = await hedged(
+      () => {
+        calls++;
+        return Promise.reject(electing());
+      },
+      100,
+      10,
+    ).catch((caught: unknown) => caught);
+    expect((error as JetStreamApiError).apiError().err_code).toBe(10008);
+    expect(calls).toBeGreaterThan(1);
   });
 
   test("an error that is not silence ends it at once", async () => {
