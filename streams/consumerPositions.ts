@@ -76,16 +76,16 @@ export async function pausePeerConsumers(
   const where = { domain: "peer", stream };
   const pausedAt = Date.now();
   const local = await listConsumers(session.jsm, stream);
+  // All at once: across a region link each pause is a round trip (90 ms in the drill).
+  const until = new Date(Date.now() + PAUSE_FOR_MS);
+  const outcomes = await Promise.allSettled(
+    local.map((consumer) => ask(() => peerJsm.consumers.pause(stream, consumer.name, until))),
+  );
   const names: string[] = [];
-  for (const consumer of local) {
-    try {
-      const until = new Date(Date.now() + PAUSE_FOR_MS);
-      await ask(() => peerJsm.consumers.pause(stream, consumer.name, until));
-      names.push(consumer.name);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  }
+  outcomes.forEach((outcome, index) => {
+    if (outcome.status === "fulfilled") names.push(local[index]!.name);
+    else if (!isNotFound(outcome.reason)) throw outcome.reason;
+  });
   notePhase(where, "pause", pausedAt, names.join(","));
   const drainAt = Date.now();
   const deadline = Date.now() + drainTimeoutMs;
