@@ -251,32 +251,13 @@ export async function promoteMirror(
   }
 
   let paused: PausedConsumer[] = [];
-  // The fence and the pause of the peer's consumers are independent, and both must be done
-  // before the marker: sent together, they cost the longer of their round trips across the link
-  // instead of the sum.
-  const [fenced, pausing] = await Promise.allSettled([
-    timedPhase(where, "fence", () =>
-      fencePeer(peer.jsm, peer.info, inputs.domain, inputs.peerDomain!, inputs.failover.peerSettleMs),
-    ),
-    timedPhase(where, "pause-and-drain", () =>
-      pausePeerConsumers(session, peer.jsm, name, inputs.failover.consumerDrainTimeoutMs, inputs.failover.peerSettleMs),
-    ),
-  ]);
-  if (fenced.status === "rejected") {
-    // Nothing is fenced, so nothing is promoted: the consumers paused meanwhile deliver again.
-    const stuck = pausing.status === "fulfilled" ? await resumePeerConsumers(peer.jsm, name, pausing.value) : [];
-    throw stuck.length === 0
-      ? fenced.reason
-      : new Error(
-          `${String((fenced.reason as Error).message ?? fenced.reason)}${stuckConsumersNote(name, inputs.peerDomain!, stuck)}`,
-          {
-            cause: fenced.reason,
-          },
-        );
-  }
+  await timedPhase(where, "fence", () =>
+    fencePeer(peer.jsm, peer.info, inputs.domain, inputs.peerDomain!, inputs.failover.peerSettleMs),
+  );
   try {
-    if (pausing.status === "rejected") throw pausing.reason;
-    paused = pausing.value;
+    paused = await timedPhase(where, "pause-and-drain", () =>
+      pausePeerConsumers(session, peer.jsm, name, inputs.failover.consumerDrainTimeoutMs, inputs.failover.peerSettleMs),
+    );
     const marker = await timedPhase(where, "marker", () => publishFenceMarker(session, inputs, instance));
     let nudgedAt = 0;
     const catchup = await timedPhase(where, "catch-up", () =>
