@@ -11,7 +11,7 @@ import { checkpointStart, readCheckpoints } from "./checkpoints";
 import type { PromotionRecord } from "./spec";
 import { durationToNanos } from "./units";
 import { isMirrorFeed, MetadataKeys, userMetadata } from "./wire";
-import { notePhase } from "./phaseLog";
+import { notePhase, type PhaseWhere } from "./phaseLog";
 import { hedged } from "./hedge";
 
 export interface PausedConsumer {
@@ -62,9 +62,15 @@ async function listConsumers(jsm: JetStreamManager, stream: string): Promise<Con
   return result;
 }
 
+/**
+ * Pauses every consumer of the peer's copy of `stream` that this region also has, at once, and
+ * waits up to `drainTimeoutMs` for their acknowledgements in flight to land. If anything fails,
+ * the consumers it paused are resumed before the error is thrown.
+ */
 export async function pausePeerConsumers(
   session: Session,
   peerJsm: JetStreamManager,
+  peerDomain: string,
   stream: string,
   drainTimeoutMs: number,
   settleMs = 0,
@@ -82,29 +88,53 @@ export async function pausePeerConsumers(
     local.map((consumer) => ask(() => peerJsm.consumers.pause(stream, consumer.name, until))),
   );
   const names: string[] = [];
+  let failed: PromiseRejectedResult | undefined;
   outcomes.forEach((outcome, index) => {
     if (outcome.status === "fulfilled") names.push(local[index]!.name);
-    else if (!isNotFound(outcome.reason)) throw outcome.reason;
+    else if (!isNotFound(outcome.reason)) failed ??= outcome;
   });
   notePhase(where, "pause", pausedAt, names.join(","));
+  try {
+    if (failed) throw failed.reason;
+    return await drainPausedConsumers(names, (name) => ask(() => peerJsm.consumers.info(stream, name)), drainTimeoutMs, where);
+  } catch (error) {
+    // The promotion stops here and its undo knows no paused consumer yet: resume those paused
+    // now, or they would deliver nothing for a century.
+    const stuck = await resumePeerConsumers(
+      peerJsm,
+      stream,
+      names.map((name) => ({ name, ackFloor: 0, unacknowledged: 0 })),
+    );
+    const note = stuckConsumersNote(stream, peerDomain, stuck);
+    throw note === "" ? error : new Error(`${String((error as Error)?.message ?? error)}${note}`, { cause: error });
+  }
+}
+
+/** Waits until the paused consumers have no acknowledgement pending, or the drain time is up. */
+async function drainPausedConsumers(
+  names: readonly string[],
+  info: (name: string) => Promise<ConsumerInfo>,
+  drainTimeoutMs: number,
+  where: PhaseWhere,
+): Promise<PausedConsumer[]> {
   const drainAt = Date.now();
   const deadline = Date.now() + drainTimeoutMs;
   for (;;) {
-    const infos = await Promise.all(names.map((name) => ask(() => peerJsm.consumers.info(stream, name))));
-    const drained = infos.every((info) => info.num_ack_pending === 0);
+    const infos = await Promise.all(names.map(info));
+    const drained = infos.every((consumer) => consumer.num_ack_pending === 0);
     if (drained || Date.now() >= deadline) {
       notePhase(
         where,
         "drain",
         drainAt,
         infos
-          .map((info) => `${info.name} pending ${info.num_ack_pending} floor ${info.ack_floor.stream_seq}`)
+          .map((consumer) => `${consumer.name} pending ${consumer.num_ack_pending} floor ${consumer.ack_floor.stream_seq}`)
           .join(", "),
       );
-      return infos.map((info) => ({
-        name: info.name,
-        ackFloor: info.ack_floor.stream_seq,
-        unacknowledged: info.num_ack_pending,
+      return infos.map((consumer) => ({
+        name: consumer.name,
+        ackFloor: consumer.ack_floor.stream_seq,
+        unacknowledged: consumer.num_ack_pending,
       }));
     }
     await sleep(20);

@@ -172,30 +172,21 @@ async function askPeer(
             reason: `peer domain "${peerDomain}" has no stream "${inputs.spec.name}"`,
           },
         };
-      if (isTemporarilyUnavailable(error)) {
+      const electing = isTemporarilyUnavailable(error);
+      if (!electing && !isUnreachable(error) && !/took longer/.test(String(error))) throw error;
+      if (electing) {
         // The peer answered: it is there, electing a leader (a server lost or restarting). Never
         // a reason to promote without it: asked again until the settle time, also in a short
         // probe, and then refused.
         deadline = Math.max(deadline, started + inputs.failover.peerSettleMs);
-        notePhase(
-          { domain: inputs.domain, stream: inputs.spec.name },
-          "ask-peer-attempt",
-          attemptAt,
-          "JetStream temporarily unavailable (an election)",
-        );
-        lastError = error;
-        const remainingMs = deadline - Date.now();
-        if (remainingMs <= 0) break;
-        await sleep(Math.min(100, remainingMs));
-        continue;
+      } else if (!isNoResponders(error)) {
+        deadline = Math.max(deadline, started + peerSettleMs);
       }
-      if (!isUnreachable(error) && !/took longer/.test(String(error))) throw error;
-      if (!isNoResponders(error)) deadline = Math.max(deadline, started + peerSettleMs);
       notePhase(
         { domain: inputs.domain, stream: inputs.spec.name },
         "ask-peer-attempt",
         attemptAt,
-        describeSilence(error),
+        electing ? "JetStream temporarily unavailable (an election)" : describeSilence(error),
       );
       lastError = error;
       if (bounds?.endOnNoResponders && isNoResponders(error)) break;
@@ -256,7 +247,14 @@ export async function promoteMirror(
   );
   try {
     paused = await timedPhase(where, "pause-and-drain", () =>
-      pausePeerConsumers(session, peer.jsm, name, inputs.failover.consumerDrainTimeoutMs, inputs.failover.peerSettleMs),
+      pausePeerConsumers(
+        session,
+        peer.jsm,
+        inputs.peerDomain!,
+        name,
+        inputs.failover.consumerDrainTimeoutMs,
+        inputs.failover.peerSettleMs,
+      ),
     );
     const marker = await timedPhase(where, "marker", () => publishFenceMarker(session, inputs, instance));
     let nudgedAt = 0;

@@ -95,7 +95,7 @@ export async function fenceReturnedPeer(
   await fencePeer(peer.jsm, peer.info, inputs.domain, peerDomain);
   // Its consumers would go on delivering what it stored in the window; the demotion re-creates
   // them paused anyway, and un-fencing it (reopen.ts) resumes them.
-  const paused = await pausePeerConsumers(session, peer.jsm, inputs.spec.name, 0);
+  const paused = await pausePeerConsumers(session, peer.jsm, peerDomain, inputs.spec.name, 0);
   const fenced = await peer.jsm.streams.info(inputs.spec.name);
   return {
     at,

@@ -3,7 +3,8 @@
 import { AckPolicy, jetstreamManager } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { resumePeerConsumers, stuckConsumersNote } from "../../streams/consumerPositions";
+import { openSession } from "../../streams/client";
+import { pausePeerConsumers, resumePeerConsumers, stuckConsumersNote } from "../../streams/consumerPositions";
 import { consumerProvider } from "../../streams/consumerProvider";
 import { streamProvider } from "../../streams/streamProvider";
 import { waitForLink, type TwoDomains } from "../harness";
@@ -117,6 +118,47 @@ describe("failover edges", () => {
       expect(stuckConsumersNote("resume", "us-east-1", [])).toBe("");
     } finally {
       await manager.streams.delete("resume");
+    }
+  });
+
+  test("a pause of the peer's consumers that fails midway resumes those it paused", async () => {
+    const eastJsm = await jsm(east);
+    const westSession = await openSession(
+      { servers: [...regions.west.clientUrls], connectTimeoutMs: 2000, requestTimeoutMs: 2000 },
+      APP_CREDENTIALS,
+      "eu-central-1",
+    );
+    const names = ["holder", "bystander"];
+    try {
+      for (const manager of [eastJsm, westSession.jsm]) {
+        await manager.streams.add({ name: "midway", subjects: [`midway.${manager === eastJsm ? "e" : "w"}`] });
+        for (const name of names)
+          await manager.consumers.add("midway", { durable_name: name, ack_policy: AckPolicy.Explicit });
+      }
+      // "holder" has a delivery nobody acknowledges, so the drain goes on waiting for it.
+      await eastJsm.jetstream().publish("midway.e", new TextEncoder().encode("unacknowledged"));
+      const fetched = await (await eastJsm.jetstream().consumers.get("midway", "holder")).next({ expires: 2000 });
+      expect(fetched?.seq).toBe(1);
+      const pausing = pausePeerConsumers(westSession, eastJsm, "us-east-1", "midway", 60_000).then(
+        () => undefined,
+        (error: Error) => error,
+      );
+      await eventually("both peer consumers paused", async () => {
+        const infos = await Promise.all(names.map((name) => eastJsm.consumers.info("midway", name)));
+        return infos.every((info) => info.paused === true);
+      });
+      // Deleted by hand while the drain waits: the drain's next consumer info fails.
+      await eastJsm.consumers.delete("midway", "holder");
+      const error = await pausing;
+      expect(error?.message).toMatch(/consumer not found/);
+      expect(error?.message).toContain(
+        "Its paused consumers holder (consumer not found) could NOT be resumed: they deliver nothing until resumed with `nats --js-domain us-east-1 consumer resume midway <consumer>`.",
+      );
+      expect((await eastJsm.consumers.info("midway", "bystander")).paused).toBeFalsy();
+    } finally {
+      await eastJsm.streams.delete("midway").catch(() => undefined);
+      await westSession.jsm.streams.delete("midway").catch(() => undefined);
+      await westSession.close();
     }
   });
 
