@@ -8,6 +8,8 @@ import type { ConnectionSpec, CredentialsSpec } from "./spec";
 
 export interface Session {
   readonly nc: NatsConnection;
+  /** The JetStream domain `jsm` manages. */
+  readonly domain: string;
   /** JetStream manager of this stream's own domain. */
   readonly jsm: JetStreamManager;
   /** JetStream manager of another domain, reached across the leafnode. */
@@ -125,6 +127,7 @@ export async function openSession(
   const jsm = await jetstream.jetstreamManager(nc, { domain, timeout: connection.requestTimeoutMs, checkAPI: false });
   return {
     nc,
+    domain,
     jsm,
     managerFor(otherDomain: string, timeoutMs: number) {
       return jetstream.jetstreamManager(nc, { domain: otherDomain, timeout: timeoutMs, checkAPI: false });

@@ -96,7 +96,12 @@ export async function pausePeerConsumers(
   notePhase(where, "pause", pausedAt, names.join(","));
   try {
     if (failed) throw failed.reason;
-    return await drainPausedConsumers(names, (name) => ask(() => peerJsm.consumers.info(stream, name)), drainTimeoutMs, where);
+    return await drainPausedConsumers(
+      names,
+      (name) => ask(() => peerJsm.consumers.info(stream, name)),
+      drainTimeoutMs,
+      where,
+    );
   } catch (error) {
     // The promotion stops here and its undo knows no paused consumer yet: resume those paused
     // now, or they would deliver nothing for a century.
@@ -128,7 +133,9 @@ async function drainPausedConsumers(
         "drain",
         drainAt,
         infos
-          .map((consumer) => `${consumer.name} pending ${consumer.num_ack_pending} floor ${consumer.ack_floor.stream_seq}`)
+          .map(
+            (consumer) => `${consumer.name} pending ${consumer.num_ack_pending} floor ${consumer.ack_floor.stream_seq}`,
+          )
           .join(", "),
       );
       return infos.map((consumer) => ({
@@ -341,8 +348,18 @@ export async function snapshotConsumers(session: Session, stream: string): Promi
   );
 }
 
-/** Re-creates consumers, paused, on a freshly created mirror; positions start from the beginning. */
-export async function restoreConsumers(session: Session, stream: string, configs: ConsumerConfig[]): Promise<void> {
+/**
+ * Re-creates consumers, paused, on a freshly created mirror; positions start from the beginning.
+ * In a cluster that lost a server, a new consumer's raft group may first wait out an election
+ * before the server answers its create: each create is sent again while unanswered, for up to
+ * `settleMs` (the same config, so the server creates it once).
+ */
+export async function restoreConsumers(
+  session: Session,
+  stream: string,
+  configs: ConsumerConfig[],
+  settleMs = 0,
+): Promise<void> {
   for (const config of configs) {
     const metadata = userMetadata(config.metadata);
     delete metadata[MetadataKeys.positionedAt];
@@ -354,6 +371,8 @@ export async function restoreConsumers(session: Session, stream: string, configs
     };
     delete fresh.opt_start_seq;
     delete fresh.opt_start_time;
-    await session.jsm.consumers.add(stream, pausedWhileMirror(fresh));
+    const paused = pausedWhileMirror(fresh);
+    const add = () => session.jsm.consumers.add(stream, paused);
+    await (settleMs > 0 ? hedged(add, settleMs) : add());
   }
 }

@@ -19,6 +19,7 @@ import { decideFlip, FlipActions, localStream, peerStream } from "./flips";
 import { prepareMirrorFeed } from "./mirrorFeed";
 import { findPeerPrimary } from "./promotion";
 import { recreateStream } from "./recreate";
+import { timedPhase, type PhaseWhere } from "./phaseLog";
 import type { DemotionRecord, StreamResourceInputs } from "./spec";
 import { fenceSubject, MetadataKeys, streamWireConfig, usesMirrorFeed, userMetadata } from "./wire";
 
@@ -34,7 +35,8 @@ export async function demoteToMirror(
       `stream ${name} already exists in domain "${inputs.domain}" as a primary that nats-dr did not create. Adopt it while this region is active (nats-dr:adoptStreams, docs/failover.md), or back it up and delete it, before it can become a mirror.`,
     );
   }
-  const peer = await findPeerPrimary(session, inputs);
+  const where: PhaseWhere = { domain: inputs.domain, stream: name };
+  const peer = await timedPhase(where, "demote-ask-peer", () => findPeerPrimary(session, inputs));
   // The new primary must answer, be writable and record that it was promoted from this stream at
   // P: only then can this stream's unreplicated messages be told apart and kept.
   const decision = decideFlip({
@@ -49,23 +51,30 @@ export async function demoteToMirror(
 
   const promotedAt = Number(userMetadata(peer.info.config.metadata)[MetadataKeys.promotedAtSequence]);
   // Before anything here changes: a failure leaves this stream as it was.
-  if (usesMirrorFeed(inputs.spec)) await prepareMirrorFeed(peer.jsm, inputs.peerDomain!, name);
-  await fencePeer(session.jsm, existing, inputs.peerDomain!, inputs.domain);
+  if (usesMirrorFeed(inputs.spec))
+    await timedPhase(where, "demote-mirror-feed", () => prepareMirrorFeed(peer.jsm, inputs.peerDomain!, name));
+  await timedPhase(where, "demote-fence", () => fencePeer(session.jsm, existing, inputs.peerDomain!, inputs.domain));
   // The stream is deleted after the copy: lift its limits first, so that neither the marker (in a
   // full stream) nor the age limit discards a message before it is copied.
-  await session.jsm.streams.update(name, { max_msgs: -1, max_bytes: -1, max_age: 0 });
+  await timedPhase(where, "demote-lift-limits", () =>
+    session.jsm.streams.update(name, { max_msgs: -1, max_bytes: -1, max_age: 0 }),
+  );
   // Everything stored before the marker is final (in a replicated stream, publishes still in
   // flight when the subjects changed commit before it), so the orphan range ends right below it.
-  const marker = await publishOwnMarker(session, inputs, instance);
-  const fenced = await session.jsm.streams.info(name);
+  const marker = await timedPhase(where, "demote-marker", () => publishOwnMarker(session, inputs, instance));
+  const fenced = await timedPhase(where, "demote-fenced-info", () => session.jsm.streams.info(name));
   const last = marker - 1;
-  const history = await compareHistories(
-    { jsm: session.jsm, domain: inputs.domain, info: fenced },
-    { jsm: peer.jsm, domain: inputs.peerDomain!, info: peer.info },
-    Math.min(last, promotedAt),
-    userMetadata(peer.info.config.metadata)[MetadataKeys.originCreated],
+  const history = await timedPhase(where, "demote-histories", () =>
+    compareHistories(
+      { jsm: session.jsm, domain: inputs.domain, info: fenced },
+      { jsm: peer.jsm, domain: inputs.peerDomain!, info: peer.info },
+      Math.min(last, promotedAt),
+      userMetadata(peer.info.config.metadata)[MetadataKeys.originCreated],
+    ),
   );
-  const orphans = await copyOrphans(session, inputs, fenced, demotionRange(inputs, promotedAt, fenced, last, history));
+  const orphans = await timedPhase(where, "demote-copy-orphans", () =>
+    copyOrphans(session, inputs, fenced, demotionRange(inputs, promotedAt, fenced, last, history)),
+  );
   await recreateStream(
     session,
     streamWireConfig(inputs.spec, "mirror", inputs.peerDomain, {
@@ -73,6 +82,7 @@ export async function demoteToMirror(
       [MetadataKeys.originCreated]: peer.info.created,
     }),
     `demoting ${name} in "${inputs.domain}" (its orphans are kept in ${orphans.orphanStream || "no orphan stream: it had none"})`,
+    inputs.failover.peerSettleMs,
   );
   return { at: new Date().toISOString(), promotedAtSequence: promotedAt, history, ...orphans };
 }

@@ -115,6 +115,7 @@ export async function rebuildMirror(
       [MetadataKeys.instance]: instance,
     }),
     `changing the retention of the mirror ${name} in "${inputs.domain}"`,
+    inputs.failover.peerSettleMs,
   );
   if (!feed) await removeMirrorFeed(session, inputs.peerDomain!, name, inputs.failover.peerTimeoutMs);
 }

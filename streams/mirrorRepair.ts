@@ -54,6 +54,7 @@ export async function repairMirror(
       [MetadataKeys.originCreated]: check.sourceCreated,
     }),
     `repairing the mirror ${name} in "${inputs.domain}" (what it held is kept in ${copy.orphanStream || "no orphan stream: it held nothing"})`,
+    inputs.failover.peerSettleMs,
   );
   return { at: new Date().toISOString(), replacedLastSequence: existing.state.last_seq, history: check, ...copy };
 }

@@ -1,8 +1,10 @@
-// Timestamps of a promotion's phases, so a failover's time can be taken apart (issue 15 item 2).
+// Timestamps of a promotion's and a demotion's phases, so a failover's time can be taken apart
+// (issue 15 item 2).
 //
-// When the environment variable NATSDR_PHASE_LOG names a file, every phase of a promotion appends
-// one JSON line to it: when it started (ms since the epoch), the domain and stream, the phase, how
-// long it took and whether it failed, plus the attempts a phase made when an API did not answer.
+// When the environment variable NATSDR_PHASE_LOG names a file, every phase of a promotion, a
+// demotion or another re-creation of a stream as a mirror appends one JSON line to it: when it
+// started (ms since the epoch), the domain and stream, the phase, how long it took and whether it
+// failed, plus the attempts a phase made when an API did not answer.
 // The engine starts the dynamic provider with the environment of `pulumi up`, so the drill sets it
 // and keeps the file as evidence, failed runs included; the benchmark sets it in its own process.
 // Unset (every user's `pulumi up`), nothing is written and nothing is measured.

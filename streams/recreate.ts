@@ -12,6 +12,8 @@
 import type { StreamConfig } from "@nats-io/jetstream";
 import { apiErrorCode, ApiErrorCodes, sleep, type Session } from "./client";
 import { restoreConsumers, snapshotConsumers } from "./consumerPositions";
+import { hedged } from "./hedge";
+import { timedPhase, type PhaseWhere } from "./phaseLog";
 
 /** How long an add refused for its store is tried again, and how long between tries, ms. */
 export const STORE_RETRY = { forMs: 5000, everyMs: 100 } as const;
@@ -37,11 +39,13 @@ export async function addStreamRetryingStore(
   config: Partial<StreamConfig> & { name: string },
   what: string,
   retry: { forMs: number; everyMs: number } = STORE_RETRY,
+  settleMs = 0,
 ): Promise<number> {
   const until = Date.now() + retry.forMs;
   for (let attempt = 1; ; attempt++) {
     try {
-      await session.jsm.streams.add(config);
+      const add = () => session.jsm.streams.add(config);
+      await (settleMs > 0 ? hedged(add, settleMs) : add());
       return attempt;
     } catch (error) {
       if (!isStoreRefused(error)) throw error;
@@ -58,15 +62,20 @@ export async function addStreamRetryingStore(
 
 /**
  * Deletes the stream and adds it again with `config`, its durable consumers carried over
- * (re-created paused; positions start from the beginning of the new stream).
+ * (re-created paused; positions start from the beginning of the new stream). After a server of
+ * the region was lost, the new stream's and consumers' raft groups can wait out an election
+ * before the server answers their create (a create timed out at 5 s in a test with one of three
+ * servers killed): each create is sent again while unanswered, for up to `settleMs`.
  */
 export async function recreateStream(
   session: Session,
   config: Partial<StreamConfig> & { name: string },
   what: string,
+  settleMs = 0,
 ): Promise<void> {
-  const consumers = await snapshotConsumers(session, config.name);
-  await session.jsm.streams.delete(config.name);
-  await addStreamRetryingStore(session, config, what);
-  await restoreConsumers(session, config.name, consumers);
+  const where: PhaseWhere = { domain: session.domain, stream: config.name };
+  const consumers = await timedPhase(where, "recreate-list-consumers", () => snapshotConsumers(session, config.name));
+  await timedPhase(where, "recreate-delete", () => session.jsm.streams.delete(config.name));
+  await timedPhase(where, "recreate-add", () => addStreamRetryingStore(session, config, what, STORE_RETRY, settleMs));
+  await timedPhase(where, "recreate-consumers", () => restoreConsumers(session, config.name, consumers, settleMs));
 }
