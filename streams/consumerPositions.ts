@@ -156,7 +156,8 @@ export interface StuckConsumer {
 
 /**
  * Resumes every paused peer consumer, each on its own: one that fails does not keep the others
- * paused. Returns those that could not be resumed, for the error to name them.
+ * paused. Returns those that could not be resumed, for the error to name them (one deleted
+ * meanwhile is not among them: it is not paused either).
  */
 export async function resumePeerConsumers(
   peerJsm: JetStreamManager,
@@ -168,6 +169,8 @@ export async function resumePeerConsumers(
     try {
       await peerJsm.consumers.resume(stream, consumer.name);
     } catch (error) {
+      // Deleted meanwhile: nothing of it is left paused.
+      if (isNotFound(error)) continue;
       const reason = String((error as Error).message ?? error);
       if (!isUnreachable(error)) {
         stuck.push({ name: consumer.name, error: reason });

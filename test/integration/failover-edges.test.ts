@@ -109,11 +109,12 @@ describe("failover edges", () => {
         "resume",
         names.map((name) => ({ name, ackFloor: 0, unacknowledged: 0 })),
       );
-      expect(stuck.map(({ name }) => name)).toEqual(["gone"]);
-      expect(stuck[0]?.error).toMatch(/consumer not found/);
+      // A consumer deleted meanwhile is not paused: nothing to resume, nothing to name.
+      expect(stuck).toEqual([]);
       for (const name of ["first", "last"]) expect((await manager.consumers.info("resume", name)).paused).toBeFalsy();
-      expect(stuckConsumersNote("resume", "us-east-1", stuck)).toBe(
-        ` Its paused consumers gone (${stuck[0]?.error}) could NOT be resumed: they deliver nothing until resumed with \`nats --js-domain us-east-1 consumer resume resume <consumer>\`.`,
+      const refused = [{ name: "gone", error: "consumer not found" }];
+      expect(stuckConsumersNote("resume", "us-east-1", refused)).toBe(
+        " Its paused consumers gone (consumer not found) could NOT be resumed: they deliver nothing until resumed with `nats --js-domain us-east-1 consumer resume resume <consumer>`.",
       );
       expect(stuckConsumersNote("resume", "us-east-1", [])).toBe("");
     } finally {
@@ -150,10 +151,8 @@ describe("failover edges", () => {
       // Deleted by hand while the drain waits: the drain's next consumer info fails.
       await eastJsm.consumers.delete("midway", "holder");
       const error = await pausing;
-      expect(error?.message).toMatch(/consumer not found/);
-      expect(error?.message).toContain(
-        "Its paused consumers holder (consumer not found) could NOT be resumed: they deliver nothing until resumed with `nats --js-domain us-east-1 consumer resume midway <consumer>`.",
-      );
+      // The drain's error, with no consumer named as left paused: the deleted one is not paused.
+      expect(error?.message).toBe("consumer not found");
       expect((await eastJsm.consumers.info("midway", "bystander")).paused).toBeFalsy();
     } finally {
       await eastJsm.streams.delete("midway").catch(() => undefined);
