@@ -33,10 +33,46 @@ export function checkpointRequestSubject(stream: string, consumer: string): stri
 }
 
 export interface Checkpoint {
-  /** The old region's acknowledgement floor (stream sequence) when the checkpoint was taken. */
+  /**
+   * The old region's acknowledgement floor (stream sequence) when the checkpoint was taken, as
+   * effectiveAckFloor reads it.
+   */
   readonly ackFloor: number;
   /** When the standby stored it (ISO 8601). */
   readonly at: string;
+}
+
+/** What of a consumer info the position of the consumer is taken from. */
+export interface FloorFacts {
+  readonly ack_floor?: { readonly stream_seq?: number };
+  readonly delivered?: { readonly stream_seq?: number };
+  readonly num_ack_pending?: number;
+  readonly config?: { readonly deliver_policy?: string; readonly opt_start_seq?: number };
+}
+
+const isSequence = (value: unknown): value is number =>
+  typeof value === "number" && Number.isInteger(value) && value >= 0;
+
+/**
+ * Pure: the stream sequence at or below which the consumer has nothing left to deliver again, or
+ * undefined when the info does not say. Its acknowledgement floor, raised to two things the floor
+ * can lag behind: with no acknowledgement pending, everything delivered was acknowledged; and a
+ * consumer that starts at sequence N never delivers anything below it. A clustered (R3) consumer
+ * created at a start sequence reports floor 0 until an acknowledgement moves it (nats-server
+ * 2.14.9; a single server reports N-1): taken as it is, a promotion started the consumer at 1 and
+ * delivered the whole stream again (6,492 acknowledged messages in a drill's unplanned failover).
+ */
+export function effectiveAckFloor(info: FloorFacts): number | undefined {
+  const floor = info.ack_floor?.stream_seq;
+  if (!isSequence(floor)) return undefined;
+  let effective = floor;
+  const delivered = info.delivered?.stream_seq;
+  if (info.num_ack_pending === 0 && isSequence(delivered)) effective = Math.max(effective, delivered);
+  const start = info.config?.opt_start_seq;
+  if (info.config?.deliver_policy === "by_start_sequence" && isSequence(start) && start > 0) {
+    effective = Math.max(effective, start - 1);
+  }
+  return effective;
 }
 
 /**
@@ -51,9 +87,8 @@ export function parseCheckpoint(payload: string, stream: string, consumer: strin
     return undefined;
   }
   if (info.error !== undefined || info.stream_name !== stream || info.name !== consumer) return undefined;
-  const floor = info.ack_floor?.stream_seq;
-  if (typeof floor !== "number" || !Number.isInteger(floor) || floor < 0) return undefined;
-  return { ackFloor: floor, at };
+  const floor = effectiveAckFloor(info);
+  return floor === undefined ? undefined : { ackFloor: floor, at };
 }
 
 /**

@@ -28,6 +28,8 @@ export const ApiErrorCodes = {
    * that owns the request has no leader yet (a server was lost or restarts; an election runs).
    */
   temporarilyUnavailable: 10008,
+  /** "stream name already in use with a different configuration". */
+  streamNameInUse: 10058,
   /** The server's catch-all for a stream it failed to create; the description says why. */
   streamCreateFailed: 10049,
 } as const;

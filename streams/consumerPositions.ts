@@ -7,7 +7,7 @@
 // are then not delivered again in the new region.
 import type { ConsumerConfig, ConsumerInfo, JetStreamManager } from "@nats-io/jetstream";
 import { isNotFound, isUnreachable, sleep, type Session } from "./client";
-import { checkpointStart, readCheckpoints } from "./checkpoints";
+import { checkpointStart, effectiveAckFloor, readCheckpoints } from "./checkpoints";
 import type { PromotionRecord } from "./spec";
 import { durationToNanos } from "./units";
 import { isMirrorFeed, MetadataKeys, userMetadata } from "./wire";
@@ -140,7 +140,7 @@ async function drainPausedConsumers(
       );
       return infos.map((consumer) => ({
         name: consumer.name,
-        ackFloor: consumer.ack_floor.stream_seq,
+        ackFloor: effectiveAckFloor(consumer) ?? 0,
         unacknowledged: consumer.num_ack_pending,
       }));
     }

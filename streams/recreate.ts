@@ -10,9 +10,10 @@
 // the interest-retention test hit it in a demotion). The stream is already gone then, so the add
 // is tried again for a while rather than leaving the region without the stream and its consumers.
 import type { StreamConfig } from "@nats-io/jetstream";
-import { apiErrorCode, ApiErrorCodes, sleep, type Session } from "./client";
+import { apiErrorCode, ApiErrorCodes, isTemporarilyUnavailable, sleep, type Session } from "./client";
 import { restoreConsumers, snapshotConsumers } from "./consumerPositions";
-import { hedged } from "./hedge";
+import { isSilentTimeout } from "./hedge";
+import { MetadataKeys } from "./wire";
 import { timedPhase, type PhaseWhere } from "./phaseLog";
 
 /** How long an add refused for its store is tried again, and how long between tries, ms. */
@@ -44,8 +45,7 @@ export async function addStreamRetryingStore(
   const until = Date.now() + retry.forMs;
   for (let attempt = 1; ; attempt++) {
     try {
-      const add = () => session.jsm.streams.add(config);
-      await (settleMs > 0 ? hedged(add, settleMs) : add());
+      await addSettling(session, config, settleMs);
       return attempt;
     } catch (error) {
       if (!isStoreRefused(error)) throw error;
@@ -61,11 +61,46 @@ export async function addStreamRetryingStore(
 }
 
 /**
+ * Adds the stream; while the add goes unanswered (an election after a server was lost), for up
+ * to `settleMs`, looks whether the server made it anyway before sending it again. The same add
+ * sent twice is not idempotent: the server keeps the config with metadata of its own and refuses
+ * the second with "stream name already in use with a different configuration" (a drill's
+ * demotion failed on it), so a stream found under the name counts as made by this add only when
+ * it carries this add's natsdr.instance.
+ */
+async function addSettling(
+  session: Session,
+  config: Partial<StreamConfig> & { name: string },
+  settleMs: number,
+): Promise<void> {
+  const until = Date.now() + settleMs;
+  const ours = config.metadata?.[MetadataKeys.instance];
+  const madeByThisAdd = async (): Promise<boolean> => {
+    if (ours === undefined) return false;
+    const found = await session.jsm.streams.info(config.name).catch(() => undefined);
+    return found?.config.metadata?.[MetadataKeys.instance] === ours;
+  };
+  for (let sent = 0; ; sent++) {
+    try {
+      await session.jsm.streams.add(config);
+      return;
+    } catch (error) {
+      if (sent > 0 && apiErrorCode(error) === ApiErrorCodes.streamNameInUse && (await madeByThisAdd())) return;
+      const unanswered = isSilentTimeout(error) || isTemporarilyUnavailable(error);
+      if (!unanswered || Date.now() >= until) throw error;
+      if (await madeByThisAdd()) return;
+    }
+  }
+}
+
+/**
  * Deletes the stream and adds it again with `config`, its durable consumers carried over
  * (re-created paused; positions start from the beginning of the new stream). After a server of
  * the region was lost, the new stream's and consumers' raft groups can wait out an election
  * before the server answers their create (a create timed out at 5 s in a test with one of three
- * servers killed): each create is sent again while unanswered, for up to `settleMs`.
+ * servers killed): for up to `settleMs`, the stream's add is sent again while unanswered unless
+ * the stream is there already (addSettling), and each consumer's create is sent again while
+ * unanswered (the same consumer config sent twice is accepted).
  */
 export async function recreateStream(
   session: Session,

@@ -5,6 +5,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { streamProvider } from "../../streams/streamProvider";
 import type { TwoDomains } from "../harness";
+import { parseCheckpoint } from "../../streams/checkpoints";
 import { consumerProvider } from "../../streams/consumerProvider";
 import {
   checked,
@@ -119,6 +120,50 @@ describe("clustered failover", () => {
     expect(sequences[0]).toBe(1);
     expect(gaps).toBe(2);
     expect(sequences[sequences.length - 1]).toBe(stored.length + 2);
+  });
+
+  test("a flip back before any acknowledgement keeps the consumer's position (an R3 consumer reports floor 0 then)", async () => {
+    const quick = { name: "quick", subjects: ["quick.*"], replicas: 3 };
+    const quickInputs = (side: "east" | "west", role: "primary" | "mirror") => {
+      const [here, peer] = side === "east" ? [regions.east, regions.west] : [regions.west, regions.east];
+      return checked(streamProvider, rawStreamInputs(here, peer, role, quick));
+    };
+    let eastState = (await streamProvider.create(await quickInputs("east", "primary"))).outs;
+    const westState = (await streamProvider.create(await quickInputs("west", "mirror"))).outs;
+    for (const region of [regions.east, regions.west])
+      await consumerProvider.create(
+        await checked(consumerProvider, rawConsumerInputs(region, "quick", { name: "settle" })),
+      );
+    const eastJs = (await jetstreamManager(east)).jetstream();
+    for (let index = 0; index < 100; index++)
+      await eastJs.publish("quick.x", new TextEncoder().encode(`q-${index}`), { msgID: `q-${index}` });
+    const settle = await eastJs.consumers.get("quick", "settle");
+    for (let index = 0; index < 60; index++) await (await settle.next({ expires: 2000 }))!.ackAck();
+    await eventually(
+      "mirror holds 100",
+      async () => (await (await jetstreamManager(west)).streams.info("quick")).state.last_seq >= 100,
+    );
+
+    // To eu-central-1: its consumer is re-created to start at 61 and acknowledges nothing.
+    await streamProvider.update("id", westState, await quickInputs("west", "primary"));
+    const demoted = (await streamProvider.create(await quickInputs("east", "mirror"))).outs;
+    await streamProvider.delete("id", eastState);
+    eastState = demoted;
+    const westInfo = await (await jetstreamManager(west)).consumers.info("quick", "settle");
+    expect(westInfo.config.opt_start_seq).toBe(61);
+    // What the server reports for it, and what a checkpoint of that answer reads.
+    expect(westInfo.ack_floor.stream_seq).toBe(0);
+    expect(parseCheckpoint(JSON.stringify(westInfo), "quick", "settle", "t")?.ackFloor).toBe(60);
+
+    // And back before any acknowledgement: the position carried is still 60, not 0.
+    eastState = (await streamProvider.update("id", eastState, await quickInputs("east", "primary"))).outs;
+    expect(eastState.lastPromotion?.mode).toBe("planned");
+    expect(eastState.lastPromotion?.consumersPositioned["settle"]).toMatchObject({ ackFloor: 60 });
+    const eastInfo = await (await jetstreamManager(east)).consumers.info("quick", "settle");
+    expect(eastInfo.config.opt_start_seq).toBe(61);
+    const next = await (await eastJs.consumers.get("quick", "settle")).next({ expires: 5000 });
+    expect(next?.seq).toBe(61);
+    await next?.ackAck();
   });
 
   test("the old region's demotion goes through with one of its servers killed", async () => {

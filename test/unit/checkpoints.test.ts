@@ -9,7 +9,7 @@ import {
   renderCheckpointerScript,
 } from "../../infra/checkpoints";
 import { regionCheckpoints } from "../../infra/region";
-import { checkpointStart, parseCheckpoint } from "../../streams/checkpoints";
+import { checkpointStart, effectiveAckFloor, parseCheckpoint } from "../../streams/checkpoints";
 import {
   SILENCE_FRESH_MS,
   SILENCE_PROBE_MS,
@@ -126,6 +126,33 @@ describe("checkpoints", () => {
     ).toBeUndefined();
     expect(parseCheckpoint(info({ ack_floor: { stream_seq: -1 } }), "orders", "settle", "t")).toBeUndefined();
     expect(parseCheckpoint("not json", "orders", "settle", "t")).toBeUndefined();
+  });
+
+  it("a floor that lags behind what the consumer can never deliver again is raised to it", () => {
+    // An R3 consumer created at sequence 3656 (a promotion's reposition), its first delivery not
+    // acknowledged: nats-server 2.14.9 reports floor 0, as seen in a drill.
+    const repositioned = {
+      ack_floor: { consumer_seq: 0, stream_seq: 0 },
+      delivered: { consumer_seq: 40, stream_seq: 6512 },
+      num_ack_pending: 40,
+      config: { deliver_policy: "by_start_sequence", opt_start_seq: 3656 },
+    };
+    expect(effectiveAckFloor(repositioned)).toBe(3655);
+    expect(parseCheckpoint(info(repositioned), "orders", "settle", "t")).toEqual({ ackFloor: 3655, at: "t" });
+    // An acknowledged floor above the start stands.
+    expect(effectiveAckFloor({ ...repositioned, ack_floor: { stream_seq: 5000 } })).toBe(5000);
+    // Nothing pending: everything delivered was acknowledged.
+    expect(effectiveAckFloor({ ...repositioned, num_ack_pending: 0 })).toBe(6512);
+    // Pending, and no start of its own: the floor as reported.
+    expect(
+      effectiveAckFloor({
+        ack_floor: { stream_seq: 7 },
+        delivered: { stream_seq: 90 },
+        num_ack_pending: 3,
+        config: { deliver_policy: "all" },
+      }),
+    ).toBe(7);
+    expect(effectiveAckFloor({ delivered: { stream_seq: 90 }, num_ack_pending: 0 })).toBeUndefined();
   });
 
   it("a consumer starts after the floor, never after what the promoted stream holds", () => {
