@@ -134,7 +134,8 @@ async function drainPausedConsumers(
         drainAt,
         infos
           .map(
-            (consumer) => `${consumer.name} pending ${consumer.num_ack_pending} floor ${consumer.ack_floor.stream_seq}`,
+            (consumer) =>
+              `${consumer.name} pending ${consumer.num_ack_pending} floor ${consumer.ack_floor.stream_seq} carried ${effectiveAckFloor(consumer) ?? 0}`,
           )
           .join(", "),
       );
