@@ -232,7 +232,11 @@ export async function promoteMirror(
   const name = inputs.spec.name;
   const where: PhaseWhere = { domain: inputs.domain, stream: name };
   const started = Date.now();
-  const local = await timedPhase(where, "local-info", () => session.jsm.streams.info(name));
+  // Asked again while unanswered: this region's mirror may be electing a leader (a server of it
+  // restarted or died), and the failover must not fail on that.
+  const local = await timedPhase(where, "local-info", () =>
+    hedged(() => session.jsm.streams.info(name), inputs.failover.peerSettleMs),
+  );
   if (!local.config.mirror) return finishEarlierPromotion(session, inputs, instance, local);
   requirePromotionSupport(session, inputs);
 

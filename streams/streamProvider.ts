@@ -8,6 +8,7 @@ import { adoptionRefusal } from "./adoption";
 import { inSession, isNotFound, type Session } from "./client";
 import { demoteToMirror } from "./demotion";
 import { diffStreamInputs } from "./diff";
+import { hedged } from "./hedge";
 import { checkInputs, containsUnknown, pickInputs } from "./checking";
 import { observeLive, reopenFencedPrimary, type LiveStream, type ReopenOutcome } from "./reopen";
 import {
@@ -67,9 +68,16 @@ const INPUT_KEYS = [
   "adopt",
 ] as const;
 
-async function findStream(session: Session, name: string): Promise<StreamInfo | undefined> {
+/**
+ * The stream in this region, or undefined. With `settleMs`, asked again while unanswered for that
+ * long (hedge.ts): a create or update that runs in a failover must not fail because this region's
+ * stream is electing a leader (a server of it restarted or died); a drill's unplanned promotion
+ * failed on this read once and took 15.8 s with the re-run.
+ */
+async function findStream(session: Session, name: string, settleMs = 0): Promise<StreamInfo | undefined> {
   try {
-    return await session.jsm.streams.info(name);
+    const ask = () => session.jsm.streams.info(name);
+    return await (settleMs > 0 ? hedged(ask, settleMs) : ask());
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
@@ -162,7 +170,7 @@ export const streamProvider = {
   async create(inputs: StreamState) {
     return inSession(inputs, async (session) => {
       const instance = newInstance();
-      const existing = await findStream(session, inputs.spec.name);
+      const existing = await findStream(session, inputs.spec.name, inputs.failover.peerSettleMs);
       let lastDemotion: DemotionRecord | undefined;
       let lastPromotion: PromotionRecord | undefined;
       let lastMirrorRepair: MirrorRepairRecord | undefined;
@@ -263,7 +271,7 @@ export const streamProvider = {
       const instance = olds.instance ?? newInstance();
       let lastPromotion = olds.lastPromotion;
       let lastDemotion = olds.lastDemotion;
-      const existing = await findStream(session, news.spec.name);
+      const existing = await findStream(session, news.spec.name, news.failover.peerSettleMs);
       if (!existing) {
         throw new Error(
           `stream ${news.spec.name} no longer exists in domain "${news.domain}". Run \`pulumi refresh\` so the state forgets it, then \`pulumi up\` re-creates it.`,

@@ -4,7 +4,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { streamProvider } from "../../streams/streamProvider";
-import type { TwoDomains } from "../harness";
+import { waitForMetaCluster, type TwoDomains } from "../harness";
 import { parseCheckpoint } from "../../streams/checkpoints";
 import { consumerProvider } from "../../streams/consumerProvider";
 import {
@@ -33,6 +33,23 @@ const spec = { name: "audit", subjects: ["audit.*"], replicas: 3, maxAge: "90d",
 function inputs(side: "east" | "west", role: "primary" | "mirror") {
   const [here, peer] = side === "east" ? [regions.east, regions.west] : [regions.west, regions.east];
   return checked(streamProvider, rawStreamInputs(here, peer, role, spec));
+}
+
+/**
+ * Inputs of `spec` with the stacks' default failover timings (the tests above use short ones),
+ * for tests where a server dies and elections take their real 4-9 s.
+ */
+function withStackTimings(spec: Record<string, unknown>, requestTimeoutMs: number) {
+  return (side: "east" | "west", role: "primary" | "mirror") => {
+    const [here, peer] = side === "east" ? [regions.east, regions.west] : [regions.west, regions.east];
+    return checked(
+      streamProvider,
+      rawStreamInputs(here, peer, role, spec, {
+        connection: { servers: [...here.clientUrls], connectTimeoutMs: requestTimeoutMs, requestTimeoutMs },
+        failover: { peerTimeoutMs: 3000, peerSettleMs: 15_000, catchupTimeoutMs: 30_000, consumerDrainTimeoutMs: 5000 },
+      }),
+    );
+  };
 }
 
 describe("clustered failover", () => {
@@ -166,26 +183,39 @@ describe("clustered failover", () => {
     await next?.ackAck();
   });
 
+  test("a promotion goes through while the promoted mirror elects a leader", async () => {
+    // The server leading this region's mirror is killed as the update starts: the stream's info
+    // goes unanswered until the group elected another leader (4-9 s, past requestTimeoutMs).
+    const standby = { name: "standby", subjects: ["standby.*"], replicas: 3 };
+    const standbyInputs = withStackTimings(standby, 2000);
+    await streamProvider.create(await standbyInputs("east", "primary"));
+    const westState = (await streamProvider.create(await standbyInputs("west", "mirror"))).outs;
+    const eastJs = (await jetstreamManager(east)).jetstream();
+    for (let index = 0; index < 50; index++)
+      await eastJs.publish("standby.x", new TextEncoder().encode(`s-${index}`), { msgID: `s-${index}` });
+    await eventually(
+      "mirror holds 50",
+      async () => (await (await jetstreamManager(west)).streams.info("standby")).state.last_seq >= 50,
+    );
+    const leader = (await (await jetstreamManager(west)).streams.info("standby")).cluster?.leader;
+    const victim = regions.west.servers.find((server) => server.name === leader)!;
+    await victim.kill();
+    try {
+      const promoted = (await streamProvider.update("id", westState, await standbyInputs("west", "primary"))).outs;
+      expect(promoted.lastPromotion?.mode).toBe("planned");
+      expect(promoted.lastPromotion?.peerLastSequence).toBeGreaterThan(50);
+    } finally {
+      await victim.start();
+      await waitForMetaCluster(regions.west.servers);
+    }
+  }, 120_000);
+
   test("the old region's demotion goes through with one of its servers killed", async () => {
     // The consumers re-created on the new mirror get raft groups that may first wait out an
     // election for a peer that is gone: a create took over 5 s (requestTimeoutMs) and the demotion
     // failed in 3 of 4 runs of this test before creates were sent again while unanswered.
     const ledger = { name: "ledger", subjects: ["ledger.*"], replicas: 3 };
-    const ledgerInputs = (side: "east" | "west", role: "primary" | "mirror") => {
-      const [here, peer] = side === "east" ? [regions.east, regions.west] : [regions.west, regions.east];
-      return checked(
-        streamProvider,
-        rawStreamInputs(here, peer, role, ledger, {
-          connection: { servers: [...here.clientUrls], connectTimeoutMs: 5000, requestTimeoutMs: 5000 },
-          failover: {
-            peerTimeoutMs: 3000,
-            peerSettleMs: 15_000,
-            catchupTimeoutMs: 30_000,
-            consumerDrainTimeoutMs: 5000,
-          },
-        }),
-      );
-    };
+    const ledgerInputs = withStackTimings(ledger, 5000);
     const eastState = (await streamProvider.create(await ledgerInputs("east", "primary"))).outs;
     let westState = (await streamProvider.create(await ledgerInputs("west", "mirror"))).outs;
     for (const region of [regions.east, regions.west])
