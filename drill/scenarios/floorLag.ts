@@ -83,6 +83,8 @@ export function floorLag(input: FloorLagInput): FloorLag {
           ? ("confirmed after the kill" as const)
           : ("awaiting confirmation at the kill" as const),
   };
+  const heldAbove = (server: NonNullable<FloorLagInput["server"]>) =>
+    above.filter((record) => record.seq > server.ackFloor && confirmedByKill(record)).length;
   const checkpointAgeMs =
     input.positioned === undefined ? undefined : input.killWallMs - Date.parse(input.positioned.checkpointAt);
   const reasons: string[] = [];
@@ -102,6 +104,17 @@ export function floorLag(input: FloorLagInput): FloorLag {
   )
     reasons.push(
       `the server's own floor was held at ${input.server.ackFloor} (${input.server.ackPending} acks pending) by sequence ${floor + 1}, which the server counted as delivered but the worker never received (redelivered only after the consumer's ackWait)`,
+    );
+  else if (
+    input.server &&
+    floor !== undefined &&
+    input.server.ackPending > 0 &&
+    heldAbove(input.server) > input.allowance
+  )
+    // The checkpoint was behind the server, but the server's floor was itself held: catching up
+    // with it would not have helped.
+    reasons.push(
+      `the server's own floor was held at ${input.server.ackFloor} (${input.server.ackPending} acks pending) with ${heldAbove(input.server)} deliveries above it confirmed by the kill; the checkpoint's ${floor} was ${input.server.ackFloor - floor} behind it`,
     );
   else if (input.server && floor !== undefined && input.server.ackFloor > floor)
     reasons.push(

@@ -43,6 +43,26 @@ describe("floor lag", () => {
     expect(lag.why).toContain("the server's own floor was held at 1 (1 acks pending) by sequence 2");
   });
 
+  test("a checkpoint behind a server floor that was itself held is reported as the held floor", () => {
+    // Checkpoint at 1, the server's floor at 3 held by 4 (never received); 5-9 confirmed.
+    const deliveries = [1, 2, 3, 5, 6, 7, 8, 9].map((seq) => delivery(seq, seq * 10 + 5));
+    const lagWith = (ackPending: number) =>
+      floorLag({
+        ...base,
+        deliveries,
+        server: { ackFloor: 3, ackPending, redelivered: 0 },
+        positioned: { checkpointFloor: 1, checkpointAt: "2026-12-02T22:00:09.900Z", startSequence: 2 },
+      });
+    expect(lagWith(2)).toMatchObject({ lagged: true, confirmedAboveCheckpoint: 7 });
+    expect(lagWith(2).why).toBe(
+      "the server's own floor was held at 3 (2 acks pending) with 5 deliveries above it confirmed by the kill; the checkpoint's 1 was 2 behind it",
+    );
+    // Not held: the same gap with nothing pending is the checkpoint not caught up.
+    expect(lagWith(0).why).toBe(
+      "the server's floor was 3 at the kill, the checkpoint's 1: the checkpoint had not caught up",
+    );
+  });
+
   test("messages the server counted as delivered but the worker never received hold the floor, and are named", () => {
     // The drill's worker never got 2-4 (the server's batch was lost on the way); it confirmed 5-9.
     const deliveries = [delivery(1, 15), ...[5, 6, 7, 8, 9].map((seq) => delivery(seq, seq * 10 + 5))];
