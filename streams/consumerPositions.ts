@@ -78,7 +78,7 @@ export async function pausePeerConsumers(
   // A consumer of the peer whose leader died answers nothing until its group elected a new one:
   // its pause and info are asked again while unanswered, for up to settleMs (hedge.ts). Both are
   // idempotent.
-  const ask = <T>(work: () => Promise<T>) => (settleMs > 0 ? hedged(work, settleMs) : work());
+  const ask = <T>(work: () => Promise<T>) => hedged(work, settleMs);
   const where = { domain: "peer", stream };
   const pausedAt = Date.now();
   const local = await listConsumers(session.jsm, stream);
@@ -108,7 +108,7 @@ export async function pausePeerConsumers(
     const stuck = await resumePeerConsumers(
       peerJsm,
       stream,
-      names.map((name) => ({ name, ackFloor: 0, unacknowledged: 0 })),
+      names.map((name) => ({ name })),
     );
     const note = stuckConsumersNote(stream, peerDomain, stuck);
     throw note === "" ? error : new Error(`${String((error as Error)?.message ?? error)}${note}`, { cause: error });
@@ -128,22 +128,23 @@ async function drainPausedConsumers(
     const infos = await Promise.all(names.map(info));
     const drained = infos.every((consumer) => consumer.num_ack_pending === 0);
     if (drained || Date.now() >= deadline) {
+      const carried = infos.map((consumer) => ({
+        name: consumer.name,
+        ackFloor: effectiveAckFloor(consumer) ?? 0,
+        unacknowledged: consumer.num_ack_pending,
+      }));
       notePhase(
         where,
         "drain",
         drainAt,
         infos
           .map(
-            (consumer) =>
-              `${consumer.name} pending ${consumer.num_ack_pending} floor ${consumer.ack_floor.stream_seq} carried ${effectiveAckFloor(consumer) ?? 0}`,
+            (consumer, index) =>
+              `${consumer.name} pending ${consumer.num_ack_pending} floor ${consumer.ack_floor.stream_seq} carried ${carried[index]!.ackFloor}`,
           )
           .join(", "),
       );
-      return infos.map((consumer) => ({
-        name: consumer.name,
-        ackFloor: effectiveAckFloor(consumer) ?? 0,
-        unacknowledged: consumer.num_ack_pending,
-      }));
+      return carried;
     }
     await sleep(20);
   }
@@ -163,7 +164,7 @@ export interface StuckConsumer {
 export async function resumePeerConsumers(
   peerJsm: JetStreamManager,
   stream: string,
-  paused: PausedConsumer[],
+  paused: ReadonlyArray<Pick<PausedConsumer, "name">>,
 ): Promise<StuckConsumer[]> {
   const stuck: StuckConsumer[] = [];
   for (const [index, consumer] of paused.entries()) {
@@ -376,7 +377,6 @@ export async function restoreConsumers(
     delete fresh.opt_start_seq;
     delete fresh.opt_start_time;
     const paused = pausedWhileMirror(fresh);
-    const add = () => session.jsm.consumers.add(stream, paused);
-    await (settleMs > 0 ? hedged(add, settleMs) : add());
+    await hedged(() => session.jsm.consumers.add(stream, paused), settleMs);
   }
 }

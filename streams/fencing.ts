@@ -45,7 +45,7 @@ export async function fencePeer(
   // The same update again is a no-op, so while the peer settles (a leader election) it is sent
   // again when unanswered (hedge.ts), every second.
   const update = () => peerJsm.streams.update(config.name, fenced);
-  await (settleMs > 0 ? hedged(update, settleMs, 1000) : update());
+  await hedged(update, settleMs, 1000);
 }
 
 /** Gives the peer its original subjects back (from its metadata) after an aborted failover. */

@@ -22,7 +22,8 @@ export function isSilentTimeout(error: unknown): boolean {
 /**
  * Calls `ask` now and again every `everyMs` while no call has answered, for at most `windowMs`;
  * resolves with the first answer; rejects with the first error that is neither a timeout nor an
- * election under way, or with the last of those once every call made has ended in one.
+ * election under way, or with the last of those once every call made has ended in one. A
+ * `windowMs` of 0 (or less than `everyMs`) asks once: the plain request.
  */
 export function hedged<T>(ask: () => Promise<T>, windowMs: number, everyMs = HEDGE_EVERY_MS): Promise<T> {
   return new Promise<T>((resolve, reject) => {

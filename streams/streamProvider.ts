@@ -76,8 +76,7 @@ const INPUT_KEYS = [
  */
 async function findStream(session: Session, name: string, settleMs = 0): Promise<StreamInfo | undefined> {
   try {
-    const ask = () => session.jsm.streams.info(name);
-    return await (settleMs > 0 ? hedged(ask, settleMs) : ask());
+    return await hedged(() => session.jsm.streams.info(name), settleMs);
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
