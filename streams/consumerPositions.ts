@@ -81,7 +81,9 @@ export async function pausePeerConsumers(
   const ask = <T>(work: () => Promise<T>) => hedged(work, settleMs);
   const where = { domain: "peer", stream };
   const pausedAt = Date.now();
-  const local = await listConsumers(session.jsm, stream);
+  // This region's own list is asked again while unanswered too: its mirror may be electing a
+  // leader (a server of it restarted or died; seen in a test that kills the mirror's leader).
+  const local = await ask(() => listConsumers(session.jsm, stream));
   // All at once: across a region link each pause is a round trip (90 ms in the drill).
   const until = new Date(Date.now() + PAUSE_FOR_MS);
   const outcomes = await Promise.allSettled(
