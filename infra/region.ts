@@ -25,7 +25,7 @@ export function regionStreamsArgs(config: StackConfig): RegionStreamsArgs {
     allowDeleteWithMessages: config.allowDeleteWithMessages,
     allowRecreateOverMirror: config.allowRecreateOverMirror,
     adoptStreams: config.adoptStreams,
-    ...(checkpoints === undefined ? {} : { checkpointStream: checkpoints.stream }),
+    ...(checkpoints === undefined ? {} : { checkpointStream: checkpoints.stream, ackStream: checkpoints.ackStream }),
   };
 }
 

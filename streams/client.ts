@@ -32,6 +32,11 @@ export const ApiErrorCodes = {
   streamNameInUse: 10058,
   /** The server's catch-all for a stream it failed to create; the description says why. */
   streamCreateFailed: 10049,
+  /**
+   * "consumer name already in use": also the answer to moving an active push consumer to another
+   * deliver subject while its current one still has interest (nats-server 2.14.9).
+   */
+  consumerNameInUse: 10013,
 } as const;
 
 /** The JetStream API's err_code of an error nats.js raised for an API answer, else undefined. */

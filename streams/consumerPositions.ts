@@ -13,6 +13,8 @@ import { durationToNanos } from "./units";
 import { isMirrorFeed, MetadataKeys, userMetadata } from "./wire";
 import { notePhase, type PhaseWhere } from "./phaseLog";
 import { hedged } from "./hedge";
+import { readCapturedAcks, type DoneMessage } from "./capturedAcks";
+import { addCaughtUp, withoutCatchUpRedirect, type CatchUp } from "./ackCatchUp";
 
 export interface PausedConsumer {
   readonly name: string;
@@ -229,13 +231,23 @@ function startConfig(start: Start): Partial<ConsumerConfig> {
  * creation). On an interest stream, deleting the last consumer would drop every message, so a
  * temporary anchor consumer keeps interest from the earliest start while they are re-created.
  */
+interface RepositionTarget {
+  readonly name: string;
+  readonly start: Start;
+  readonly marker: string;
+  /** Messages above the start the old region's consumer had done with, to acknowledge again. */
+  readonly done?: ReadonlyMap<number, DoneMessage>;
+}
+
 async function repositionConsumers(
   session: Session,
   stream: string,
-  targets: ReadonlyArray<{ readonly name: string; readonly start: Start; readonly marker: string }>,
+  targets: readonly RepositionTarget[],
   retention: string,
-): Promise<void> {
-  if (targets.length === 0) return;
+  catchUpMs = 0,
+): Promise<Map<string, CatchUp>> {
+  const caughtUp = new Map<string, CatchUp>();
+  if (targets.length === 0) return caughtUp;
   const anchored = retention === "interest";
   if (anchored) {
     const starts = targets.map((target) => target.start);
@@ -252,41 +264,120 @@ async function repositionConsumers(
   try {
     for (const target of targets) {
       const local = await session.jsm.consumers.info(stream, target.name);
-      const config: Partial<ConsumerConfig> = {
-        ...withoutMirrorPause(local.config),
+      // A run cut off during a catch-up left the consumer delivering to its inbox: give it back.
+      const declared = withoutMirrorPause(withoutCatchUpRedirect(local.config));
+      const config: Partial<ConsumerConfig> & { durable_name: string } = {
+        ...declared,
+        durable_name: target.name,
         ...startConfig(target.start),
-        metadata: { ...withoutMirrorPause(local.config).metadata, [MetadataKeys.positionedAt]: target.marker },
+        metadata: { ...declared.metadata, [MetadataKeys.positionedAt]: target.marker },
       };
       if ("seq" in target.start) delete config.opt_start_time;
       else delete config.opt_start_seq;
       await session.jsm.consumers.delete(stream, target.name);
-      await session.jsm.consumers.add(stream, config);
+      if (target.done !== undefined && target.done.size > 0 && config.ack_policy !== "none") {
+        const startedAt = Date.now();
+        const where = { domain: session.domain, stream };
+        try {
+          const result = await addCaughtUp(
+            session.nc,
+            session.jsm,
+            session.domain,
+            stream,
+            config,
+            target.done,
+            catchUpMs,
+          );
+          notePhase(
+            where,
+            "ack-catch-up",
+            startedAt,
+            `${target.name} captured ${result.captured} acknowledged ${result.acknowledged} released ${result.released}${result.complete ? "" : " (time up)"}`,
+          );
+          caughtUp.set(target.name, result);
+        } catch (error) {
+          // The consumer is created plainly at its start: what the catch-up did not do is
+          // delivered again, never skipped.
+          notePhase(where, "ack-catch-up-failed", startedAt, `${target.name}: ${String(error)}`);
+          await session.jsm.consumers.delete(stream, target.name).catch(() => false);
+          await session.jsm.consumers.add(stream, config);
+        }
+      } else {
+        await session.jsm.consumers.add(stream, config);
+      }
     }
   } finally {
     if (anchored) await session.jsm.consumers.delete(stream, ANCHOR_CONSUMER);
   }
+  return caughtUp;
 }
 
-/** Planned: each local consumer starts right after the peer consumer's acknowledgement floor. */
+/**
+ * Planned: each local consumer starts right after the peer consumer's acknowledgement floor. A
+ * consumer that still had acknowledgements pending after the drain (a delivery lost in flight
+ * holds its floor) gets what was acknowledged above the floor acknowledged again, as in an
+ * unplanned promotion.
+ */
 export async function carryConsumerPositions(
   session: Session,
   stream: string,
   paused: PausedConsumer[],
   retention: string,
+  lastSequence: number,
+  catchUpMs = 0,
 ): Promise<PromotionRecord["consumersPositioned"]> {
-  await repositionConsumers(
+  const done = await Promise.all(
+    paused.map(async (consumer) =>
+      consumer.unacknowledged > 0
+        ? capturedAbove(session, stream, consumer.name, consumer.ackFloor, lastSequence)
+        : new Map<number, DoneMessage>(),
+    ),
+  );
+  const caughtUp = await repositionConsumers(
     session,
     stream,
-    paused.map((consumer) => ({
+    paused.map((consumer, index) => ({
       name: consumer.name,
       start: { seq: consumer.ackFloor + 1 },
       marker: String(consumer.ackFloor),
+      done: done[index],
     })),
     retention,
+    catchUpMs,
   );
   return Object.fromEntries(
-    paused.map((consumer) => [consumer.name, { ackFloor: consumer.ackFloor, unacknowledged: consumer.unacknowledged }]),
+    paused.map((consumer) => {
+      const again = caughtUp.get(consumer.name);
+      return [
+        consumer.name,
+        {
+          ackFloor: consumer.ackFloor,
+          unacknowledged: consumer.unacknowledged,
+          ...(again === undefined ? {} : { acknowledgedAgain: again }),
+        },
+      ];
+    }),
   );
+}
+
+/**
+ * The captured acknowledgements of one consumer above `floor`. Only fewer redeliveries hang on
+ * them: a capture that cannot be read never stops a failover.
+ */
+async function capturedAbove(
+  session: Session,
+  stream: string,
+  consumer: string,
+  floor: number,
+  lastSequence: number,
+): Promise<Map<number, DoneMessage>> {
+  const readAt = Date.now();
+  try {
+    return await readCapturedAcks(session, stream, consumer, floor, lastSequence);
+  } catch (error) {
+    notePhase({ domain: session.domain, stream }, "captured-acks-unread", readAt, `${consumer}: ${String(error)}`);
+    return new Map();
+  }
 }
 
 /**
@@ -303,6 +394,7 @@ export async function unplannedConsumerPositions(
   last: { readonly seq: number; readonly at: string | undefined },
   rewind: string,
   retention: string,
+  catchUpMs = 0,
 ): Promise<PromotionRecord["consumersPositioned"]> {
   const waiting = (await listConsumers(session.jsm, stream)).filter(
     (info) => userMetadata(info.config.metadata)[MetadataKeys.pausedWhileMirror] === "true",
@@ -317,22 +409,36 @@ export async function unplannedConsumerPositions(
     rewind !== "unlimited" && last.at
       ? new Date(Date.parse(last.at) - durationToNanos(rewind) / 1e6).toISOString()
       : undefined;
-  const targets: Array<{ name: string; start: Start; marker: string }> = [];
+  const targets: RepositionTarget[] = [];
   const positions: PromotionRecord["consumersPositioned"] = {};
+  const checkpointed = waiting.filter((info) => checkpoints.has(info.name));
+  // What the old region acknowledged above each checkpoint, read here at once for all of them.
+  const done = await Promise.all(
+    checkpointed.map((info) => {
+      const seq = checkpointStart(checkpoints.get(info.name)!, last.seq);
+      return capturedAbove(session, stream, info.name, seq - 1, last.seq);
+    }),
+  );
+  const doneOf = new Map(checkpointed.map((info, index) => [info.name, done[index]!]));
   for (const info of waiting) {
     const checkpoint = checkpoints.get(info.name);
     if (checkpoint) {
       const seq = checkpointStart(checkpoint, last.seq);
-      targets.push({ name: info.name, start: { seq }, marker: String(seq - 1) });
+      targets.push({ name: info.name, start: { seq }, marker: String(seq - 1), done: doneOf.get(info.name) });
       positions[info.name] = { checkpointFloor: checkpoint.ackFloor, checkpointAt: checkpoint.at, startSequence: seq };
     } else if (since !== undefined) {
       targets.push({ name: info.name, start: { time: since }, marker: since });
       positions[info.name] = { startTime: since };
     }
   }
-  await repositionConsumers(session, stream, targets, retention);
+  const caughtUp = await repositionConsumers(session, stream, targets, retention, catchUpMs);
+  for (const [name, result] of caughtUp) {
+    positions[name] = { ...(positions[name] as CheckpointPosition), acknowledgedAgain: result };
+  }
   return positions;
 }
+
+type CheckpointPosition = { checkpointFloor: number; checkpointAt: string; startSequence: number };
 
 /**
  * The consumers of a stream, to re-create them after the stream itself is re-created. A

@@ -32,3 +32,4 @@ export {
   checkpointStreamSubjects,
   checkpointSubject,
 } from "./checkpoints";
+export { ACK_STREAM, ackCaptureSubject } from "./capturedAcks";

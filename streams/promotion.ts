@@ -350,7 +350,14 @@ async function promote(
   const before = await timedPhase(where, "info-before-promote", () => session.jsm.streams.info(name));
   const positions = await timedPhase(where, "consumer-positions", async () =>
     plan.carry
-      ? carryConsumerPositions(session, name, plan.carry, before.config.retention)
+      ? carryConsumerPositions(
+          session,
+          name,
+          plan.carry,
+          before.config.retention,
+          before.state.last_seq,
+          inputs.failover.consumerDrainTimeoutMs,
+        )
       : plan.mode === "unplanned" && inputs.peerDomain
         ? unplannedConsumerPositions(
             session,
@@ -359,6 +366,8 @@ async function promote(
             { seq: before.state.last_seq, at: before.state.last_ts },
             inputs.failover.unplannedConsumerRewind,
             before.config.retention,
+            // The same bound as a planned drain: the time given to settle acknowledgements.
+            inputs.failover.consumerDrainTimeoutMs,
           )
         : plan.positions,
   );

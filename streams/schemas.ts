@@ -120,6 +120,7 @@ export function streamSpecSchema() {
     denyPurge: z.boolean().default(false),
     allowDirect: z.boolean().default(true),
     compression: z.enum(Compressions).default("none"),
+    noAck: z.boolean().optional(),
   });
 }
 

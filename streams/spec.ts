@@ -97,6 +97,11 @@ export interface StreamSpec {
   readonly denyPurge: boolean;
   readonly allowDirect: boolean;
   readonly compression: Compression;
+  /**
+   * Store without answering publishers (`no_ack`): the server requires it of a stream whose
+   * subjects are under `$JS.`, such as the acknowledgement capture. Absent means false.
+   */
+  readonly noAck?: boolean;
 }
 
 /** Timeouts and policies of a promotion (mirror -> primary). */
@@ -174,6 +179,18 @@ export interface ConsumerResourceInputs {
 }
 
 /** Outputs of a stream resource beyond its inputs: evidence of what the provider did. */
+/** A promotion's catch-up of one consumer (streams/ackCatchUp.ts). */
+export interface CatchUpRecord {
+  /** Messages above the floor the old region's consumer had done with, as captured here. */
+  readonly captured: number;
+  /** Of those, acknowledged (or terminated) again here: not delivered to the services again. */
+  readonly acknowledged: number;
+  /** Deliveries during the catch-up that were not done with there, released to the services. */
+  readonly released: number;
+  /** Whether it reached the last captured message before its time was up. */
+  readonly complete: boolean;
+}
+
 export interface PromotionRecord {
   readonly mode: "planned" | "unplanned";
   readonly at: string;
@@ -196,8 +213,19 @@ export interface PromotionRecord {
    */
   readonly consumersPositioned: Record<
     string,
-    | { ackFloor: number; unacknowledged: number }
-    | { checkpointFloor: number; checkpointAt: string; startSequence: number }
+    | {
+        ackFloor: number;
+        unacknowledged: number;
+        /** What the old region had acknowledged above the floor, acknowledged again here (ackCatchUp.ts). */
+        acknowledgedAgain?: CatchUpRecord;
+      }
+    | {
+        checkpointFloor: number;
+        checkpointAt: string;
+        startSequence: number;
+        /** What the old region had acknowledged above the floor, acknowledged again here (ackCatchUp.ts). */
+        acknowledgedAgain?: CatchUpRecord;
+      }
     | { startTime: string }
   >;
 }

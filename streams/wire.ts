@@ -26,6 +26,8 @@ export const MetadataKeys = {
   originCreated: "natsdr.origin-created",
   /** On an orphan stream: "after-promotion" or "whole-stream" (the history had diverged). */
   orphanScope: "natsdr.orphan-scope",
+  /** On a push consumer during an unplanned promotion's catch-up (ackCatchUp.ts): its real deliver subject. */
+  catchUpDeliverSubject: "natsdr.catch-up-deliver-subject",
 } as const;
 
 /** Durable name of the mirror feed: the consumer on an interest stream's primary its mirror reads through. */
@@ -108,6 +110,7 @@ export function streamWireConfig(
     deny_purge: spec.denyPurge,
     allow_direct: spec.allowDirect,
     compression: spec.compression,
+    ...(spec.noAck === true ? { no_ack: true } : {}),
     metadata: { ...metadata, [MetadataKeys.managed]: "true" },
   };
   if (role === "primary") {
@@ -159,6 +162,7 @@ export function specFromWire(
     denyPurge: config.deny_purge,
     allowDirect: config.allow_direct,
     compression: config.compression ?? "none",
+    ...(config.no_ack === true ? { noAck: true } : {}),
   };
   const api = config.mirror?.external?.api;
   const peerDomain = api ? /^\$JS\.(.+)\.API$/.exec(api)?.[1] : undefined;

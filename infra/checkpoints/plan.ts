@@ -3,6 +3,8 @@
 // checkpoints"). Kubernetes runs the script in a Deployment; the drill, the lab and the tests run
 // the same script beside their local servers.
 import {
+  ACK_STREAM,
+  ackCaptureSubject,
   CHECKPOINT_STREAM,
   checkpointRequestSubject,
   checkpointStreamSubjects,
@@ -27,6 +29,8 @@ export interface CheckpointPlan {
   readonly consumers: readonly CheckpointedConsumer[];
   /** The stream in this region that keeps the peer's checkpoints. */
   readonly stream: StreamSpec;
+  /** The stream in this region that captures the acknowledgements of those consumers. */
+  readonly ackStream: StreamSpec;
 }
 
 /**
@@ -52,6 +56,44 @@ export function planCheckpoints(input: {
     interval: input.interval,
     consumers,
     stream: checkpointStreamSpec(peerDomain, Math.max(...replicated.map((stream) => stream.spec.replicas))),
+    ackStream: ackStreamSpec(consumers),
+  };
+}
+
+/**
+ * How long captured acknowledgements are kept: an unplanned promotion needs those above a floor
+ * held by a delivery lost in flight, which lasts up to that consumer's `ackWait` (30 s by
+ * default) and longer while the message keeps failing; older ones only cost space.
+ */
+export const ACK_CAPTURE_MAX_AGE = "5m";
+
+/**
+ * The acknowledgement capture (streams/capturedAcks.ts): one subject filter per consumer, `no_ack`
+ * (the server requires it under `$JS.`; a publisher asking for a confirmation must get the
+ * consumer's, not the stream's), one replica: it is written once per acknowledgement in both
+ * regions, and losing it costs redeliveries only, never a message.
+ */
+function ackStreamSpec(consumers: readonly CheckpointedConsumer[]): StreamSpec {
+  return {
+    name: ACK_STREAM,
+    subjects: consumers.map((consumer) => ackCaptureSubject(consumer.stream, consumer.consumer)),
+    description:
+      "nats-dr: the acknowledgements of the catalog consumers, so an unplanned promotion here does not deliver them again",
+    storage: "file",
+    replicas: 1,
+    retention: "limits",
+    discard: "old",
+    maxAge: ACK_CAPTURE_MAX_AGE,
+    maxBytes: "1Gi",
+    maxMsgs: -1,
+    maxMsgsPerSubject: -1,
+    maxMsgSize: "1Ki",
+    duplicateWindow: "0",
+    denyDelete: false,
+    denyPurge: false,
+    allowDirect: true,
+    compression: "none",
+    noAck: true,
   };
 }
 

@@ -43,6 +43,11 @@ export interface RegionStreamsArgs {
    * as an unreplicated primary. @default none (checkpoints off)
    */
   readonly checkpointStream?: StreamSpec;
+  /**
+   * The stream that captures the catalog consumers' acknowledgements here (planCheckpoints).
+   * @default none (checkpoints off)
+   */
+  readonly ackStream?: StreamSpec;
 }
 
 /** One JetStreamStream per planned stream and one JetStreamConsumer per consumer, in one region. */
@@ -53,6 +58,8 @@ export class RegionStreams extends pulumi.ComponentResource {
   public readonly consumers: Readonly<Record<string, JetStreamConsumer>>;
   /** The stream keeping the peer's consumer checkpoints; undefined with checkpoints off. */
   public readonly checkpointStream: JetStreamStream | undefined;
+  /** The stream capturing the consumers' acknowledgements; undefined with checkpoints off. */
+  public readonly ackStream: JetStreamStream | undefined;
   /** Role of each stream in this region, by stream name, as the provider reports it. */
   public readonly roles: pulumi.Output<Record<string, StreamRole>>;
   /** The stream each consumer reads, by consumer name. */
@@ -104,22 +111,26 @@ export class RegionStreams extends pulumi.ComponentResource {
         );
       }
     }
-    if (args.checkpointStream !== undefined) {
-      // Not a catalog stream: no consumers, no peer, no role flip. The peer's checkpointer writes it.
-      this.checkpointStream = new JetStreamStream(
-        `${name}-checkpoints`,
-        {
-          connection: args.connection,
-          credentials: args.credentials,
-          domain: args.domain,
-          spec: args.checkpointStream,
-          role: "primary",
-          // No failover settings: it is never promoted, so a change of them must not touch it.
-          allowDeleteWithMessages: true,
-        },
-        { parent: this, ...(opts?.dependsOn === undefined ? {} : { dependsOn: opts.dependsOn }) },
-      );
-    }
+    // Not catalog streams: no consumers, no peer, no role flip. The peer's checkpointer writes
+    // the checkpoints; the servers write the acknowledgements.
+    const supporting = (suffix: string, spec: StreamSpec | undefined) =>
+      spec === undefined
+        ? undefined
+        : new JetStreamStream(
+            `${name}-${suffix}`,
+            {
+              connection: args.connection,
+              credentials: args.credentials,
+              domain: args.domain,
+              spec,
+              role: "primary",
+              // No failover settings: it is never promoted, so a change of them must not touch it.
+              allowDeleteWithMessages: true,
+            },
+            { parent: this, ...(opts?.dependsOn === undefined ? {} : { dependsOn: opts.dependsOn }) },
+          );
+    this.checkpointStream = supporting("checkpoints", args.checkpointStream);
+    this.ackStream = supporting("acks", args.ackStream);
     this.streams = streams;
     this.consumers = consumers;
     this.roles = pulumi.output(mapValues(streams, (resource) => resource.role));

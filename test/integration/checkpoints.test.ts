@@ -8,7 +8,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { describe, expect, test } from "vitest";
 import { planCheckpoints, renderCheckpointerScript, type CheckpointPlan } from "../../infra/checkpoints";
 import { startLocalCheckpointer } from "../../drill/local";
-import { CHECKPOINT_STREAM, checkpointSubject } from "../../streams";
+import { ACK_STREAM, CHECKPOINT_STREAM, checkpointSubject } from "../../streams";
 import { parseCheckpoint } from "../../streams/checkpoints";
 import { inSession } from "../../streams/client";
 import { consumerProvider } from "../../streams/consumerProvider";
@@ -51,7 +51,22 @@ async function westCheckpointStream(plan: CheckpointPlan) {
   );
 }
 
-async function pairWithWorker(name: string) {
+/** The west stack's checkpoint and acknowledgement-capture streams, created where still missing. */
+async function westCheckpointAndAckStreams(plan: CheckpointPlan) {
+  const manager = await jsm(fixture.west);
+  for (const spec of [plan.stream, plan.ackStream]) {
+    const exists = await manager.streams.info(spec.name).then(
+      () => true,
+      () => false,
+    );
+    if (exists) await manager.streams.delete(spec.name);
+    await streamProvider.create(
+      await checked(streamProvider, rawStreamInputs(fixture.regions.west, undefined, "primary", { ...spec })),
+    );
+  }
+}
+
+async function pairWithWorker(name: string, worker: Record<string, unknown> = {}) {
   const spec = { name, subjects: [`${name}.*`] };
   await streamProvider.create(
     await checked(streamProvider, rawStreamInputs(fixture.regions.east, fixture.regions.west, "primary", spec)),
@@ -65,7 +80,7 @@ async function pairWithWorker(name: string) {
     await consumerProvider.create(
       await checked(
         consumerProvider,
-        rawConsumerInputs(region, name, { name: "worker", filterSubjects: [`${name}.*`] }),
+        rawConsumerInputs(region, name, { name: "worker", filterSubjects: [`${name}.*`], ...worker }),
       ),
     );
   }
@@ -76,6 +91,25 @@ async function publish(nc: NatsConnection, subject: string, from: number, count:
   const js = (await jsm(nc)).jetstream();
   for (let index = from; index < from + count; index++)
     await js.publish(subject, new TextEncoder().encode(`m-${index}`), { msgID: `m-${index}` });
+}
+
+/** Publishes `count` messages in us-east-1 and waits until eu-central-1's mirror holds them. */
+async function publishMirrored(name: string, count: number) {
+  await publish(fixture.east, `${name}.entry`, 0, count);
+  await eventually(
+    `mirror at ${count}`,
+    async () => (await (await jsm(fixture.west)).streams.info(name)).state.last_seq === count,
+  );
+}
+
+/** us-east-1's checkpointer, run beside its servers as the drill runs it. */
+function eastCheckpointer(plan: CheckpointPlan) {
+  return startLocalCheckpointer({
+    plan,
+    servers: fixture.regions.east.clientUrls,
+    user: APP_CREDENTIALS.user,
+    password: APP_CREDENTIALS.password,
+  });
 }
 
 /** Fetches up to `count` messages of `worker` and acknowledges them, the server confirming each. */
@@ -142,18 +176,9 @@ describe("checkpoints", { timeout: 120_000 }, () => {
     const { east: eastPlan, west: westPlan } = plans([name]);
     await westCheckpointStream(westPlan);
     const mirror = await pairWithWorker(name);
-    const checkpointer = startLocalCheckpointer({
-      plan: eastPlan,
-      servers: fixture.regions.east.clientUrls,
-      user: APP_CREDENTIALS.user,
-      password: APP_CREDENTIALS.password,
-    });
+    const checkpointer = eastCheckpointer(eastPlan);
     try {
-      await publish(fixture.east, `${name}.entry`, 0, 300);
-      await eventually(
-        "mirror at 300",
-        async () => (await (await jsm(fixture.west)).streams.info(name)).state.last_seq === 300,
-      );
+      await publishMirrored(name, 300);
       // The service in us-east-1 processes 200 messages; a checkpoint with that floor reaches eu-central-1.
       await ackNext(fixture.east, name, 200);
       await eventually("checkpoint at 200", async () => (await westCheckpointFloor(name)) === 200);
@@ -225,5 +250,121 @@ describe("checkpoints", { timeout: 120_000 }, () => {
       process.kill(-child.pid!, "SIGTERM");
       await removeTempDir(dir);
     }
+  });
+
+  describe("a delivery lost in flight holds the floor; the acknowledgements above it were captured", () => {
+    /**
+     * East's service acknowledges (server-confirmed) every message of 1..300 but: 5 (its delivery
+     * lost: the floor stays at 4), 250..300 (not processed yet); it terminates 50. The checkpoint
+     * reaches west with floor 4 and west's `natsdr-acks` captures the acknowledgements across the
+     * leafnode. Returns the messages a promotion must deliver again: 5 and 250..300.
+     */
+    async function holdFloorInEast(name: string, receive: (take: (message: JsMsg) => Promise<void>) => Promise<void>) {
+      const { east: eastPlan, west: westPlan } = plans([name]);
+      await westCheckpointAndAckStreams(westPlan);
+      const checkpointer = eastCheckpointer(eastPlan);
+      try {
+        await publishMirrored(name, 300);
+        await receive(async (message) => {
+          if (message.seq === 5 || message.seq >= 250) return;
+          if (message.seq === 50) message.term();
+          else await message.ackAck();
+        });
+        const east = await (await jsm(fixture.east)).consumers.info(name, "worker");
+        expect(east.ack_floor.stream_seq).toBe(4);
+        await eventually("checkpoint at 4", async () => (await westCheckpointFloor(name)) === 4);
+        const captured = await (
+          await jsm(fixture.west)
+        ).streams.info(ACK_STREAM, {
+          subjects_filter: `$JS.ACK.${name}.worker.>`,
+        });
+        expect(captured.state.messages).toBeGreaterThanOrEqual(248);
+      } finally {
+        await checkpointer.stop();
+      }
+    }
+
+    const expected = [5, ...Array.from({ length: 51 }, (_, index) => 250 + index)];
+
+    async function promoteCut(mirror: Awaited<ReturnType<typeof pairWithWorker>>) {
+      fixture.regions.relay.cut();
+      const promoted = await streamProvider.update("id", mirror, await promoteInputs(mirror));
+      expect(promoted.outs.lastPromotion?.mode).toBe("unplanned");
+      return promoted.outs.lastPromotion!.consumersPositioned["worker"] as {
+        checkpointFloor: number;
+        startSequence: number;
+        acknowledgedAgain?: { captured: number; acknowledged: number; released: number; complete: boolean };
+      };
+    }
+
+    test("pull: the promotion acknowledges again what east acknowledged above the floor; west delivers 5 and 250..300 only", async () => {
+      const name = "heldpull";
+      const mirror = await pairWithWorker(name);
+      try {
+        await holdFloorInEast(name, async (take) => {
+          const consumer = await (await jsm(fixture.east)).jetstream().consumers.get(name, "worker");
+          let seen = 0;
+          while (seen < 300) {
+            for await (const message of await consumer.fetch({ max_messages: 300 - seen, expires: 2000 })) {
+              seen++;
+              await take(message);
+            }
+          }
+        });
+        const position = await promoteCut(mirror);
+        expect(position.startSequence).toBe(5);
+        // 6..249 but 50 acknowledged, 50 terminated: 244 done with, all of them matched.
+        expect(position.acknowledgedAgain).toMatchObject({ captured: 244, acknowledged: 244, complete: true });
+        const consumer = await (await jsm(fixture.west)).jetstream().consumers.get(name, "worker");
+        const delivered: number[] = [];
+        for (let round = 0; round < 5 && delivered.length < expected.length; round++) {
+          for await (const message of await consumer.fetch({ max_messages: 400, expires: 1000 })) {
+            delivered.push(message.seq);
+            await message.ackAck();
+          }
+        }
+        expect(delivered.sort((a, b) => a - b)).toEqual(expected);
+      } finally {
+        fixture.regions.relay.heal();
+        await waitForLink(fixture.regions);
+      }
+    });
+
+    test("push: the promotion takes the deliveries on an inbox of its own, then hands the consumer to its deliver subject; none acknowledged in east arrives", async () => {
+      const name = "heldpush";
+      const deliverSubject = `deliver.${name}`;
+      const mirror = await pairWithWorker(name, { deliver: "push", deliverSubject, ackWait: "30s" });
+      try {
+        await holdFloorInEast(name, async (take) => {
+          const consumer = await (await jsm(fixture.east)).jetstream().consumers.getPushConsumer(name, "worker");
+          const messages = await consumer.consume();
+          let seen = 0;
+          for await (const message of messages) {
+            await take(message);
+            if (++seen === 300) break;
+          }
+          await messages.close();
+        });
+        const position = await promoteCut(mirror);
+        expect(position.acknowledgedAgain).toMatchObject({ captured: 244, acknowledged: 244, complete: true });
+        const west = await (await jsm(fixture.west)).consumers.info(name, "worker");
+        expect(west.config.deliver_subject).toBe(deliverSubject);
+        expect(west.config.metadata?.["natsdr.catch-up-deliver-subject"]).toBeUndefined();
+        const consumer = await (await jsm(fixture.west)).jetstream().consumers.getPushConsumer(name, "worker");
+        const messages = await consumer.consume();
+        const delivered: number[] = [];
+        const stop = setTimeout(() => void messages.close(), 4000);
+        for await (const message of messages) {
+          delivered.push(message.seq);
+          message.ack();
+        }
+        clearTimeout(stop);
+        // Released at once with a negative acknowledgement, not after the 30 s ackWait.
+        expect(delivered.sort((a, b) => a - b)).toEqual(expected);
+      } finally {
+        fixture.regions.relay.heal();
+        await waitForLink(fixture.regions);
+      }
+    });
   });
 });

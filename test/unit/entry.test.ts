@@ -45,7 +45,7 @@ describe("stack entry", () => {
     });
   });
 
-  it("declares one component, six streams, the checkpoint stream and four consumers from config", () => {
+  it("declares one component, six streams, the checkpoint and acknowledgement-capture streams and four consumers from config", () => {
     // The JetStream part; the AWS resources are asserted in test/unit/region-aws.test.ts.
     const names = registrations
       .map((entry) => entry.name)
@@ -53,6 +53,7 @@ describe("stack entry", () => {
       .sort();
     expect(names).toEqual([
       "jetstream",
+      "jetstream-acks",
       "jetstream-checkpoints",
       "jetstream-consumer-analytics-consumer",
       "jetstream-consumer-audit-consumer",

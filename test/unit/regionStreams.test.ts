@@ -220,8 +220,8 @@ describe("region streams", () => {
   it("credentials are secret inputs and outputs, never plain text", async () => {
     const component = await declare("secrets", "us-east-1", "us-east-1");
     const children = registrations.filter((entry) => entry.name.startsWith("secrets-"));
-    // Six streams' worth of catalog resources and the checkpoint stream.
-    expect(children).toHaveLength(8);
+    // Six streams' worth of catalog resources, the checkpoint and the acknowledgement-capture streams.
+    expect(children).toHaveLength(9);
     for (const { inputs } of children) {
       expect(isSecretInput(inputs["credentials"])).toBe(true);
       expect(plainText(inputs)).not.toContain("pa55word-never-plain");

@@ -57,6 +57,7 @@ describe("secret rotation", () => {
         // The checkpointer reads the app password at start: it restarts with the servers.
         "checkpointer-deployment: spec.template.metadata.annotations.checksum/credentials",
         "jetstream-checkpoints: credentials.value.password",
+        "jetstream-acks: credentials.value.password",
         ...streams.map((name) => `jetstream-stream-${name}: credentials.value.password`),
         ...consumers(before).map((name) => `${name}: credentials.value.password`),
       ].sort(),

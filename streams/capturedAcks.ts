@@ -1,0 +1,160 @@
+// Acknowledgements captured in the standby region, for an unplanned promotion.
+//
+// A checkpoint carries a consumer's acknowledgement floor, and a single delivery lost in flight
+// holds that floor for `ackWait` while the service goes on acknowledging everything after it: an
+// unplanned promotion in that time would deliver all of it again (2,888 in a drill). So each
+// region also keeps the acknowledgements themselves. A service acknowledges a message by
+// publishing to its reply subject, `$JS.ACK.<stream>.<consumer>.<deliveries>.<stream seq>.
+// <consumer seq>.<timestamp>.<pending>`; subject interest crosses the leafnode, so the stream
+// `natsdr-acks` of the standby (subjects `$JS.ACK.<stream>.<consumer>.>` for each catalog
+// consumer, `no_ack`, which the server requires for subjects under `$JS.`) stores every
+// acknowledgement the active region's consumers get. Nothing runs for it: the servers do it.
+//
+// The promotion then acknowledges again, on the consumer it positioned at the checkpoint, the
+// messages above the floor that were acknowledged there (ackCatchUp.ts). The timestamp in the
+// subject is the message's own (a mirror keeps it), so an acknowledgement is used only for the
+// very message it acknowledged: a sequence that a re-created stream reused never matches.
+import type { Session } from "./client";
+import { isNotFound, sleep } from "./client";
+
+/** The stream in each region that keeps the acknowledgements of the catalog consumers. */
+export const ACK_STREAM = "natsdr-acks";
+
+/** Subject filter of one consumer's acknowledgements (the server's v1 reply subjects). */
+export function ackCaptureSubject(stream: string, consumer: string): string {
+  return `$JS.ACK.${stream}.${consumer}.>`;
+}
+
+/** What a v1 acknowledgement subject names. */
+export interface AckReply {
+  readonly stream: string;
+  readonly consumer: string;
+  readonly deliveries: number;
+  readonly streamSequence: number;
+  readonly consumerSequence: number;
+  /** The message's timestamp, nanoseconds since the epoch, as the server wrote it. */
+  readonly timestamp: string;
+  readonly pending: number;
+}
+
+const DIGITS = /^\d+$/;
+
+/**
+ * Pure: the parts of a v1 acknowledgement subject (9 tokens), or undefined for anything else. The
+ * v2 format (domain and account tokens, nats-server feature flag `js_ack_fc_v2`, off by default
+ * in 2.14 and 2.15) is not captured by the v1 filter and so never reaches here.
+ */
+export function parseAckReply(subject: string): AckReply | undefined {
+  const tokens = subject.split(".");
+  if (tokens.length !== 9 || tokens[0] !== "$JS" || tokens[1] !== "ACK") return undefined;
+  const numbers = tokens.slice(4);
+  if (!numbers.every((token) => DIGITS.test(token))) return undefined;
+  return {
+    stream: tokens[2]!,
+    consumer: tokens[3]!,
+    deliveries: Number(tokens[4]),
+    streamSequence: Number(tokens[5]),
+    consumerSequence: Number(tokens[6]),
+    timestamp: tokens[7]!,
+    pending: Number(tokens[8]),
+  };
+}
+
+/** What an acknowledgement's body asks of the server. */
+export type AckKind = "ack" | "term" | "nak" | "progress";
+
+/**
+ * Pure: the kind of an acknowledgement body. Empty and `+ACK` acknowledge, `+NXT` acknowledges
+ * and asks for more, `+TERM` ends redelivery; `-NAK` and `+WPI` leave the message pending.
+ * Undefined for a body the server would not take as an acknowledgement.
+ */
+export function ackKind(body: string): AckKind | undefined {
+  const text = body.trim();
+  if (text === "" || text === "+ACK") return "ack";
+  if (text.startsWith("+NXT")) return "ack";
+  if (text.startsWith("+TERM")) return "term";
+  if (text.startsWith("-NAK")) return "nak";
+  if (text === "+WPI") return "progress";
+  return undefined;
+}
+
+/** A message the old region's consumer had done with: acknowledged or terminated. */
+export interface DoneMessage {
+  readonly timestamp: string;
+  readonly kind: "ack" | "term";
+}
+
+/**
+ * Pure: of the captured acknowledgements of one consumer, the messages done with above `floor`
+ * and at or below `lastSequence` (a message the mirror does not hold cannot be delivered here),
+ * by stream sequence. A negative acknowledgement after a done one changes nothing: the server
+ * ignores it for a message no longer pending.
+ */
+export function doneAboveFloor(
+  captured: Iterable<{ readonly subject: string; readonly body: string }>,
+  floor: number,
+  lastSequence: number,
+): Map<number, DoneMessage> {
+  const done = new Map<number, DoneMessage>();
+  for (const { subject, body } of captured) {
+    const reply = parseAckReply(subject);
+    const kind = ackKind(body);
+    if (reply === undefined || (kind !== "ack" && kind !== "term")) continue;
+    if (reply.streamSequence <= floor || reply.streamSequence > lastSequence) continue;
+    if (!done.has(reply.streamSequence)) done.set(reply.streamSequence, { timestamp: reply.timestamp, kind });
+  }
+  return done;
+}
+
+/** How long before the floor's next message an acknowledgement is still looked for: clock skew. */
+const CLOCK_SKEW_MS = 10_000;
+
+/** Reads captured messages of one subject filter in pages; the first call starts at a time. */
+const PAGE = 1024;
+
+/**
+ * The acknowledgements this region captured for `consumer` of `stream` that can matter above
+ * `floor`: those stored since the message after the floor was (less a clock-skew margin; an
+ * acknowledgement cannot come before its message). Read locally, with direct gets in pages; a
+ * region without the stream (checkpoints off, an older stack) has none.
+ */
+export async function readCapturedAcks(
+  session: Session,
+  stream: string,
+  consumer: string,
+  floor: number,
+  lastSequence: number,
+): Promise<Map<number, DoneMessage>> {
+  if (floor >= lastSequence) return new Map();
+  // The first message above the floor: nothing acknowledged it before it was stored. A stream
+  // without direct gets, or a gap, is read from the start of what the capture stream keeps.
+  const after = await session.jsm.direct.getMessage(stream, { seq: floor + 1, next_by_subj: ">" }).catch(() => null);
+  const start: { start_time: Date } | { seq: number } = after
+    ? { start_time: new Date(after.time.getTime() - CLOCK_SKEW_MS) }
+    : { seq: 1 };
+  const captured: Array<{ subject: string; body: string }> = [];
+  try {
+    let next = start;
+    for (;;) {
+      const page = await session.jsm.direct.getBatch(ACK_STREAM, {
+        ...next,
+        batch: PAGE,
+        next_by_subj: ackCaptureSubject(stream, consumer),
+      });
+      let last = 0;
+      let count = 0;
+      for await (const message of page) {
+        captured.push({ subject: message.subject, body: message.string() });
+        last = message.seq;
+        count++;
+      }
+      if (count < PAGE) break;
+      next = { seq: last + 1 };
+      await sleep(0);
+    }
+  } catch (error) {
+    if (isNotFound(error)) return new Map();
+    throw error;
+  }
+  return doneAboveFloor(captured, floor, lastSequence);
+}

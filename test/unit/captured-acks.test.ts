@@ -1,0 +1,109 @@
+// Captured acknowledgements, the pure parts: reading a v1 acknowledgement subject and body, the
+// messages done with above a floor, what a catch-up answers to a delivery, giving a redirected
+// push consumer its deliver subject back, and the capture stream each region plans.
+import { describe, expect, it } from "vitest";
+import { regionCheckpoints } from "../../infra/region";
+import { catchUpAnswer, withoutCatchUpRedirect } from "../../streams/ackCatchUp";
+import { ackCaptureSubject, ackKind, doneAboveFloor, parseAckReply } from "../../streams/capturedAcks";
+import { streamSpecSchema } from "../../streams/schemas";
+import { specFromWire, streamWireConfig } from "../../streams/wire";
+import { parsed, rawConfig } from "./support";
+
+const reply = (seq: number, ts = `17650000000000000${seq % 10}`, deliveries = 1) =>
+  `$JS.ACK.orders.settle.${deliveries}.${seq}.${seq + 100}.${ts}.7`;
+
+describe("captured acknowledgements", () => {
+  it("reads the nine tokens of a v1 acknowledgement subject, and nothing else", () => {
+    expect(parseAckReply("$JS.ACK.orders.settle.2.1042.77.1765000000123456789.5")).toEqual({
+      stream: "orders",
+      consumer: "settle",
+      deliveries: 2,
+      streamSequence: 1042,
+      consumerSequence: 77,
+      timestamp: "1765000000123456789",
+      pending: 5,
+    });
+    // v2 (domain, account hash and a token more), an API subject, a non-number token.
+    expect(parseAckReply("$JS.ACK.us-east-1.ACCHASH.orders.settle.1.5.5.1765000000123456789.0.x")).toBeUndefined();
+    expect(parseAckReply("$JS.API.CONSUMER.INFO.orders.settle.1.2.3")).toBeUndefined();
+    expect(parseAckReply("$JS.ACK.orders.settle.1.five.5.1765000000123456789.0")).toBeUndefined();
+    expect(ackCaptureSubject("orders", "settle")).toBe("$JS.ACK.orders.settle.>");
+  });
+
+  it("tells acknowledgements and terminations from negative ones and progress", () => {
+    expect(ackKind("")).toBe("ack");
+    expect(ackKind("+ACK")).toBe("ack");
+    expect(ackKind('+NXT {"batch":5}')).toBe("ack");
+    expect(ackKind("+TERM poison")).toBe("term");
+    expect(ackKind("-NAK")).toBe("nak");
+    expect(ackKind('-NAK {"delay":1000000000}')).toBe("nak");
+    expect(ackKind("+WPI")).toBe("progress");
+    expect(ackKind("hello")).toBeUndefined();
+  });
+
+  it("keeps the messages done with above the floor and within what the mirror holds, first answer per sequence", () => {
+    const done = doneAboveFloor(
+      [
+        { subject: reply(10), body: "+ACK" }, // at the floor: already counted
+        { subject: reply(11), body: "-NAK" }, // pending still
+        { subject: reply(12), body: "" },
+        { subject: reply(13), body: "+TERM" },
+        { subject: reply(14), body: "+WPI" },
+        { subject: reply(15, "1765000000000000005", 2), body: "+ACK" },
+        { subject: reply(15, "1765000000000000005", 3), body: "+ACK" },
+        { subject: reply(16), body: "+ACK" }, // beyond the last mirrored message
+        { subject: "natsdr.other", body: "+ACK" },
+      ],
+      10,
+      15,
+    );
+    expect([...done.keys()]).toEqual([12, 13, 15]);
+    expect(done.get(13)?.kind).toBe("term");
+    expect(done.get(15)).toEqual({ timestamp: "1765000000000000005", kind: "ack" });
+  });
+
+  it("a catch-up acknowledges a delivery only when sequence and message timestamp both match", () => {
+    const done = new Map([
+      [12, { timestamp: "1765000000000000002", kind: "ack" as const }],
+      [13, { timestamp: "1765000000000000003", kind: "term" as const }],
+    ]);
+    expect(catchUpAnswer(reply(12, "1765000000000000002", 1), done)).toBe("+ACK");
+    expect(catchUpAnswer(reply(13, "1765000000000000003", 1), done)).toBe("+TERM");
+    // The same sequence of another message (a re-created stream reused it): held, released later.
+    expect(catchUpAnswer(reply(12, "1765999999999999999", 1), done)).toBeUndefined();
+    expect(catchUpAnswer(reply(14, "1765000000000000004", 1), done)).toBeUndefined();
+    expect(catchUpAnswer("_INBOX.abc", done)).toBeUndefined();
+  });
+
+  it("a push consumer left delivering to a catch-up's inbox gets its deliver subject back", () => {
+    const redirected = {
+      durable_name: "settle",
+      deliver_subject: "_INBOX.catchup",
+      metadata: { "natsdr.catch-up-deliver-subject": "deliver.settle", team: "payments" },
+    };
+    expect(withoutCatchUpRedirect(redirected)).toEqual({
+      durable_name: "settle",
+      deliver_subject: "deliver.settle",
+      metadata: { team: "payments" },
+    });
+    const plain = { durable_name: "settle", deliver_subject: "deliver.settle" };
+    expect(withoutCatchUpRedirect(plain)).toBe(plain);
+  });
+
+  it("each region plans the capture stream: one filter per checkpointed consumer, no_ack, one replica, kept 5m", () => {
+    const plan = regionCheckpoints(parsed(rawConfig("eu-central-1")))!;
+    expect(plan.ackStream.subjects).toEqual(
+      plan.consumers.map((consumer) => `$JS.ACK.${consumer.stream}.${consumer.consumer}.>`),
+    );
+    expect(plan.ackStream).toMatchObject({ name: "natsdr-acks", noAck: true, replicas: 1, maxAge: "5m" });
+    const wire = streamWireConfig(plan.ackStream, "primary", undefined, {});
+    expect(wire.no_ack).toBe(true);
+    expect(wire.subjects).toEqual(plan.ackStream.subjects);
+    // Read back from the server's config it is the same spec (no drift on refresh).
+    expect(specFromWire(wire as never, plan.ackStream).spec).toEqual(plan.ackStream);
+    // The schema takes the field and leaves it absent when not given: no diff on existing stacks.
+    const catalogStream = streamSpecSchema().parse({ name: "orders", subjects: ["orders.>"] });
+    expect("noAck" in catalogStream).toBe(false);
+    expect("no_ack" in streamWireConfig(catalogStream, "primary", undefined, {})).toBe(false);
+  });
+});
