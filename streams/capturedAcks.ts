@@ -15,7 +15,7 @@
 // subject is the message's own (a mirror keeps it), so an acknowledgement is used only for the
 // very message it acknowledged: a sequence that a re-created stream reused never matches.
 import type { Session } from "./client";
-import { isNotFound, sleep } from "./client";
+import { sleep } from "./client";
 
 /** The stream in each region that keeps the acknowledgements of the catalog consumers. */
 export const ACK_STREAM = "natsdr-acks";
@@ -106,6 +106,14 @@ export function doneAboveFloor(
   return done;
 }
 
+/** The status a direct batch get ends with when no message (or none more) matches. */
+function isEndOfMessages(error: unknown): boolean {
+  // nats.js raises it as a JetStreamStatusError, which its public module exports only as the
+  // JetStreamError it extends.
+  const { JetStreamError } = require("@nats-io/jetstream") as typeof import("@nats-io/jetstream");
+  return error instanceof JetStreamError && (error as { code?: unknown }).code === 404;
+}
+
 /** How long before the floor's next message an acknowledgement is still looked for: clock skew. */
 const CLOCK_SKEW_MS = 10_000;
 
@@ -115,8 +123,9 @@ const PAGE = 1024;
 /**
  * The acknowledgements this region captured for `consumer` of `stream` that can matter above
  * `floor`: those stored since the message after the floor was (less a clock-skew margin; an
- * acknowledgement cannot come before its message). Read locally, with direct gets in pages; a
- * region without the stream (checkpoints off, an older stack) has none.
+ * acknowledgement cannot come before its message). Read locally, with direct gets in pages. In a
+ * region without the stream (checkpoints off, an older stack) the read fails: callers take that
+ * as none.
  */
 export async function readCapturedAcks(
   session: Session,
@@ -133,28 +142,28 @@ export async function readCapturedAcks(
     ? { start_time: new Date(after.time.getTime() - CLOCK_SKEW_MS) }
     : { seq: 1 };
   const captured: Array<{ subject: string; body: string }> = [];
-  try {
-    let next = start;
-    for (;;) {
+  let next = start;
+  for (;;) {
+    let last = 0;
+    let count = 0;
+    try {
       const page = await session.jsm.direct.getBatch(ACK_STREAM, {
         ...next,
         batch: PAGE,
         next_by_subj: ackCaptureSubject(stream, consumer),
       });
-      let last = 0;
-      let count = 0;
       for await (const message of page) {
         captured.push({ subject: message.subject, body: message.string() });
         last = message.seq;
         count++;
       }
-      if (count < PAGE) break;
-      next = { seq: last + 1 };
-      await sleep(0);
+    } catch (error) {
+      // A batch with nothing (more) to give ends with status 404 "message not found".
+      if (!isEndOfMessages(error)) throw error;
     }
-  } catch (error) {
-    if (isNotFound(error)) return new Map();
-    throw error;
+    if (count < PAGE) break;
+    next = { seq: last + 1 };
+    await sleep(0);
   }
   return doneAboveFloor(captured, floor, lastSequence);
 }

@@ -9,6 +9,7 @@
 // that gave up after three tries), or by messages the server counted as delivered that never
 // reached the worker (a pull request's batch lost on the way: only the consumer's ackWait brings
 // them back), so every later confirmed ack sat above it.
+import type { CatchUpRecord } from "../../streams/spec";
 import type { AckRecord } from "../load/consumers";
 
 export interface FloorLagInput {
@@ -26,6 +27,7 @@ export interface FloorLagInput {
     readonly checkpointFloor: number;
     readonly checkpointAt: string;
     readonly startSequence: number;
+    readonly acknowledgedAgain?: CatchUpRecord;
   };
   /** Confirmed acknowledgements of the allowance window before the kill (the redelivery target). */
   readonly allowance: number;
@@ -43,10 +45,14 @@ export interface FloorLag {
   readonly startSequence?: number;
   /** Highest sequence up to which every delivery in the killed region was confirmed by the kill. */
   readonly confirmedFloorAtKill: number;
-  /** Deliveries above the checkpoint floor confirmed before the kill: delivered again after it. */
+  /** Deliveries above the checkpoint floor confirmed before the kill. */
   readonly confirmedAboveCheckpoint: number;
+  /** Of those, what the promotion acknowledged again from the captured acknowledgements. */
+  readonly acknowledgedAgain?: CatchUpRecord;
+  /** Confirmed above the checkpoint and not acknowledged again: delivered again after the kill. */
+  readonly deliveredAgain: number;
   readonly allowance: number;
-  /** More confirmed above the checkpoint than the allowance. */
+  /** More delivered again than the allowance. */
   readonly lagged: boolean;
   /** The first delivery above the checkpoint floor not confirmed by the kill, and what became of it. */
   readonly firstUnconfirmed?: {
@@ -121,7 +127,13 @@ export function floorLag(input: FloorLagInput): FloorLag {
       `the server's floor was ${input.server.ackFloor} at the kill, the checkpoint's ${floor}: the checkpoint had not caught up`,
     );
   if (input.server === undefined) reasons.push("the killed region's consumer info did not answer just before the kill");
-  const lagged = confirmedAboveCheckpoint > input.allowance;
+  const again = input.positioned?.acknowledgedAgain;
+  const deliveredAgain = Math.max(0, confirmedAboveCheckpoint - (again?.acknowledged ?? 0));
+  if (again !== undefined && confirmedAboveCheckpoint > input.allowance)
+    reasons.push(
+      `the promotion acknowledged ${again.acknowledged} of the ${again.captured} acknowledgements captured above the floor again${again.complete ? "" : " before its time was up"}`,
+    );
+  const lagged = deliveredAgain > input.allowance;
   if (reasons.length === 0)
     reasons.push(lagged ? "no cause found in the evidence" : "within one checkpoint interval of traffic");
   return {
@@ -133,6 +145,8 @@ export function floorLag(input: FloorLagInput): FloorLag {
     ...(input.positioned ? { startSequence: input.positioned.startSequence } : {}),
     confirmedFloorAtKill,
     confirmedAboveCheckpoint,
+    ...(again !== undefined ? { acknowledgedAgain: again } : {}),
+    deliveredAgain,
     allowance: input.allowance,
     lagged,
     ...(firstUnconfirmed ? { firstUnconfirmed } : {}),

@@ -79,7 +79,7 @@ export const unplanned: Scenario = async (ctx) => {
   ctx.evidence.write("evidence/unplanned-checkpoint-floors.json", floors);
   for (const lag of floors.filter((candidate) => candidate.lagged))
     notes.push(
-      `${lag.consumer} (${lag.stream}) started at ${lag.startSequence}: ${lag.confirmedAboveCheckpoint} acknowledgements confirmed above its checkpoint floor ${lag.checkpointFloor} before the kill, against ${lag.allowance} in the window; ${lag.why} (evidence/unplanned-checkpoint-floors.json)`,
+      `${lag.consumer} (${lag.stream}) started at ${lag.startSequence}: ${lag.confirmedAboveCheckpoint} acknowledgements confirmed above its checkpoint floor ${lag.checkpointFloor} before the kill, ${lag.deliveredAgain} of them not acknowledged again, against ${lag.allowance} in the window; ${lag.why} (evidence/unplanned-checkpoint-floors.json)`,
     );
   const outageMs = rto(ctx, to, killAt).rtoMs;
   notes.push(

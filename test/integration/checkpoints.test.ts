@@ -9,6 +9,7 @@ import { describe, expect, test } from "vitest";
 import { planCheckpoints, renderCheckpointerScript, type CheckpointPlan } from "../../infra/checkpoints";
 import { startLocalCheckpointer } from "../../drill/local";
 import { ACK_STREAM, CHECKPOINT_STREAM, checkpointSubject } from "../../streams";
+import { readCapturedAcks } from "../../streams/capturedAcks";
 import { parseCheckpoint } from "../../streams/checkpoints";
 import { inSession } from "../../streams/client";
 import { consumerProvider } from "../../streams/consumerProvider";
@@ -315,6 +316,11 @@ describe("checkpoints", { timeout: 120_000 }, () => {
         expect(position.startSequence).toBe(5);
         // 6..249 but 50 acknowledged, 50 terminated: 244 done with, all of them matched.
         expect(position.acknowledgedAgain).toMatchObject({ captured: 244, acknowledged: 244, complete: true });
+        // A consumer nothing was captured for reads as none (the batch ends with a 404 status).
+        const none = await inSession(await promoteInputs(mirror), (session) =>
+          readCapturedAcks(session, name, "nobody", 0, 300),
+        );
+        expect(none.size).toBe(0);
         const consumer = await (await jsm(fixture.west)).jetstream().consumers.get(name, "worker");
         const delivered: number[] = [];
         for (let round = 0; round < 5 && delivered.length < expected.length; round++) {

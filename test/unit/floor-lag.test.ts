@@ -113,4 +113,31 @@ describe("floor lag", () => {
       "no checkpoint was used for it; the killed region's consumer info did not answer just before the kill",
     );
   });
+
+  test("what the promotion acknowledged again from the captured acknowledgements is not counted as delivered again", () => {
+    // The held floor of the first test: 5 confirmed above the checkpoint, allowance 3.
+    const deliveries = [
+      delivery(1, 20),
+      delivery(2, undefined, 700),
+      ...[3, 4, 5, 6, 7].map((seq) => delivery(seq, seq * 10 + 5)),
+    ];
+    const withCatchUp = (acknowledged: number, complete: boolean) =>
+      floorLag({
+        ...base,
+        deliveries,
+        server: { ackFloor: 1, ackPending: 1, redelivered: 0 },
+        positioned: {
+          checkpointFloor: 1,
+          checkpointAt: "2026-12-02T22:00:09.600Z",
+          startSequence: 2,
+          acknowledgedAgain: { captured: 5, acknowledged, released: 1, complete },
+        },
+      });
+    expect(withCatchUp(5, true)).toMatchObject({ confirmedAboveCheckpoint: 5, deliveredAgain: 0, lagged: false });
+    const short = withCatchUp(1, false);
+    expect(short).toMatchObject({ deliveredAgain: 4, lagged: true });
+    expect(short.why).toContain(
+      "the promotion acknowledged 1 of the 5 acknowledgements captured above the floor again before its time was up",
+    );
+  });
 });
