@@ -171,7 +171,10 @@ function startService(east: NatsConnection, count: number, acknowledged: Set<str
   };
 }
 
-/** The checkpoint stream in eu-central-1 and the checkpointer of us-east-1, as the stacks declare them. */
+/**
+ * The checkpoint and acknowledgement-capture streams in eu-central-1 and the checkpointer of
+ * us-east-1, as the stacks declare them.
+ */
 async function startCheckpoints(regions: TwoDomains, count: number): Promise<LocalCheckpointer> {
   const planned = planCheckpoints({
     domain: regions.east.domain,
@@ -187,9 +190,12 @@ async function startCheckpoints(regions: TwoDomains, count: number): Promise<Loc
     })),
   })!;
   const westPlan = { ...planned.stream, subjects: [`natsdr.checkpoints.${regions.east.domain}.>`] };
-  await streamProvider.create(
-    await checked(streamProvider, rawStreamInputs(regions.west, undefined, "primary", { ...westPlan })),
-  );
+  // And the capture of us-east-1's acknowledgements, whose filters name no domain.
+  for (const spec of [westPlan, planned.ackStream]) {
+    await streamProvider.create(
+      await checked(streamProvider, rawStreamInputs(regions.west, undefined, "primary", { ...spec })),
+    );
+  }
   return startLocalCheckpointer({
     plan: planned,
     servers: regions.east.clientUrls,

@@ -84,11 +84,15 @@ function ackStreamSpec(consumers: readonly CheckpointedConsumer[]): StreamSpec {
     retention: "limits",
     discard: "old",
     maxAge: ACK_CAPTURE_MAX_AGE,
-    maxBytes: "1Gi",
+    // JetStream reserves maxBytes on the server when it creates the stream: small, like the
+    // checkpoint stream's. About 100 bytes per acknowledgement, so some 600,000 of them; past
+    // that the oldest go first, which only the oldest held floors could have needed.
+    maxBytes: "64Mi",
     maxMsgs: -1,
     maxMsgsPerSubject: -1,
     maxMsgSize: "1Ki",
-    duplicateWindow: "0",
+    // The server sets its default window for 0 (2m): declared as it reads back, so no drift.
+    duplicateWindow: "2m",
     denyDelete: false,
     denyPurge: false,
     allowDirect: true,

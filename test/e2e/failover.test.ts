@@ -88,7 +88,7 @@ describe("e2e failover", { timeout: 300_000 }, () => {
     const west = await world.stacks["eu-central-1"].up();
     expect(east.summary.result).toBe("succeeded");
     expect(west.summary.result).toBe("succeeded");
-    expect(east.summary.resourceChanges).toEqual({ create: 6 }); // stack, component, 2 streams, 1 consumer, the checkpoint stream
+    expect(east.summary.resourceChanges).toEqual({ create: 7 }); // stack, component, 2 streams, 1 consumer, the checkpoint and acknowledgement-capture streams
     expect((await outputsOf("us-east-1"))["streams"]).toEqual({ events: "primary", orders: "primary" });
     expect((await outputsOf("eu-central-1"))["streams"]).toEqual({ events: "mirror", orders: "mirror" });
   });
@@ -114,8 +114,8 @@ describe("e2e failover", { timeout: 300_000 }, () => {
       expect(eastPreview.stdout).toContain(line("+-", name, "replace"));
       expect(eastPreview.stdout).toContain(line("--", name, "delete original"));
     }
-    expect(westPreview.stdout).toContain("Resources:\n    ~ 2 to update\n    4 unchanged\n");
-    expect(eastPreview.stdout).toContain("Resources:\n    +-2 to replace\n    4 unchanged\n");
+    expect(westPreview.stdout).toContain("Resources:\n    ~ 2 to update\n    5 unchanged\n");
+    expect(eastPreview.stdout).toContain("Resources:\n    +-2 to replace\n    5 unchanged\n");
   });
 
   it("pulumi up fails over with no acknowledged message lost under load, consumer positions kept", async () => {
@@ -135,10 +135,10 @@ describe("e2e failover", { timeout: 300_000 }, () => {
     const router = new Router("us-east-1", clock);
     const load = await publishDuring(router, "flip", async () => {
       const west = await world.stacks["eu-central-1"].up();
-      expect(west.summary.resourceChanges).toEqual({ update: 2, same: 4 });
+      expect(west.summary.resourceChanges).toEqual({ update: 2, same: 5 });
       router.moveTo("eu-central-1", "eu-central-1 stack finished: its streams are writable");
       const east = await world.stacks["us-east-1"].up();
-      expect(east.summary.resourceChanges).toEqual({ replace: 2, same: 4 });
+      expect(east.summary.resourceChanges).toEqual({ replace: 2, same: 5 });
     });
     expect(load.gaveUp).toBe(0);
     expect(await missingIn("eu-central-1", seed)).toEqual([]);
@@ -189,12 +189,12 @@ describe("e2e failover", { timeout: 300_000 }, () => {
     await westJsm.streams.delete("events");
 
     const east = await world.stacks["us-east-1"].refresh();
-    expect(east.summary.resourceChanges).toEqual({ update: 1, same: 5 });
+    expect(east.summary.resourceChanges).toEqual({ update: 1, same: 6 });
     expect(east.stdout).toMatch(
       /~ +pulumi-nodejs:dynamic\/natsdr:JetStreamStream jetstream-stream-orders updated .*\[diff: ~spec\]/,
     );
     const west = await world.stacks["eu-central-1"].refresh();
-    expect(west.summary.resourceChanges).toEqual({ delete: 1, same: 5 });
+    expect(west.summary.resourceChanges).toEqual({ delete: 1, same: 6 });
     expect(west.stdout).toMatch(/- +pulumi-nodejs:dynamic\/natsdr:JetStreamStream jetstream-stream-events deleted/);
 
     const eastPreview = new StepCollector();
@@ -232,7 +232,7 @@ describe("e2e failover", { timeout: 300_000 }, () => {
     const stranded = await publishDuring(new Router("us-east-1", clock), "stranded", async () => undefined);
     expect(stranded.acks.size).toBeGreaterThan(0);
     const west = await world.stacks["eu-central-1"].up();
-    expect(west.summary.resourceChanges).toEqual({ update: 2, same: 4 });
+    expect(west.summary.resourceChanges).toEqual({ update: 2, same: 5 });
     const promotion = (
       (await outputsOf("eu-central-1"))["failoverEvidence"] as Record<string, { lastPromotion?: { mode: string } }>
     )["orders"]?.lastPromotion;

@@ -56,7 +56,7 @@ describe("e2e flips", () => {
   it("flip to eu-central-1 and run only its stack: promoted planned, us-east-1 fenced", async () => {
     await world.setActiveRegion("eu-central-1");
     const west = await world.stacks["eu-central-1"].up();
-    expect(west.summary.resourceChanges).toEqual({ update: 2, same: 4 });
+    expect(west.summary.resourceChanges).toEqual({ update: 2, same: 5 });
     for (const stream of streams)
       expect((await evidenceOf("eu-central-1"))[stream]?.lastPromotion?.mode).toBe("planned");
     const eastJsm = await jetstreamManager(await connection("us-east-1"));
@@ -82,7 +82,7 @@ describe("e2e flips", () => {
       streams.map((stream) => ({ name: `jetstream-stream-${stream}`, op: "update", diffs: ["live"] })),
     );
     const east = await world.stacks["us-east-1"].up();
-    expect(east.summary.resourceChanges).toEqual({ update: 2, same: 4 });
+    expect(east.summary.resourceChanges).toEqual({ update: 2, same: 5 });
     const evidence = await evidenceOf("us-east-1");
     for (const stream of streams) {
       expect(evidence[stream]?.lastDemotion?.orphanCount).toBe(0);
@@ -95,7 +95,7 @@ describe("e2e flips", () => {
 
   it("then the eu-central-1 stack becomes a mirror; both stacks converge, no acknowledged message lost", async () => {
     const west = await world.stacks["eu-central-1"].up();
-    expect(west.summary.resourceChanges).toEqual({ replace: 2, same: 4 });
+    expect(west.summary.resourceChanges).toEqual({ replace: 2, same: 5 });
     expect((await evidenceOf("eu-central-1"))["orders"]?.lastDemotion?.orphanCount).toBe(0);
     await moreAcked(20);
     await publisher.stop();
@@ -113,7 +113,7 @@ describe("e2e flips", () => {
     );
     for (const region of ["us-east-1", "eu-central-1"] as const) {
       const again = await world.stacks[region].up();
-      expect(again.summary.resourceChanges).toEqual({ same: 6 });
+      expect(again.summary.resourceChanges).toEqual({ same: 7 });
     }
   }, 300_000);
 });

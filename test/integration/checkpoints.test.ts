@@ -61,9 +61,12 @@ async function westCheckpointAndAckStreams(plan: CheckpointPlan) {
       () => false,
     );
     if (exists) await manager.streams.delete(spec.name);
-    await streamProvider.create(
+    const created = await streamProvider.create(
       await checked(streamProvider, rawStreamInputs(fixture.regions.west, undefined, "primary", { ...spec })),
     );
+    // As the server reads it back, so `pulumi refresh` and every later preview show no drift.
+    const read = await streamProvider.read(created.id, created.outs);
+    expect((read.props as typeof created.outs).spec).toEqual(created.outs.spec);
   }
 }
 
