@@ -179,9 +179,9 @@ describe("lab", () => {
     expect(up.stderr).toBe("");
     expect(up.code).toBe(0);
     expect(up.stdout).toContain("lab-us-east-1: created and configured (pulumi config set)");
-    expect(up.stdout).toMatch(/lab-us-east-1 +us-east-1 .* 10 created +primary: audit, events, metrics, notifications/);
+    expect(up.stdout).toMatch(/lab-us-east-1 +us-east-1 .* 11 created +primary: audit, events, metrics, notifications/);
     expect(up.stdout).toMatch(
-      /lab-eu-central-1 +us-east-1 .* 13 created +mirror: audit, events, metrics, notifications; primary: audit-eu-gdpr, events-eu-gdpr/,
+      /lab-eu-central-1 +us-east-1 .* 14 created +mirror: audit, events, metrics, notifications; primary: audit-eu-gdpr, events-eu-gdpr/,
     );
     // The active region's stack runs first.
     expect(up.stdout.indexOf("--- pulumi up --stack lab-us-east-1 ---")).toBeLessThan(
@@ -246,13 +246,13 @@ describe("lab", () => {
     expect(shell.code, shell.stdout.slice(-4000)).toBe(0);
     const section = (name: string | number): string => shell.stdout.split(`### ${name}\n`)[1]!.split("\n### ")[0]!;
     expect(section(3)).toMatch(/~ role +: "mirror" => "primary"/);
-    expect(section(3)).toMatch(/Resources:\n +~ 4 to update\n +9 unchanged/);
-    expect(section(4)).toMatch(/Resources:\n +~ 4 updated\n +9 unchanged/);
+    expect(section(3)).toMatch(/Resources:\n +~ 4 to update\n +10 unchanged/);
+    expect(section(4)).toMatch(/Resources:\n +~ 4 updated\n +10 unchanged/);
     expect(section(5)).toMatch(
       /\+- +pulumi-nodejs:dynamic\/natsdr:JetStreamStream +jetstream-stream-events +replace +\[diff: ~role\]/,
     );
-    expect(section(5)).toMatch(/Resources:\n +\+-4 to replace\n +6 unchanged/);
-    expect(section(6)).toMatch(/Resources:\n +\+-4 replaced\n +6 unchanged/);
+    expect(section(5)).toMatch(/Resources:\n +\+-4 to replace\n +7 unchanged/);
+    expect(section(6)).toMatch(/Resources:\n +\+-4 replaced\n +7 unchanged/);
     expect(section(7)).toMatch(/eu-central-1 \(JetStream domain eu-central-1\): 3\/3 servers answer/);
     expect(section(7)).toMatch(/\n +events +primary /);
     expect(section(7)).toMatch(/\n +events +mirror /);
@@ -283,7 +283,7 @@ describe("lab", () => {
     expect(again.stdout.indexOf("--- pulumi up --stack lab-eu-central-1 ---")).toBeLessThan(
       again.stdout.indexOf("--- pulumi up --stack lab-us-east-1 ---"),
     );
-    expect(again.stdout).toMatch(/lab-eu-central-1 +eu-central-1 .* 13 unchanged/);
+    expect(again.stdout).toMatch(/lab-eu-central-1 +eu-central-1 .* 14 unchanged/);
     expect(again.stdout).toContain("Fail over to us-east-1 by hand");
     expect(readLabState(paths.stateFile)).toEqual(state);
     const moved = await lab("--base-port", String(base + 1000));
