@@ -50,13 +50,14 @@ export function planCheckpoints(input: {
     .sort((a, b) => compare(`${a.stream}.${a.consumer}`, `${b.stream}.${b.consumer}`));
   const peerDomain = replicated[0]?.peerDomain;
   if (!input.enabled || consumers.length === 0 || peerDomain === undefined) return undefined;
+  const replicas = Math.max(...replicated.map((stream) => stream.spec.replicas));
   return {
     domain: input.domain,
     peerDomain,
     interval: input.interval,
     consumers,
-    stream: checkpointStreamSpec(peerDomain, Math.max(...replicated.map((stream) => stream.spec.replicas))),
-    ackStream: ackStreamSpec(consumers),
+    stream: checkpointStreamSpec(peerDomain, replicas),
+    ackStream: ackStreamSpec(consumers, replicas),
   };
 }
 
@@ -70,17 +71,19 @@ export const ACK_CAPTURE_MAX_AGE = "5m";
 /**
  * The acknowledgement capture (streams/capturedAcks.ts): one subject filter per consumer, `no_ack`
  * (the server requires it under `$JS.`; a publisher asking for a confirmation must get the
- * consumer's, not the stream's), one replica: it is written once per acknowledgement in both
- * regions, and losing it costs redeliveries only, never a message.
+ * consumer's, not the stream's), as many replicas as the streams it serves. With one, a drill
+ * that killed the server holding it had the region's stream listings time out (the drill's
+ * node-loss scenario failed on it), and the acknowledgements that matter most, those sent while a
+ * server is lost, went with it.
  */
-function ackStreamSpec(consumers: readonly CheckpointedConsumer[]): StreamSpec {
+function ackStreamSpec(consumers: readonly CheckpointedConsumer[], replicas: number): StreamSpec {
   return {
     name: ACK_STREAM,
     subjects: consumers.map((consumer) => ackCaptureSubject(consumer.stream, consumer.consumer)),
     description:
       "nats-dr: the acknowledgements of the catalog consumers, so an unplanned promotion here does not deliver them again",
     storage: "file",
-    replicas: 1,
+    replicas,
     retention: "limits",
     discard: "old",
     maxAge: ACK_CAPTURE_MAX_AGE,

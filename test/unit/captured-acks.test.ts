@@ -90,12 +90,13 @@ describe("captured acknowledgements", () => {
     expect(withoutCatchUpRedirect(plain)).toBe(plain);
   });
 
-  it("each region plans the capture stream: one filter per checkpointed consumer, no_ack, one replica, kept 5m", () => {
+  it("each region plans the capture stream: one filter per checkpointed consumer, no_ack, replicated like the checkpoints, kept 5m", () => {
     const plan = regionCheckpoints(parsed(rawConfig("eu-central-1")))!;
     expect(plan.ackStream.subjects).toEqual(
       plan.consumers.map((consumer) => `$JS.ACK.${consumer.stream}.${consumer.consumer}.>`),
     );
-    expect(plan.ackStream).toMatchObject({ name: "natsdr-acks", noAck: true, replicas: 1, maxAge: "5m" });
+    expect(plan.ackStream).toMatchObject({ name: "natsdr-acks", noAck: true, replicas: 3, maxAge: "5m" });
+    expect(plan.ackStream.replicas).toBe(plan.stream.replicas);
     const wire = streamWireConfig(plan.ackStream, "primary", undefined, {});
     expect(wire.no_ack).toBe(true);
     expect(wire.subjects).toEqual(plan.ackStream.subjects);
