@@ -1,4 +1,5 @@
-// npm run bench:failover -- [--counts 1,10,50] [--engine-counts 1,10] (either "" for none) [--parallel 16] [--prefill 500] [--json FILE]
+// npm run bench:failover -- [--counts 1,10,50] [--engine-counts 1,10] (either "" for none) [--parallel 16] [--prefill 500]
+//   [--procedures planned,unplanned-off,unplanned-on,blackhole,runbook] [--json FILE]
 //
 // Starts two real JetStream domains joined by a leafnode, creates N stream pairs (primary in
 // us-east-1, mirror in eu-central-1, a durable consumer on each side), fills them while
@@ -37,6 +38,7 @@ const { values: options } = parseArgs({
     "engine-counts": { type: "string", default: "1,10" },
     parallel: { type: "string", default: "16" },
     prefill: { type: "string", default: "500" },
+    procedures: { type: "string", default: "planned,unplanned-off,unplanned-on,blackhole,runbook" },
     json: { type: "string", default: path.join("bench", "results", "failover.json") },
   },
 });
@@ -44,6 +46,20 @@ const counts = options.counts === "" ? [] : options.counts.split(",").map(Number
 const engineCounts = options["engine-counts"] === "" ? [] : options["engine-counts"].split(",").map(Number);
 const parallel = Number(options.parallel);
 const prefill = Number(options.prefill);
+/** The procedures each stream count is run with, by the names --procedures takes. */
+const PROCEDURES = {
+  planned: ["planned", false, "reset"],
+  "unplanned-off": ["unplanned", false, "reset"],
+  "unplanned-on": ["unplanned", true, "reset"],
+  blackhole: ["unplanned", true, "blackhole"],
+  runbook: ["runbook", false, "reset"],
+} as const;
+const chosenProcedures = options.procedures.split(",").map((name) => {
+  const procedure = PROCEDURES[name as keyof typeof PROCEDURES];
+  if (procedure === undefined)
+    throw new Error(`--procedures: unknown "${name}"; choose from ${Object.keys(PROCEDURES).join(", ")}`);
+  return procedure;
+});
 
 /** Checkpoints every second (the default nats-dr:checkpoints.interval). */
 const CHECKPOINT_INTERVAL_MS = 1000;
@@ -346,13 +362,7 @@ async function run(
 async function main() {
   const rows: Row[] = [];
   for (const count of counts) {
-    for (const [procedure, checkpoints, link] of [
-      ["planned", false, "reset"],
-      ["unplanned", false, "reset"],
-      ["unplanned", true, "reset"],
-      ["unplanned", true, "blackhole"],
-      ["runbook", false, "reset"],
-    ] as const) {
+    for (const [procedure, checkpoints, link] of chosenProcedures) {
       process.stderr.write(`\r${procedure} failover of ${count} stream(s)...            `);
       rows.push(await run(count, procedure, checkpoints, link));
     }
