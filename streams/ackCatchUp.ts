@@ -13,12 +13,12 @@
 import type { ConsumerConfig, JetStreamManager } from "@nats-io/jetstream";
 import { createInbox, type Msg, type NatsConnection } from "@nats-io/transport-node";
 import { ApiErrorCodes, apiErrorCode, sleep } from "./client";
-import { parseAckReply, type DoneMessage } from "./capturedAcks";
+import { highestDone, parseAckReply, type DoneMessage } from "./capturedAcks";
 import type { CatchUpRecord } from "./spec";
 import { domainApiPrefix, MetadataKeys } from "./wire";
 
 /** What a catch-up did, for the promotion record. */
-export type CatchUp = CatchUpRecord;
+export type CatchUp = Pick<CatchUpRecord, "acknowledged" | "released" | "complete">;
 
 /** How long deliveries already on their way to the inbox are still taken after the hand-over. */
 const HANDOVER_GRACE_MS = 150;
@@ -108,7 +108,7 @@ export async function addCaughtUp(
   done: ReadonlyMap<number, DoneMessage>,
   timeoutMs: number,
 ): Promise<CatchUp> {
-  const target = Math.max(...done.keys());
+  const target = highestDone(done);
   const deliveries = new Deliveries(nc, done);
   const deadline = Date.now() + timeoutMs;
   const inbox = createInbox();
@@ -171,7 +171,6 @@ export async function addCaughtUp(
     await nc.flush();
   }
   return {
-    captured: done.size,
     acknowledged: deliveries.acknowledged,
     released: deliveries.held.length,
     complete: deliveries.highest >= target,

@@ -14,6 +14,7 @@
 // messages above the floor that were acknowledged there (ackCatchUp.ts). The timestamp in the
 // subject is the message's own (a mirror keeps it), so an acknowledgement is used only for the
 // very message it acknowledged: a sequence that a re-created stream reused never matches.
+import type { StoredMsg } from "@nats-io/jetstream";
 import type { Session } from "./client";
 import { sleep } from "./client";
 
@@ -106,8 +107,15 @@ export function doneAboveFloor(
   return done;
 }
 
+/** The highest sequence of `done` (0 for none); a loop, as a spread of many keys overflows the stack. */
+export function highestDone(done: ReadonlyMap<number, DoneMessage>): number {
+  let highest = 0;
+  for (const seq of done.keys()) if (seq > highest) highest = seq;
+  return highest;
+}
+
 /** The status a direct batch get ends with when no message (or none more) matches. */
-function isEndOfMessages(error: unknown): boolean {
+export function isEndOfMessages(error: unknown): boolean {
   // nats.js raises it as a JetStreamStatusError, which its public module exports only as the
   // JetStreamError it extends.
   const { JetStreamError } = require("@nats-io/jetstream") as typeof import("@nats-io/jetstream");
@@ -115,17 +123,75 @@ function isEndOfMessages(error: unknown): boolean {
 }
 
 /** How long before the floor's next message an acknowledgement is still looked for: clock skew. */
-const CLOCK_SKEW_MS = 10_000;
+const CLOCK_SKEW_MS = 2_000;
 
 /** Reads captured messages of one subject filter in pages; the first call starts at a time. */
 const PAGE = 1024;
 
 /**
+ * The messages of `stream` from `start` on that match `filter`, in order, read locally with direct
+ * batch gets of `page` messages; the caller stops when it has what it needs.
+ */
+export async function* directPages(
+  session: Session,
+  stream: string,
+  start: { start_time: Date } | { seq: number },
+  filter: string,
+  page = PAGE,
+): AsyncGenerator<StoredMsg> {
+  let next = start;
+  for (;;) {
+    let last = 0;
+    let count = 0;
+    try {
+      const batch = await session.jsm.direct.getBatch(stream, { ...next, batch: page, next_by_subj: filter });
+      for await (const message of batch) {
+        last = message.seq;
+        count++;
+        yield message;
+      }
+    } catch (error) {
+      // A batch with nothing (more) to give ends with status 404 "message not found".
+      if (!isEndOfMessages(error)) throw error;
+    }
+    if (count < page) return;
+    next = { seq: last + 1 };
+    await sleep(0);
+  }
+}
+
+/**
+ * Where the capture is read from for a floor without a checkpoint that bounds it: the time of the
+ * first message above the floor (nothing acknowledged it before it was stored), less the clock
+ * margin. A stream without direct gets, or a gap, is read from the start of what the capture keeps.
+ */
+async function sinceMessageAfter(
+  session: Session,
+  stream: string,
+  floor: number,
+): Promise<{ start_time: Date } | { seq: number }> {
+  const after = await session.jsm.direct.getMessage(stream, { seq: floor + 1, next_by_subj: ">" }).catch(() => null);
+  return after ? { start_time: new Date(after.time.getTime() - CLOCK_SKEW_MS) } : { seq: 1 };
+}
+
+/**
+ * How long before a checkpoint was stored here an acknowledgement sent after it was taken may have
+ * been: both crossed the same link to this region, the checkpoint as the server's answer to a
+ * request, the acknowledgement as a message the server forwards; this covers their order there.
+ */
+const LINK_ORDER_MS = 1_000;
+
+/**
  * The acknowledgements this region captured for `consumer` of `stream` that can matter above
- * `floor`: those stored since the message after the floor was (less a clock-skew margin; an
- * acknowledgement cannot come before its message). Read locally, with direct gets in pages. In a
- * region without the stream (checkpoints off, an older stack) the read fails: callers take that
- * as none.
+ * `floor`, read locally with direct gets in pages. When the checkpoint of that floor says nothing
+ * above it had been acknowledged yet (`checkpointAt`: when this region stored it), those stored
+ * since then, less a margin for the link; this region's clock stamped both. Otherwise (a delivery
+ * lost in flight holds the floor while later ones are acknowledged) those stored since the message
+ * after the floor was: an acknowledgement cannot come before its message, but the capture's time is
+ * this region's clock and the message's the old region's, so less a margin for the clock offset
+ * between the regions' servers. Servers kept in time by NTP are far within it; an offset beyond it
+ * costs redeliveries, never a skipped message. In a region without the stream (checkpoints off, an
+ * older stack) the read fails: callers take that as none.
  */
 export async function readCapturedAcks(
   session: Session,
@@ -133,37 +199,15 @@ export async function readCapturedAcks(
   consumer: string,
   floor: number,
   lastSequence: number,
+  checkpointAt?: string,
 ): Promise<Map<number, DoneMessage>> {
   if (floor >= lastSequence) return new Map();
-  // The first message above the floor: nothing acknowledged it before it was stored. A stream
-  // without direct gets, or a gap, is read from the start of what the capture stream keeps.
-  const after = await session.jsm.direct.getMessage(stream, { seq: floor + 1, next_by_subj: ">" }).catch(() => null);
-  const start: { start_time: Date } | { seq: number } = after
-    ? { start_time: new Date(after.time.getTime() - CLOCK_SKEW_MS) }
-    : { seq: 1 };
+  const start = checkpointAt
+    ? { start_time: new Date(Date.parse(checkpointAt) - LINK_ORDER_MS) }
+    : await sinceMessageAfter(session, stream, floor);
   const captured: Array<{ subject: string; body: string }> = [];
-  let next = start;
-  for (;;) {
-    let last = 0;
-    let count = 0;
-    try {
-      const page = await session.jsm.direct.getBatch(ACK_STREAM, {
-        ...next,
-        batch: PAGE,
-        next_by_subj: ackCaptureSubject(stream, consumer),
-      });
-      for await (const message of page) {
-        captured.push({ subject: message.subject, body: message.string() });
-        last = message.seq;
-        count++;
-      }
-    } catch (error) {
-      // A batch with nothing (more) to give ends with status 404 "message not found".
-      if (!isEndOfMessages(error)) throw error;
-    }
-    if (count < PAGE) break;
-    next = { seq: last + 1 };
-    await sleep(0);
+  for await (const message of directPages(session, ACK_STREAM, start, ackCaptureSubject(stream, consumer))) {
+    captured.push({ subject: message.subject, body: message.string() });
   }
   return doneAboveFloor(captured, floor, lastSequence);
 }

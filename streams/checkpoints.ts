@@ -12,6 +12,7 @@
 // A floor only moves forward, so an older checkpoint is a floor from the past: the consumer
 // restarts earlier than the old region's floor (redeliveries), never later (no message skipped).
 import type { ConsumerInfo } from "@nats-io/jetstream";
+import { isEndOfMessages } from "./capturedAcks";
 import { isNotFound, type Session } from "./client";
 
 /** The stream in each region that keeps the peer region's consumer checkpoints. */
@@ -38,14 +39,20 @@ export interface Checkpoint {
    * effectiveAckFloor reads it.
    */
   readonly ackFloor: number;
-  /** When the standby stored it (ISO 8601). */
+  /** When the standby stored it (ISO 8601, the standby's clock). */
   readonly at: string;
+  /**
+   * Deliveries above the floor already acknowledged (or delivered again) when it was taken, or
+   * undefined when the info does not say. 0: every acknowledgement above the floor came after the
+   * checkpoint, so the captured ones are found from its time on (capturedAcks.ts).
+   */
+  readonly acknowledgedAboveFloor?: number;
 }
 
 /** What of a consumer info the position of the consumer is taken from. */
 export interface FloorFacts {
-  readonly ack_floor?: { readonly stream_seq?: number };
-  readonly delivered?: { readonly stream_seq?: number };
+  readonly ack_floor?: { readonly stream_seq?: number; readonly consumer_seq?: number };
+  readonly delivered?: { readonly stream_seq?: number; readonly consumer_seq?: number };
   readonly num_ack_pending?: number;
   readonly config?: { readonly deliver_policy?: string; readonly opt_start_seq?: number };
 }
@@ -76,6 +83,21 @@ export function effectiveAckFloor(info: FloorFacts): number | undefined {
 }
 
 /**
+ * Pure: how many deliveries above the acknowledgement floor were acknowledged out of order (or
+ * superseded by a redelivery) when the info was taken. Every delivery after the floor's is either
+ * pending (`num_ack_pending`) or one of those, counted by consumer sequence: when the two agree,
+ * nothing above the floor had been acknowledged yet. Undefined when the info does not say.
+ */
+export function acknowledgedAboveFloor(info: FloorFacts): number | undefined {
+  const pending = info.num_ack_pending;
+  if (pending === 0) return 0;
+  const floor = info.ack_floor?.consumer_seq;
+  const delivered = info.delivered?.consumer_seq;
+  if (!isSequence(pending) || !isSequence(floor) || !isSequence(delivered)) return undefined;
+  return Math.max(0, delivered - floor - pending);
+}
+
+/**
  * Pure: the checkpoint in one stored answer, or undefined for an answer that is not a consumer
  * info of that consumer (an API error while the consumer was being re-created, say).
  */
@@ -88,7 +110,9 @@ export function parseCheckpoint(payload: string, stream: string, consumer: strin
   }
   if (info.error !== undefined || info.stream_name !== stream || info.name !== consumer) return undefined;
   const floor = effectiveAckFloor(info);
-  return floor === undefined ? undefined : { ackFloor: floor, at };
+  if (floor === undefined) return undefined;
+  const above = acknowledgedAboveFloor(info);
+  return above === undefined ? { ackFloor: floor, at } : { ackFloor: floor, at, acknowledgedAboveFloor: above };
 }
 
 /**
@@ -115,6 +139,33 @@ export async function readCheckpoints(
       if (isNotFound(error) || isNoMessage(error)) continue;
       throw error;
     }
+  }
+  return found;
+}
+
+/**
+ * The checkpoints this region holds for every consumer of `stream`, in one direct request for the
+ * last message of each consumer's subject: unlike {@link readCheckpoints} it needs no consumer
+ * names, so it runs while the consumers are listed. Undefined when the checkpoint stream does not
+ * answer direct gets (absent, or declared without them by an older stack): read them one by one.
+ */
+export async function readStreamCheckpoints(
+  session: Session,
+  peerDomain: string,
+  stream: string,
+): Promise<Map<string, Checkpoint> | undefined> {
+  const prefix = checkpointSubject(peerDomain, stream, "");
+  const found = new Map<string, Checkpoint>();
+  try {
+    const messages = await session.jsm.direct.getLastMessagesFor(CHECKPOINT_STREAM, { multi_last: [`${prefix}*`] });
+    for await (const message of messages) {
+      const consumer = message.subject.slice(prefix.length);
+      const checkpoint = parseCheckpoint(message.string(), stream, consumer, message.time.toISOString());
+      if (checkpoint) found.set(consumer, checkpoint);
+    }
+  } catch (error) {
+    // No checkpoint of this stream at all ends the batch with 404; anything else: one by one.
+    return isEndOfMessages(error) ? found : undefined;
   }
   return found;
 }

@@ -7,23 +7,28 @@
 // are then not delivered again in the new region.
 import type { ConsumerConfig, ConsumerInfo, JetStreamManager } from "@nats-io/jetstream";
 import { isNotFound, isUnreachable, sleep, type Session } from "./client";
-import { checkpointStart, effectiveAckFloor, readCheckpoints } from "./checkpoints";
+import { checkpointStart, effectiveAckFloor, readCheckpoints, readStreamCheckpoints } from "./checkpoints";
 import type { PromotionRecord } from "./spec";
 import { durationToNanos } from "./units";
 import { isMirrorFeed, MetadataKeys, userMetadata } from "./wire";
-import { notePhase, type PhaseWhere } from "./phaseLog";
+import { notePhase, timedPhase, type PhaseWhere } from "./phaseLog";
 import { hedged } from "./hedge";
-import { readCapturedAcks, type DoneMessage } from "./capturedAcks";
-import { addCaughtUp, withoutCatchUpRedirect, type CatchUp } from "./ackCatchUp";
+import type { DoneMessage } from "./capturedAcks";
+import {
+  applyReposition,
+  capturedAbove,
+  PAUSE_FOR_MS,
+  planReposition,
+  withoutMirrorPause,
+  type PlannedReposition,
+  type RepositionTarget,
+} from "./reposition";
 
 export interface PausedConsumer {
   readonly name: string;
   readonly ackFloor: number;
   readonly unacknowledged: number;
 }
-
-/** "Paused until" far in the future: pauses last until we resume them. */
-const PAUSE_FOR_MS = 100 * 365 * 24 * 3600 * 1000;
 
 /**
  * A consumer on a mirror is created paused. Subject interest crosses the leafnode, so an active
@@ -38,18 +43,15 @@ export function pausedWhileMirror(config: Partial<ConsumerConfig>): Partial<Cons
   };
 }
 
-function withoutMirrorPause(config: Partial<ConsumerConfig>): Partial<ConsumerConfig> {
-  const metadata = userMetadata(config.metadata);
-  delete metadata[MetadataKeys.pausedWhileMirror];
-  const copy = { ...config, metadata };
-  delete copy.pause_until;
-  return copy;
-}
-
 /** After a promotion: resumes the consumers that were paused because the stream was a mirror. */
-export async function resumeMirrorPausedConsumers(session: Session, stream: string): Promise<string[]> {
+export async function resumeMirrorPausedConsumers(
+  session: Session,
+  stream: string,
+  /** The consumers to look at, when the caller just listed them (else they are listed now). */
+  known?: readonly ConsumerInfo[],
+): Promise<string[]> {
   const resumed: string[] = [];
-  for (const info of await listConsumers(session.jsm, stream)) {
+  for (const info of known ?? (await listConsumers(session.jsm, stream))) {
     if (userMetadata(info.config.metadata)[MetadataKeys.pausedWhileMirror] !== "true") continue;
     await session.jsm.consumers.resume(stream, info.name);
     await session.jsm.consumers.update(stream, info.name, { metadata: withoutMirrorPause(info.config).metadata ?? {} });
@@ -214,104 +216,6 @@ export async function resumeFencePausedConsumers(jsm: JetStreamManager, stream: 
   return resumed;
 }
 
-/** Name of the temporary consumer that holds an interest stream's messages during re-creation. */
-const ANCHOR_CONSUMER = "natsdr-position-anchor";
-
-/** Where a re-created consumer starts: a stream sequence, or a time. */
-type Start = { readonly seq: number } | { readonly time: string };
-
-function startConfig(start: Start): Partial<ConsumerConfig> {
-  return "seq" in start
-    ? { deliver_policy: "by_start_sequence", opt_start_seq: start.seq }
-    : { deliver_policy: "by_start_time", opt_start_time: start.time };
-}
-
-/**
- * Re-creates consumers to start at the given positions (deliver policy and start are fixed at
- * creation). On an interest stream, deleting the last consumer would drop every message, so a
- * temporary anchor consumer keeps interest from the earliest start while they are re-created.
- */
-interface RepositionTarget {
-  readonly name: string;
-  readonly start: Start;
-  readonly marker: string;
-  /** Messages above the start the old region's consumer had done with, to acknowledge again. */
-  readonly done?: ReadonlyMap<number, DoneMessage>;
-}
-
-async function repositionConsumers(
-  session: Session,
-  stream: string,
-  targets: readonly RepositionTarget[],
-  retention: string,
-  catchUpMs = 0,
-): Promise<Map<string, CatchUp>> {
-  const caughtUp = new Map<string, CatchUp>();
-  if (targets.length === 0) return caughtUp;
-  const anchored = retention === "interest";
-  if (anchored) {
-    const starts = targets.map((target) => target.start);
-    const earliest = starts.every((start) => "seq" in start)
-      ? { seq: Math.min(...starts.map((start) => (start as { seq: number }).seq)) }
-      : { seq: 1 };
-    await session.jsm.consumers.add(stream, {
-      durable_name: ANCHOR_CONSUMER,
-      ack_policy: "explicit",
-      ...startConfig(earliest),
-      pause_until: new Date(Date.now() + PAUSE_FOR_MS).toISOString(),
-    });
-  }
-  try {
-    for (const target of targets) {
-      const local = await session.jsm.consumers.info(stream, target.name);
-      // A run cut off during a catch-up left the consumer delivering to its inbox: give it back.
-      const declared = withoutMirrorPause(withoutCatchUpRedirect(local.config));
-      const config: Partial<ConsumerConfig> & { durable_name: string } = {
-        ...declared,
-        durable_name: target.name,
-        ...startConfig(target.start),
-        metadata: { ...declared.metadata, [MetadataKeys.positionedAt]: target.marker },
-      };
-      if ("seq" in target.start) delete config.opt_start_time;
-      else delete config.opt_start_seq;
-      await session.jsm.consumers.delete(stream, target.name);
-      if (target.done !== undefined && target.done.size > 0 && config.ack_policy !== "none") {
-        const startedAt = Date.now();
-        const where = { domain: session.domain, stream };
-        try {
-          const result = await addCaughtUp(
-            session.nc,
-            session.jsm,
-            session.domain,
-            stream,
-            config,
-            target.done,
-            catchUpMs,
-          );
-          notePhase(
-            where,
-            "ack-catch-up",
-            startedAt,
-            `${target.name} captured ${result.captured} acknowledged ${result.acknowledged} released ${result.released}${result.complete ? "" : " (time up)"}`,
-          );
-          caughtUp.set(target.name, result);
-        } catch (error) {
-          // The consumer is created plainly at its start: what the catch-up did not do is
-          // delivered again, never skipped.
-          notePhase(where, "ack-catch-up-failed", startedAt, `${target.name}: ${String(error)}`);
-          await session.jsm.consumers.delete(stream, target.name).catch(() => false);
-          await session.jsm.consumers.add(stream, config);
-        }
-      } else {
-        await session.jsm.consumers.add(stream, config);
-      }
-    }
-  } finally {
-    if (anchored) await session.jsm.consumers.delete(stream, ANCHOR_CONSUMER);
-  }
-  return caughtUp;
-}
-
 /**
  * Planned: each local consumer starts right after the peer consumer's acknowledgement floor. A
  * consumer that still had acknowledgements pending after the drain (a delivery lost in flight
@@ -333,21 +237,19 @@ export async function carryConsumerPositions(
         : new Map<number, DoneMessage>(),
     ),
   );
-  const caughtUp = await repositionConsumers(
+  const planned = await planReposition(
     session,
     stream,
     paused.map((consumer, index) => ({
       name: consumer.name,
       start: { seq: consumer.ackFloor + 1 },
-      marker: String(consumer.ackFloor),
       done: done[index],
     })),
-    retention,
-    catchUpMs,
   );
+  const repositioned = await applyReposition(session, stream, planned, retention, catchUpMs);
   return Object.fromEntries(
     paused.map((consumer) => {
-      const again = caughtUp.get(consumer.name);
+      const again = repositioned.get(consumer.name)?.catchUp;
       return [
         consumer.name,
         {
@@ -360,51 +262,53 @@ export async function carryConsumerPositions(
   );
 }
 
-/**
- * The captured acknowledgements of one consumer above `floor`. Only fewer redeliveries hang on
- * them: a capture that cannot be read never stops a failover.
- */
-async function capturedAbove(
-  session: Session,
-  stream: string,
-  consumer: string,
-  floor: number,
-  lastSequence: number,
-): Promise<Map<number, DoneMessage>> {
-  const readAt = Date.now();
-  try {
-    return await readCapturedAcks(session, stream, consumer, floor, lastSequence);
-  } catch (error) {
-    notePhase({ domain: session.domain, stream }, "captured-acks-unread", readAt, `${consumer}: ${String(error)}`);
-    return new Map();
-  }
+/** What an unplanned promotion read to position its consumers, before it changes anything. */
+export interface UnplannedReads {
+  /** The last sequence of the mirror the positions were read against. */
+  readonly lastSequence: number;
+  readonly planned: readonly PlannedReposition[];
+  readonly positions: PromotionRecord["consumersPositioned"];
+  /** Consumers waiting on the mirror that are not re-positioned (no checkpoint, no rewind): resumed as they are. */
+  readonly unpositioned: readonly ConsumerInfo[];
 }
 
 /**
  * Unplanned: the peer cannot be asked. Each consumer that was waiting on the mirror starts right
- * after the acknowledgement floor of the peer's last checkpoint this region holds (checkpoints.ts);
- * one without a checkpoint starts, with a rewind window, at messages stored that long before the
- * last mirrored one (an operator's trade of redeliveries against the risk of skipping what the old
- * region had not processed), or else where it stands (everything it has not delivered).
+ * after the acknowledgement floor of the peer's last checkpoint this region holds (checkpoints.ts),
+ * or past the run above it the captured acknowledgements show done with; one without a
+ * checkpoint starts, with a rewind window, at messages stored that long before the last mirrored
+ * one (an operator's trade of redeliveries against the risk of skipping what the old region had
+ * not processed), or else where it stands (everything it has not delivered). Only reads: nothing
+ * changes until {@link applyUnplannedPositions}, so a promotion may read while the peer is still
+ * judged. A mirror holds at least `last.seq` later too, and positions read against a lower last
+ * sequence start no later than they would against a higher one: read early, nothing is skipped.
  */
-export async function unplannedConsumerPositions(
+export async function readUnplannedPositions(
   session: Session,
   stream: string,
   peerDomain: string,
   last: { readonly seq: number; readonly at: string | undefined },
   rewind: string,
-  retention: string,
-  catchUpMs = 0,
-): Promise<PromotionRecord["consumersPositioned"]> {
-  const waiting = (await listConsumers(session.jsm, stream)).filter(
+): Promise<UnplannedReads> {
+  const where = { domain: session.domain, stream };
+  // The consumers and their checkpoints at once: the checkpoints of the whole stream need no names.
+  const [listed, ofStream] = await Promise.all([
+    timedPhase(where, "list-consumers", () => listConsumers(session.jsm, stream)),
+    timedPhase(where, "read-checkpoints", () => readStreamCheckpoints(session, peerDomain, stream)),
+  ]);
+  const waiting = listed.filter(
     (info) => userMetadata(info.config.metadata)[MetadataKeys.pausedWhileMirror] === "true",
   );
-  const checkpoints = await readCheckpoints(
-    session,
-    peerDomain,
-    stream,
-    waiting.map((info) => info.name),
-  );
+  const checkpoints =
+    ofStream ??
+    (await timedPhase(where, "read-checkpoints-one-by-one", () =>
+      readCheckpoints(
+        session,
+        peerDomain,
+        stream,
+        waiting.map((info) => info.name),
+      ),
+    ));
   const since =
     rewind !== "unlimited" && last.at
       ? new Date(Date.parse(last.at) - durationToNanos(rewind) / 1e6).toISOString()
@@ -413,32 +317,54 @@ export async function unplannedConsumerPositions(
   const positions: PromotionRecord["consumersPositioned"] = {};
   const checkpointed = waiting.filter((info) => checkpoints.has(info.name));
   // What the old region acknowledged above each checkpoint, read here at once for all of them.
-  const done = await Promise.all(
-    checkpointed.map((info) => {
-      const seq = checkpointStart(checkpoints.get(info.name)!, last.seq);
-      return capturedAbove(session, stream, info.name, seq - 1, last.seq);
-    }),
+  const done = await timedPhase(where, "read-captured-acks", () =>
+    Promise.all(
+      checkpointed.map((info) => {
+        const checkpoint = checkpoints.get(info.name)!;
+        const seq = checkpointStart(checkpoint, last.seq);
+        // Nothing above the floor acknowledged when it was taken: the capture from its time on.
+        const from = checkpoint.acknowledgedAboveFloor === 0 ? checkpoint.at : undefined;
+        return capturedAbove(session, stream, info.name, seq - 1, last.seq, from);
+      }),
+    ),
   );
   const doneOf = new Map(checkpointed.map((info, index) => [info.name, done[index]!]));
   for (const info of waiting) {
     const checkpoint = checkpoints.get(info.name);
     if (checkpoint) {
       const seq = checkpointStart(checkpoint, last.seq);
-      targets.push({ name: info.name, start: { seq }, marker: String(seq - 1), done: doneOf.get(info.name) });
+      targets.push({ name: info.name, start: { seq }, done: doneOf.get(info.name), config: info.config });
       positions[info.name] = { checkpointFloor: checkpoint.ackFloor, checkpointAt: checkpoint.at, startSequence: seq };
     } else if (since !== undefined) {
-      targets.push({ name: info.name, start: { time: since }, marker: since });
+      targets.push({ name: info.name, start: { time: since }, config: info.config });
       positions[info.name] = { startTime: since };
     }
   }
-  const caughtUp = await repositionConsumers(session, stream, targets, retention, catchUpMs);
-  for (const [name, result] of caughtUp) {
-    positions[name] = { ...(positions[name] as CheckpointPosition), acknowledgedAgain: result };
+  const planned = await timedPhase(where, "plan-positions", () => planReposition(session, stream, targets));
+  const unpositioned = waiting.filter((info) => !targets.some((target) => target.name === info.name));
+  return { lastSequence: last.seq, planned, positions, unpositioned };
+}
+
+/** Re-creates the consumers where {@link readUnplannedPositions} placed them; returns the record. */
+export async function applyUnplannedPositions(
+  session: Session,
+  stream: string,
+  reads: UnplannedReads,
+  retention: string,
+  catchUpMs: number,
+): Promise<PromotionRecord["consumersPositioned"]> {
+  const where = { domain: session.domain, stream };
+  const repositioned = await timedPhase(where, "reposition", () =>
+    applyReposition(session, stream, reads.planned, retention, catchUpMs),
+  );
+  const positions = { ...reads.positions };
+  for (const [name, { start, catchUp }] of repositioned) {
+    const position = positions[name]!;
+    if (catchUp === undefined || !("checkpointFloor" in position) || !("seq" in start)) continue;
+    positions[name] = { ...position, startSequence: start.seq, acknowledgedAgain: catchUp };
   }
   return positions;
 }
-
-type CheckpointPosition = { checkpointFloor: number; checkpointAt: string; startSequence: number };
 
 /**
  * The consumers of a stream, to re-create them after the stream itself is re-created. A

@@ -178,16 +178,21 @@ export interface ConsumerResourceInputs {
   readonly allowDeleteWithMessages?: boolean;
 }
 
-/** Outputs of a stream resource beyond its inputs: evidence of what the provider did. */
-/** A promotion's catch-up of one consumer (streams/ackCatchUp.ts). */
+/**
+ * What a promotion did with the acknowledgements captured above one consumer's floor: it started
+ * the consumer past the run right above the floor that was all done with (streams/doneRun.ts) and
+ * acknowledged again what was done with above that run (streams/ackCatchUp.ts).
+ */
 export interface CatchUpRecord {
   /** Messages above the floor the old region's consumer had done with, as captured here. */
   readonly captured: number;
-  /** Of those, acknowledged (or terminated) again here: not delivered to the services again. */
+  /** Of those, the run right above the floor, verified against the messages here: started past. */
+  readonly startedPast: number;
+  /** Of those above the run, acknowledged (or terminated) again here: not delivered to the services again. */
   readonly acknowledged: number;
   /** Deliveries during the catch-up that were not done with there, released to the services. */
   readonly released: number;
-  /** Whether it reached the last captured message before its time was up. */
+  /** Whether it reached the last captured message before its time was up (true when nothing was left to catch up). */
   readonly complete: boolean;
 }
 

@@ -47,9 +47,9 @@ export interface FloorLag {
   readonly confirmedFloorAtKill: number;
   /** Deliveries above the checkpoint floor confirmed before the kill. */
   readonly confirmedAboveCheckpoint: number;
-  /** Of those, what the promotion acknowledged again from the captured acknowledgements. */
+  /** Of those, what the promotion started past or acknowledged again from the captured acknowledgements. */
   readonly acknowledgedAgain?: CatchUpRecord;
-  /** Confirmed above the checkpoint and not acknowledged again: delivered again after the kill. */
+  /** Confirmed above the checkpoint, neither started past nor acknowledged again: delivered again after the kill. */
   readonly deliveredAgain: number;
   readonly allowance: number;
   /** More delivered again than the allowance. */
@@ -128,10 +128,11 @@ export function floorLag(input: FloorLagInput): FloorLag {
     );
   if (input.server === undefined) reasons.push("the killed region's consumer info did not answer just before the kill");
   const again = input.positioned?.acknowledgedAgain;
-  const deliveredAgain = Math.max(0, confirmedAboveCheckpoint - (again?.acknowledged ?? 0));
+  const spared = again === undefined ? 0 : again.startedPast + again.acknowledged;
+  const deliveredAgain = Math.max(0, confirmedAboveCheckpoint - spared);
   if (again !== undefined && confirmedAboveCheckpoint > input.allowance)
     reasons.push(
-      `the promotion acknowledged ${again.acknowledged} of the ${again.captured} acknowledgements captured above the floor again${again.complete ? "" : " before its time was up"}`,
+      `of the ${again.captured} acknowledgements captured above the floor, the promotion started past ${again.startedPast} and acknowledged ${again.acknowledged} again${again.complete ? "" : " before its time was up"}`,
     );
   const lagged = deliveredAgain > input.allowance;
   if (reasons.length === 0)

@@ -256,6 +256,75 @@ describe("checkpoints", { timeout: 120_000 }, () => {
     }
   });
 
+  test("an old checkpoint: the promotion starts past the run acknowledged above it, verified against the mirror, and acknowledges again only what lies above a message not done with", async () => {
+    const name = "oldcheckpoint";
+    // The worker takes `.entry` only; ten `.other` messages (151..160) lie inside the run.
+    const mirror = await pairWithWorker(name, { filterSubjects: [`${name}.entry`] });
+    const { east: eastPlan, west: westPlan } = plans([name]);
+    await westCheckpointAndAckStreams(westPlan);
+    try {
+      await publish(fixture.east, `${name}.entry`, 0, 150);
+      await publish(fixture.east, `${name}.other`, 150, 10);
+      await publish(fixture.east, `${name}.entry`, 160, 140);
+      await eventually(
+        "mirror at 300",
+        async () => (await (await jsm(fixture.west)).streams.info(name)).state.last_seq === 300,
+      );
+      const checkpointer = eastCheckpointer(eastPlan);
+      try {
+        await ackNext(fixture.east, name, 100);
+        await eventually("checkpoint at 100", async () => (await westCheckpointFloor(name)) === 100);
+      } finally {
+        await checkpointer.stop();
+      }
+      // After the last checkpoint: everything but 200 (its delivery lost) acknowledged.
+      const consumer = await (await jsm(fixture.east)).jetstream().consumers.get(name, "worker");
+      let seen = 0;
+      while (seen < 190) {
+        for await (const message of await consumer.fetch({ max_messages: 190 - seen, expires: 2000 })) {
+          seen++;
+          if (message.seq !== 200) await message.ackAck();
+        }
+      }
+      await eventually("acknowledgements captured in west", async () => {
+        const captured = await (
+          await jsm(fixture.west)
+        ).streams.info(ACK_STREAM, {
+          subjects_filter: `$JS.ACK.${name}.worker.>`,
+        });
+        return captured.state.messages >= 289;
+      });
+      fixture.regions.relay.cut();
+      const promoted = await streamProvider.update("id", mirror, await promoteInputs(mirror));
+      expect(promoted.outs.lastPromotion?.mode).toBe("unplanned");
+      const position = promoted.outs.lastPromotion!.consumersPositioned["worker"] as {
+        checkpointFloor: number;
+        startSequence: number;
+        acknowledgedAgain?: { captured: number; startedPast: number; acknowledged: number; complete: boolean };
+      };
+      // 101..150 and 161..199 started past (the .other messages passed over), 201..300 acknowledged again.
+      expect(position).toMatchObject({ checkpointFloor: 100, startSequence: 200 });
+      expect(position.acknowledgedAgain).toMatchObject({
+        captured: 189,
+        startedPast: 89,
+        acknowledged: 100,
+        complete: true,
+      });
+      const west = await (await jsm(fixture.west)).jetstream().consumers.get(name, "worker");
+      const delivered: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        for await (const message of await west.fetch({ max_messages: 300, expires: 1000 })) {
+          delivered.push(message.seq);
+          await message.ackAck();
+        }
+      }
+      expect(delivered).toEqual([200]);
+    } finally {
+      fixture.regions.relay.heal();
+      await waitForLink(fixture.regions);
+    }
+  });
+
   describe("a delivery lost in flight holds the floor; the acknowledgements above it were captured", () => {
     /**
      * East's service acknowledges (server-confirmed) every message of 1..300 but: 5 (its delivery

@@ -114,14 +114,14 @@ describe("floor lag", () => {
     );
   });
 
-  test("what the promotion acknowledged again from the captured acknowledgements is not counted as delivered again", () => {
+  test("what the promotion started past or acknowledged again from the captured acknowledgements is not counted as delivered again", () => {
     // The held floor of the first test: 5 confirmed above the checkpoint, allowance 3.
     const deliveries = [
       delivery(1, 20),
       delivery(2, undefined, 700),
       ...[3, 4, 5, 6, 7].map((seq) => delivery(seq, seq * 10 + 5)),
     ];
-    const withCatchUp = (acknowledged: number, complete: boolean) =>
+    const withCatchUp = (acknowledged: number, complete: boolean, startedPast = 0) =>
       floorLag({
         ...base,
         deliveries,
@@ -130,14 +130,17 @@ describe("floor lag", () => {
           checkpointFloor: 1,
           checkpointAt: "2026-12-02T22:00:09.600Z",
           startSequence: 2,
-          acknowledgedAgain: { captured: 5, acknowledged, released: 1, complete },
+          acknowledgedAgain: { captured: 5, startedPast, acknowledged, released: 1, complete },
         },
       });
     expect(withCatchUp(5, true)).toMatchObject({ confirmedAboveCheckpoint: 5, deliveredAgain: 0, lagged: false });
     const short = withCatchUp(1, false);
     expect(short).toMatchObject({ deliveredAgain: 4, lagged: true });
     expect(short.why).toContain(
-      "the promotion acknowledged 1 of the 5 acknowledgements captured above the floor again before its time was up",
+      "of the 5 acknowledgements captured above the floor, the promotion started past 0 and acknowledged 1 again before its time was up",
     );
+    // A checkpoint that was merely old: the run above it started past, the rest acknowledged again.
+    expect(withCatchUp(2, true, 3)).toMatchObject({ deliveredAgain: 0, lagged: false });
+    expect(withCatchUp(0, true, 3)).toMatchObject({ deliveredAgain: 2, lagged: false });
   });
 });
