@@ -4,6 +4,7 @@
 // this folder to plan and declare resources, and most of it never opens a connection.
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { giveBack, lendSession } from "./sessionPool";
 import type { ConnectionSpec, CredentialsSpec } from "./spec";
 
 export interface Session {
@@ -14,6 +15,13 @@ export interface Session {
   readonly jsm: JetStreamManager;
   /** JetStream manager of another domain, reached across the leafnode. */
   managerFor(domain: string, timeoutMs: number): Promise<JetStreamManager>;
+  /**
+   * Keeps the connection open for `work` that runs on after the caller is done (it must settle by
+   * itself, in bounded time): close() then returns at once and closes when that work has settled.
+   */
+  linger(work: Promise<unknown>): void;
+  /** Settles when the work given to linger() has settled. */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -132,6 +140,10 @@ export async function openSession(
     throw new Error(connectFailure(error, connection, domain), { cause: error });
   }
   const jsm = await jetstream.jetstreamManager(nc, { domain, timeout: connection.requestTimeoutMs, checkAPI: false });
+  const lingering: Array<Promise<unknown>> = [];
+  const idle = async () => {
+    while (lingering.length > 0) await Promise.all(lingering.splice(0));
+  };
   return {
     nc,
     domain,
@@ -139,7 +151,15 @@ export async function openSession(
     managerFor(otherDomain: string, timeoutMs: number) {
       return jetstream.jetstreamManager(nc, { domain: otherDomain, timeout: timeoutMs, checkAPI: false });
     },
+    linger(work: Promise<unknown>) {
+      lingering.push(work.catch(() => undefined));
+    },
+    idle,
     async close() {
+      if (lingering.length > 0) {
+        void idle().then(() => nc.close().catch(() => undefined));
+        return;
+      }
       await nc.close().catch(() => undefined);
     },
   };
@@ -190,7 +210,8 @@ export function messageOnce(error: unknown): unknown {
 }
 
 /**
- * Runs `work` in a session with the region's servers and closes it; explains unanswered API
+ * Runs `work` in a session with the region's servers (lent by sessionPool.ts) and gives it back;
+ * explains unanswered API
  * requests (explainUnanswered) and leaves every error's message to appear once (messageOnce).
  */
 export async function inSession<T>(
@@ -203,13 +224,15 @@ export async function inSession<T>(
   work: (session: Session) => Promise<T>,
 ): Promise<T> {
   try {
-    const session = await openSession(inputs.connection, inputs.credentials, inputs.domain);
+    const session = await lendSession(inputs.connection, inputs.credentials, inputs.domain, openSession);
+    let failed = false;
     try {
       return await work(session);
     } catch (error) {
+      failed = true;
       throw explainUnanswered(error, inputs.connection, inputs.domain, inputs.peerDomain);
     } finally {
-      await session.close();
+      await giveBack(session, failed);
     }
   } catch (error) {
     throw messageOnce(error);

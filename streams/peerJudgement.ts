@@ -85,6 +85,15 @@ export function recordSilence(key: string, reason: string, kind: SilenceKind, no
   registry().set(key, { reason, kind, at: now, seenAt: now });
 }
 
+/**
+ * A probe met the same silence again: the verdict lives on, observed now. Only a verdict that is
+ * still held is renewed: one that an answer ended while the probe ran stays ended.
+ */
+export function renewSilence(key: string, now = Date.now()): void {
+  const silence = registry().get(key);
+  if (silence) registry().set(key, { ...silence, at: now, seenAt: now });
+}
+
 /** Pure: whether the silence was observed recently enough to serve a stream without a probe of its own. */
 export function silenceFresh(silence: Silence, now: number): boolean {
   return now - silence.seenAt >= 0 && now - silence.seenAt <= SILENCE_FRESH_MS;
@@ -118,6 +127,44 @@ export async function sharedProbe<T>(key: string, probe: () => Promise<T>): Prom
   } finally {
     if (probes.get(key) === started) probes.delete(key);
   }
+}
+
+const RELYING_KEY = "__natsdrPeerSilenceRelying";
+
+/**
+ * A stream's promotion relies on the silent verdict from now until the returned release is called
+ * (when it ends): while any does, the silence is observed again and again (promotion.ts).
+ */
+export function relyOnSilence(key: string): () => void {
+  const relying = shared<number>(RELYING_KEY);
+  relying.set(key, (relying.get(key) ?? 0) + 1);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    const left = (relying.get(key) ?? 1) - 1;
+    if (left > 0) relying.set(key, left);
+    else relying.delete(key);
+  };
+}
+
+/** How many promotions rely on the silent verdict for the peer now. */
+export function streamsRelying(key: string): number {
+  return shared<number>(RELYING_KEY).get(key) ?? 0;
+}
+
+/** Whether a probe of the peer is under way. */
+export function probeRunning(key: string): boolean {
+  return shared<Promise<unknown>>(PROBES_KEY).has(key);
+}
+
+/** Starts `probe` as {@link sharedProbe} does, unless one for the peer is under way (then undefined). */
+export function probeUnlessRunning<T>(
+  key: string,
+  probe: () => Promise<T>,
+): Promise<{ result: T; joined: boolean }> | undefined {
+  if (probeRunning(key)) return undefined;
+  return sharedProbe(key, probe);
 }
 
 /** The peer answered: every later stream of the run asks it properly again. */

@@ -26,8 +26,10 @@ import {
   resumeMirrorPausedConsumers,
   resumePeerConsumers,
   stuckConsumersNote,
-  unplannedConsumerPositions,
+  applyUnplannedPositions,
+  readUnplannedPositions,
   type PausedConsumer,
+  type UnplannedReads,
 } from "./consumerPositions";
 import { unfencePeer, fencePeer, publishFenceMarker, waitForMarker } from "./fencing";
 import type { PromotionRecord, StreamResourceInputs } from "./spec";
@@ -38,6 +40,12 @@ import {
   peerKey,
   recentSilence,
   recordSilence,
+  renewSilence,
+  probeRunning,
+  probeUnlessRunning,
+  relyOnSilence,
+  SILENCE_VALID_MS,
+  streamsRelying,
   sharedProbe,
   silenceFresh,
   SILENCE_PROBE_MS,
@@ -67,16 +75,22 @@ export type PeerState =
  * the others rely on a recent observation of that silence or probe it briefly (peerJudgement.ts):
  * the wait is paid once per run, not per stream.
  */
-export async function findPeerPrimary(session: Session, inputs: StreamResourceInputs): Promise<PeerState> {
+export async function findPeerPrimary(
+  session: Session,
+  inputs: StreamResourceInputs,
+  onSilence?: () => void,
+): Promise<PeerState> {
   const key = peerKey(inputs.connection.servers, inputs.peerDomain!);
   const silence = recentSilence(key);
   if (silence) {
+    onSilence?.();
     const shared = await sharedSilence(session, inputs, key, silence);
     if (shared) return shared;
   }
-  const asked = await askPeer(session, inputs, undefined);
+  const asked = await askPeer(session, inputs, undefined, onSilence);
   if (asked.state.kind === "absent" && asked.state.why === "silent" && asked.silence !== undefined) {
     recordSilence(key, asked.state.reason, asked.silence);
+    observeAgain(session, inputs, key, recentSilence(key)!);
   } else {
     forgetSilence(key);
   }
@@ -101,21 +115,14 @@ async function sharedSilence(
   const now = Date.now();
   if (silenceFresh(silence, now)) {
     useSilence(key, now);
+    observeAgain(session, inputs, key, silence);
     return judged(`a probe of the peer that ended ${now - silence.seenAt} ms before got no answer either`);
   }
-  const { result: probe, joined } = await sharedProbe(key, () =>
-    askPeer(session, inputs, {
-      timeoutMs: SILENCE_PROBE_MS,
-      settleMs: SILENCE_PROBE_MS,
-      // After a full wait found nobody serving the peer's API, one more "no responders" now is
-      // the same silence, observed at this moment: waiting out the probe would only add time.
-      // A timeout gives no such answer, so a silent-but-there API is still probed the full time.
-      endOnNoResponders: silence.kind === "no-responders",
-    }),
-  );
+  const { result: probe, joined } = await sharedProbe(key, () => askPeer(session, inputs, probeBounds(silence)));
   const silent = probe.state.kind === "absent" && probe.state.why === "silent";
   if (silent && probe.silence === silence.kind) {
-    recordSilence(key, silence.reason, silence.kind);
+    renewSilence(key);
+    observeAgain(session, inputs, key, silence);
     return judged(
       `this stream's probe (at most ${SILENCE_PROBE_MS} ms${joined ? ", shared with streams started with it" : ""}) got no answer either`,
     );
@@ -128,10 +135,82 @@ async function sharedSilence(
   return undefined;
 }
 
+/** The bounds of a short probe of a peer the run judged silent. */
+function probeBounds(silence: Silence) {
+  return {
+    timeoutMs: SILENCE_PROBE_MS,
+    settleMs: SILENCE_PROBE_MS,
+    // After a full wait found nobody serving the peer's API, one more "no responders" now is
+    // the same silence, observed at this moment: waiting out the probe would only add time.
+    // A timeout gives no such answer, so a silent-but-there API is still probed the full time.
+    endOnNoResponders: silence.kind === "no-responders",
+  };
+}
+
+/**
+ * A stream judged silent (by its own wait or probe, or by a recent observation) has the peer
+ * probed again in the background, unless a probe is under way, and again after each probe while
+ * any promotion relies on the verdict, so that the streams started next find an observation at
+ * most one probe old instead of each paying a probe: the engine starts streams as others end, and
+ * without it each wave of streams after the first few hundred ms waited a whole probe (the
+ * observation had aged past SILENCE_FRESH_MS). Nobody waits for it; its outcome is only about the
+ * peer: the same silence renews the observation, an answer (or another silence) ends the verdict,
+ * so later streams are judged in full. The connection lingers for it. At most one probe of a peer
+ * runs at a time, and the observing ends with the verdict or SILENCE_VALID_MS after it began.
+ */
+/** How often the background observation asks the peer at most, ms (well within SILENCE_FRESH_MS). */
+const OBSERVE_EVERY_MS = 100;
+
+function observeAgain(session: Session, inputs: StreamResourceInputs, key: string, silence: Silence): void {
+  if (probeRunning(key)) return;
+  session.linger(observeWhileRelied(session, inputs, key, silence));
+}
+
+async function observeWhileRelied(
+  session: Session,
+  inputs: StreamResourceInputs,
+  key: string,
+  silence: Silence,
+): Promise<void> {
+  const began = Date.now();
+  do {
+    const probeStarted = Date.now();
+    const probing = probeUnlessRunning(key, () => askPeer(session, inputs, probeBounds(silence)));
+    if (probing === undefined) return;
+    const { result } = await probing;
+    if (result.state.kind !== "absent" || result.state.why !== "silent" || result.silence !== silence.kind) {
+      forgetSilence(key);
+      return;
+    }
+    renewSilence(key);
+    // "No responders" comes back at once: paced, so that a cut link is not asked in a busy loop.
+    await sleep(Math.max(0, OBSERVE_EVERY_MS - (Date.now() - probeStarted)));
+  } while (streamsRelying(key) > 0 && recentSilence(key) !== undefined && Date.now() - began < SILENCE_VALID_MS);
+}
+
 async function askPeer(
   session: Session,
   inputs: StreamResourceInputs,
   bounds: { readonly timeoutMs: number; readonly settleMs: number; readonly endOnNoResponders: boolean } | undefined,
+  onSilence?: () => void,
+): Promise<{ readonly state: PeerState; readonly silence?: SilenceKind }> {
+  // A peer that answers does so in a round trip; one silent this long is likely gone.
+  const silenceTimer = onSilence === undefined ? undefined : setTimeout(onSilence, LOOKS_SILENT_AFTER_MS);
+  try {
+    return await askPeerUntilAnswered(session, inputs, bounds, onSilence);
+  } finally {
+    clearTimeout(silenceTimer);
+  }
+}
+
+/** How long a peer that has not answered is taken as likely gone, for what may be done meanwhile, ms. */
+const LOOKS_SILENT_AFTER_MS = 250;
+
+async function askPeerUntilAnswered(
+  session: Session,
+  inputs: StreamResourceInputs,
+  bounds: { readonly timeoutMs: number; readonly settleMs: number; readonly endOnNoResponders: boolean } | undefined,
+  onSilence: (() => void) | undefined,
 ): Promise<{ readonly state: PeerState; readonly silence?: SilenceKind }> {
   const peerDomain = inputs.peerDomain!;
   const { peerTimeoutMs, peerSettleMs } = bounds
@@ -189,6 +268,7 @@ async function askPeer(
         electing ? "JetStream temporarily unavailable (an election)" : describeSilence(error),
       );
       lastError = error;
+      if (!electing) onSilence?.();
       if (bounds?.endOnNoResponders && isNoResponders(error)) break;
       // A pause before the next attempt, none after the last: waiting past the deadline only
       // delays the verdict (100 ms of every stream's probe).
@@ -228,21 +308,53 @@ export async function promoteMirror(
   session: Session,
   inputs: StreamResourceInputs,
   instance: string,
+  /** The stream's info as the caller just read it (asked again while unanswered), if it did. */
+  known?: StreamInfo,
 ): Promise<PromotionRecord> {
   const name = inputs.spec.name;
   const where: PhaseWhere = { domain: inputs.domain, stream: name };
   const started = Date.now();
   // Asked again while unanswered: this region's mirror may be electing a leader (a server of it
   // restarted or died), and the failover must not fail on that.
-  const local = await timedPhase(where, "local-info", () =>
-    hedged(() => session.jsm.streams.info(name), inputs.failover.peerSettleMs),
-  );
+  const local =
+    known ??
+    (await timedPhase(where, "local-info", () =>
+      hedged(() => session.jsm.streams.info(name), inputs.failover.peerSettleMs),
+    ));
   if (!local.config.mirror) return finishEarlierPromotion(session, inputs, instance, local);
   requirePromotionSupport(session, inputs);
 
-  const peer = await timedPhase(where, "ask-peer", () => findPeerPrimary(session, inputs));
+  // What an unplanned promotion reads here changes nothing: begun as soon as the peer looks
+  // silent, it overlaps the rest of the judgement (the full wait, or a probe of up to
+  // SILENCE_PROBE_MS per stream once the run judged the peer), not the time after it.
+  let early: Promise<UnplannedReads> | undefined;
+  const readEarly = () => {
+    if (early !== undefined || !inputs.peerDomain) return;
+    early = readUnplannedPositions(
+      session,
+      name,
+      inputs.peerDomain,
+      { seq: local.state.last_seq, at: local.state.last_ts },
+      inputs.failover.unplannedConsumerRewind,
+    );
+    // A planned promotion does not use them; one that does awaits them and reads again on failure.
+    early.catch(() => undefined);
+  };
+  const peer = await timedPhase(where, "ask-peer", () => findPeerPrimary(session, inputs, readEarly));
   if (peer.kind === "absent") {
-    return promote(session, inputs, instance, { mode: "unplanned", reason: peer.reason, started, positions: {} });
+    const release =
+      peer.why === "silent" ? relyOnSilence(peerKey(inputs.connection.servers, inputs.peerDomain!)) : undefined;
+    try {
+      return await promote(session, inputs, instance, {
+        mode: "unplanned",
+        reason: peer.reason,
+        started,
+        positions: {},
+        ...(early === undefined ? {} : { early }),
+      });
+    } finally {
+      release?.();
+    }
   }
 
   let paused: PausedConsumer[] = [];
@@ -337,6 +449,8 @@ interface PromotionPlan {
   readonly carry?: PausedConsumer[];
   /** Origin identity proven during a planned promotion, for a mirror that recorded none. */
   readonly identity?: Record<string, string>;
+  /** Unplanned: the consumer positions as read while the peer was judged. */
+  readonly early?: Promise<UnplannedReads>;
 }
 
 async function promote(
@@ -348,32 +462,59 @@ async function promote(
   const name = inputs.spec.name;
   const where: PhaseWhere = { domain: inputs.domain, stream: name };
   const before = await timedPhase(where, "info-before-promote", () => session.jsm.streams.info(name));
-  const positions = await timedPhase(where, "consumer-positions", async () =>
-    plan.carry
-      ? carryConsumerPositions(
-          session,
-          name,
-          plan.carry,
-          before.config.retention,
-          before.state.last_seq,
-          inputs.failover.consumerDrainTimeoutMs,
-        )
-      : plan.mode === "unplanned" && inputs.peerDomain
-        ? unplannedConsumerPositions(
+  const at = new Date().toISOString();
+  let unplanned: UnplannedReads | undefined;
+  const positionConsumers = () =>
+    timedPhase(where, "consumer-positions", async () =>
+      plan.carry
+        ? carryConsumerPositions(
             session,
             name,
-            inputs.peerDomain,
-            { seq: before.state.last_seq, at: before.state.last_ts },
-            inputs.failover.unplannedConsumerRewind,
+            plan.carry,
             before.config.retention,
-            // The same bound as a planned drain: the time given to settle acknowledgements.
+            before.state.last_seq,
             inputs.failover.consumerDrainTimeoutMs,
           )
-        : plan.positions,
-  );
+        : plan.mode === "unplanned" && inputs.peerDomain
+          ? applyUnplannedPositions(
+              session,
+              name,
+              (unplanned = await unplannedReads(session, inputs, before, plan.early)),
+              before.config.retention,
+              // The same bound as a planned drain: the time given to settle acknowledgements.
+              inputs.failover.consumerDrainTimeoutMs,
+            )
+          : plan.positions,
+    );
+  const promoteStream = () =>
+    timedPhase(where, `promote-${plan.mode}`, () =>
+      applyPrimaryConfig(session, inputs, instance, {
+        ...userMetadata(before.config.metadata),
+        ...plan.identity,
+        [MetadataKeys.promotedAtSequence]: String(before.state.last_seq),
+        [MetadataKeys.promotedAt]: at,
+        [MetadataKeys.promotedFrom]: inputs.peerDomain ?? "",
+        [MetadataKeys.promotionMode]: plan.mode,
+      }),
+    );
+  let positions: PromotionRecord["consumersPositioned"];
+  if (plan.carry === undefined && plan.mode === "unplanned") {
+    // The stream takes writes while its consumers are re-created: they are paused until then and
+    // start no later than its last mirrored message, so nothing written meanwhile is skipped. A
+    // run cut off in between positions the rest when it runs again (finishEarlierPromotion).
+    const [positioned, promoted] = await Promise.allSettled([positionConsumers(), promoteStream()]);
+    if (promoted.status === "rejected") throw promoted.reason;
+    if (positioned.status === "rejected") throw positioned.reason;
+    positions = positioned.value;
+  } else {
+    // Planned: the carried positions are the peer's paused consumers', which a later run cannot
+    // read again; the stream is promoted once they are in place.
+    positions = await positionConsumers();
+    await promoteStream();
+  }
   const record: PromotionRecord = {
     mode: plan.mode,
-    at: new Date().toISOString(),
+    at,
     reason: plan.reason,
     fromDomain: inputs.peerDomain ?? "",
     ...(plan.peerLastSequence !== undefined ? { peerLastSequence: plan.peerLastSequence } : {}),
@@ -382,18 +523,32 @@ async function promote(
     waitedForCatchupMs: Date.now() - plan.started,
     consumersPositioned: positions,
   };
-  await timedPhase(where, `promote-${plan.mode}`, () =>
-    applyPrimaryConfig(session, inputs, instance, {
-      ...userMetadata(before.config.metadata),
-      ...plan.identity,
-      [MetadataKeys.promotedAtSequence]: String(record.lastMirroredSequence),
-      [MetadataKeys.promotedAt]: record.at,
-      [MetadataKeys.promotedFrom]: record.fromDomain,
-      [MetadataKeys.promotionMode]: plan.mode,
-    }),
+  // Unplanned: the consumers left waiting are those the reads listed and did not re-position.
+  await timedPhase(where, "resume-consumers", () =>
+    resumeMirrorPausedConsumers(session, name, unplanned?.unpositioned),
   );
-  await timedPhase(where, "resume-consumers", () => resumeMirrorPausedConsumers(session, name));
   return record;
+}
+
+/**
+ * The positions read while the peer was judged, when those reads succeeded (a mirror's last
+ * sequence only grows, so they start no later than reads now would); else read now.
+ */
+async function unplannedReads(
+  session: Session,
+  inputs: StreamResourceInputs,
+  before: StreamInfo,
+  early: Promise<UnplannedReads> | undefined,
+): Promise<UnplannedReads> {
+  const read = early === undefined ? undefined : await early.catch(() => undefined);
+  if (read !== undefined && read.lastSequence <= before.state.last_seq) return read;
+  return readUnplannedPositions(
+    session,
+    inputs.spec.name,
+    inputs.peerDomain!,
+    { seq: before.state.last_seq, at: before.state.last_ts },
+    inputs.failover.unplannedConsumerRewind,
+  );
 }
 
 /** A previous run promoted the stream but failed before recording it: finish, don't redo. */
@@ -404,19 +559,45 @@ async function finishEarlierPromotion(
   local: StreamInfo,
 ): Promise<PromotionRecord> {
   const metadata = userMetadata(local.config.metadata);
+  const mode = metadata[MetadataKeys.promotionMode] === "unplanned" ? "unplanned" : "planned";
+  const promotedAtSequence = Number(metadata[MetadataKeys.promotedAtSequence] ?? local.state.last_seq);
   await applyPrimaryConfig(session, inputs, instance, metadata);
+  // An unplanned promotion re-creates the consumers while the stream already takes writes: a run
+  // cut off then left some waiting at the mirror's own positions. They are positioned now, as then.
+  const positions =
+    mode === "unplanned" && inputs.peerDomain
+      ? await applyUnplannedPositions(
+          session,
+          inputs.spec.name,
+          await readUnplannedPositions(
+            session,
+            inputs.spec.name,
+            inputs.peerDomain,
+            { seq: promotedAtSequence, at: await storedAt(session, inputs.spec.name, promotedAtSequence) },
+            inputs.failover.unplannedConsumerRewind,
+          ),
+          local.config.retention,
+          inputs.failover.consumerDrainTimeoutMs,
+        )
+      : {};
   await resumeMirrorPausedConsumers(session, inputs.spec.name);
   return {
-    mode: metadata[MetadataKeys.promotionMode] === "unplanned" ? "unplanned" : "planned",
+    mode,
     at: metadata[MetadataKeys.promotedAt] ?? new Date().toISOString(),
     reason:
       "the stream was already primary on the server (an earlier run promoted it); its configuration was re-applied",
     fromDomain: metadata[MetadataKeys.promotedFrom] ?? inputs.peerDomain ?? "",
-    lastMirroredSequence: Number(metadata[MetadataKeys.promotedAtSequence] ?? local.state.last_seq),
+    lastMirroredSequence: promotedAtSequence,
     lastMirroredAt: local.state.last_ts ?? "",
     waitedForCatchupMs: 0,
-    consumersPositioned: {},
+    consumersPositioned: positions,
   };
+}
+
+/** When the message at `seq` was stored, or undefined when it cannot be read (deleted, say). */
+async function storedAt(session: Session, stream: string, seq: number): Promise<string | undefined> {
+  const message = await session.jsm.streams.getMessage(stream, { seq }).catch(() => null);
+  return message?.time.toISOString();
 }
 
 /** Removes `mirror` and adds the subjects in one update: the server (>= 2.12) promotes in place. */

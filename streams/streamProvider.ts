@@ -279,7 +279,7 @@ export const streamProvider = {
       // Also when the server shows a primary: a promotion interrupted after the server promoted
       // the stream still has consumers to resume and evidence to record.
       if (news.role === "primary" && (existing.config.mirror || olds.role === "mirror")) {
-        lastPromotion = await promoteMirror(session, news, instance);
+        lastPromotion = await promoteMirror(session, news, instance, existing);
       } else {
         const reopened = await applyConfig(session, news, existing, instance);
         lastPromotion = reopened.promotion ?? lastPromotion;

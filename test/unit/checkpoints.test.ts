@@ -9,12 +9,20 @@ import {
   renderCheckpointerScript,
 } from "../../infra/checkpoints";
 import { regionCheckpoints } from "../../infra/region";
-import { checkpointStart, effectiveAckFloor, parseCheckpoint } from "../../streams/checkpoints";
+import { acknowledgedAboveFloor, checkpointStart, effectiveAckFloor, parseCheckpoint } from "../../streams/checkpoints";
 import {
+  forgetSilence,
+  probeRunning,
+  probeUnlessRunning,
+  recentSilence,
+  recordSilence,
+  relyOnSilence,
+  renewSilence,
   SILENCE_FRESH_MS,
   SILENCE_PROBE_MS,
   SILENCE_VALID_MS,
   sharedProbe,
+  streamsRelying,
   silenceFresh,
   silenceHolds,
 } from "../../streams/peerJudgement";
@@ -112,6 +120,25 @@ describe("checkpoints", () => {
     expect(pod["securityContext"]).toMatchObject({ runAsNonRoot: true });
   });
 
+  it("a checkpoint says whether anything above its floor had been acknowledged yet, by consumer sequence", () => {
+    // Delivered 41..50 after the floor's delivery 40, all ten pending: nothing above acknowledged.
+    const inOrder = {
+      ack_floor: { consumer_seq: 40, stream_seq: 42 },
+      delivered: { consumer_seq: 50, stream_seq: 52 },
+    };
+    expect(acknowledgedAboveFloor({ ...inOrder, num_ack_pending: 10 })).toBe(0);
+    // 41 pending (lost in flight) while 42..50 were acknowledged: the floor is held.
+    expect(acknowledgedAboveFloor({ ...inOrder, num_ack_pending: 1 })).toBe(9);
+    // Nothing pending: everything delivered was acknowledged, the floor is the delivered one.
+    expect(acknowledgedAboveFloor({ ack_floor: { stream_seq: 0 }, num_ack_pending: 0 })).toBe(0);
+    expect(acknowledgedAboveFloor({ ack_floor: { stream_seq: 42 }, num_ack_pending: 3 })).toBeUndefined();
+    expect(parseCheckpoint(info({ ...inOrder, num_ack_pending: 1 }), "orders", "settle", "t")).toEqual({
+      ackFloor: 42,
+      at: "t",
+      acknowledgedAboveFloor: 9,
+    });
+  });
+
   it("a stored answer is a checkpoint only when it is that consumer's info", () => {
     expect(parseCheckpoint(info(), "orders", "settle", "t")).toEqual({ ackFloor: 42, at: "t" });
     expect(parseCheckpoint(info({ name: "other" }), "orders", "settle", "t")).toBeUndefined();
@@ -138,7 +165,11 @@ describe("checkpoints", () => {
       config: { deliver_policy: "by_start_sequence", opt_start_seq: 3656 },
     };
     expect(effectiveAckFloor(repositioned)).toBe(3655);
-    expect(parseCheckpoint(info(repositioned), "orders", "settle", "t")).toEqual({ ackFloor: 3655, at: "t" });
+    expect(parseCheckpoint(info(repositioned), "orders", "settle", "t")).toEqual({
+      ackFloor: 3655,
+      at: "t",
+      acknowledgedAboveFloor: 0,
+    });
     // An acknowledged floor above the start stands.
     expect(effectiveAckFloor({ ...repositioned, ack_floor: { stream_seq: 5000 } })).toBe(5000);
     // Nothing pending: everything delivered was acknowledged.
@@ -210,5 +241,37 @@ describe("peer judgement", () => {
     fail(new Error("that stream's own trouble"));
     await expect(failing).rejects.toThrow("that stream's own trouble");
     expect(await joiner).toEqual({ result: "own probe", joined: false });
+  });
+
+  it("a background probe starts only when none runs; promotions relying on the verdict are counted until released", async () => {
+    let release: (value: string) => void = () => undefined;
+    const running = probeUnlessRunning("peer-d", () => new Promise<string>((resolve) => (release = resolve)));
+    expect(running).toBeDefined();
+    expect(probeRunning("peer-d")).toBe(true);
+    expect(probeUnlessRunning("peer-d", async () => "second")).toBeUndefined();
+    // A stream that needs a probe now joins the background one.
+    const joiner = sharedProbe("peer-d", async () => "own");
+    release("silent");
+    expect(await running).toEqual({ result: "silent", joined: false });
+    expect(await joiner).toEqual({ result: "silent", joined: true });
+    expect(probeRunning("peer-d")).toBe(false);
+
+    const first = relyOnSilence("peer-d");
+    const second = relyOnSilence("peer-d");
+    expect(streamsRelying("peer-d")).toBe(2);
+    first();
+    first();
+    expect(streamsRelying("peer-d")).toBe(1);
+    second();
+    expect(streamsRelying("peer-d")).toBe(0);
+  });
+
+  it("a probe renews only a verdict still held: one an answer ended stays ended", () => {
+    recordSilence("peer-e", "silent", "timeout", 1_000);
+    renewSilence("peer-e", 1_400);
+    expect(recentSilence("peer-e", 1_500)).toMatchObject({ at: 1_400, seenAt: 1_400, reason: "silent" });
+    forgetSilence("peer-e");
+    renewSilence("peer-e", 1_600);
+    expect(recentSilence("peer-e", 1_700)).toBeUndefined();
   });
 });
