@@ -69,7 +69,8 @@ export async function setUpDrill(
       credentials: local.users.app,
       clock,
       refresh: options.refresh,
-      backendDir: path.join(options.outDir, "pulumi"),
+      // Absolute: the stacks run from a copy of the project elsewhere, where a relative --out means nothing.
+      backendDir: path.resolve(options.outDir, "pulumi"),
     });
     const plan = replicatedStreams(drillStackConfig(initial, initial, settings));
     const streamLoads: StreamLoad[] = plan.map((planned) => ({
