@@ -17,6 +17,7 @@
 import type { StoredMsg } from "@nats-io/jetstream";
 import type { Session } from "./client";
 import { sleep } from "./client";
+import { notePhase } from "./phaseLog";
 
 /** The stream in each region that keeps the acknowledgements of the catalog consumers. */
 export const ACK_STREAM = "natsdr-acks";
@@ -210,4 +211,25 @@ export async function readCapturedAcks(
     captured.push({ subject: message.subject, body: message.string() });
   }
   return doneAboveFloor(captured, floor, lastSequence);
+}
+
+/**
+ * The captured acknowledgements of one consumer above `floor`. Only fewer redeliveries hang on
+ * them: a capture that cannot be read never stops a failover.
+ */
+export async function capturedAbove(
+  session: Session,
+  stream: string,
+  consumer: string,
+  floor: number,
+  lastSequence: number,
+  checkpointAt?: string,
+): Promise<Map<number, DoneMessage>> {
+  const readAt = Date.now();
+  try {
+    return await readCapturedAcks(session, stream, consumer, floor, lastSequence, checkpointAt);
+  } catch (error) {
+    notePhase({ domain: session.domain, stream }, "captured-acks-unread", readAt, `${consumer}: ${String(error)}`);
+    return new Map();
+  }
 }

@@ -13,10 +13,9 @@ import { durationToNanos } from "./units";
 import { isMirrorFeed, MetadataKeys, userMetadata } from "./wire";
 import { notePhase, timedPhase, type PhaseWhere } from "./phaseLog";
 import { hedged } from "./hedge";
-import type { DoneMessage } from "./capturedAcks";
+import { capturedAbove, type DoneMessage } from "./capturedAcks";
 import {
   applyReposition,
-  capturedAbove,
   PAUSE_FOR_MS,
   planReposition,
   withoutMirrorPause,

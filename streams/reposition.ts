@@ -10,7 +10,7 @@
 import type { ConsumerConfig } from "@nats-io/jetstream";
 import type { Session } from "./client";
 import { addCaughtUp, withoutCatchUpRedirect, type CatchUp } from "./ackCatchUp";
-import { readCapturedAcks, type DoneMessage } from "./capturedAcks";
+import type { DoneMessage } from "./capturedAcks";
 import { filtersOf, findDoneRun, type DoneRun } from "./doneRun";
 import { notePhase } from "./phaseLog";
 import type { CatchUpRecord } from "./spec";
@@ -220,26 +220,5 @@ async function catchUp(
     await session.jsm.consumers.delete(stream, config.durable_name).catch(() => false);
     await session.jsm.consumers.add(stream, config);
     return { acknowledged: 0, released: 0, complete: false };
-  }
-}
-
-/**
- * The captured acknowledgements of one consumer above `floor`. Only fewer redeliveries hang on
- * them: a capture that cannot be read never stops a failover.
- */
-export async function capturedAbove(
-  session: Session,
-  stream: string,
-  consumer: string,
-  floor: number,
-  lastSequence: number,
-  checkpointAt?: string,
-): Promise<Map<number, DoneMessage>> {
-  const readAt = Date.now();
-  try {
-    return await readCapturedAcks(session, stream, consumer, floor, lastSequence, checkpointAt);
-  } catch (error) {
-    notePhase({ domain: session.domain, stream }, "captured-acks-unread", readAt, `${consumer}: ${String(error)}`);
-    return new Map();
   }
 }
