@@ -16,9 +16,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { consumerProvider } from "../streams/consumerProvider";
 import { streamProvider } from "../streams/streamProvider";
-import { planCheckpoints } from "../infra/checkpoints";
 import { startLocalCheckpointer, type LocalCheckpointer } from "../drill/local";
-import type { StreamSpec } from "../streams/spec";
 import { connectApp, startTwoDomains, type CutMode, type TwoDomains } from "../test/harness";
 import {
   APP_CREDENTIALS,
@@ -29,6 +27,7 @@ import {
   startPublisher,
   type Publisher,
 } from "../test/support/provider";
+import { activeAndStandbyPlans } from "../test/support/checkpoints";
 import { parseArgs } from "node:util";
 import { engineFailover, type EngineFailoverRow } from "./engineFailover";
 
@@ -192,22 +191,15 @@ function startService(east: NatsConnection, count: number, acknowledged: Set<str
  * us-east-1, as the stacks declare them.
  */
 async function startCheckpoints(regions: TwoDomains, count: number): Promise<LocalCheckpointer> {
-  const planned = planCheckpoints({
-    domain: regions.east.domain,
-    enabled: true,
+  // us-east-1 holds the primaries, eu-central-1 the mirrors: its stack declares the capture.
+  const { active: planned, standby: west } = activeAndStandbyPlans({
+    streams: names(count),
+    activeDomain: regions.east.domain,
+    standbyDomain: regions.west.domain,
     interval: `${CHECKPOINT_INTERVAL_MS}ms`,
-    streams: names(count).map((name) => ({
-      name,
-      role: "primary",
-      peerDomain: regions.west.domain,
-      replicated: true,
-      spec: { replicas: 1 } as StreamSpec,
-      consumers: [{ name: "worker", spec: {} as never }],
-    })),
-  })!;
-  const westPlan = { ...planned.stream, subjects: [`natsdr.checkpoints.${regions.east.domain}.>`] };
-  // And the capture of us-east-1's acknowledgements, whose filters name no domain.
-  for (const spec of [westPlan, planned.ackStream]) {
+  });
+  // The checkpoints of us-east-1, and the capture of its acknowledgements (filters name no domain).
+  for (const spec of [west.stream, west.ackStream]) {
     await streamProvider.create(
       await checked(streamProvider, rawStreamInputs(regions.west, undefined, "primary", { ...spec })),
     );

@@ -27,6 +27,15 @@ export function ackCaptureSubject(stream: string, consumer: string): string {
   return `$JS.ACK.${stream}.${consumer}.>`;
 }
 
+/**
+ * The one subject of the capture stream while its region captures nothing (it is the active
+ * region of every stream): a stream needs a subject, and the server would give it its own name.
+ * Nobody publishes to it; the domain keeps the two regions' apart.
+ */
+export function ackCaptureIdleSubject(domain: string): string {
+  return `natsdr.acks.idle.${domain}`;
+}
+
 /** What a v1 acknowledgement subject names. */
 export interface AckReply {
   readonly stream: string;

@@ -32,4 +32,4 @@ export {
   checkpointStreamSubjects,
   checkpointSubject,
 } from "./checkpoints";
-export { ACK_STREAM, ackCaptureSubject } from "./capturedAcks";
+export { ACK_STREAM, ackCaptureIdleSubject, ackCaptureSubject } from "./capturedAcks";

@@ -113,7 +113,7 @@ export class RegionStreams extends pulumi.ComponentResource {
     }
     // Not catalog streams: no consumers, no peer, no role flip. The peer's checkpointer writes
     // the checkpoints; the servers write the acknowledgements.
-    const supporting = (suffix: string, spec: StreamSpec | undefined) =>
+    const supporting = (suffix: string, spec: StreamSpec | undefined, after: pulumi.Resource[] = []) =>
       spec === undefined
         ? undefined
         : new JetStreamStream(
@@ -127,10 +127,13 @@ export class RegionStreams extends pulumi.ComponentResource {
               // No failover settings: it is never promoted, so a change of them must not touch it.
               allowDeleteWithMessages: true,
             },
-            { parent: this, ...(opts?.dependsOn === undefined ? {} : { dependsOn: opts.dependsOn }) },
+            { parent: this, dependsOn: [...dependsOnOf(opts), ...after] },
           );
     this.checkpointStream = supporting("checkpoints", args.checkpointStream);
-    this.ackStream = supporting("acks", args.ackStream);
+    // The capture moves with the roles (planCheckpoints), so it changes only once every catalog
+    // stream has: a flip whose promotion is refused leaves it as it was, and an unplanned
+    // promotion reads what was captured while the capture still runs.
+    this.ackStream = supporting("acks", args.ackStream, Object.values(streams));
     this.streams = streams;
     this.consumers = consumers;
     this.roles = pulumi.output(mapValues(streams, (resource) => resource.role));
@@ -194,6 +197,16 @@ export function streamEvidence(parts: {
     ...(lastMirrorRepair === undefined ? {} : { lastMirrorRepair }),
     ...(lastPeerFence === undefined ? {} : { lastPeerFence }),
   };
+}
+
+/**
+ * The resources a component's options make it wait for, as a list to add to. An Output of a list
+ * is kept as one element: the SDK gathers dependencies through nested lists and Outputs alike.
+ */
+function dependsOnOf(opts: pulumi.ComponentResourceOptions | undefined): pulumi.Input<pulumi.Resource>[] {
+  const dependsOn = opts?.dependsOn;
+  if (dependsOn === undefined) return [];
+  return Array.isArray(dependsOn) ? dependsOn : [dependsOn as pulumi.Input<pulumi.Resource>];
 }
 
 function mapValues<T, U>(record: Record<string, T>, map: (value: T) => U): Record<string, U> {

@@ -93,18 +93,22 @@ describe("e2e failover", { timeout: 300_000 }, () => {
     expect((await outputsOf("eu-central-1"))["streams"]).toEqual({ events: "mirror", orders: "mirror" });
   });
 
-  it("the preview of a flip updates only role in the new active stack and replaces the old primaries", async () => {
+  it("the preview of a flip updates only role in the new active stack and replaces the old primaries; the capture moves with them", async () => {
     await world.setActiveRegion("eu-central-1");
+    // The acknowledgement capture moves to the new standby: a change of its subjects, in place.
+    const captureMoves = { name: "jetstream-acks", op: "update", diffs: ["spec"] };
     const west = new StepCollector();
     const westPreview = await world.stacks["eu-central-1"].preview({ onEvent: west.onEvent });
-    expect(west.changes().map(({ name, op, diffs }) => ({ name, op, diffs }))).toEqual(
-      streamResources.map((name) => ({ name, op: "update", diffs: ["role"] })),
-    );
+    expect(west.changes().map(({ name, op, diffs }) => ({ name, op, diffs }))).toEqual([
+      captureMoves,
+      ...streamResources.map((name) => ({ name, op: "update", diffs: ["role"] })),
+    ]);
     const east = new StepCollector();
     const eastPreview = await world.stacks["us-east-1"].preview({ onEvent: east.onEvent });
-    expect(east.changes().map(({ name, op, diffs }) => ({ name, op, diffs }))).toEqual(
-      streamResources.map((name) => ({ name, op: "replace", diffs: ["role"] })),
-    );
+    expect(east.changes().map(({ name, op, diffs }) => ({ name, op, diffs }))).toEqual([
+      captureMoves,
+      ...streamResources.map((name) => ({ name, op: "replace", diffs: ["role"] })),
+    ]);
     // The lines README.md and docs/failover.md quote, as the CLI prints them.
     const line = (prefix: string, name: string, what: string) =>
       ` ${prefix} pulumi-nodejs:dynamic/natsdr:JetStreamStream ${name} ${what} [diff: ~role]\n`;
@@ -114,8 +118,10 @@ describe("e2e failover", { timeout: 300_000 }, () => {
       expect(eastPreview.stdout).toContain(line("+-", name, "replace"));
       expect(eastPreview.stdout).toContain(line("--", name, "delete original"));
     }
-    expect(westPreview.stdout).toContain("Resources:\n    ~ 2 to update\n    5 unchanged\n");
-    expect(eastPreview.stdout).toContain("Resources:\n    +-2 to replace\n    5 unchanged\n");
+    expect(westPreview.stdout).toContain("Resources:\n    ~ 3 to update\n    4 unchanged\n");
+    expect(eastPreview.stdout).toContain(
+      "Resources:\n    ~ 1 to update\n    +-2 to replace\n    3 changes. 4 unchanged\n",
+    );
   });
 
   it("pulumi up fails over with no acknowledged message lost under load, consumer positions kept", async () => {
@@ -135,10 +141,10 @@ describe("e2e failover", { timeout: 300_000 }, () => {
     const router = new Router("us-east-1", clock);
     const load = await publishDuring(router, "flip", async () => {
       const west = await world.stacks["eu-central-1"].up();
-      expect(west.summary.resourceChanges).toEqual({ update: 2, same: 5 });
+      expect(west.summary.resourceChanges).toEqual({ update: 3, same: 4 });
       router.moveTo("eu-central-1", "eu-central-1 stack finished: its streams are writable");
       const east = await world.stacks["us-east-1"].up();
-      expect(east.summary.resourceChanges).toEqual({ replace: 2, same: 5 });
+      expect(east.summary.resourceChanges).toEqual({ replace: 2, update: 1, same: 4 });
     });
     expect(load.gaveUp).toBe(0);
     expect(await missingIn("eu-central-1", seed)).toEqual([]);
@@ -232,7 +238,7 @@ describe("e2e failover", { timeout: 300_000 }, () => {
     const stranded = await publishDuring(new Router("us-east-1", clock), "stranded", async () => undefined);
     expect(stranded.acks.size).toBeGreaterThan(0);
     const west = await world.stacks["eu-central-1"].up();
-    expect(west.summary.resourceChanges).toEqual({ update: 2, same: 5 });
+    expect(west.summary.resourceChanges).toEqual({ update: 3, same: 4 });
     const promotion = (
       (await outputsOf("eu-central-1"))["failoverEvidence"] as Record<string, { lastPromotion?: { mode: string } }>
     )["orders"]?.lastPromotion;

@@ -6,7 +6,7 @@ import path from "node:path";
 import { jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { describe, expect, test } from "vitest";
-import { planCheckpoints, renderCheckpointerScript, type CheckpointPlan } from "../../infra/checkpoints";
+import { renderCheckpointerScript, type CheckpointPlan } from "../../infra/checkpoints";
 import { startLocalCheckpointer } from "../../drill/local";
 import { ACK_STREAM, CHECKPOINT_STREAM, checkpointSubject } from "../../streams";
 import { readCapturedAcks } from "../../streams/capturedAcks";
@@ -15,9 +15,9 @@ import { inSession } from "../../streams/client";
 import { consumerProvider } from "../../streams/consumerProvider";
 import { findPeerPrimary } from "../../streams/promotion";
 import { streamProvider } from "../../streams/streamProvider";
-import type { StreamSpec } from "../../streams/spec";
 import { makeTempDir, natsCliBinary, removeTempDir, waitForLink } from "../harness";
 import { APP_CREDENTIALS, checked, eventually, rawConsumerInputs, rawStreamInputs } from "../support/provider";
+import { activeAndStandbyPlans } from "../support/checkpoints";
 import { useRegions } from "../support/regions";
 
 const fixture = useRegions();
@@ -25,24 +25,14 @@ const jsm = (nc: NatsConnection) => jetstreamManager(nc);
 
 /** What the east stack plans for its checkpointer, and the west stack for its checkpoint stream. */
 function plans(streams: readonly string[], interval = "1s"): { east: CheckpointPlan; west: CheckpointPlan } {
-  const planned = (domain: string, peerDomain: string) =>
-    planCheckpoints({
-      domain,
-      enabled: true,
-      interval,
-      streams: streams.map((name) => ({
-        name,
-        role: "primary",
-        peerDomain,
-        replicated: true,
-        spec: { replicas: 1 } as StreamSpec,
-        consumers: [{ name: "worker", spec: {} as never }],
-      })),
-    })!;
-  return {
-    east: planned(fixture.regions.east.domain, fixture.regions.west.domain),
-    west: planned(fixture.regions.west.domain, fixture.regions.east.domain),
-  };
+  // The east region is active (its streams are primaries), the west one its standby (mirrors).
+  const { active, standby } = activeAndStandbyPlans({
+    streams,
+    activeDomain: fixture.regions.east.domain,
+    standbyDomain: fixture.regions.west.domain,
+    interval,
+  });
+  return { east: active, west: standby };
 }
 
 /** The checkpoint stream in eu-central-1, declared as the west stack declares it. */

@@ -4,7 +4,14 @@
 import { describe, expect, it } from "vitest";
 import { regionCheckpoints } from "../../infra/region";
 import { catchUpAnswer, withoutCatchUpRedirect } from "../../streams/ackCatchUp";
-import { ackCaptureSubject, ackKind, doneAboveFloor, parseAckReply } from "../../streams/capturedAcks";
+import {
+  ackCaptureIdleSubject,
+  ackCaptureSubject,
+  ackKind,
+  doneAboveFloor,
+  parseAckReply,
+} from "../../streams/capturedAcks";
+import { diffStreamInputs } from "../../streams/diff";
 import { streamSpecSchema } from "../../streams/schemas";
 import { specFromWire, streamWireConfig } from "../../streams/wire";
 import { parsed, rawConfig } from "./support";
@@ -106,5 +113,34 @@ describe("captured acknowledgements", () => {
     const catalogStream = streamSpecSchema().parse({ name: "orders", subjects: ["orders.>"] });
     expect("noAck" in catalogStream).toBe(false);
     expect("no_ack" in streamWireConfig(catalogStream, "primary", undefined, {})).toBe(false);
+  });
+
+  it("only the standby captures: the active region's capture stream takes its idle subject, and a flip moves the capture in place", () => {
+    // us-east-1 active: eu-central-1 (mirrors) captures, us-east-1 (primaries) does not.
+    const active = regionCheckpoints(parsed(rawConfig("us-east-1")))!;
+    const standby = regionCheckpoints(parsed(rawConfig("eu-central-1")))!;
+    expect(active.consumers.length).toBeGreaterThan(0);
+    expect(active.ackStream.subjects).toEqual([ackCaptureIdleSubject("us-east-1")]);
+    expect(active.ackStream.subjects).toEqual(["natsdr.acks.idle.us-east-1"]);
+    expect(standby.ackStream.subjects).toEqual(
+      standby.consumers.map((consumer) => ackCaptureSubject(consumer.stream, consumer.consumer)),
+    );
+    // The checkpointer sends the positions of the same consumers either way.
+    expect(active.consumers).toEqual(standby.consumers);
+    // After the flip to eu-central-1, us-east-1 captures: only the subjects change, in place.
+    const flipped = regionCheckpoints(parsed(rawConfig("us-east-1", { activeRegion: "eu-central-1" })))!;
+    expect(flipped.ackStream.subjects).toEqual(
+      flipped.consumers.map((consumer) => ackCaptureSubject(consumer.stream, consumer.consumer)),
+    );
+    const inputs = (spec: typeof active.ackStream) => ({
+      connection: { servers: ["nats://127.0.0.1:4222"] },
+      domain: "us-east-1",
+      spec,
+      role: "primary" as const,
+      allowDeleteWithMessages: true,
+    });
+    const diff = diffStreamInputs(inputs(active.ackStream) as never, inputs(flipped.ackStream) as never);
+    expect(diff.changed).toEqual(["spec.subjects"]);
+    expect(diff.replaces).toEqual([]);
   });
 });

@@ -45,7 +45,7 @@ beforeAll(async () => {
 
 describe.each(pairs)("failover diff in %s / %s", (first, second) => {
   for (const stack of [first, second]) {
-    it(`${stack}: flipping activeRegion changes only stream roles, the DNS weight and the declared roles of the rules`, () => {
+    it(`${stack}: flipping activeRegion changes only stream roles, the DNS weight, the declared roles of the rules and where acknowledgements are captured`, () => {
       const before = runs[runKey(stack, first)]!;
       const after = runs[runKey(stack, second)]!;
       expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
@@ -69,6 +69,8 @@ describe.each(pairs)("failover diff in %s / %s", (first, second) => {
       expect(changed.sort()).toEqual(
         [
           "dns-record: weightedRoutingPolicies[0].weight",
+          // The standby captures one filter per consumer of a replicated stream (3), the active region none.
+          ...[0, 1, 2].map((index) => `jetstream-acks: spec.subjects[${index}]`),
           ...streams.map((name) => `jetstream-stream-${name}: role`),
           "monitoring-prometheus-rule: spec.groups[0].rules[0].labels.active_region",
           ...streams.map(

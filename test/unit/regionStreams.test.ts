@@ -138,7 +138,8 @@ describe("region streams", () => {
     expect(typeof events["__provider"]).toBe("string");
   });
 
-  it("flipping activeRegion changes exactly the role input of replicated streams", async () => {
+  it("flipping activeRegion changes exactly the role input of replicated streams and the capture's subjects", async () => {
+    const subjectsOf = (inputs: Record<string, unknown>) => (inputs["spec"] as { subjects: string[] }).subjects;
     for (const region of ["us-east-1", "eu-central-1"] as const) {
       await declare(`${region}-before`, region, "us-east-1");
       await declare(`${region}-after`, region, "eu-central-1");
@@ -149,13 +150,24 @@ describe("region streams", () => {
       for (const [child, inputs] of Object.entries(before)) {
         const { role: roleBefore, ...rest } = withoutProvider(inputs);
         const { role: roleAfter, ...restAfter } = withoutProvider(after[child]!);
-        expect(restAfter).toEqual(rest);
+        if (child === "acks") {
+          const { subjects: _before, ...specBefore } = rest["spec"] as Record<string, unknown>;
+          const { subjects: _after, ...specAfter } = restAfter["spec"] as Record<string, unknown>;
+          expect({ ...restAfter, spec: specAfter }).toEqual({ ...rest, spec: specBefore });
+          changed.push(`acks: ${subjectsOf(inputs).length} -> ${subjectsOf(after[child]!).length} subjects`);
+        } else expect(restAfter).toEqual(rest);
         if (roleAfter !== roleBefore) changed.push(`${child}: ${String(roleBefore)} -> ${String(roleAfter)}`);
       }
       const expected = region === "us-east-1" ? "primary -> mirror" : "mirror -> primary";
-      expect(changed.sort()).toEqual(
-        ["audit", "events", "metrics", "notifications"].map((name) => `stream-${name}: ${expected}`),
-      );
+      // The standby captures one filter per consumer of a replicated stream (3); the active region one idle subject.
+      const capture = region === "us-east-1" ? "acks: 1 -> 3 subjects" : "acks: 3 -> 1 subjects";
+      expect(changed.sort()).toEqual([
+        capture,
+        ...["audit", "events", "metrics", "notifications"].map((name) => `stream-${name}: ${expected}`),
+      ]);
+      expect(subjectsOf(region === "us-east-1" ? before["acks"]! : after["acks"]!)).toEqual([
+        `natsdr.acks.idle.${region}`,
+      ]);
     }
   });
 
@@ -255,5 +267,18 @@ describe("region streams", () => {
     const consumerDeps = dependencies.get("order-consumer-analytics-consumer") as pulumi.Resource[];
     expect(consumerDeps).toHaveLength(1);
     expect(await promiseOf(consumerDeps[0]!.urn)).toMatch(/order-stream-events$/);
+  });
+
+  it("the checkpoint stream waits for the servers only; the capture waits for every catalog stream too, so it moves after the roles", async () => {
+    const servers = new pulumi.ComponentResource("test:index:Servers", "servers-for-capture");
+    const component = await declare("capture", "eu-central-1", "us-east-1", [servers]);
+    expect(dependencies.get("capture-checkpoints")).toEqual([servers]);
+    const captureDeps = dependencies.get("capture-acks") as pulumi.Resource[];
+    expect(captureDeps).toEqual([servers, ...Object.values(component.streams)]);
+    expect(Object.keys(component.streams).length).toBeGreaterThan(0);
+    // Without servers to wait for (the drill, the lab): the catalog streams alone.
+    const bare = await declare("capture-bare", "eu-central-1", "us-east-1");
+    expect(dependencies.get("capture-bare-checkpoints")).toEqual([]);
+    expect(dependencies.get("capture-bare-acks")).toEqual(Object.values(bare.streams));
   });
 });
