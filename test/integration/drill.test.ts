@@ -185,18 +185,22 @@ describe("drill", () => {
     expect(promoting).toMatchObject({ stack: "drill-eu-central-1", activeRegion: "eu-central-1" });
     // The load's streams and the interest check's stream change role.
     const streamCount = Object.keys(planned.figures.promotion ?? {}).length + 1;
-    // The provider's own update (its config holds activeRegion) is not in the engine's count.
-    expect(promoting!.resourceChanges).toMatchObject({ update: streamCount });
+    // The provider's own update (its config holds activeRegion) is not in the engine's count; the
+    // acknowledgement capture, which moves to the new standby, is.
+    expect(promoting!.resourceChanges).toMatchObject({ update: streamCount + 1 });
+    expect(promoting!.changes.filter((change) => /^update jetstream-acks \[diff: ~spec\]/.test(change))).toHaveLength(
+      1,
+    );
     expect(
       promoting!.changes.filter((change) => /^update jetstream-stream-\S+ \[diff: ~role\]/.test(change)),
     ).toHaveLength(streamCount);
     expect(demoting).toMatchObject({ stack: "drill-us-east-1", activeRegion: "eu-central-1" });
-    expect(demoting!.resourceChanges).toMatchObject({ replace: streamCount });
+    expect(demoting!.resourceChanges).toMatchObject({ replace: streamCount, update: 1 });
     // What `pulumi up` printed is kept per run, numbered as in stack-runs.json.
     const runs = JSON.parse(fs.readFileSync(path.join(out, "stack-runs.json"), "utf8")) as StackRunSummary[];
     const number = runs.findIndex((stackRun) => stackRun.at === promoting!.at) + 1;
     const printed = path.join(out, "stack-runs", `${String(number).padStart(2, "0")}-drill-eu-central-1.txt`);
-    expect(fs.readFileSync(printed, "utf8")).toContain(`Resources:\n    ~ ${streamCount} updated`);
+    expect(fs.readFileSync(printed, "utf8")).toContain(`Resources:\n    ~ ${streamCount + 1} updated`);
     // The alert rules over the drill's exporters: the cut link and the killed region show as the
     // conditions of our alerts, the killed region's lasting to the end (a page after its for).
     const alerts = (scenario: ScenarioResult) => (scenario.alerts ?? []).map((alert) => alert.alert);

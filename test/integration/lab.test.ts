@@ -246,13 +246,14 @@ describe("lab", () => {
     expect(shell.code, shell.stdout.slice(-4000)).toBe(0);
     const section = (name: string | number): string => shell.stdout.split(`### ${name}\n`)[1]!.split("\n### ")[0]!;
     expect(section(3)).toMatch(/~ role +: "mirror" => "primary"/);
-    expect(section(3)).toMatch(/Resources:\n +~ 4 to update\n +10 unchanged/);
-    expect(section(4)).toMatch(/Resources:\n +~ 4 updated\n +10 unchanged/);
+    // The four streams' roles, and the acknowledgement capture moving to the new standby.
+    expect(section(3)).toMatch(/Resources:\n +~ 5 to update\n +9 unchanged/);
+    expect(section(4)).toMatch(/Resources:\n +~ 5 updated\n +9 unchanged/);
     expect(section(5)).toMatch(
       /\+- +pulumi-nodejs:dynamic\/natsdr:JetStreamStream +jetstream-stream-events +replace +\[diff: ~role\]/,
     );
-    expect(section(5)).toMatch(/Resources:\n +\+-4 to replace\n +7 unchanged/);
-    expect(section(6)).toMatch(/Resources:\n +\+-4 replaced\n +7 unchanged/);
+    expect(section(5)).toMatch(/Resources:\n +~ 1 to update\n +\+-4 to replace\n +5 changes\. 6 unchanged/);
+    expect(section(6)).toMatch(/Resources:\n +~ 1 updated\n +\+-4 replaced\n +5 changes\. 6 unchanged/);
     expect(section(7)).toMatch(/eu-central-1 \(JetStream domain eu-central-1\): 3\/3 servers answer/);
     expect(section(7)).toMatch(/\n +events +primary /);
     expect(section(7)).toMatch(/\n +events +mirror /);
