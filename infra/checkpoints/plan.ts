@@ -82,9 +82,10 @@ export const ACK_CAPTURE_MAX_AGE = "5m";
  * stream this region mirrors, and none where it holds the primaries. Only a standby's promotion
  * reads the capture; in the active region, which serves the traffic, it stored every
  * acknowledgement of its own consumers three times for nothing (in the drill, 200 messages/s and
- * three consumers, a quarter of the six servers' CPU: 1.09 cores before, 0.84 after). A flip moves the capture with the roles (a
- * change of subjects, an update in place): what the promoted region captured stays for its
- * promotion, and the demoted region captures once its stack has run. `no_ack`
+ * three consumers, a quarter of the six servers' CPU: 1.09 cores before, 0.84 after). A flip
+ * moves the capture with the roles (a change of subjects, an update in place): what the promoted
+ * region captured stays for its promotion, and the demoted region captures once its stack has
+ * run. `no_ack`
  * (the server requires it under `$JS.`; a publisher asking for a confirmation must get the
  * consumer's, not the stream's), as many replicas as the streams it serves. With one, a drill
  * that killed the server holding it had the region's stream listings time out (the drill's
