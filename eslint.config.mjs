@@ -8,7 +8,7 @@ import tseslint from "typescript-eslint";
 
 export default defineConfig(
   {
-    ignores: ["node_modules/", ".tools/", ".pulumi/", "coverage/", "bench/results/", "drill-output/"],
+    ignores: ["node_modules/", ".tools/", ".pulumi/", "coverage/", "bench/results/", "drill-output/", "dist/"],
   },
   js.configs.recommended,
   {
@@ -44,6 +44,9 @@ export default defineConfig(
   },
   {
     files: ["**/*.cjs"],
-    languageOptions: { sourceType: "commonjs", globals: { process: "readonly" } },
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { process: "readonly", __dirname: "readonly", console: "readonly" },
+    },
   },
 );

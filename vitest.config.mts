@@ -8,6 +8,8 @@ export default defineConfig({
   test: {
     environment: "node",
     include: ["test/**/*.test.ts"],
+    // dist/ built from the sources when it is not (test/support/build.ts).
+    globalSetup: ["test/support/build.ts"],
     pool: "forks",
     // A fresh module graph per file: Pulumi mock tests call setMocks before importing the
     // program. Set explicitly, which also keeps vitest from printing an "isolate: false" hint

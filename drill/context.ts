@@ -18,7 +18,7 @@ import type { DrillOptions } from "./options";
 import type { Progress } from "./progress";
 import { layOutProject } from "./pulumi/project";
 import { changeLines, runUp, type UpRun } from "./pulumi/update";
-import { localStack } from "./pulumi/workspace";
+import { editStackConfigValue, localStack } from "./pulumi/workspace";
 import type { StackRunSummary, TimelineEvent } from "./report/types";
 import { drillConfigMap, drillStackConfig, type DrillCredentials, type DrillStackSettings } from "./stacks";
 
@@ -103,7 +103,8 @@ export class DrillStacks {
   }
 
   /**
-   * `pulumi config set nats-dr:activeRegion` where the stack's differs, then `pulumi up` (with
+   * activeRegion written into the stack's settings file where the stack's differs (the edit a
+   * reviewed change makes; editStackConfigValue), then `pulumi up` (with
    * --refresh when the drill asks for it). `onComplete` is called when the engine reports the
    * update done, before the CLI has exited.
    */
@@ -114,7 +115,7 @@ export class DrillStacks {
     let configMs = 0;
     if (this.configured[region] !== activeRegion) {
       const started = performance.now();
-      await stack.setConfig("nats-dr:activeRegion", { value: activeRegion });
+      await editStackConfigValue(stack, "nats-dr:activeRegion", activeRegion);
       this.configured[region] = activeRegion;
       configMs = Math.round(performance.now() - started);
     }

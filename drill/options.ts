@@ -18,6 +18,11 @@ export interface DrillOptions {
   readonly short: boolean;
   /** One-way delay on the leafnode link, ms. */
   readonly latencyMs: number;
+  /**
+   * Niceness of the regions' processes (servers, exporters, checkpointer): in production the
+   * operator's `pulumi up` does not share their CPU, here it shares two cores with six servers.
+   */
+  readonly serverNice: number;
   /** How long the partition scenario keeps the link cut, s. */
   readonly partitionS: number;
   readonly cutMode: "reset" | "blackhole";
@@ -61,6 +66,9 @@ load on it and runs failover scenarios, each judged against its targets.
   --short             one quick pass of each scenario at a small rate (CI)
   --latency MS        one-way delay on the leafnode link (default 45, about half the
                       us-east-1 <-> eu-central-1 round trip; 0 for plain loopback)
+  --server-nice N     niceness of the regions' servers, exporters and checkpointer, 0-19
+                      (default 19): in production the operator's pulumi up does not run on
+                      the NATS nodes; 0 gives them the drill's own priority
   --partition S       seconds the partition scenario cuts the link (default duration/2)
   --cut-mode MODE     reset (connections refused) or blackhole (packets dropped); default reset
   --refresh           run the stacks with --refresh (reads every resource first)
@@ -84,6 +92,13 @@ function number(name: string, text: string | undefined, fallback: number, min: n
   const value = Number(text);
   if (!Number.isFinite(value) || value < min || value > max)
     throw new Error(`--${name} must be a number from ${min} to ${max}; got "${text}".`);
+  return value;
+}
+
+function wholeNumber(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  const value = number(name, text, fallback, min, max);
+  if (!Number.isInteger(value))
+    throw new Error(`--${name} must be a whole number from ${min} to ${max}; got "${text}".`);
   return value;
 }
 
@@ -134,6 +149,7 @@ export function parseDrillArgs(argv: readonly string[], now = new Date()): Drill
       out: { type: "string" },
       short: { type: "boolean", default: false },
       latency: { type: "string" },
+      "server-nice": { type: "string" },
       partition: { type: "string" },
       "cut-mode": { type: "string" },
       refresh: { type: "boolean", default: false },
@@ -175,6 +191,7 @@ export function parseDrillArgs(argv: readonly string[], now = new Date()): Drill
     outDir: values.out ?? `drill-output/${timestamp(now)}`,
     short,
     latencyMs: number("latency", values.latency, 45, 0, 5000),
+    serverNice: wholeNumber("server-nice", values["server-nice"], 19, 0, 19),
     partitionS: number("partition", values.partition, Math.max(1, durationS / 2), 0.5, 600),
     cutMode,
     refresh: values.refresh ?? false,

@@ -136,6 +136,7 @@ export async function runDrill(options: DrillOptions, stderr: NodeJS.WriteStream
     const version = (await ctx.clients.get("observe", ctx.stacks.activeRegion).catch(() => undefined))?.info?.version;
     const notes = [
       `stacks ${options.pair.map(drillStackName).join(" and ")} run by \`pulumi up${options.refresh ? " --refresh" : ""}\` (Pulumi CLI ${ctx.stacks.pulumiVersion}, file backend in ${path.join(options.outDir, "pulumi")}); nats-dr:failover ${JSON.stringify(ctx.stacks.config(options.pair[0]).failover)}, nats-dr:connection ${JSON.stringify(ctx.stacks.config(options.pair[0]).connection)}`,
+      `the regions' servers, exporters and checkpointer ran at niceness ${options.serverNice} (--server-nice): in production the operator's pulumi up does not share the NATS nodes' CPU; a flip sets activeRegion in the stack's settings file (the edit a reviewed change makes), then runs pulumi up`,
       `publishers: ${options.rate}/s of ${options.size} B over ${ctx.streams.join(", ")}, message ids, retries with backoff 20-250 ms; ${ctx.publisher.gaveUp} messages given up when the load stopped`,
       ...surprises(ctx.stacks.runs).map((line) => `not explained by the flip: ${line}`),
     ];

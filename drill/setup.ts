@@ -15,6 +15,7 @@ import { Publisher, type StreamLoad } from "./load/publisher";
 import { Router } from "./load/router";
 import { regionCheckpoints } from "../infra/region";
 import { startLocalCheckpointer, type LocalCheckpointer } from "./local/checkpointer";
+import { setRegionNiceness } from "./local/cleanup";
 import { startLocalRegions, type LocalRegions } from "./local/regions";
 import type { DrillOptions } from "./options";
 import { Progress } from "./progress";
@@ -45,6 +46,7 @@ export async function setUpDrill(
   const pair = options.pair;
   // The first region of the pair starts active, as Pulumi.yaml's activeRegion default has it.
   const initial = pair[0];
+  setRegionNiceness(options.serverNice);
   const servers = await startLocalRegions({
     pair,
     maxFileBytes: serverFileBytes(streamCount, options.streamMaxBytes),

@@ -1,6 +1,7 @@
 // Preview surprises: engine steps of a stack run that the activeRegion flip does not explain.
 // A reviewer reading `pulumi preview` of a failover expects exactly the role changes; anything
 // else the engine did is worth a note in the report. Pure.
+import { ACK_STREAM } from "../streams/capturedAcks";
 import { isChange, changeLine, type EngineStep } from "./pulumi/update";
 
 export interface RunSteps {
@@ -38,6 +39,19 @@ function onlyFencedSubjects(step: EngineStep): boolean {
 }
 
 /**
+ * The acknowledgement capture moving with the roles: it captures in the standby only, so a flip
+ * changes the subjects of its stream (and nothing else) in both regions (streams/capturedAcks.ts).
+ */
+function captureMoved(step: EngineStep): boolean {
+  const spec = step.values?.["spec"];
+  const before = spec?.old as SpecValue | null | undefined;
+  const after = spec?.new as SpecValue | null | undefined;
+  if (!before || !after || before["name"] !== ACK_STREAM || after["name"] !== ACK_STREAM) return false;
+  const rest = (value: SpecValue) => JSON.stringify({ ...value, subjects: undefined });
+  return rest(before) === rest(after);
+}
+
+/**
  * The `live` input `check` sets when the peer's old primary came back writable after an unplanned
  * failover: the update fences it (streams/returnedPeer.ts). The failback's first run does that.
  */
@@ -48,7 +62,8 @@ function fencesReturnedPeer(step: EngineStep): boolean {
 
 /**
  * What a flip explains: a stream's role, the fence read back, the dynamic provider's activeRegion,
- * and the fence of a returned old primary.
+ * the fence of a returned old primary, the acknowledgement capture moving, and a `live` input of
+ * an earlier run dropped (what that run's check saw; this run's check saw nothing to add).
  */
 export function explainedByFlip(step: EngineStep): boolean {
   if (step.op !== "update" && step.op !== "replace") return false;
@@ -56,9 +71,10 @@ export function explainedByFlip(step: EngineStep): boolean {
     (mark) =>
       mark === "~role" ||
       ((mark === "+live" || mark === "~live") && fencesReturnedPeer(step)) ||
+      mark === "-live" ||
       // The engine hands the dynamic provider every `nats-dr:*` value as its config.
       (mark === "~nats-dr:activeRegion" && step.type.startsWith("pulumi:providers:")) ||
-      (mark === "~spec" && onlyFencedSubjects(step)),
+      (mark === "~spec" && (onlyFencedSubjects(step) || captureMoved(step))),
   );
 }
 

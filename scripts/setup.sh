@@ -414,6 +414,12 @@ step_pulumi_bundled_plugins() {
   cmp -s "$shim" "$bin/pulumi-resource-pulumi-nodejs" || install -m 0755 "$shim" "$bin/pulumi-resource-pulumi-nodejs"
 }
 
+# The program and the providers as JavaScript (npm run build, infra/load.cjs): pulumi runs them
+# without compiling. Skipped while dist/ matches the sources.
+step_build() {
+  (cd "$ROOT" && node scripts/build.cjs --if-stale) || fail "npm run build failed (tsc's errors are above)."
+}
+
 step_npm() {
   local reason=""
   if [[ "${CI:-}" == "true" || "${CI:-}" == "1" ]]; then
@@ -466,4 +472,5 @@ step_kubernetes
 step_pulumi_kubernetes
 step_npm
 step_pulumi_bundled_plugins
+step_build
 write_env

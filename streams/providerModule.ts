@@ -8,26 +8,43 @@
 // 1.2-1.5 s of loading plus 3.3-4.2 s of serializing beside two CPU hogs (0.65-1.4 s serializing
 // on an idle machine), inside a failover's RTO, and 210 KB of text stored in every stream's state.
 //
-// Instead `__provider` holds a few lines that, in the provider host, register ts-node the way
-// Pulumi's language host does for the program (tsconfig.json's `ts-node` section: swc, no
-// type-check) and `require` the provider's module. The type token is still
+// Instead `__provider` holds a few lines that find the project and load the provider's module
+// through infra/load.cjs: its build from dist/ when that matches the sources (`npm run build`),
+// else the TypeScript through ts-node, registered the way Pulumi's language host did for the
+// program (tsconfig.json's `ts-node` section: swc, no type-check). The type token is still
 // `pulumi-nodejs:dynamic/<module>:<type>`, so the engine runs these resources with the same
 // dynamic provider host and the URNs of existing stacks do not change. The host caches a provider
-// by its text, and the text names only paths, so one process loads each module once. The stub
-// also turns on Node.js's compile cache (as infra/compileCache.ts does for the program) and
-// writes it once the module is loaded, since the engine ends the host without a normal exit: in
-// alternating runs of `npm run bench:failover -- --counts "" --engine-counts 1,10` on an idle
-// machine, a flip of 1 stream became writable in 2.07-2.38 s against 2.36-2.89 s without the
-// cache in either process, 10 streams in 2.54-2.74 s against 2.58-3.86 s (five runs each).
+// by its text, and the text names only paths, so one process loads each module once. The loader
+// also turns on Node.js's compile cache and writes it once the module is loaded, since the engine
+// ends the host without a normal exit: in alternating runs of `npm run bench:failover -- --counts
+// "" --engine-counts 1,10` on an idle machine, a flip of 1 stream became writable in 2.07-2.38 s
+// against 2.36-2.89 s without the cache in either process, 10 streams in 2.54-2.74 s against
+// 2.58-3.86 s (five runs each).
 //
 // What it changes for an operator: `pulumi refresh` and `pulumi destroy` run the project's
 // current provider code (an update always did), which must be in place: at the path recorded in
 // the state, or at the same path under the directory `pulumi` runs in (a checkout that moved).
+// A text recorded by an older nats-dr (it registered ts-node itself) still loads the same module.
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 
-/** The project's root: the directory of package.json, tsconfig.json and Pulumi.yaml. */
-const PROJECT_ROOT = path.resolve(__dirname, "..");
+/**
+ * The project's root: the directory of package.json, tsconfig.json and Pulumi.yaml, above this
+ * file both in the sources (streams/) and in the build (dist/streams/).
+ */
+export function projectRootOf(dir: string): string {
+  for (let current = dir; ; current = path.dirname(current)) {
+    if (fs.existsSync(path.join(current, "package.json"))) return current;
+    if (path.dirname(current) === current)
+      throw new Error(`no package.json above ${dir}: not inside the nats-dr project`);
+  }
+}
+
+const PROJECT_ROOT = projectRootOf(__dirname);
+
+/** The loader the text requires, relative to the project root. */
+const LOADER = "infra/load.cjs";
 
 /** The reserved input of a dynamic resource that holds its provider's code. */
 export const PROVIDER_KEY = "__provider";
@@ -47,25 +64,17 @@ export function providerModuleText(file: string, exportName: string): string {
     '  const path = require("path");',
     '  const fs = require("fs");',
     `  const fromProject = ${JSON.stringify(fromProject)};`,
-    `  const candidates = [${JSON.stringify(absolute)}, path.join(process.cwd(), fromProject)];`,
-    "  const file = candidates.find((candidate) => fs.existsSync(candidate));",
-    "  if (file === undefined) {",
+    `  const roots = [${JSON.stringify(PROJECT_ROOT)}, process.cwd()];`,
+    "  const root = roots.find(",
+    `    (dir) => fs.existsSync(path.join(dir, fromProject)) && fs.existsSync(path.join(dir, ${JSON.stringify(LOADER)})),`,
+    "  );",
+    "  if (root === undefined) {",
     "    throw new Error(",
-    '      "nats-dr\'s provider code " + fromProject + " is at neither " + candidates.join(" nor ") +',
+    '      "nats-dr\'s provider code " + fromProject + " is at neither " + roots.map((dir) => path.join(dir, fromProject)).join(" nor ") +',
     '        ": run pulumi from the nats-dr project directory (npm ci done), the one this stack was last updated from or a copy of it",',
     "    );",
     "  }",
-    "  const root = file.slice(0, file.length - fromProject.length);",
-    '  const nodeModule = require("module");',
-    "  if (nodeModule.enableCompileCache) nodeModule.enableCompileCache();",
-    '  if (!process[Symbol.for("ts-node.register.instance")]) {',
-    '    const tsNode = require(require.resolve("ts-node", { paths: [root] }));',
-    '    tsNode.register({ project: path.join(root, "tsconfig.json") });',
-    "  }",
-    `  const provider = require(file)[${JSON.stringify(exportName)}];`,
-    "  // The engine ends this process without letting Node write the cache at exit.",
-    "  if (nodeModule.flushCompileCache) nodeModule.flushCompileCache();",
-    "  return provider;",
+    `  return require(path.join(root, ${JSON.stringify(LOADER)})).loadProjectModule(root, fromProject).exports[${JSON.stringify(exportName)}];`,
     "};",
     "",
   ].join("\n");

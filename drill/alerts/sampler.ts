@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { exporterArgs } from "../../infra/kubernetes/statefulSetSpec";
 import { ExporterMetrics } from "../../infra/monitoring/metrics";
 import { natsExporterBinary } from "../local/binaries";
-import { orphanSafeCommand, trackChild } from "../local/cleanup";
+import { orphanSafeCommand, regionNiceness, trackChild } from "../local/cleanup";
 import { waitFor } from "../local/wait";
 import { freePorts } from "../local/ports";
 import type { LocalRegions } from "../local/regions";
@@ -45,7 +45,11 @@ export class AlertSampler {
     );
     const ports = await freePorts(servers.length);
     const children = servers.map((server, index) => {
-      const command = orphanSafeCommand(binary, exporterArgs({ metricsPort: ports[index]!, monitorUrl: server.url }));
+      const command = orphanSafeCommand(
+        binary,
+        exporterArgs({ metricsPort: ports[index]!, monitorUrl: server.url }),
+        regionNiceness(),
+      );
       const child = spawn(command.file, command.args, { stdio: "ignore" });
       trackChild(child);
       return child;

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { checkpointerArgs, type CheckpointPlan } from "../../infra/checkpoints";
 import { natsCliBinary } from "./binaries";
-import { orphanSafeCommand, trackChild } from "./cleanup";
+import { orphanSafeCommand, regionNiceness, trackChild } from "./cleanup";
 
 export interface LocalCheckpointer {
   /** How many times a child was started (one per consumer at first). */
@@ -32,7 +32,7 @@ export function startLocalCheckpointer(input: {
   const timers = new Set<NodeJS.Timeout>();
   const run = (args: string[]): void => {
     if (stopped) return;
-    const command = orphanSafeCommand(cli, args);
+    const command = orphanSafeCommand(cli, args, regionNiceness());
     const child = spawn(command.file, command.args, { env, stdio: "ignore" });
     started++;
     trackChild(child);

@@ -68,20 +68,45 @@ function cleanUpNow(reg: Registry): void {
 }
 
 const SETPRIV = "/usr/bin/setpriv";
+const NICE = "/usr/bin/nice";
 let setprivUsable: boolean | undefined;
+
+let regionNicenessValue = 0;
+
+/**
+ * The niceness (nice(1), 0-19) the processes standing for the regions get from now on: the
+ * servers, their exporters and the checkpointer. The drill lowers their priority (--server-nice)
+ * because in production the operator's `pulumi up` does not share their CPU; started with it,
+ * every thread of theirs has it (renicing a running nats-server changes its first thread only).
+ */
+export function setRegionNiceness(niceness: number): void {
+  if (!Number.isInteger(niceness) || niceness < 0 || niceness > 19)
+    throw new Error(`a niceness is a whole number from 0 to 19; got ${niceness}`);
+  regionNicenessValue = niceness;
+}
+
+export function regionNiceness(): number {
+  return regionNicenessValue;
+}
 
 /**
  * The command line to spawn `file args` so that the kernel SIGKILLs it when this process dies:
  * `setpriv --pdeathsig KILL -- file args` on Linux (setpriv execs, so the pid and signals are
- * the server's own); unchanged where setpriv is missing.
+ * the server's own); unchanged where setpriv is missing. With `niceness` above 0, `nice -n` runs
+ * it (it execs too).
  */
-export function orphanSafeCommand(file: string, args: readonly string[]): { file: string; args: string[] } {
+export function orphanSafeCommand(
+  file: string,
+  args: readonly string[],
+  niceness = 0,
+): { file: string; args: string[] } {
   if (setprivUsable === undefined) {
     setprivUsable = process.platform === "linux" && isExecutable(SETPRIV);
   }
+  const line = niceness > 0 && isExecutable(NICE) ? [NICE, "-n", String(niceness), file, ...args] : [file, ...args];
   return setprivUsable
-    ? { file: SETPRIV, args: ["--pdeathsig", "KILL", "--", file, ...args] }
-    : { file, args: [...args] };
+    ? { file: SETPRIV, args: ["--pdeathsig", "KILL", "--", ...line] }
+    : { file: line[0]!, args: line.slice(1) };
 }
 
 function isExecutable(file: string): boolean {
@@ -103,11 +128,12 @@ export function spawnLogged(
   args: readonly string[],
   cwd: string,
   logFile: string,
+  niceness = 0,
 ): { child: ChildProcess; exited: Promise<void> } {
   const fd = fs.openSync(logFile, "a");
   let child: ChildProcess;
   try {
-    const command = orphanSafeCommand(file, args);
+    const command = orphanSafeCommand(file, args, niceness);
     child = spawn(command.file, command.args, { cwd, stdio: ["ignore", fd, fd] });
   } finally {
     fs.closeSync(fd);

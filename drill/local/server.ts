@@ -2,7 +2,7 @@ import { execFile, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { natsServerBinary } from "./binaries";
-import { makeTempDir, removeTempDir, spawnLogged } from "./cleanup";
+import { makeTempDir, regionNiceness, removeTempDir, spawnLogged } from "./cleanup";
 import { healthz } from "./monitor";
 import { settlesWithin, sleep } from "./wait";
 
@@ -155,7 +155,13 @@ class NatsServerProcess implements ServerHandle {
     this.runCount += 1;
     fs.appendFileSync(this.logFile, `--- nats-dr harness: start #${this.runCount} of ${this.name} ---\n`);
     const logOffset = fs.statSync(this.logFile).size;
-    const { child, exited } = spawnLogged(natsServerBinary(), ["-c", this.configFile], this.tempDir, this.logFile);
+    const { child, exited } = spawnLogged(
+      natsServerBinary(),
+      ["-c", this.configFile],
+      this.tempDir,
+      this.logFile,
+      regionNiceness(),
+    );
     this.run = { child, exited };
     try {
       await this.waitReady(child, logOffset);

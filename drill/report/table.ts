@@ -41,13 +41,13 @@ function lag(summary: LagSummary): string {
 
 /**
  * One `pulumi up` as the engine summed it up: "activeRegion eu-central-1, pulumi up 9.8 s (engine
- * done at 8.9 s, config set 281 ms), ok: 2 updated, 5 unchanged; update jetstream-stream-events
+ * done at 8.9 s, activeRegion set 281 ms), ok: 2 updated, 5 unchanged; update jetstream-stream-events
  * [diff: ~role] 412 ms".
  */
 export function describeRun(run: StackRunSummary): string {
   const timing = [
     ...(run.completedMs === null ? [] : [`engine done at ${formatMs(run.completedMs)}`]),
-    ...(run.configMs > 0 ? [`config set ${formatMs(run.configMs)}`] : []),
+    ...(run.configMs > 0 ? [`activeRegion set ${formatMs(run.configMs)}`] : []),
   ];
   const head = `activeRegion ${run.activeRegion}, pulumi up ${formatMs(run.ms)}${timing.length === 0 ? "" : ` (${timing.join(", ")})`}`;
   const outcome = run.ok ? "ok" : `FAILED: ${(run.error ?? "no error reported").replace(/\s*\n\s*/g, " | ")}`;

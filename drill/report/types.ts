@@ -42,7 +42,7 @@ export interface StackRunSummary {
   readonly activeRegion: string;
   /** ms since the drill started. */
   readonly at: number;
-  /** `pulumi config set nats-dr:activeRegion` before the run, ms (0: the stack had it already). */
+  /** Setting nats-dr:activeRegion in the stack settings file before the run, ms (0: the stack had it already). */
   readonly configMs: number;
   /** The whole `pulumi up` through the Automation API, ms. */
   readonly ms: number;

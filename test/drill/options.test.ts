@@ -15,6 +15,7 @@ describe("drill options", () => {
       streams: ["events", "audit"],
       outDir: "drill-output/2026-01-02T03-04-05",
       latencyMs: 45,
+      serverNice: 19,
       partitionS: 4,
       cutMode: "reset",
       refresh: false,
@@ -43,6 +44,10 @@ describe("drill options", () => {
     expect(() => parse("--cut-mode", "drop")).toThrow(/--cut-mode is reset or blackhole/);
     expect(() => parse("--streams", ",")).toThrow(/--streams is empty/);
     expect(() => parse("--bogus")).toThrow(/bogus/);
+    expect(() => parse("--server-nice", "20")).toThrow('--server-nice must be a number from 0 to 19; got "20".');
+    expect(() => parse("--server-nice", "2.5")).toThrow(
+      '--server-nice must be a whole number from 0 to 19; got "2.5".',
+    );
   });
 
   it("--regions names the pair, the first starts active; bad pairs are refused by the config's rules", () => {
@@ -72,6 +77,8 @@ describe("drill options", () => {
         "--refresh",
         "--latency",
         "0",
+        "--server-nice",
+        "0",
         "--cut-mode",
         "blackhole",
         "--unplanned-rewind",
@@ -83,6 +90,7 @@ describe("drill options", () => {
       streams: "all",
       refresh: true,
       latencyMs: 0,
+      serverNice: 0,
       cutMode: "blackhole",
       unplannedRewind: "10s",
       outDir: "x",

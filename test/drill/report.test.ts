@@ -111,7 +111,7 @@ describe("drill report - tables", () => {
       "mirror lag                     max 120 ms (32 msgs), p99 95 ms (20 msgs), p50 10 ms; 10 samples",
     );
     expect(text).toContain(
-      "stack drill-eu-central-1       activeRegion eu-central-1, pulumi up 9420 ms (engine done at 8610 ms, config set 281 ms), ok: 2 updated, 5 unchanged; update pulumi:providers:pulumi-nodejs::default [diff: ~nats-dr:activeRegion] 28 ms; update jetstream-stream-events [diff: ~role] 412 ms",
+      "stack drill-eu-central-1       activeRegion eu-central-1, pulumi up 9420 ms (engine done at 8610 ms, activeRegion set 281 ms), ok: 2 updated, 5 unchanged; update pulumi:providers:pulumi-nodejs::default [diff: ~nats-dr:activeRegion] 28 ms; update jetstream-stream-events [diff: ~role] 412 ms",
     );
     expect(text).toContain("    MISS  RTO (flip -> first write in the new region): 2500 (target < 2000 ms)");
     expect(text).toContain("  note: look here");

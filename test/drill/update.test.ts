@@ -213,6 +213,42 @@ describe("drill surprises", () => {
     ]);
   });
 
+  it("the acknowledgement capture moving with the roles and a dropped live input are the flip's", () => {
+    const capture = { name: "natsdr-acks", subjects: ["natsdr.acks.idle.us-east-1"], maxAge: "5m" };
+    const capturing = { ...capture, subjects: ["$JS.ACK.events.analytics.>"] };
+    const steps = recorded(
+      metadata(
+        "update",
+        "jetstream-acks",
+        STREAM,
+        { role: "primary", spec: capture },
+        { role: "primary", spec: capturing },
+      ),
+      metadata(
+        "replace",
+        "jetstream-stream-events",
+        STREAM,
+        { role: "primary", spec, live: { role: "primary", fencedBy: "eu-central-1" } },
+        { role: "mirror", spec },
+        ["role"],
+      ),
+    );
+    expect(surprises([run([]), run([]), run(steps)])).toEqual([]);
+    // The capture's stream changing anything but its subjects is not.
+    const resized = recorded(
+      metadata(
+        "update",
+        "jetstream-acks",
+        STREAM,
+        { role: "primary", spec: capture },
+        { role: "primary", spec: { ...capturing, maxAge: "1h" } },
+      ),
+    );
+    expect(surprises([run([]), run([]), run(resized)])).toEqual([
+      "stack drill-us-east-1 (activeRegion eu-central-1) at 30000 ms: update jetstream-acks [diff: ~spec] 5 ms",
+    ]);
+  });
+
   it("any other change is named with its stack, and the first two runs create freely", () => {
     const created = recorded(metadata("create", "jetstream-consumer-analytics-consumer", "c", undefined, { spec }));
     const changed = recorded(

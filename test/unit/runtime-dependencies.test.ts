@@ -13,10 +13,10 @@ const packageJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, "package.jso
 };
 const dependencies = new Set(Object.keys(packageJson.dependencies));
 
-/** The TypeScript files of a folder, recursively. */
+/** The TypeScript and CommonJS files of a folder, recursively. */
 function sources(folder: string): string[] {
   return readdirSync(path.join(PROJECT_ROOT, folder), { recursive: true, encoding: "utf8" })
-    .filter((file) => file.endsWith(".ts"))
+    .filter((file) => file.endsWith(".ts") || file.endsWith(".cjs"))
     .map((file) => path.join(folder, file));
 }
 
@@ -50,13 +50,17 @@ describe("runtime dependencies", () => {
     expect(missing).toEqual([]);
   });
 
-  test("the TypeScript loader Pulumi and the provider stub register, with its transpiler, is one too", () => {
+  test("the TypeScript loader infra/load.cjs registers without a build, with its transpiler, is one too", () => {
     const file = path.join(PROJECT_ROOT, "tsconfig.json");
     // tsconfig.json has comments: read it the way TypeScript does.
     const tsconfig = ts.parseConfigFileTextToJson(file, readFileSync(file, "utf8")).config as {
       "ts-node"?: { swc?: boolean };
     };
-    expect(readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8")).toMatch(/typescript: true/);
+    // Pulumi loads no TypeScript of its own: the entry picks the build or the sources (infra/load.cjs).
+    expect(readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8")).toMatch(/typescript: false/);
+    expect((JSON.parse(readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { main: string }).main).toBe(
+      "infra/main.cjs",
+    );
     const needed = ["ts-node", "typescript", ...(tsconfig["ts-node"]?.swc ? ["@swc/core"] : [])];
     expect(needed.filter((name) => !dependencies.has(name))).toEqual([]);
   });
