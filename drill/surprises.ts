@@ -18,6 +18,12 @@ interface SpecValue {
   readonly [field: string]: unknown;
 }
 
+/** Two specs alike but for their subjects. */
+function differInSubjectsOnly(before: SpecValue, after: SpecValue): boolean {
+  const rest = (value: SpecValue) => JSON.stringify({ ...value, subjects: undefined });
+  return rest(before) === rest(after);
+}
+
 /**
  * The spec of a stream the refresh found fenced differs from the program's in its subjects only:
  * the fence moved them to natsdr.fenced.<domain>.<stream> (streams/wire.ts fenceSubject). That is
@@ -30,11 +36,10 @@ function onlyFencedSubjects(step: EngineStep): boolean {
   const after = spec.new as SpecValue | null;
   if (before === null || after === null) return false;
   const subjects = before.subjects ?? [];
-  const rest = (value: SpecValue) => JSON.stringify({ ...value, subjects: undefined });
   return (
     subjects.length > 0 &&
     subjects.every((subject) => subject.startsWith("natsdr.fenced.")) &&
-    rest(before) === rest(after)
+    differInSubjectsOnly(before, after)
   );
 }
 
@@ -46,9 +51,8 @@ function captureMoved(step: EngineStep): boolean {
   const spec = step.values?.["spec"];
   const before = spec?.old as SpecValue | null | undefined;
   const after = spec?.new as SpecValue | null | undefined;
-  if (!before || !after || before["name"] !== ACK_STREAM || after["name"] !== ACK_STREAM) return false;
-  const rest = (value: SpecValue) => JSON.stringify({ ...value, subjects: undefined });
-  return rest(before) === rest(after);
+  if (!before || !after || before["name"] !== ACK_STREAM) return false;
+  return differInSubjectsOnly(before, after);
 }
 
 /**

@@ -79,7 +79,10 @@ function registerTypeScript(root) {
  * exports, whether they came from the build, and why not.
  */
 function loadProjectModule(root, fromProject) {
-  // Node.js's on-disk compile cache (infra/compileCache.ts says why) for everything loaded from here.
+  // Node.js's on-disk compile cache (Node >= 22.1) for everything loaded from here: a flip's
+  // `pulumi up` is an RTO, and the second run of the same code skips V8's compilation of it. The
+  // cache lives where Node puts it (NODE_COMPILE_CACHE, else the OS temp directory);
+  // NODE_DISABLE_COMPILE_CACHE=1 turns it off.
   if (nodeModule.enableCompileCache) nodeModule.enableCompileCache();
   const state = buildState(root);
   const built = path.join(root, BUILD_DIR, fromProject.replace(/\.ts$/, ".js"));
