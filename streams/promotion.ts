@@ -34,6 +34,7 @@ import {
 import { unfencePeer, fencePeer, publishFenceMarker, waitForMarker } from "./fencing";
 import type { PromotionRecord, StreamResourceInputs } from "./spec";
 import { provenOriginIdentity } from "./origin";
+import { capturePeerAcks, releasePeerAcks } from "./peerCapture";
 import { MetadataKeys, streamWireConfig, userMetadata } from "./wire";
 import {
   forgetSilence,
@@ -358,6 +359,13 @@ export async function promoteMirror(
   }
 
   let paused: PausedConsumer[] = [];
+  // The peer is about to be the standby: it captures this stream's acknowledgements from before
+  // the consumers resume here, moved beside the fence and the catch-up (peerCapture.ts).
+  const peerName = peerKey(inputs.connection.servers, inputs.peerDomain!);
+  const consumersHere = consumerNames(session.jsm, name);
+  const capture = timedPhase(where, "capture-at-peer", async () =>
+    capturePeerAcks(peerName, peer.jsm, name, await consumersHere).then((move) => move.kind),
+  ).catch((error: unknown) => `failed: ${String((error as Error)?.message ?? error)}`);
   await timedPhase(where, "fence", () =>
     fencePeer(peer.jsm, peer.info, inputs.domain, inputs.peerDomain!, inputs.failover.peerSettleMs),
   );
@@ -416,6 +424,7 @@ export async function promoteMirror(
       positions: {},
       carry: paused,
       identity,
+      capturePeer: capture,
     });
   } catch (error) {
     const now = await session.jsm.streams.info(name).catch(() => undefined);
@@ -426,6 +435,11 @@ export async function promoteMirror(
         { cause: error },
       );
     }
+    // The peer stays the active region: it need not capture its own acknowledgements.
+    if ((await capture) !== "no-capture")
+      await consumersHere
+        .then((names) => releasePeerAcks(peerName, peer.jsm, inputs.peerDomain!, name, names))
+        .catch(() => undefined);
     const undo = await unfencePeer(peer.jsm, name).then(
       () => "The peer was unfenced and takes writes again.",
       (unfenceError: unknown) =>
@@ -451,6 +465,8 @@ interface PromotionPlan {
   readonly identity?: Record<string, string>;
   /** Unplanned: the consumer positions as read while the peer was judged. */
   readonly early?: Promise<UnplannedReads>;
+  /** Planned: the move of the acknowledgement capture to the peer, as it ended (peerCapture.ts). */
+  readonly capturePeer?: Promise<string>;
 }
 
 async function promote(
@@ -512,6 +528,9 @@ async function promote(
     positions = await positionConsumers();
     await promoteStream();
   }
+  // Awaited before the consumers resume. A failure costs only the capture until the peer's stack
+  // runs (what it cost before 2026-12-08), not the failover.
+  const peerCapture = await plan.capturePeer;
   const record: PromotionRecord = {
     mode: plan.mode,
     at,
@@ -521,6 +540,7 @@ async function promote(
     lastMirroredSequence: before.state.last_seq,
     lastMirroredAt: before.state.last_ts ?? "",
     waitedForCatchupMs: Date.now() - plan.started,
+    ...(peerCapture === undefined ? {} : { peerCapture }),
     consumersPositioned: positions,
   };
   // Unplanned: the consumers left waiting are those the reads listed and did not re-position.
@@ -619,4 +639,11 @@ async function applyPrimaryConfig(
     }
     throw error;
   }
+}
+
+/** The durable consumers of this region's copy of `stream`, by name. */
+async function consumerNames(jsm: JetStreamManager, stream: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const info of jsm.consumers.list(stream)) names.push(info.name);
+  return names;
 }

@@ -210,6 +210,14 @@ export interface PromotionRecord {
   readonly lastMirroredAt: string;
   readonly waitedForCatchupMs: number;
   /**
+   * Planned only: whether the promotion made the demoted peer capture the acknowledgements of
+   * this stream's consumers (streams/peerCapture.ts): "moved", "already", "no-capture" (the peer
+   * keeps none: checkpoints are off there) or "failed: <why>" (then the capture starts when the
+   * peer's stack runs, and an unplanned failover back before that delivers again what was
+   * acknowledged meanwhile).
+   */
+  readonly peerCapture?: string;
+  /**
    * Consumers re-positioned, by name. Planned: from the peer's acknowledgement floor;
    * `unacknowledged` is how many delivered messages the peer still awaited acks for (they will be
    * redelivered). Unplanned: from the peer's last checkpoint held here (its floor, when it was

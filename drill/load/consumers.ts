@@ -38,6 +38,27 @@ export interface AckRecord {
   gaveUpAt?: number;
 }
 
+/** One region's subscription of a worker; stopped once its hand-over ends. */
+interface RegionSubscription {
+  readonly region: Region;
+  stopped: boolean;
+  messages: ConsumerMessages | undefined;
+  done: Promise<void>;
+}
+
+/**
+ * How long a worker that moved keeps its old region's subscription. A subscription stopped at
+ * once drops what it has received and not handled, and what is still on its way to it (a push
+ * consumer's queue group had deliveries of the promoted region's consumer reach the old region's
+ * subscriber across the leafnode until the move). Those messages stay pending until their
+ * `ackWait` (30 s) and hold the consumer's ack floor, and with it the checkpoints an unplanned
+ * failover starts from: in one drill 31 such messages held the floor until the kill 27 s later.
+ * A service rolled over to another region starts the new subscription first and drains the old
+ * one; so does this worker. A queue group prefers its local member, so once the new region's
+ * subscription is up nothing more crosses to the old one.
+ */
+export const HANDOVER_MS = 1000;
+
 export class ConsumerWorker {
   /** Message id -> deliveries. */
   readonly delivered = new Map<string, number>();
@@ -54,8 +75,9 @@ export class ConsumerWorker {
    */
   readonly acks = new Map<string, AckRecord>();
   private running = false;
-  private loop: Promise<void> | undefined;
-  private current: ConsumerMessages | undefined;
+  private readonly subscriptions = new Set<RegionSubscription>();
+  private current: RegionSubscription | undefined;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(
     readonly load: ConsumerLoad,
@@ -67,13 +89,17 @@ export class ConsumerWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    // Follow the router: a client re-resolves the hostname and reconnects elsewhere.
+    this.unsubscribe = this.router.onMove((region) => this.moveTo(region));
+    this.open(this.router.current());
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.current?.stop();
-    await this.loop;
+    this.unsubscribe?.();
+    const all = [...this.subscriptions];
+    for (const subscription of all) this.close(subscription);
+    await Promise.all(all.map((subscription) => subscription.done));
   }
 
   /** Deliveries of `kind` in [from, to) ms, optionally by one region's consumer only. */
@@ -91,9 +117,29 @@ export class ConsumerWorker {
     return count;
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
-      const region = this.router.current();
+  /** Make before break: the new region's subscription first, the old one drained for HANDOVER_MS. */
+  private moveTo(region: Region): void {
+    if (!this.running) return;
+    const previous = this.current;
+    this.open(region);
+    if (previous !== undefined) setTimeout(() => this.close(previous), HANDOVER_MS).unref();
+  }
+
+  private open(region: Region): void {
+    const subscription: RegionSubscription = { region, stopped: false, messages: undefined, done: Promise.resolve() };
+    this.subscriptions.add(subscription);
+    this.current = subscription;
+    subscription.done = this.consume(subscription).finally(() => this.subscriptions.delete(subscription));
+  }
+
+  private close(subscription: RegionSubscription): void {
+    subscription.stopped = true;
+    subscription.messages?.stop();
+  }
+
+  private async consume(subscription: RegionSubscription): Promise<void> {
+    const { region } = subscription;
+    while (this.running && !subscription.stopped) {
       try {
         const js = jetstream(await this.connections.get("consume", region), { timeout: 2000 });
         const messages =
@@ -102,22 +148,22 @@ export class ConsumerWorker {
                 await js.consumers.get(this.load.stream, this.load.name)
               ).consume({ max_messages: 256, expires: 2000 })
             : await (await js.consumers.getPushConsumer(this.load.stream, this.load.name)).consume();
-        this.current = messages;
-        // Follow the router: a client re-resolves the hostname and reconnects elsewhere.
-        const unsubscribe = this.router.onMove(() => messages.stop());
+        subscription.messages = messages;
         try {
+          // Closed while it was being opened: nothing of it was handed out yet.
+          if (subscription.stopped || !this.running) continue;
           for await (const message of messages) {
             this.handle(message, region);
             if (!this.running) break;
           }
         } finally {
-          unsubscribe();
           messages.stop();
+          subscription.messages = undefined;
         }
       } catch (error) {
         this.errors++;
         this.lastError = String((error as Error)?.message ?? error);
-        if (this.running) await new Promise((resolve) => setTimeout(resolve, 250));
+        if (this.running && !subscription.stopped) await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }
   }

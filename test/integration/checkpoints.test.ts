@@ -315,6 +315,61 @@ describe("checkpoints", { timeout: 120_000 }, () => {
     }
   });
 
+  test("a planned promotion makes the demoted peer capture its consumers' acknowledgements before it resumes them, for two streams at once; a peer without a capture stream is left alone", async () => {
+    const names = ["moved0", "moved1"];
+    const mirrors = [];
+    for (const name of names) mirrors.push(await pairWithWorker(name));
+    // East is the active region: its stack declares the capture idle (it mirrors nothing).
+    const { east: eastPlan } = plans(names);
+    expect(eastPlan.ackStream.subjects).toEqual([`natsdr.acks.idle.${fixture.regions.east.domain}`]);
+    const eastManager = await jsm(fixture.east);
+    await eastManager.streams.delete(ACK_STREAM).catch(() => undefined);
+    await streamProvider.create(
+      await checked(
+        streamProvider,
+        rawStreamInputs(fixture.regions.east, undefined, "primary", { ...eastPlan.ackStream }),
+      ),
+    );
+    try {
+      for (const name of names) await publishMirrored(name, 20);
+      const promoted = await Promise.all(
+        mirrors.map(async (mirror) => streamProvider.update("id", mirror, await promoteInputs(mirror))),
+      );
+      for (const result of promoted) {
+        expect(result.outs.lastPromotion?.mode).toBe("planned");
+        expect(result.outs.lastPromotion?.peerCapture).toBe("moved");
+      }
+      // Both streams' consumers, in the order the east stack declares them once it runs as standby.
+      const capture = await eastManager.streams.info(ACK_STREAM);
+      expect(capture.config.subjects).toEqual(names.map((name) => `$JS.ACK.${name}.worker.>`));
+      // The service in west acknowledges from the first delivery on, and east keeps each acknowledgement.
+      const acked = await ackNext(fixture.west, names[0]!, 20);
+      await eventually("west's acknowledgements captured in east", async () => {
+        const captured = await eastManager.streams.info(ACK_STREAM, {
+          subjects_filter: `$JS.ACK.${names[0]}.worker.>`,
+        });
+        return captured.state.messages === acked.length;
+      });
+      // As an unplanned promotion back to east reads them.
+      const eastInputs = await checked(
+        streamProvider,
+        rawStreamInputs(fixture.regions.east, fixture.regions.west, "mirror", { ...mirrors[0]!.spec }),
+      );
+      const kept = await inSession(eastInputs, (session) => readCapturedAcks(session, names[0]!, "worker", 0, 20));
+      expect([...kept.keys()].sort((a, b) => a - b)).toEqual(acked.map((message) => message.seq));
+    } finally {
+      await eastManager.streams.delete(ACK_STREAM).catch(() => undefined);
+    }
+
+    // Checkpoints off in east (no capture stream): the promotion says so and changes nothing there.
+    const name = "nocapture";
+    const mirror = await pairWithWorker(name);
+    await publishMirrored(name, 5);
+    const promoted = await streamProvider.update("id", mirror, await promoteInputs(mirror));
+    expect(promoted.outs.lastPromotion).toMatchObject({ mode: "planned", peerCapture: "no-capture" });
+    await expect(eastManager.streams.info(ACK_STREAM)).rejects.toThrow(/not found/);
+  });
+
   describe("a delivery lost in flight holds the floor; the acknowledgements above it were captured", () => {
     /**
      * East's service acknowledges (server-confirmed) every message of 1..300 but: 5 (its delivery

@@ -3,6 +3,7 @@
 import { AckPolicy, jetstreamManager } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { ACK_STREAM } from "../../streams";
 import { openSession } from "../../streams/client";
 import { pausePeerConsumers, resumePeerConsumers, stuckConsumersNote } from "../../streams/consumerPositions";
 import { consumerProvider } from "../../streams/consumerProvider";
@@ -17,6 +18,7 @@ import {
   readStream,
   refreshedProps,
 } from "../support/provider";
+import { activeAndStandbyPlans } from "../support/checkpoints";
 import { closeRegions, openRegions } from "../support/regions";
 
 let regions: TwoDomains;
@@ -68,9 +70,21 @@ async function mirrored(name: string, seq: number) {
 }
 
 describe("failover edges", () => {
-  test("a planned failover that fails after the fence un-fences the peer", async () => {
+  test("a planned failover that fails after the fence un-fences the peer and takes back the acknowledgement capture it gave it", async () => {
     const spec = { name: "slow", subjects: ["slow.*"] };
     const { mirror } = await pair(spec);
+    await consumersInBothRegions("slow", "worker");
+    // East is active: its stack declares the capture idle.
+    const { active } = activeAndStandbyPlans({
+      streams: ["slow"],
+      activeDomain: regions.east.domain,
+      standbyDomain: regions.west.domain,
+      interval: "1s",
+    });
+    await streamProvider.create(
+      await checked(streamProvider, rawStreamInputs(regions.east, undefined, "primary", { ...active.ackStream })),
+    );
+    const eastCapture = async () => (await (await jsm(east)).streams.info(ACK_STREAM)).config.subjects;
     await publish(east, "slow.x", 5, "s");
     await mirrored("slow", 5);
     // A stream in eu-central-1 already captures slow.*: the promotion's update (which adds the
@@ -90,9 +104,12 @@ describe("failover edges", () => {
     expect(eastInfo.config.metadata?.["natsdr.fenced-by"]).toBeUndefined();
     expect((await (await jsm(west)).streams.info("slow")).config.mirror).toBeDefined();
     await (await jsm(east)).jetstream().publish("slow.x", new TextEncoder().encode("after the abort")); // the old primary takes writes again
-    // With the obstacle gone, the same promotion goes through.
+    expect(await eastCapture()).toEqual([`natsdr.acks.idle.${regions.east.domain}`]);
+    // With the obstacle gone, the same promotion goes through, and east captures west's acknowledgements.
     const promoted = await streamProvider.update("id", mirror, await streamInputs("west", "primary", spec));
-    expect(promoted.outs.lastPromotion?.mode).toBe("planned");
+    expect(promoted.outs.lastPromotion).toMatchObject({ mode: "planned", peerCapture: "moved" });
+    expect(await eastCapture()).toEqual(["$JS.ACK.slow.worker.>"]);
+    await (await jsm(east)).streams.delete(ACK_STREAM);
   });
 
   test("after an aborted promotion every peer consumer that can be resumed is, and the rest are named", async () => {

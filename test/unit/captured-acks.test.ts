@@ -12,6 +12,7 @@ import {
   parseAckReply,
 } from "../../streams/capturedAcks";
 import { diffStreamInputs } from "../../streams/diff";
+import { withCapturedConsumers, withoutCapturedConsumers } from "../../streams/peerCapture";
 import { streamSpecSchema } from "../../streams/schemas";
 import { specFromWire, streamWireConfig } from "../../streams/wire";
 import { parsed, rawConfig } from "./support";
@@ -142,5 +143,35 @@ describe("captured acknowledgements", () => {
     const diff = diffStreamInputs(inputs(active.ackStream) as never, inputs(flipped.ackStream) as never);
     expect(diff.changed).toEqual(["spec.subjects"]);
     expect(diff.replaces).toEqual([]);
+  });
+
+  it("a planned promotion gives the demoted peer's capture the subjects its stack then declares: the stack's run changes nothing", () => {
+    // us-east-1 was active (capture idle); every stream flips to eu-central-1, one promotion each.
+    const before = regionCheckpoints(parsed(rawConfig("us-east-1")))!;
+    const after = regionCheckpoints(parsed(rawConfig("us-east-1", { activeRegion: "eu-central-1" })))!;
+    const byStream = new Map<string, string[]>();
+    for (const { stream, consumer } of after.consumers)
+      byStream.set(stream, [...(byStream.get(stream) ?? []), consumer]);
+    let subjects: readonly string[] = before.ackStream.subjects;
+    for (const [stream, consumers] of [...byStream].reverse()) {
+      subjects = withCapturedConsumers(subjects, stream, consumers) ?? subjects;
+    }
+    expect(subjects).toEqual(after.ackStream.subjects);
+    expect(withCapturedConsumers(subjects, [...byStream.keys()][0]!, [...byStream.values()][0]!)).toBeUndefined();
+    // A stream without consumers adds nothing; subjects of other kinds than acknowledgements go.
+    expect(withCapturedConsumers(["natsdr.acks.idle.us-east-1"], "orders", [])).toBeUndefined();
+    expect(withCapturedConsumers(["natsdr.acks.idle.us-east-1", "$JS.ACK.b.c.>"], "a", ["x", "y"])).toEqual([
+      "$JS.ACK.a.x.>",
+      "$JS.ACK.a.y.>",
+      "$JS.ACK.b.c.>",
+    ]);
+    // A promotion that failed takes its subjects out again; the last one out gives back the idle subject.
+    expect(withoutCapturedConsumers(["$JS.ACK.a.x.>", "$JS.ACK.b.c.>"], "a", ["x"], "us-east-1")).toEqual([
+      "$JS.ACK.b.c.>",
+    ]);
+    expect(withoutCapturedConsumers(["$JS.ACK.a.x.>"], "a", ["x"], "us-east-1")).toEqual([
+      "natsdr.acks.idle.us-east-1",
+    ]);
+    expect(withoutCapturedConsumers(["natsdr.acks.idle.us-east-1"], "a", ["x"], "us-east-1")).toBeUndefined();
   });
 });
