@@ -529,7 +529,7 @@ async function promote(
     await promoteStream();
   }
   // Awaited before the consumers resume. A failure costs only the capture until the peer's stack
-  // runs (what it cost before 2026-12-08), not the failover.
+  // runs (what it cost before late 2026-12-07), not the failover.
   const peerCapture = await plan.capturePeer;
   const record: PromotionRecord = {
     mode: plan.mode,

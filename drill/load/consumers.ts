@@ -55,9 +55,14 @@ interface RegionSubscription {
  * failover starts from: in one drill 31 such messages held the floor until the kill 27 s later.
  * A service rolled over to another region starts the new subscription first and drains the old
  * one; so does this worker. A queue group prefers its local member, so once the new region's
- * subscription is up nothing more crosses to the old one.
+ * subscription is up nothing more crosses to the old one; a pull subscription asks for no more
+ * and handles the rest of its last request.
  */
 export const HANDOVER_MS = 1000;
+
+/** A pull request's batch and how long it waits for messages, ms. */
+const PULL_BATCH = 256;
+const PULL_EXPIRES_MS = 2000;
 
 export class ConsumerWorker {
   /** Message id -> deliveries. */
@@ -132,9 +137,14 @@ export class ConsumerWorker {
     subscription.done = this.consume(subscription).finally(() => this.subscriptions.delete(subscription));
   }
 
+  /**
+   * Ends a subscription. A push subscription ends at once (its queue group sends no more once the
+   * new region's member is there); a pull one asks for no more and ends when its request in
+   * flight does (at most `PULL_EXPIRES_MS`), having handled all of it, unless the worker stops.
+   */
   private close(subscription: RegionSubscription): void {
     subscription.stopped = true;
-    subscription.messages?.stop();
+    if (this.load.deliver === "push" || !this.running) subscription.messages?.stop();
   }
 
   private async consume(subscription: RegionSubscription): Promise<void> {
@@ -142,29 +152,40 @@ export class ConsumerWorker {
     while (this.running && !subscription.stopped) {
       try {
         const js = jetstream(await this.connections.get("consume", region), { timeout: 2000 });
-        const messages =
-          this.load.deliver === "pull"
-            ? await (
-                await js.consumers.get(this.load.stream, this.load.name)
-              ).consume({ max_messages: 256, expires: 2000 })
-            : await (await js.consumers.getPushConsumer(this.load.stream, this.load.name)).consume();
-        subscription.messages = messages;
-        try {
-          // Closed while it was being opened: nothing of it was handed out yet.
-          if (subscription.stopped || !this.running) continue;
-          for await (const message of messages) {
-            this.handle(message, region);
-            if (!this.running) break;
+        if (this.load.deliver === "pull") {
+          // One bounded request after the other rather than consume()'s standing ones, so a
+          // subscription can end without dropping deliveries already on their way.
+          const consumer = await js.consumers.get(this.load.stream, this.load.name);
+          while (this.running && !subscription.stopped) {
+            await this.handleAll(
+              subscription,
+              await consumer.fetch({ max_messages: PULL_BATCH, expires: PULL_EXPIRES_MS }),
+            );
           }
-        } finally {
-          messages.stop();
-          subscription.messages = undefined;
+        } else {
+          const consumer = await js.consumers.getPushConsumer(this.load.stream, this.load.name);
+          await this.handleAll(subscription, await consumer.consume());
         }
       } catch (error) {
         this.errors++;
         this.lastError = String((error as Error)?.message ?? error);
         if (this.running && !subscription.stopped) await new Promise((resolve) => setTimeout(resolve, 250));
       }
+    }
+  }
+
+  private async handleAll(subscription: RegionSubscription, messages: ConsumerMessages): Promise<void> {
+    subscription.messages = messages;
+    try {
+      // Closed while it was being opened: nothing of it was handed out yet.
+      if (!this.running || (subscription.stopped && this.load.deliver === "push")) return;
+      for await (const message of messages) {
+        this.handle(message, subscription.region);
+        if (!this.running) break;
+      }
+    } finally {
+      messages.stop();
+      subscription.messages = undefined;
     }
   }
 
