@@ -7,11 +7,12 @@
 // are then not delivered again in the new region.
 import type { ConsumerConfig, ConsumerInfo, JetStreamManager } from "@nats-io/jetstream";
 import { isNotFound, isUnreachable, sleep, type Session } from "./client";
-import { checkpointStart, effectiveAckFloor, readCheckpoints, readStreamCheckpoints } from "./checkpoints";
+import { checkpointStart, readCheckpoints, readStreamCheckpoints } from "./checkpoints";
+import { capturedEveryDelivery, drainPausedConsumers, type PausedConsumer } from "./peerDrain";
 import type { PromotionRecord } from "./spec";
 import { durationToNanos } from "./units";
 import { isMirrorFeed, MetadataKeys, userMetadata } from "./wire";
-import { notePhase, timedPhase, type PhaseWhere } from "./phaseLog";
+import { notePhase, timedPhase } from "./phaseLog";
 import { hedged } from "./hedge";
 import { capturedAbove, type DoneMessage } from "./capturedAcks";
 import {
@@ -23,11 +24,7 @@ import {
   type RepositionTarget,
 } from "./reposition";
 
-export interface PausedConsumer {
-  readonly name: string;
-  readonly ackFloor: number;
-  readonly unacknowledged: number;
-}
+export type { PausedConsumer } from "./peerDrain";
 
 /**
  * A consumer on a mirror is created paused. Subject interest crosses the leafnode, so an active
@@ -106,6 +103,7 @@ export async function pausePeerConsumers(
       (name) => ask(() => peerJsm.consumers.info(stream, name)),
       drainTimeoutMs,
       where,
+      (consumer) => capturedEveryDelivery(session, stream, consumer),
     );
   } catch (error) {
     // The promotion stops here and its undo knows no paused consumer yet: resume those paused
@@ -117,41 +115,6 @@ export async function pausePeerConsumers(
     );
     const note = stuckConsumersNote(stream, peerDomain, stuck);
     throw note === "" ? error : new Error(`${String((error as Error)?.message ?? error)}${note}`, { cause: error });
-  }
-}
-
-/** Waits until the paused consumers have no acknowledgement pending, or the drain time is up. */
-async function drainPausedConsumers(
-  names: readonly string[],
-  info: (name: string) => Promise<ConsumerInfo>,
-  drainTimeoutMs: number,
-  where: PhaseWhere,
-): Promise<PausedConsumer[]> {
-  const drainAt = Date.now();
-  const deadline = Date.now() + drainTimeoutMs;
-  for (;;) {
-    const infos = await Promise.all(names.map(info));
-    const drained = infos.every((consumer) => consumer.num_ack_pending === 0);
-    if (drained || Date.now() >= deadline) {
-      const carried = infos.map((consumer) => ({
-        name: consumer.name,
-        ackFloor: effectiveAckFloor(consumer) ?? 0,
-        unacknowledged: consumer.num_ack_pending,
-      }));
-      notePhase(
-        where,
-        "drain",
-        drainAt,
-        infos
-          .map(
-            (consumer, index) =>
-              `${consumer.name} pending ${consumer.num_ack_pending} floor ${consumer.ack_floor.stream_seq} carried ${carried[index]!.ackFloor}`,
-          )
-          .join(", "),
-      );
-      return carried;
-    }
-    await sleep(20);
   }
 }
 

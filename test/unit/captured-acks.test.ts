@@ -11,6 +11,7 @@ import {
   doneAboveFloor,
   parseAckReply,
 } from "../../streams/capturedAcks";
+import { everyDeliveryCaptured } from "../../streams/peerDrain";
 import { diffStreamInputs } from "../../streams/diff";
 import { withCapturedConsumers, withoutCapturedConsumers } from "../../streams/peerCapture";
 import { streamSpecSchema } from "../../streams/schemas";
@@ -173,5 +174,19 @@ describe("captured acknowledgements", () => {
       "natsdr.acks.idle.us-east-1",
     ]);
     expect(withoutCapturedConsumers(["natsdr.acks.idle.us-east-1"], "a", ["x"], "us-east-1")).toBeUndefined();
+  });
+
+  it("a planned drain stops waiting for acknowledgements lost on their way once every delivery above the floor is captured here", () => {
+    const consumer = (floor: number, delivered: number, redelivered = 0) => ({
+      ack_floor: { consumer_seq: floor, stream_seq: floor + 1000 },
+      delivered: { consumer_seq: delivered, stream_seq: delivered + 1000 },
+      num_redelivered: redelivered,
+    });
+    // 10 deliveries above the floor: 10 captured done means the pending ones were all sent.
+    expect(everyDeliveryCaptured(consumer(40, 50), 10)).toBe(true);
+    expect(everyDeliveryCaptured(consumer(40, 50), 9)).toBe(false);
+    // A redelivery: more deliveries than messages, so the count proves nothing.
+    expect(everyDeliveryCaptured(consumer(40, 50, 1), 10)).toBe(false);
+    expect(everyDeliveryCaptured({}, 10)).toBe(false);
   });
 });
