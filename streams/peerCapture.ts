@@ -34,7 +34,10 @@ export function withCapturedConsumers(
   const wanted = consumers.map((consumer) => ackCaptureSubject(stream, consumer));
   if (wanted.length === 0 || wanted.every((subject) => current.includes(subject))) return undefined;
   const kept = current.filter((subject) => subject.startsWith("$JS.ACK."));
-  return [...new Set([...kept, ...wanted])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  // Sorted by "<stream>.<consumer>", as the plan sorts them ("$JS.ACK." and ".>" aside: "."
+  // after the consumer's name would sort "x-b" before "x").
+  const key = (subject: string) => subject.slice("$JS.ACK.".length, -".>".length);
+  return [...new Set([...kept, ...wanted])].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 /** Pure: the capture's subjects without those of `consumers` of `stream`, undefined when it has none of them. */

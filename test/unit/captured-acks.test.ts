@@ -159,6 +159,8 @@ describe("captured acknowledgements", () => {
     }
     expect(subjects).toEqual(after.ackStream.subjects);
     expect(withCapturedConsumers(subjects, [...byStream.keys()][0]!, [...byStream.values()][0]!)).toBeUndefined();
+    // Ordered by "<stream>.<consumer>" as the plan orders them, not by the whole subject.
+    expect(withCapturedConsumers([], "a", ["x-b", "x"])).toEqual(["$JS.ACK.a.x.>", "$JS.ACK.a.x-b.>"]);
     // A stream without consumers adds nothing; subjects of other kinds than acknowledgements go.
     expect(withCapturedConsumers(["natsdr.acks.idle.us-east-1"], "orders", [])).toBeUndefined();
     expect(withCapturedConsumers(["natsdr.acks.idle.us-east-1", "$JS.ACK.b.c.>"], "a", ["x", "y"])).toEqual([
