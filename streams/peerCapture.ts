@@ -13,6 +13,7 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { ACK_STREAM, ackCaptureIdleSubject, ackCaptureSubject } from "./capturedAcks";
 import { isNotFound } from "./client";
+import { hedged } from "./hedge";
 
 /** What moving the capture did, for the phase log. */
 export type CaptureMove =
@@ -70,7 +71,7 @@ interface Batch {
 const waiting = new Map<string, Batch>();
 const latest = new Map<string, Promise<unknown>>();
 
-function enqueue(peer: string, peerJsm: JetStreamManager, change: Change): Promise<CaptureMove> {
+function enqueue(peer: string, peerJsm: JetStreamManager, settleMs: number, change: Change): Promise<CaptureMove> {
   let batch = waiting.get(peer);
   if (batch === undefined) {
     const changes: Change[] = [];
@@ -79,7 +80,7 @@ function enqueue(peer: string, peerJsm: JetStreamManager, change: Change): Promi
       .catch(() => undefined)
       .then(() => {
         if (waiting.get(peer) === batch) waiting.delete(peer);
-        return applyChanges(peerJsm, changes);
+        return applyChanges(peerJsm, changes, settleMs);
       });
     batch = { changes, done };
     waiting.set(peer, batch);
@@ -100,10 +101,11 @@ function enqueue(peer: string, peerJsm: JetStreamManager, change: Change): Promi
 export function capturePeerAcks(
   peer: string,
   peerJsm: JetStreamManager,
+  settleMs: number,
   stream: string,
   consumers: readonly string[],
 ): Promise<CaptureMove> {
-  return enqueue(peer, peerJsm, (subjects) => withCapturedConsumers(subjects, stream, consumers));
+  return enqueue(peer, peerJsm, settleMs, (subjects) => withCapturedConsumers(subjects, stream, consumers));
 }
 
 /**
@@ -114,17 +116,29 @@ export function capturePeerAcks(
 export function releasePeerAcks(
   peer: string,
   peerJsm: JetStreamManager,
+  settleMs: number,
   peerDomain: string,
   stream: string,
   consumers: readonly string[],
 ): Promise<CaptureMove> {
-  return enqueue(peer, peerJsm, (subjects) => withoutCapturedConsumers(subjects, stream, consumers, peerDomain));
+  return enqueue(peer, peerJsm, settleMs, (subjects) =>
+    withoutCapturedConsumers(subjects, stream, consumers, peerDomain),
+  );
 }
 
-async function applyChanges(peerJsm: JetStreamManager, changes: readonly Change[]): Promise<CaptureMove> {
+/**
+ * One read and one update of the peer's capture stream, each asked again while unanswered for up
+ * to `settleMs` (hedge.ts): the stream may be electing a leader (a drill's node loss killed the
+ * server leading it, and a single request timed out after 5 s). Both are idempotent.
+ */
+async function applyChanges(
+  peerJsm: JetStreamManager,
+  changes: readonly Change[],
+  settleMs: number,
+): Promise<CaptureMove> {
   let info;
   try {
-    info = await peerJsm.streams.info(ACK_STREAM);
+    info = await hedged(() => peerJsm.streams.info(ACK_STREAM), settleMs);
   } catch (error) {
     if (isNotFound(error)) return { kind: "no-capture" };
     throw error;
@@ -134,6 +148,33 @@ async function applyChanges(peerJsm: JetStreamManager, changes: readonly Change[
   for (const change of changes) subjects = change(subjects) ?? subjects;
   if (subjects.length === current.length && subjects.every((subject, index) => subject === current[index]))
     return { kind: "already" };
-  await peerJsm.streams.update(ACK_STREAM, { ...info.config, subjects: [...subjects] });
+  const config = { ...info.config, subjects: [...subjects] };
+  await hedged(() => peerJsm.streams.update(ACK_STREAM, config), settleMs);
   return { kind: "moved", subjects };
+}
+
+/** How long a promotion otherwise done waits for the capture's move to the peer, ms. */
+export const CAPTURE_GRACE_MS = 1000;
+
+/**
+ * The capture's outcome, or "late: ..." when it is still under way after `graceMs` (it goes on;
+ * `whenLate` hears how it ended).
+ */
+export async function withinGrace(
+  capture: Promise<string>,
+  whenLate: (final: string, startedAt: number) => void,
+  graceMs = CAPTURE_GRACE_MS,
+): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(
+      () => resolve(`late: not done ${graceMs} ms after the promotion was; the consumers resumed and the move goes on`),
+      graceMs,
+    );
+  });
+  const startedAt = Date.now();
+  const outcome = await Promise.race([capture, late]);
+  clearTimeout(timer);
+  if (outcome.startsWith("late")) void capture.then((final) => whenLate(final, startedAt));
+  return outcome;
 }

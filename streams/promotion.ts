@@ -34,7 +34,7 @@ import {
 import { unfencePeer, fencePeer, publishFenceMarker, waitForMarker } from "./fencing";
 import type { PromotionRecord, StreamResourceInputs } from "./spec";
 import { provenOriginIdentity } from "./origin";
-import { capturePeerAcks, releasePeerAcks } from "./peerCapture";
+import { capturePeerAcks, releasePeerAcks, withinGrace } from "./peerCapture";
 import { MetadataKeys, streamWireConfig, userMetadata } from "./wire";
 import {
   forgetSilence,
@@ -364,7 +364,9 @@ export async function promoteMirror(
   const peerName = peerKey(inputs.connection.servers, inputs.peerDomain!);
   const consumersHere = consumerNames(session.jsm, name);
   const capture = timedPhase(where, "capture-at-peer", async () =>
-    capturePeerAcks(peerName, peer.jsm, name, await consumersHere).then((move) => move.kind),
+    capturePeerAcks(peerName, peer.jsm, inputs.failover.peerSettleMs, name, await consumersHere).then(
+      (move) => move.kind,
+    ),
   ).catch((error: unknown) => `failed: ${String((error as Error)?.message ?? error)}`);
   await timedPhase(where, "fence", () =>
     fencePeer(peer.jsm, peer.info, inputs.domain, inputs.peerDomain!, inputs.failover.peerSettleMs),
@@ -438,7 +440,9 @@ export async function promoteMirror(
     // The peer stays the active region: it need not capture its own acknowledgements.
     if ((await capture) !== "no-capture")
       await consumersHere
-        .then((names) => releasePeerAcks(peerName, peer.jsm, inputs.peerDomain!, name, names))
+        .then((names) =>
+          releasePeerAcks(peerName, peer.jsm, inputs.failover.peerSettleMs, inputs.peerDomain!, name, names),
+        )
         .catch(() => undefined);
     const undo = await unfencePeer(peer.jsm, name).then(
       () => "The peer was unfenced and takes writes again.",
@@ -528,9 +532,16 @@ async function promote(
     positions = await positionConsumers();
     await promoteStream();
   }
-  // Awaited before the consumers resume. A failure costs only the capture until the peer's stack
-  // runs (what it cost before late 2026-12-07), not the failover.
-  const peerCapture = await plan.capturePeer;
+  // Awaited before the consumers resume, for at most a second more (peerCapture.ts): a capture stream
+  // electing a leader (its server lost) must not hold the failover (it held one stream 5 s in a
+  // drill). A failure or a late capture costs only the acknowledgements until it is done or the
+  // peer's stack runs (all of them before late 2026-12-07), never the failover.
+  const peerCapture =
+    plan.capturePeer === undefined
+      ? undefined
+      : await withinGrace(plan.capturePeer, (final, startedAt) =>
+          notePhase(where, "capture-at-peer-late", startedAt, final),
+        );
   const record: PromotionRecord = {
     mode: plan.mode,
     at,

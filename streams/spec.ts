@@ -212,9 +212,10 @@ export interface PromotionRecord {
   /**
    * Planned only: whether the promotion made the demoted peer capture the acknowledgements of
    * this stream's consumers (streams/peerCapture.ts): "moved", "already", "no-capture" (the peer
-   * keeps none: checkpoints are off there) or "failed: <why>" (then the capture starts when the
-   * peer's stack runs, and an unplanned failover back before that delivers again what was
-   * acknowledged meanwhile).
+   * keeps none: checkpoints are off there), "late: ..." (still under way a second after the
+   * promotion was done: the consumers resumed, the move goes on) or "failed: <why>" (then the
+   * capture starts when the peer's stack runs, and an unplanned failover back before that delivers
+   * again what was acknowledged meanwhile).
    */
   readonly peerCapture?: string;
   /**

@@ -13,7 +13,7 @@ import {
 } from "../../streams/capturedAcks";
 import { everyDeliveryCaptured } from "../../streams/peerDrain";
 import { diffStreamInputs } from "../../streams/diff";
-import { withCapturedConsumers, withoutCapturedConsumers } from "../../streams/peerCapture";
+import { withCapturedConsumers, withinGrace, withoutCapturedConsumers } from "../../streams/peerCapture";
 import { streamSpecSchema } from "../../streams/schemas";
 import { specFromWire, streamWireConfig } from "../../streams/wire";
 import { parsed, rawConfig } from "./support";
@@ -190,5 +190,19 @@ describe("captured acknowledgements", () => {
     // A redelivery: more deliveries than messages, so the count proves nothing.
     expect(everyDeliveryCaptured(consumer(40, 50, 1), 10)).toBe(false);
     expect(everyDeliveryCaptured({}, 10)).toBe(false);
+  });
+
+  it("a promotion waits for the capture's move a bounded time: its outcome when it ends in time, else late, and hears the end", async () => {
+    const heard: string[] = [];
+    expect(await withinGrace(Promise.resolve("moved"), (final) => heard.push(final), 50)).toBe("moved");
+    let finish: (value: string) => void = () => undefined;
+    const slow = new Promise<string>((resolve) => (finish = resolve));
+    const outcome = await withinGrace(slow, (final) => heard.push(final), 50);
+    expect(outcome).toMatch(/^late: not done 50 ms after the promotion was/);
+    expect(heard).toEqual([]);
+    finish("failed: timeout");
+    await slow;
+    await Promise.resolve();
+    expect(heard).toEqual(["failed: timeout"]);
   });
 });
