@@ -56,7 +56,7 @@ export async function resumeMirrorPausedConsumers(
   return resumed;
 }
 
-async function listConsumers(jsm: JetStreamManager, stream: string): Promise<ConsumerInfo[]> {
+export async function listConsumers(jsm: JetStreamManager, stream: string): Promise<ConsumerInfo[]> {
   const result: ConsumerInfo[] = [];
   for await (const info of jsm.consumers.list(stream)) result.push(info);
   return result;

@@ -22,6 +22,7 @@ import {
 } from "./client";
 import {
   carryConsumerPositions,
+  listConsumers,
   pausePeerConsumers,
   resumeMirrorPausedConsumers,
   resumePeerConsumers,
@@ -362,7 +363,7 @@ export async function promoteMirror(
   // The peer is about to be the standby: it captures this stream's acknowledgements from before
   // the consumers resume here, moved beside the fence and the catch-up (peerCapture.ts).
   const peerName = peerKey(inputs.connection.servers, inputs.peerDomain!);
-  const consumersHere = consumerNames(session.jsm, name);
+  const consumersHere = listConsumers(session.jsm, name).then((infos) => infos.map((info) => info.name));
   const capture = timedPhase(where, "capture-at-peer", async () =>
     capturePeerAcks(peerName, peer.jsm, inputs.failover.peerSettleMs, name, await consumersHere).then(
       (move) => move.kind,
@@ -650,11 +651,4 @@ async function applyPrimaryConfig(
     }
     throw error;
   }
-}
-
-/** The durable consumers of this region's copy of `stream`, by name. */
-async function consumerNames(jsm: JetStreamManager, stream: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const info of jsm.consumers.list(stream)) names.push(info.name);
-  return names;
 }
