@@ -403,15 +403,27 @@ step_pulumi_language_nodejs() {
 
 # The engine finds its Node.js plugins beside the pulumi binary, as in an official install (found on
 # PATH instead, every run warns about it): the language host, and pulumi-resource-pulumi-nodejs, the
-# plugin that runs dynamic providers, a script @pulumi/pulumi ships at its package root.
+# plugin that runs dynamic providers, a script @pulumi/pulumi ships at its package root. The
+# language host is started through scripts/pulumi-language-nodejs.sh, which hands it the project's
+# runtime options as the flags v3.68.0 reads (it ignores them in today's run request).
 step_pulumi_bundled_plugins() {
   [[ -z "${PULUMI_FROM_PATH:-}" ]] || return 0
   local bin="$TOOL_CACHE/pulumi-$PULUMI_VERSION/bin"
   local shim="$ROOT/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
   [[ -x "$shim" ]] || fail "$shim is missing; npm ci did not install @pulumi/pulumi."
   link_tool "$TOOL_CACHE/pulumi-language-nodejs-$PULUMI_LANGUAGE_NODEJS_VERSION/bin/pulumi-language-nodejs" \
-    "$bin/pulumi-language-nodejs"
-  cmp -s "$shim" "$bin/pulumi-resource-pulumi-nodejs" || install -m 0755 "$shim" "$bin/pulumi-resource-pulumi-nodejs"
+    "$bin/pulumi-language-nodejs-host"
+  install_if_changed "$ROOT/scripts/pulumi-language-nodejs.sh" "$bin/pulumi-language-nodejs"
+  install_if_changed "$shim" "$bin/pulumi-resource-pulumi-nodejs"
+}
+
+# Copies SOURCE to an executable TARGET unless TARGET already has its contents (a link there, from
+# an older setup, is replaced by the file).
+install_if_changed() {
+  local source="$1" target="$2"
+  [[ ! -L "$target" ]] && cmp -s "$source" "$target" && return 0
+  rm -f "$target"
+  install -m 0755 "$source" "$target"
 }
 
 # The program and the providers as JavaScript (npm run build, infra/load.cjs): pulumi runs them
