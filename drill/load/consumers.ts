@@ -3,6 +3,7 @@
 // recorded by message id, so the drill can tell a duplicate delivery (same id twice) from a
 // redelivery of a message this worker had already acknowledged, with the server's confirmation
 // (what a failover must not cause).
+import { setTimeout as sleep } from "node:timers/promises";
 import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import type { Region } from "../../infra/config/regions";
 import type { Clients } from "./connections";
@@ -34,7 +35,7 @@ export interface AckRecord {
   readonly deliveredAt: number;
   /** When the server confirmed the acknowledgement (ackAck), if it did. */
   confirmedAt?: number;
-  /** When the worker gave up after three unconfirmed tries. */
+  /** When the worker gave up, unconfirmed for CONFIRM_FOR_MS. */
   gaveUpAt?: number;
 }
 
@@ -60,6 +61,16 @@ interface RegionSubscription {
  */
 export const HANDOVER_MS = 1000;
 
+/**
+ * How long one acknowledgement waits for the server's confirmation before it is sent again, and
+ * how long the worker keeps sending it, ms. A consumer whose leader died elects another in
+ * 4-9 s; an acknowledgement asked again until then lands, where three tries of 2 s gave up
+ * before it in a node-loss drill and left the planned failover's drain waiting its whole 5 s for
+ * them. The consumers' ackWait (30 s) redelivers the message after the last try anyway.
+ */
+export const CONFIRM_TRY_MS = 1000;
+export const CONFIRM_FOR_MS = 20_000;
+
 /** A pull request's batch and how long it waits for messages, ms. */
 const PULL_BATCH = 256;
 const PULL_EXPIRES_MS = 2000;
@@ -72,7 +83,7 @@ export class ConsumerWorker {
   readonly events: DeliveryEvent[] = [];
   errors = 0;
   lastError = "";
-  /** Acknowledgements the server never confirmed, after three tries. */
+  /** Acknowledgements the server never confirmed within CONFIRM_FOR_MS. */
   unconfirmed = 0;
   /**
    * The first delivery of each stream sequence per region ("<region>:<seq>"): what an unplanned
@@ -208,17 +219,20 @@ export class ConsumerWorker {
   }
 
   /**
-   * Acknowledges and waits for the server's confirmation (`ackAck`), asking again when none comes:
-   * an acknowledgement sent to a consumer leader that dies with it is lost, and that message then
-   * holds the consumer's ack floor (and so its checkpoints) back until it is redelivered. Only a
-   * confirmed acknowledgement counts as acknowledged, so a redelivery of a message the server
-   * never heard acknowledged is not counted as a redelivery of an acknowledged one (issue 15,
-   * item 2). Services that need tight positions across a failover do the same.
+   * Acknowledges and waits for the server's confirmation (`ackAck`), asking again every second
+   * while none comes, for up to CONFIRM_FOR_MS: an acknowledgement sent to a consumer leader that
+   * dies with it is lost, and that message then holds the consumer's ack floor (and so its
+   * checkpoints) back until it is redelivered. Only a confirmed acknowledgement counts as
+   * acknowledged, so a redelivery of a message the server never heard acknowledged is not counted
+   * as a redelivery of an acknowledged one (issue 15, item 2). Services that need tight positions
+   * across a failover do the same. A stopped worker asks no more.
    */
   private async confirm(message: JsMsg, id: string, record: AckRecord): Promise<void> {
-    for (let attempt = 0; attempt < 3; attempt++) {
+    const started = Date.now();
+    while (this.running && Date.now() - started < CONFIRM_FOR_MS) {
+      const tried = Date.now();
       try {
-        if (await message.ackAck({ timeout: 2000 })) {
+        if (await message.ackAck({ timeout: CONFIRM_TRY_MS })) {
           if (!this.acked.has(id)) this.acked.set(id, this.clock());
           record.confirmedAt ??= this.clock();
           return;
@@ -226,6 +240,7 @@ export class ConsumerWorker {
       } catch {
         // No confirmation in time (a leader election, a region going away): ask again.
       }
+      await sleep(Math.max(0, CONFIRM_TRY_MS - (Date.now() - tried)));
     }
     this.unconfirmed++;
     record.gaveUpAt ??= this.clock();

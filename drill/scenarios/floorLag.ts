@@ -6,7 +6,7 @@
 // delivered again. The floor can lag for two reasons, told apart here: the checkpoint itself was
 // old (the checkpointer or the link fell behind), or the server's floor was held back by one
 // delivery whose acknowledgement was never confirmed (an ack lost with a consumer leader, a worker
-// that gave up after three tries), or by messages the server counted as delivered that never
+// that gave up confirming it), or by messages the server counted as delivered that never
 // reached the worker (a pull request's batch lost on the way: only the consumer's ackWait brings
 // them back), so every later confirmed ack sat above it.
 import type { CatchUpRecord } from "../../streams/spec";
@@ -59,8 +59,7 @@ export interface FloorLag {
     readonly seq: number;
     readonly id: string;
     readonly deliveredAt: number;
-    readonly state:
-      "gave up after three unconfirmed tries" | "confirmed after the kill" | "awaiting confirmation at the kill";
+    readonly state: "gave up unconfirmed" | "confirmed after the kill" | "awaiting confirmation at the kill";
   };
   readonly why: string;
 }
@@ -84,7 +83,7 @@ export function floorLag(input: FloorLagInput): FloorLag {
     deliveredAt: first.deliveredAt,
     state:
       first.gaveUpAt !== undefined && first.gaveUpAt <= input.killAt
-        ? ("gave up after three unconfirmed tries" as const)
+        ? ("gave up unconfirmed" as const)
         : first.confirmedAt !== undefined
           ? ("confirmed after the kill" as const)
           : ("awaiting confirmation at the kill" as const),
