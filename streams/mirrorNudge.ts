@@ -7,9 +7,14 @@
 // node-loss drill's 17 s there. A mirror whose leader changes sets up its mirror consumer afresh
 // at once, so when the mirror has heard nothing from its origin for three of the 1 s heartbeats the
 // origin's consumer sends, the promotion asks the mirror's leader (in this region) to step down:
-// one request, at most every 5 s. Nothing is lost by it: the mirror's raft group keeps every
-// message, and the new leader asks the origin for what follows its last one. A mirror with one
-// replica cannot step down and waits for the server.
+// one request, at most every 2 s. Nothing is lost by it: the mirror's raft group keeps every
+// message, and the new leader asks the origin for what follows its last one. The new leader's
+// request can fail too (the origin's region still electing its JetStream meta leader, which
+// answers consumer creates), and the server then backs off 10 s or more (or waits 30 s for an
+// answer that never comes): in two node-loss drills a mirror stepped down once still had no
+// contact 5 s later, and the second step-down had it caught up 0.33-0.39 s after. So a mirror
+// still without contact 2 s after a step-down (a create across the link takes 0.1-0.3 s) is
+// stepped down again. A mirror with one replica cannot step down and waits for the server.
 import type { StreamInfo } from "@nats-io/jetstream";
 import type { Session } from "./client";
 
@@ -17,7 +22,7 @@ import type { Session } from "./client";
 export const MIRROR_STALL_MS = 3000;
 
 /** At most one step-down request this often, ms (a new leader needs a moment to ask the origin). */
-export const MIRROR_NUDGE_EVERY_MS = 5000;
+export const MIRROR_NUDGE_EVERY_MS = 2000;
 
 /** Pure: whether a mirror has heard nothing from its origin for `stallMs` and could change leader. */
 export function mirrorStalled(info: StreamInfo, stallMs = MIRROR_STALL_MS): boolean {
