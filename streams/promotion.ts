@@ -224,14 +224,22 @@ async function askPeerUntilAnswered(
   while (Date.now() < deadline) {
     const attemptAt = Date.now();
     const attemptMs = Math.max(200, Math.min(inputs.connection.requestTimeoutMs, deadline - Date.now()));
+    // What the attempt's requests were told, for the phase log.
+    let sent = 0;
+    let electingAnswers = 0;
     const jsm = await session.managerFor(peerDomain, attemptMs);
     try {
       // Asked again every 500 ms while unanswered: a request the peer's stream got while it had no
       // leader is dropped, and the leader may be there long before that request's timeout.
-      const info = await hedged(
-        () => withDeadline(jsm.streams.info(inputs.spec.name), attemptMs + 500, "peer stream info"),
-        attemptMs,
-      );
+      const info = await hedged(() => {
+        sent++;
+        return withDeadline(jsm.streams.info(inputs.spec.name), attemptMs + 500, "peer stream info").catch(
+          (error: unknown) => {
+            if (isTemporarilyUnavailable(error)) electingAnswers++;
+            throw error;
+          },
+        );
+      }, attemptMs);
       if (info.config.mirror) {
         return {
           state: {
@@ -267,7 +275,7 @@ async function askPeerUntilAnswered(
         { domain: inputs.domain, stream: inputs.spec.name },
         "ask-peer-attempt",
         attemptAt,
-        electing ? "JetStream temporarily unavailable (an election)" : describeSilence(error),
+        `${electing ? "JetStream temporarily unavailable (an election)" : describeSilence(error)}; ${sent} request(s), ${electingAnswers} answered "temporarily unavailable"`,
       );
       lastError = error;
       if (!electing) onSilence?.();

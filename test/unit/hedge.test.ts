@@ -65,6 +65,23 @@ describe("hedged requests", () => {
     expect(calls).toBe(1);
   });
 
+  test("the window's end ends it while calls are still pending, so the caller asks anew", async () => {
+    let calls = 0;
+    const started = Date.now();
+    // Each call would time out only after 2 s, long after the 200 ms window.
+    const error = await hedged(
+      () => {
+        calls++;
+        return new Promise<never>((_, reject) => setTimeout(() => reject(timeout()), 2000));
+      },
+      200,
+      20,
+    ).catch((caught: unknown) => caught);
+    expect(String(error)).toMatch(/took longer than 200 ms/);
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(calls).toBeGreaterThan(5);
+  });
+
   test("every request timing out rejects with the timeout after the window", async () => {
     let calls = 0;
     await expect(
