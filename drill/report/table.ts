@@ -1,7 +1,7 @@
 // The drill's printed report: one block per scenario and a summary table. Pure text.
 import type { AlertObservation } from "../alerts/timeline";
 import { describeResourceChanges } from "../pulumi/update";
-import type { DrillReport, LagSummary, ScenarioResult, StackRunSummary } from "./types";
+import type { DrillReport, ElectionFigures, LagSummary, ScenarioResult, StackRunSummary } from "./types";
 
 /** Columns padded to their widest cell; numbers right-aligned, text left-aligned. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
@@ -23,6 +23,18 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
 export function formatCount(value: number | null | undefined): string {
   if (value === null || value === undefined) return "n/a";
   return Math.round(value).toLocaleString("en-US");
+}
+
+/** "last 8412 ms after the flip; kill -> leader: audit 8390 ms, meta 5120 ms" (slowest first). */
+function describeElections(elections: ElectionFigures): string {
+  const groups = Object.entries(elections.elected).sort(([, a], [, b]) => b - a);
+  const led =
+    groups.length === 0
+      ? "the killed server led none of the watched groups"
+      : `last ${formatMs(elections.lastAfterFlipMs)} after the flip; kill -> leader: ${groups.map(([group, ms]) => `${group} ${formatMs(ms)}`).join(", ")}`;
+  return elections.unelected.length === 0
+    ? led
+    : `${led}; no leader yet when the failover was done: ${elections.unelected.join(", ")}`;
 }
 
 export function formatMs(value: number | null | undefined): string {
@@ -124,6 +136,7 @@ export function renderScenario(result: ScenarioResult): string[] {
     ]);
   }
   if (f.catchUpMs !== undefined) rows.push(["catch-up after heal", formatMs(f.catchUpMs)]);
+  if (f.elections !== undefined) rows.push(["old region's elections", describeElections(f.elections)]);
   rows.push(["sequence mismatches", formatCount(f.sequenceMismatches)]);
   for (const run of f.stackRuns) rows.push([`stack ${run.stack}`, describeRun(run)]);
   const width = Math.max(...rows.map(([key]) => key.length));

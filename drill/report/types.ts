@@ -107,6 +107,16 @@ export interface InterestHeldFigures {
   readonly lost: number;
 }
 
+/** Node loss: how long the raft groups the killed server led took to elect new leaders. */
+export interface ElectionFigures {
+  /** Flip -> the last of them had a leader again (the kill comes with the flip), ms. */
+  readonly lastAfterFlipMs: number;
+  /** Each such group (meta, a stream, `stream/consumer`): kill -> leader, ms. */
+  readonly elected: Readonly<Record<string, number>>;
+  /** Groups still without a leader when the failover was done. */
+  readonly unelected: readonly string[];
+}
+
 export interface ScenarioFigures {
   /** Active region before and after the scenario. */
   readonly from: string;
@@ -155,6 +165,8 @@ export interface ScenarioFigures {
   readonly splitBrain?: SplitBrainFigures;
   /** Partition: heal -> mirror holds everything the primary holds, ms (null: not within the bound). */
   readonly catchUpMs?: number | null;
+  /** Node loss: the old region's raft elections after the kill (drill/local/elections.ts). */
+  readonly elections?: ElectionFigures;
   /** The interest-retention check after this scenario's failover (planned only). */
   readonly interestHeld?: InterestHeldFigures;
   /** Mirror messages whose id differs from the primary's at the same sequence, or missing. */

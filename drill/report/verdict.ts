@@ -22,17 +22,28 @@ export interface Targets {
    */
   readonly rtoMs: number;
   /**
-   * Failover with a node of the old primary's cluster killed, ms: its raft groups need new leaders
-   * (seconds to tens of seconds in our runs) before the peer can be fenced. @default 30000
+   * Failover with a node of the old primary's cluster killed, ms (issue 15's goal). Its raft
+   * groups need new leaders before the peer can be fenced, and nats-server elects after 4-9 s
+   * (no option changes that), more on a split vote: when the last of those elections came later
+   * than `nodeLossRtoMs - nodeLossAfterElectionMs` after the flip, the target is that election
+   * plus `nodeLossAfterElectionMs`. @default 10000
    */
   readonly nodeLossRtoMs: number;
+  /** Node loss: the old region's last election -> first write in the new region, ms. @default 2000 */
+  readonly nodeLossAfterElectionMs: number;
   /** Partition: heal -> mirror caught up, ms. @default 30000 */
   readonly catchUpMs: number;
   /** Steady load: p99 mirror lag, ms. @default 1000 */
   readonly lagP99Ms: number;
 }
 
-export const defaultTargets: Targets = { rtoMs: 5000, nodeLossRtoMs: 30_000, catchUpMs: 30_000, lagP99Ms: 1000 };
+export const defaultTargets: Targets = {
+  rtoMs: 5000,
+  nodeLossRtoMs: 10_000,
+  nodeLossAfterElectionMs: 2000,
+  catchUpMs: 30_000,
+  lagP99Ms: 1000,
+};
 
 function check(
   name: string,
@@ -76,6 +87,26 @@ function writable(figures: ScenarioFigures, limitMs: number): Check {
   );
 }
 
+/**
+ * Node loss: writable within `nodeLossRtoMs`, or within `nodeLossAfterElectionMs` of the old
+ * region's last raft election when that came too late for it (the elections are the server's).
+ */
+function writableAfterElections(figures: ScenarioFigures, targets: Targets): Check {
+  const elections = figures.elections;
+  const electedAt = elections?.lastAfterFlipMs ?? 0;
+  const late = electedAt + targets.nodeLossAfterElectionMs > targets.nodeLossRtoMs;
+  const limitMs = late ? electedAt + targets.nodeLossAfterElectionMs : targets.nodeLossRtoMs;
+  return check(
+    "RTO (flip -> first write in the new region)",
+    late
+      ? `< ${Math.round(limitMs)} ms (the old region's last election ${Math.round(electedAt)} ms + ${targets.nodeLossAfterElectionMs})`
+      : `< ${limitMs} ms`,
+    figures.rtoMs,
+    (value) => value < limitMs,
+    true,
+  );
+}
+
 /** The checks of one scenario; a scenario passes when every check is ok. */
 export function judge(id: ScenarioId, figures: ScenarioFigures, targets: Targets = defaultTargets): Check[] {
   const noLoss = [
@@ -113,17 +144,16 @@ export function judge(id: ScenarioId, figures: ScenarioFigures, targets: Targets
         writable(figures, targets.rtoMs),
       ];
     case "node-loss":
-      // No zero-redelivery target here: a message delivered but never acknowledged (it or its
-      // acknowledgement lost with the server that dies) holds its consumer's ack floor until the
-      // ackWait, the promotion carries that floor, and so messages acknowledged (and confirmed)
-      // after it are delivered again: at-least-once, with no JetStream API that lists which
-      // messages above a floor are acknowledged. The count is reported in the table.
+      // A message whose acknowledgement was lost with the killed server holds its consumer's ack
+      // floor; what was acknowledged (and confirmed) above it is in the capture, and the
+      // promotion acknowledges it again (ackCatchUp.ts), so none of it is delivered again.
       return [
         stayedPlanned(figures),
         zero("RPO at failover (acknowledged, missing from the new primary)", figures.lostAtFailover),
         ...noLoss,
+        zero("redeliveries of acknowledged messages", figures.redeliveredAcked),
         ...noOrphans,
-        writable(figures, targets.nodeLossRtoMs),
+        writableAfterElections(figures, targets),
       ];
     case "partition":
       return [

@@ -1,11 +1,13 @@
 // A node of the active cluster is SIGKILLed as a planned failover starts: the server leading the
 // first stream's raft group in the region being failed over from, so the fence, the consumer
-// pause and the marker meet a leader election. The operator re-runs a stack that fails (at most
+// pause and the marker meet a leader election. The survivors' view of those elections is read
+// meanwhile (drill/local/elections.ts): the RTO is judged against them. The operator re-runs a stack that fails (at most
 // four runs, see DrillStacks.runUntilOk). The node is restarted from its store once the failover
 // is done.
 import { jetstreamManager } from "@nats-io/jetstream";
 import { type Region, inRegion, peerOf } from "../../infra/config/regions";
 import { mark } from "../context";
+import { type ElectionWatch, watchElections } from "../local/elections";
 import { waitForMetaCluster } from "../local/meta";
 import { failover, measure, settle, sleep, rto, waitForStreams } from "./common";
 import type { Scenario } from "./types";
@@ -29,10 +31,16 @@ export const nodeLoss: Scenario = async (ctx) => {
   });
   const leader = (await jsm.streams.info(ctx.streams[0]!)).cluster?.leader;
   const victim = cluster.servers.find((server) => server.name === leader) ?? cluster.servers[0]!;
+  let elections: ElectionWatch | undefined;
+  let killAt = 0;
   const outcome = await failover(ctx, to, async () => {
     mark(ctx, `SIGKILL ${victim.name} (leader of ${ctx.streams[0]})`);
     await victim.kill();
+    killAt = ctx.clock();
+    const survivors = cluster.servers.filter((server) => server !== victim);
+    elections = watchElections(survivors, ctx.streams, ctx.clock, killAt);
   });
+  const elected = await elections?.stop();
   mark(ctx, `restart ${victim.name}`);
   await victim.start();
   await waitForMetaCluster(cluster.servers);
@@ -50,6 +58,15 @@ export const nodeLoss: Scenario = async (ctx) => {
       from,
       to,
       ...rto(ctx, to, outcome.flipAt),
+      ...(elected === undefined
+        ? {}
+        : {
+            elections: {
+              lastAfterFlipMs: Math.round(killAt - outcome.flipAt) + elected.lastMs,
+              elected: elected.elected,
+              unelected: elected.unelected,
+            },
+          }),
       lostAtFailover: outcome.lostAtFailover,
       stackRuns: outcome.runs,
       promotion: outcome.promotion,

@@ -151,11 +151,38 @@ describe("drill verdicts", () => {
     expect(storedAfterFence(["orders"], [fence(120)], new Map([["orders", undefined]]))).toBeNull();
   });
 
-  it("node loss allows a longer RTO, steady load judges the mirror lag", () => {
-    expect(failed(judge("node-loss", figures({ promotion: { events: "planned" }, rtoMs: 16_500 })))).toEqual([]);
-    expect(
-      failed(judge("node-loss", figures({ promotion: { events: "planned" }, rtoMs: defaultTargets.nodeLossRtoMs }))),
-    ).toEqual(["RTO (flip -> first write in the new region)"]);
+  it("node loss: 10 s, or 2 s after the old region's last election when that came late; no redelivery", () => {
+    const elections = (lastAfterFlipMs: number) => ({
+      lastAfterFlipMs,
+      elected: { audit: lastAfterFlipMs },
+      unelected: [],
+    });
+    const nodeLoss = (rtoMs: number, lastAfterFlipMs: number, redeliveredAcked = 0) =>
+      judge(
+        "node-loss",
+        figures({ promotion: { events: "planned" }, rtoMs, redeliveredAcked, elections: elections(lastAfterFlipMs) }),
+      );
+    expect(failed(nodeLoss(9_900, 5_000))).toEqual([]);
+    expect(failed(nodeLoss(defaultTargets.nodeLossRtoMs, 5_000))).toEqual([
+      "RTO (flip -> first write in the new region)",
+    ]);
+    // Elections 9.5 s after the flip: the server's; 2 s after them is the target.
+    const late = nodeLoss(11_400, 9_500);
+    expect(failed(late)).toEqual([]);
+    expect(late.find((check) => check.name.startsWith("RTO"))?.target).toBe(
+      "< 11500 ms (the old region's last election 9500 ms + 2000)",
+    );
+    expect(failed(nodeLoss(11_600, 9_500))).toEqual(["RTO (flip -> first write in the new region)"]);
+    // Elections 8 s after the flip leave the 10 s target as it is.
+    expect(failed(nodeLoss(10_100, 8_000))).toEqual(["RTO (flip -> first write in the new region)"]);
+    // No elections measured (none led by the killed server): 10 s.
+    expect(failed(judge("node-loss", figures({ promotion: { events: "planned" }, rtoMs: 10_500 })))).toEqual([
+      "RTO (flip -> first write in the new region)",
+    ]);
+    expect(failed(nodeLoss(7_000, 5_000, 2))).toEqual(["redeliveries of acknowledged messages"]);
+  });
+
+  it("steady load judges the mirror lag", () => {
     const lag = (p99Ms: number) =>
       figures({
         mirrorLag: {
