@@ -25,8 +25,9 @@ export function isSilentTimeout(error: unknown): boolean {
  * election under way, or, at the end of the window, with the last of those (or a timeout of our
  * own when none has ended yet). The window's end ends it even while calls are still pending: they
  * ask what the later ones asked, and the caller asks anew. Waiting for them instead left a peer
- * unasked for 3 s in node-loss drills: the last call of a 3 s window went out at 2.5 s and the
- * answer waited for its own 3 s timeout, while the stream had had its new leader since 3.1-4.1 s.
+ * unasked for 3 s in node-loss drills: the last call of a 3 s window (failover.peerTimeoutMs) went
+ * out at 2.5 s and the attempt waited for its own 3 s timeout, while the stream had its new leader
+ * 2.6-4.5 s into the window; the next attempt was answered at once, 5.7 s in.
  * A `windowMs` of 0 (or less than `everyMs`) asks once: the plain request.
  */
 export function hedged<T>(ask: () => Promise<T>, windowMs: number, everyMs = HEDGE_EVERY_MS): Promise<T> {

@@ -103,10 +103,10 @@ export function watchElections(
         ),
       ),
     );
-    const seen = leadersSeen(
-      details.filter((detail): detail is JszDetail => detail !== undefined),
-      streams,
-    );
+    const answered = details.filter((detail): detail is JszDetail => detail !== undefined);
+    // The first read that any survivor answered says which groups the killed server led.
+    if (answered.length === 0) return;
+    const seen = leadersSeen(answered, streams);
     const led = groupsLedBySurvivors(seen, names);
     if (waiting === undefined) waiting = new Set([...seen.keys()].filter((group) => !led.has(group)));
     for (const group of [...waiting]) {

@@ -1,9 +1,9 @@
 // A node of the active cluster is SIGKILLed as a planned failover starts: the server leading the
 // first stream's raft group in the region being failed over from, so the fence, the consumer
 // pause and the marker meet a leader election. The survivors' view of those elections is read
-// meanwhile (drill/local/elections.ts): the RTO is judged against them. The operator re-runs a stack that fails (at most
-// four runs, see DrillStacks.runUntilOk). The node is restarted from its store once the failover
-// is done.
+// meanwhile (drill/local/elections.ts): the RTO is judged against them. The operator re-runs a
+// stack that fails (at most four runs, see DrillStacks.runUntilOk). The node is restarted from
+// its store once the failover is done.
 import { jetstreamManager } from "@nats-io/jetstream";
 import { type Region, inRegion, peerOf } from "../../infra/config/regions";
 import { mark } from "../context";
