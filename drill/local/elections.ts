@@ -72,6 +72,8 @@ export interface ElectionTimes {
 }
 
 export interface ElectionWatch {
+  /** Settles when the reading ends: true once every timed group had a leader, false when stopped before. */
+  readonly ended: Promise<boolean>;
   /** Stops reading and says what was seen. */
   stop(): Promise<ElectionTimes>;
 }
@@ -124,6 +126,7 @@ export function watchElections(
     }
   })();
   return {
+    ended: loop.then(() => waiting !== undefined && waiting.size === 0),
     async stop() {
       running = false;
       await loop;

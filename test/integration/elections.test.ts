@@ -53,6 +53,8 @@ describe("the old region's elections after a kill", () => {
       },
       { timeoutMs: 30_000, intervalMs: 200 },
     );
+    // The meta layer may elect after the stream and the consumer: the watch ends once all have.
+    expect(await watch.ended).toBe(true);
     const times = await watch.stop();
 
     expect(times.elected["orders"]).toBeGreaterThan(0);
