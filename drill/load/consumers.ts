@@ -3,9 +3,9 @@
 // recorded by message id, so the drill can tell a duplicate delivery (same id twice) from a
 // redelivery of a message this worker had already acknowledged, with the server's confirmation
 // (what a failover must not cause).
-import { setTimeout as sleep } from "node:timers/promises";
 import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import type { Region } from "../../infra/config/regions";
+import { sleep } from "../local/wait";
 import type { Clients } from "./connections";
 import type { Router } from "./router";
 

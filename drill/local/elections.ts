@@ -10,6 +10,7 @@
 // that leader.
 import { getMonitorJson } from "./monitor";
 import type { ServerHandle } from "./server";
+import { sleep } from "./wait";
 
 /** The parts of `/jsz?accounts=true&streams=true&consumers=true` read here. */
 export interface JszDetail {
@@ -122,7 +123,7 @@ export function watchElections(
       const started = clock();
       await read();
       if (waiting !== undefined && waiting.size === 0) return;
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, READ_EVERY_MS - (clock() - started))));
+      await sleep(Math.max(0, READ_EVERY_MS - (clock() - started)));
     }
   })();
   return {
