@@ -7,7 +7,7 @@
 // bench/results/drill.json.
 import fs from "node:fs";
 import path from "node:path";
-import { exitOnInterrupt } from "../drill/interrupt";
+import { exitOnInterrupt, exitUnlessInterrupted, interrupted } from "../drill/interrupt";
 import { parseDrillArgs } from "../drill/options";
 import { maxOf, percentile } from "../drill/report/stats";
 import { runDrill } from "../drill/run";
@@ -69,9 +69,9 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => exitUnlessInterrupted(code),
   (error: unknown) => {
-    process.stderr.write(`bench:drill: ${String((error as Error)?.stack ?? error)}\n`);
-    process.exit(2);
+    if (!interrupted()) process.stderr.write(`bench:drill: ${String((error as Error)?.stack ?? error)}\n`);
+    exitUnlessInterrupted(2);
   },
 );

@@ -1,5 +1,5 @@
 // npm run drill -- [options]   (see drill/options.ts or --help)
-import { exitOnInterrupt } from "./interrupt";
+import { exitOnInterrupt, exitUnlessInterrupted, interrupted } from "./interrupt";
 import { parseDrillArgs } from "./options";
 import { runDrill } from "./run";
 
@@ -29,9 +29,9 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => exitUnlessInterrupted(code),
   (error: unknown) => {
-    process.stderr.write(`drill: could not run: ${String((error as Error)?.stack ?? error)}\n`);
-    process.exit(2);
+    if (!interrupted()) process.stderr.write(`drill: could not run: ${String((error as Error)?.stack ?? error)}\n`);
+    exitUnlessInterrupted(2);
   },
 );
