@@ -1,5 +1,4 @@
-// npm run bench:failover -- [--counts 1,10,50] [--engine-counts 1,10] (either "" for none) [--parallel 16] [--prefill 500]
-//   [--procedures planned,unplanned-off,unplanned-on,blackhole,runbook] [--json FILE]
+// npm run bench:failover -- [options]   (see USAGE below or --help)
 //
 // Starts two real JetStream domains joined by a leafnode, creates N stream pairs (primary in
 // us-east-1, mirror in eu-central-1, a durable consumer on each side), fills them while
@@ -30,21 +29,8 @@ import {
 import { activeAndStandbyPlans } from "../test/support/checkpoints";
 import { parseArgs } from "node:util";
 import { engineFailover, type EngineFailoverRow } from "./engineFailover";
+import { benchOptions, wholeNumber, wholeNumberList } from "./options";
 
-const { values: options } = parseArgs({
-  options: {
-    counts: { type: "string", default: "1,10,50" },
-    "engine-counts": { type: "string", default: "1,10" },
-    parallel: { type: "string", default: "16" },
-    prefill: { type: "string", default: "500" },
-    procedures: { type: "string", default: "planned,unplanned-off,unplanned-on,blackhole,runbook" },
-    json: { type: "string", default: path.join("bench", "results", "failover.json") },
-  },
-});
-const counts = options.counts === "" ? [] : options.counts.split(",").map(Number);
-const engineCounts = options["engine-counts"] === "" ? [] : options["engine-counts"].split(",").map(Number);
-const parallel = Number(options.parallel);
-const prefill = Number(options.prefill);
 /** The procedures each stream count is run with, by the names --procedures takes. */
 const PROCEDURES = {
   planned: ["planned", false, "reset"],
@@ -53,12 +39,52 @@ const PROCEDURES = {
   blackhole: ["unplanned", true, "blackhole"],
   runbook: ["runbook", false, "reset"],
 } as const;
-const chosenProcedures = options.procedures.split(",").map((name) => {
-  const procedure = PROCEDURES[name as keyof typeof PROCEDURES];
-  if (procedure === undefined)
-    throw new Error(`--procedures: unknown "${name}"; choose from ${Object.keys(PROCEDURES).join(", ")}`);
-  return procedure;
-});
+
+const USAGE = `npm run bench:failover -- [options]
+
+Promotes N mirrored stream pairs of two local JetStream domains with the provider's code, by each
+procedure, then runs the real pulumi up of a flipped stack over N streams. Prints tables and
+writes JSON.
+
+  --counts N,N,...          stream counts of the provider runs, "" for none (default 1,10,50)
+  --engine-counts N,N,...   stream counts of the pulumi up runs, "" for none (default 1,10)
+  --parallel N              promotions at once, as pulumi up --parallel (default 16)
+  --prefill N               messages per stream before the failover (default 500)
+  --procedures LIST         of ${Object.keys(PROCEDURES).join(", ")} (default all)
+  --json FILE               where the JSON goes (default bench/results/failover.json)
+  -h, --help                this text`;
+
+const { counts, engineCounts, parallel, prefill, chosenProcedures, jsonFile } = benchOptions(
+  "bench:failover",
+  USAGE,
+  (args) => {
+    const { values } = parseArgs({
+      args,
+      options: {
+        counts: { type: "string", default: "1,10,50" },
+        "engine-counts": { type: "string", default: "1,10" },
+        parallel: { type: "string", default: "16" },
+        prefill: { type: "string", default: "500" },
+        procedures: { type: "string", default: Object.keys(PROCEDURES).join(",") },
+        json: { type: "string", default: path.join("bench", "results", "failover.json") },
+      },
+    });
+    return {
+      counts: wholeNumberList("counts", values.counts, 1),
+      engineCounts: wholeNumberList("engine-counts", values["engine-counts"], 1),
+      parallel: wholeNumber("parallel", values.parallel, 1),
+      // At least 2: the service in us-east-1 acknowledges the first half before the failover.
+      prefill: wholeNumber("prefill", values.prefill, 2),
+      chosenProcedures: values.procedures.split(",").map((name) => {
+        const procedure = PROCEDURES[name.trim() as keyof typeof PROCEDURES];
+        if (procedure === undefined)
+          throw new Error(`--procedures: unknown "${name}"; choose from ${Object.keys(PROCEDURES).join(", ")}.`);
+        return procedure;
+      }),
+      jsonFile: values.json,
+    };
+  },
+);
 
 /** Checkpoints every second (the default nats-dr:checkpoints.interval). */
 const CHECKPOINT_INTERVAL_MS = 1000;
@@ -144,7 +170,7 @@ async function setUp(regions: TwoDomains, count: number, east: NatsConnection) {
   const acknowledged = new Set<string>();
   for (const name of names(count)) {
     const consumer = await js.consumers.get(name, "worker");
-    const batch = await consumer.fetch({ max_messages: prefill / 2, expires: 5000 });
+    const batch = await consumer.fetch({ max_messages: Math.floor(prefill / 2), expires: 5000 });
     for await (const message of batch) {
       acknowledged.add(message.string());
       await message.ackAck();
@@ -484,12 +510,12 @@ async function main() {
         `goal: writable within 5 s of pulumi up (${row.streams} stream(s)) -> ${row.secondsToWritable.toFixed(2)} s: ${row.secondsToWritable <= 5 && row.missing === 0 ? "met" : "MISSED"}`,
       );
   }
-  fs.mkdirSync(path.dirname(options.json), { recursive: true });
+  fs.mkdirSync(path.dirname(jsonFile), { recursive: true });
   fs.writeFileSync(
-    options.json,
+    jsonFile,
     JSON.stringify({ at: new Date().toISOString(), prefill, parallel, rows, engineRows }, null, 2) + "\n",
   );
-  console.log(`wrote ${options.json}`);
+  console.log(`wrote ${jsonFile}`);
 }
 
 main().then(

@@ -1,4 +1,4 @@
-// npm run bench:preview -- [--runs 5] [--json FILE]
+// npm run bench:preview -- [--runs 5] [--json FILE]   (--help)
 //
 // How long the program takes to evaluate a whole region stack the way `pulumi preview` runs it,
 // with Pulumi mocks standing in for the engine, AWS and Kubernetes: config parsing, the stream
@@ -10,14 +10,27 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import type { Region } from "../infra/config";
 import { runProgram } from "../test/unit/program";
+import { benchOptions, wholeNumber } from "./options";
 
-const { values: options } = parseArgs({
-  options: {
-    runs: { type: "string", default: "5" },
-    json: { type: "string", default: path.join("bench", "results", "preview.json") },
-  },
+const USAGE = `npm run bench:preview -- [options]
+
+Evaluates a whole region stack as pulumi preview runs it (Pulumi mocks for the engine, AWS and
+Kubernetes), each run with the program loaded afresh. Prints a table and writes JSON.
+
+  --runs N       runs per stack (default 5)
+  --json FILE    where the JSON goes (default bench/results/preview.json)
+  -h, --help     this text`;
+
+const { runs, jsonFile } = benchOptions("bench:preview", USAGE, (args) => {
+  const { values } = parseArgs({
+    args,
+    options: {
+      runs: { type: "string", default: "5" },
+      json: { type: "string", default: path.join("bench", "results", "preview.json") },
+    },
+  });
+  return { runs: wholeNumber("runs", values.runs, 1), jsonFile: values.json };
 });
-const runs = Number(options.runs);
 const root = path.resolve(__dirname, "..");
 
 /** Forgets the program's modules so the next require evaluates it again (packages stay loaded, as in one `pulumi preview`). */
@@ -82,12 +95,12 @@ async function main(): Promise<void> {
       `${row.stack.padEnd(13)} ${String(row.resources).padStart(10)} ${row.firstRunSeconds.toFixed(3).padStart(12)} ${row.medianSeconds.toFixed(3).padStart(9)} ${row.maxSeconds.toFixed(3).padStart(6)}`,
     );
   }
-  fs.mkdirSync(path.dirname(options.json), { recursive: true });
+  fs.mkdirSync(path.dirname(jsonFile), { recursive: true });
   fs.writeFileSync(
-    options.json,
+    jsonFile,
     `${JSON.stringify({ runsPerStack: runs, goalSeconds: 3, node: process.version, summary, rows }, null, 2)}\n`,
   );
-  console.log(`wrote ${options.json}`);
+  console.log(`wrote ${jsonFile}`);
 }
 
 main().catch((error: unknown) => {

@@ -37,7 +37,7 @@ async function evidenceOf(region: DefaultRegion): Promise<Evidence> {
 }
 
 function orphansCli(args: readonly string[]) {
-  return promisify(execFile)(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), ["drill/orphans.ts", ...args], {
+  return promisify(execFile)(process.execPath, ["--import", "tsx", "drill/orphans.ts", ...args], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, NATS_USER: world.local.users.app.user, NATS_PASSWORD: world.local.users.app.password },
   });

@@ -28,7 +28,9 @@ interface Run {
 
 /** Starts the drill CLI in its own process group, so every server it starts can be found. */
 function drill(args: string[], onStderr?: (text: string, pid: number) => void): Promise<Run> {
-  const child = spawn(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), ["drill/cli.ts", ...args], {
+  // As a user runs it. npm forwards the signals it gets to its child, which is the drill itself
+  // (the script execs node with tsx's loader: no shell or tsx process in between to drop them).
+  const child = spawn("npm", ["run", "-s", "drill", "--", ...args], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, PATH: `${TOOLS_BIN_DIR}${path.delimiter}${process.env["PATH"] ?? ""}` },
     detached: true,
@@ -44,26 +46,6 @@ function drill(args: string[], onStderr?: (text: string, pid: number) => void): 
   return new Promise((resolve) =>
     child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr, group: child.pid! })),
   );
-}
-
-/**
- * The drill's own node process under `tsx` (its child running drill/cli.ts), else `tsxPid`. The
- * signal goes to it as a terminal's Ctrl-C would: tsx, sent a signal alone, relays it and SIGKILLs
- * a child that has not said within 2 x 30 ms that it got it, which a busy 2-core machine missed
- * once (exit 130, no cleanup message).
- */
-function drillProcess(tsxPid: number): number {
-  for (const pid of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const parent = Number(fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
-      const command = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      if (parent === tsxPid && command.includes("drill/cli.ts")) return Number(pid);
-    } catch {
-      // Gone meanwhile, or not readable.
-    }
-  }
-  return tsxPid;
 }
 
 /** nats-server processes still alive in the process group (a zombie awaiting its reaper is not). */
@@ -236,20 +218,22 @@ describe("drill", () => {
     // About a dozen `pulumi up` runs of 14-25 s each on a busy 2-core machine: a bound, not a target.
   }, 600_000);
 
-  it("Ctrl-C during a pulumi up stops every server and Pulumi process the drill started and exits 130", async () => {
+  it("SIGINT to npm run drill during a pulumi up stops every server and Pulumi process the drill started and exits 130", async () => {
     const out = tempOutDir("sigint");
     let sent = false;
-    let started: number | undefined;
+    let npmPid: number | undefined;
     // Interrupt once the first stack's `pulumi up` runs its program (the language host is up).
     const poll = setInterval(() => {
-      if (sent || started === undefined) return;
+      if (sent || npmPid === undefined) return;
       if (pulumiLeft(out).some((command) => command.includes("pulumi-language-nodejs"))) {
         sent = true;
-        process.kill(drillProcess(started), "SIGINT");
+        // To npm alone, as a process manager or a CI timeout signals the command it started (a
+        // terminal's Ctrl-C reaches the whole group).
+        process.kill(npmPid, "SIGINT");
       }
     }, 100);
     const run = await drill(["--short", "--scenarios", "partition", "--out", out], (stderr, pid) => {
-      if (stderr.includes("pulumi up drill-us-east-1")) started = pid;
+      if (stderr.includes("pulumi up drill-us-east-1")) npmPid = pid;
     });
     clearInterval(poll);
     expect(sent).toBe(true);

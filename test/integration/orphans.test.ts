@@ -328,7 +328,7 @@ describe("orphans republish against real servers", () => {
     const orphan = await orphanFixture("cli", [{ id: "c-0", data: "c-0" }]);
     const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "orphans-cli-"));
     const cli = (args: string[]) =>
-      promisify(execFile)("npx", ["tsx", "drill/orphans.ts", ...args], {
+      promisify(execFile)(process.execPath, ["--import", "tsx", "drill/orphans.ts", ...args], {
         env: { ...process.env, NATS_USER: APP_CREDENTIALS.user, NATS_PASSWORD: APP_CREDENTIALS.password },
       }).then(
         ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
