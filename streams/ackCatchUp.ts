@@ -97,7 +97,8 @@ class Deliveries {
 
 /**
  * Creates the consumer `config` (its position already set) and acknowledges again, within
- * `timeoutMs`, the deliveries the old region's consumer had done with.
+ * `timeoutMs`, the deliveries the old region's consumer had done with. A pull consumer is put at
+ * its start by `placePull` when given (a move in place, reposition.ts), else created.
  */
 export async function addCaughtUp(
   nc: NatsConnection,
@@ -107,6 +108,7 @@ export async function addCaughtUp(
   config: Partial<ConsumerConfig> & { durable_name: string },
   done: ReadonlyMap<number, DoneMessage>,
   timeoutMs: number,
+  placePull: () => Promise<unknown> = () => jsm.consumers.add(stream, config),
 ): Promise<CatchUp> {
   const target = highestDone(done);
   const deliveries = new Deliveries(nc, done);
@@ -145,7 +147,7 @@ export async function addCaughtUp(
       );
       await step("resuming it", () => jsm.consumers.resume(stream, config.durable_name));
     } else {
-      await step("creating it", () => jsm.consumers.add(stream, config));
+      await step("creating it", placePull);
       const next = `${domainApiPrefix(domain)}.CONSUMER.MSG.NEXT.${stream}.${config.durable_name}`;
       const batch = Math.min(
         PULL_BATCH,

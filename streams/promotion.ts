@@ -16,6 +16,7 @@ import {
   isNotFound,
   isTemporarilyUnavailable,
   isUnreachable,
+  serverAtLeast,
   sleep,
   withDeadline,
   type Session,
@@ -305,8 +306,7 @@ async function askPeerUntilAnswered(
 /** nats-server promotes a mirror in place from 2.12.0 on; older servers answer error 10055. */
 function requirePromotionSupport(session: Session, inputs: StreamResourceInputs): void {
   const version = session.nc.info?.version ?? "0.0.0";
-  const [major = 0, minor = 0] = version.split(/[.-]/).map(Number);
-  if (major > 2 || (major === 2 && minor >= 12)) return;
+  if (serverAtLeast(version, 2, 12)) return;
   throw new Error(upgradeMessage(inputs, version));
 }
 

@@ -1,14 +1,19 @@
-// Re-creating a promoted stream's consumers at new positions.
+// Moving a promoted stream's consumers to new positions.
 //
-// Deliver policy and start are fixed when a consumer is created, so a promotion positions a
-// consumer by deleting it and creating it again with `by_start_sequence` (or `by_start_time`).
-// In two steps, so that everything a promotion only reads can be read before it changes anything
-// (an unplanned promotion reads while the peer is still being judged, promotion.ts): planning
-// reads the consumer's config and, where the old region's acknowledgements were captured, how
-// far past the start the consumer may begin (doneRun.ts); applying re-creates the consumers, all
-// at once, and acknowledges again what was done with above that run (ackCatchUp.ts).
+// From nats-server 2.14 a consumer is moved in place (ADR-60, `$JS.API.CONSUMER.RESET`): one
+// replicated operation, so a `pulumi up` killed at any moment leaves the consumer there, paused
+// and still marked as waiting, and the re-run moves it again. Where the server cannot (older
+// servers; deliver policies other than all, by_start_sequence at or past its start; a start by
+// time; a catch-up, which takes the first deliveries itself), the consumer is deleted and created
+// again with `by_start_sequence` (or `by_start_time`): deliver policy and start are fixed when a
+// consumer is created. In two steps, so that everything a promotion only reads can be read before
+// it changes anything (an unplanned promotion reads while the peer is still being judged,
+// promotion.ts): planning reads the consumer's config and, where the old region's
+// acknowledgements were captured, how far past the start the consumer may begin (doneRun.ts);
+// applying moves the consumers, all at once, and acknowledges again what was done with above that
+// run (ackCatchUp.ts).
 import type { ConsumerConfig } from "@nats-io/jetstream";
-import type { Session } from "./client";
+import { serverAtLeast, type Session } from "./client";
 import { addCaughtUp, withoutCatchUpRedirect, type CatchUp } from "./ackCatchUp";
 import type { DoneMessage } from "./capturedAcks";
 import { filtersOf, findDoneRun, type DoneRun } from "./doneRun";
@@ -55,6 +60,8 @@ export interface PlannedReposition {
   readonly name: string;
   readonly start: Start;
   readonly config: Partial<ConsumerConfig> & { durable_name: string };
+  /** The consumer's start as the server holds it: what a move in place is allowed from. */
+  readonly current: Pick<ConsumerConfig, "deliver_policy"> & Partial<Pick<ConsumerConfig, "opt_start_seq">>;
   /** With captured acknowledgements: how many, the run started past, and those above it. */
   readonly captured?: {
     readonly count: number;
@@ -94,7 +101,11 @@ export async function planReposition(
       };
       if ("seq" in start) delete config.opt_start_time;
       else delete config.opt_start_seq;
-      return { name: target.name, start, config, ...(captured === undefined ? {} : { captured }) };
+      const current = {
+        deliver_policy: local.deliver_policy,
+        ...(local.opt_start_seq === undefined ? {} : { opt_start_seq: local.opt_start_seq }),
+      };
+      return { name: target.name, start, config, current, ...(captured === undefined ? {} : { captured }) };
     }),
   );
 }
@@ -138,7 +149,7 @@ export async function applyReposition(
   return result;
 }
 
-/** Re-creates one consumer as planned, acknowledging again what is left above its run. */
+/** Moves one consumer as planned, acknowledging again what is left above its run. */
 async function recreate(
   session: Session,
   stream: string,
@@ -146,18 +157,22 @@ async function recreate(
   catchUpMs: number,
 ): Promise<Repositioned> {
   const startedAt = Date.now();
-  await session.jsm.consumers.delete(stream, plan.name);
   const { captured } = plan;
   if (captured === undefined) {
-    await session.jsm.consumers.add(stream, plan.config);
+    await place(session, stream, plan);
     return { start: plan.start };
   }
+  // A push consumer's catch-up creates it delivering to an inbox of ours: the server does not
+  // move an active push consumer to another deliver subject, so it is deleted first.
+  const push = typeof plan.config.deliver_subject === "string" && plan.config.deliver_subject !== "";
   const caughtUp =
-    captured.rest.size > 0
-      ? await catchUp(session, stream, plan.config, captured.rest, catchUpMs)
-      : await session.jsm.consumers
-          .add(stream, plan.config)
-          .then(() => ({ acknowledged: 0, released: 0, complete: true }));
+    captured.rest.size === 0
+      ? await place(session, stream, plan).then(() => ({ acknowledged: 0, released: 0, complete: true }))
+      : push
+        ? await session.jsm.consumers
+            .delete(stream, plan.name)
+            .then(() => catchUp(session, stream, plan.config, captured.rest, catchUpMs))
+        : await catchUp(session, stream, plan.config, captured.rest, catchUpMs, () => place(session, stream, plan));
   const startedPast = captured.run.passed;
   notePhase(
     { domain: session.domain, stream },
@@ -166,6 +181,50 @@ async function recreate(
     `${plan.name} captured ${captured.count} started past ${startedPast} acknowledged ${caughtUp.acknowledged} released ${caughtUp.released}${caughtUp.complete ? "" : " (time up)"}`,
   );
   return { start: plan.start, catchUp: { captured: captured.count, startedPast, ...caughtUp } };
+}
+
+/**
+ * Whether the server can move the consumer to the plan's start in place: nats-server 2.14 or
+ * newer (the one the client is connected to; a consumer leader on an older one in a rolling
+ * upgrade answers nothing, and the move falls back), a start by sequence, and a deliver policy
+ * the server resets from (all; by_start_sequence at or past its start). Pure.
+ */
+export function movableInPlace(serverVersion: string | undefined, plan: PlannedReposition): boolean {
+  if (!serverAtLeast(serverVersion, 2, 14) || !("seq" in plan.start)) return false;
+  const { deliver_policy: policy, opt_start_seq: from = 0 } = plan.current;
+  return policy === "all" || (policy === "by_start_sequence" && plan.start.seq >= from);
+}
+
+/**
+ * Puts the consumer at the plan's start: in place where the server can, else deleted and created
+ * again. In place it is moved while still paused and marked as waiting (a run killed right after
+ * moves it again), then resumed, then given the plan's metadata and deliver subject; its deliver
+ * policy stays as declared. A move the server refuses falls back to re-creating it, the old way.
+ */
+async function place(session: Session, stream: string, plan: PlannedReposition): Promise<void> {
+  const { jsm } = session;
+  if (movableInPlace(session.nc.info?.version, plan) && "seq" in plan.start) {
+    const startedAt = Date.now();
+    try {
+      await jsm.consumers.reset(stream, plan.name, plan.start.seq);
+      await jsm.consumers.resume(stream, plan.name);
+      await jsm.consumers.update(stream, plan.name, {
+        metadata: plan.config.metadata ?? {},
+        ...(plan.config.deliver_subject ? { deliver_subject: plan.config.deliver_subject } : {}),
+      });
+      notePhase({ domain: session.domain, stream }, "move-in-place", startedAt, `${plan.name} at ${plan.start.seq}`);
+      return;
+    } catch (error) {
+      notePhase(
+        { domain: session.domain, stream },
+        "move-in-place-refused",
+        startedAt,
+        `${plan.name}: ${String(error)}`,
+      );
+    }
+  }
+  await jsm.consumers.delete(stream, plan.name);
+  await jsm.consumers.add(stream, plan.config);
 }
 
 /** What the positioned-after metadata says: the sequence the consumer starts past, or its start time. */
@@ -196,9 +255,9 @@ async function startPastRun(
 }
 
 /**
- * Creates the consumer and acknowledges again what was done with above its start. If the
- * catch-up fails, the consumer is created plainly at its start: what the catch-up did not do is
- * delivered again, never skipped.
+ * Puts the consumer at its start (a pull consumer by `placePull` when given, else it is created)
+ * and acknowledges again what was done with above it. If the catch-up fails, the consumer is
+ * created plainly at its start: what the catch-up did not do is delivered again, never skipped.
  */
 async function catchUp(
   session: Session,
@@ -206,10 +265,11 @@ async function catchUp(
   config: Partial<ConsumerConfig> & { durable_name: string },
   done: ReadonlyMap<number, DoneMessage>,
   catchUpMs: number,
+  placePull?: () => Promise<unknown>,
 ): Promise<CatchUp> {
   const startedAt = Date.now();
   try {
-    return await addCaughtUp(session.nc, session.jsm, session.domain, stream, config, done, catchUpMs);
+    return await addCaughtUp(session.nc, session.jsm, session.domain, stream, config, done, catchUpMs, placePull);
   } catch (error) {
     notePhase(
       { domain: session.domain, stream },

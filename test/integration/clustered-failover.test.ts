@@ -139,7 +139,7 @@ describe("clustered failover", () => {
     expect(sequences[sequences.length - 1]).toBe(stored.length + 2);
   });
 
-  test("a flip back before any acknowledgement keeps the consumer's position (an R3 consumer reports floor 0 then)", async () => {
+  test("a flip back before any acknowledgement keeps the consumers' positions, moved in place or re-created", async () => {
     const quick = { name: "quick", subjects: ["quick.*"], replicas: 3 };
     const quickInputs = (side: "east" | "west", role: "primary" | "mirror") => {
       const [here, peer] = side === "east" ? [regions.east, regions.west] : [regions.west, regions.east];
@@ -147,40 +147,76 @@ describe("clustered failover", () => {
     };
     let eastState = (await streamProvider.create(await quickInputs("east", "primary"))).outs;
     const westState = (await streamProvider.create(await quickInputs("west", "mirror"))).outs;
-    for (const region of [regions.east, regions.west])
+    // "settle" delivers all: nats-server 2.14 moves it in place. "settle-new" delivers new, which
+    // the server does not reset from: it is deleted and created again by_start_sequence.
+    const consumers = ["settle", "settle-new"];
+    for (const region of [regions.east, regions.west]) {
       await consumerProvider.create(
         await checked(consumerProvider, rawConsumerInputs(region, "quick", { name: "settle" })),
       );
+      await consumerProvider.create(
+        await checked(
+          consumerProvider,
+          rawConsumerInputs(region, "quick", { name: "settle-new", deliverPolicy: "new" }),
+        ),
+      );
+    }
     const eastJs = (await jetstreamManager(east)).jetstream();
     for (let index = 0; index < 100; index++)
       await eastJs.publish("quick.x", new TextEncoder().encode(`q-${index}`), { msgID: `q-${index}` });
-    const settle = await eastJs.consumers.get("quick", "settle");
-    for (let index = 0; index < 60; index++) await (await settle.next({ expires: 2000 }))!.ackAck();
+    for (const name of consumers) {
+      const consumer = await eastJs.consumers.get("quick", name);
+      // "settle-new" was created before the first message: new and all deliver the same here.
+      for (let index = 0; index < 60; index++) await (await consumer.next({ expires: 2000 }))!.ackAck();
+    }
     await eventually(
       "mirror holds 100",
       async () => (await (await jetstreamManager(west)).streams.info("quick")).state.last_seq >= 100,
     );
 
-    // To eu-central-1: its consumer is re-created to start at 61 and acknowledges nothing.
+    // To eu-central-1: its consumers start at 61 and acknowledge nothing. The consumer API
+    // requests the promotion sends there are watched: a consumer moved in place is never deleted,
+    // so a run killed at any moment cannot leave it missing.
+    const consumerApi: string[] = [];
+    const watch = west.subscribe("$JS.API.CONSUMER.>", {
+      callback: (_error, message) => void consumerApi.push(message.subject.split(".").slice(3).join(" ")),
+    });
+    await west.flush();
     await streamProvider.update("id", westState, await quickInputs("west", "primary"));
+    await west.flush();
+    watch.unsubscribe();
+    expect(consumerApi).toContain("RESET quick settle");
+    expect(consumerApi).not.toContain("DELETE quick settle");
+    expect(consumerApi).toContain("DELETE quick settle-new");
     const demoted = (await streamProvider.create(await quickInputs("east", "mirror"))).outs;
     await streamProvider.delete("id", eastState);
     eastState = demoted;
-    const westInfo = await (await jetstreamManager(west)).consumers.info("quick", "settle");
-    expect(westInfo.config.opt_start_seq).toBe(61);
-    // What the server reports for it, and what a checkpoint of that answer reads.
-    expect(westInfo.ack_floor.stream_seq).toBe(0);
-    expect(parseCheckpoint(JSON.stringify(westInfo), "quick", "settle", "t")?.ackFloor).toBe(60);
+    const westJsm = await jetstreamManager(west);
+    const moved = await westJsm.consumers.info("quick", "settle");
+    // Moved in place: the server itself reports the floor, and the deliver policy is the declared one.
+    expect(moved.ack_floor.stream_seq).toBe(60);
+    expect(moved.config.deliver_policy).toBe("all");
+    expect(moved.paused ?? false).toBe(false);
+    const recreated = await westJsm.consumers.info("quick", "settle-new");
+    // Re-created: an R3 consumer reports floor 0 until its first acknowledgement; a checkpoint of
+    // that answer reads the floor from its start.
+    expect(recreated.config.opt_start_seq).toBe(61);
+    expect(recreated.ack_floor.stream_seq).toBe(0);
+    for (const info of [moved, recreated])
+      expect(parseCheckpoint(JSON.stringify(info), "quick", info.name, "t")?.ackFloor).toBe(60);
 
     // And back before any acknowledgement: the position carried is still 60, not 0.
     eastState = (await streamProvider.update("id", eastState, await quickInputs("east", "primary"))).outs;
     expect(eastState.lastPromotion?.mode).toBe("planned");
-    expect(eastState.lastPromotion?.consumersPositioned["settle"]).toMatchObject({ ackFloor: 60 });
-    const eastInfo = await (await jetstreamManager(east)).consumers.info("quick", "settle");
-    expect(eastInfo.config.opt_start_seq).toBe(61);
-    const next = await (await eastJs.consumers.get("quick", "settle")).next({ expires: 5000 });
-    expect(next?.seq).toBe(61);
-    await next?.ackAck();
+    for (const name of consumers) {
+      expect(eastState.lastPromotion?.consumersPositioned[name]).toMatchObject({ ackFloor: 60 });
+      const next = await (await eastJs.consumers.get("quick", name)).next({ expires: 5000 });
+      expect(next?.seq).toBe(61);
+      await next?.ackAck();
+    }
+    const eastJsm = await jetstreamManager(east);
+    expect((await eastJsm.consumers.info("quick", "settle")).config.deliver_policy).toBe("all");
+    expect((await eastJsm.consumers.info("quick", "settle-new")).config.opt_start_seq).toBe(61);
   });
 
   test("a promotion goes through while the promoted mirror elects a leader", async () => {
