@@ -71,6 +71,13 @@ export function planCheckpoints(input: {
 }
 
 /**
+ * What each of a region's two support streams (the checkpoints and the acknowledgement capture)
+ * may hold: JetStream reserves it on the servers when it creates them, so it is small, and the
+ * capacity check counts it (infra/config/capacity.ts).
+ */
+export const SUPPORT_STREAM_MAX_BYTES = "64Mi";
+
+/**
  * How long captured acknowledgements are kept: an unplanned promotion needs those above a floor
  * held by a delivery lost in flight, which lasts up to that consumer's `ackWait` (30 s by
  * default) and longer while the message keeps failing; older ones only cost space.
@@ -109,7 +116,7 @@ function ackStreamSpec(domain: string, captured: readonly CheckpointedConsumer[]
     // JetStream reserves maxBytes on the server when it creates the stream: small, like the
     // checkpoint stream's. About 100 bytes per acknowledgement, so some 600,000 of them; past
     // that the oldest go first, which only the oldest held floors could have needed.
-    maxBytes: "64Mi",
+    maxBytes: SUPPORT_STREAM_MAX_BYTES,
     maxMsgs: -1,
     maxMsgsPerSubject: -1,
     maxMsgSize: "1Ki",
@@ -134,7 +141,7 @@ function checkpointStreamSpec(peerDomain: string, replicas: number): StreamSpec 
     discard: "old",
     // No age limit: a checkpoint whose checkpointer stopped is an older floor, still safe to use.
     maxAge: "0",
-    maxBytes: "64Mi",
+    maxBytes: SUPPORT_STREAM_MAX_BYTES,
     maxMsgs: -1,
     maxMsgsPerSubject: 1,
     maxMsgSize: "1Mi",

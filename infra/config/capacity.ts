@@ -5,11 +5,13 @@
 // This check runs before anything is registered. Orphan and diverged copies (a demotion or a
 // mirror repair keeps messages in them) are sized to what they hold once the copy is done
 // (streams/orphans.ts) and reserve that: `orphanHeadroom` keeps room for them, so the mirror the
-// demotion re-creates still fits beside them.
+// demotion re-creates still fits beside them. The region's two support streams (checkpoints and
+// the acknowledgement capture, 64 MiB each) are counted where the stack declares them.
 import { isPlainObject } from "../catalog/merge";
+import { SUPPORT_STREAM_MAX_BYTES } from "../checkpoints/plan";
 import type { Issue } from "./problems";
 import { quantityBytes } from "./quantity";
-import { parseSize } from "../../streams";
+import { ACK_STREAM, CHECKPOINT_STREAM, parseSize } from "../../streams";
 
 const GIB = 1024 ** 3;
 
@@ -55,6 +57,30 @@ export function placedStreams(
     .sort((a, b) => b.bytesPerServer - a.bytesPerServer || (a.stream < b.stream ? -1 : 1));
 }
 
+/**
+ * What the support streams reserve on each server of a region: the stack declares the checkpoint
+ * stream and the acknowledgement capture when checkpoints are on and a replicated stream (it lives
+ * in both regions) has a catalog consumer, each with the replicas of the most replicated stream
+ * (infra/checkpoints/plan.ts). Pure.
+ */
+export function supportStreams(
+  streams: readonly { spec: { name: string; replicas: number }; replication: unknown }[],
+  consumers: readonly { stream: string }[],
+  checkpointsEnabled: boolean,
+  servers: number,
+): Placed[] {
+  const replicated = streams.filter(
+    ({ replication }) => isPlainObject(replication) && replication["kind"] === "cross-region",
+  );
+  const read = new Set(consumers.map((consumer) => consumer.stream));
+  if (!checkpointsEnabled || !replicated.some(({ spec }) => read.has(spec.name))) return [];
+  const replicas = Math.max(...replicated.map(({ spec }) => spec.replicas));
+  const size = parseSize(SUPPORT_STREAM_MAX_BYTES);
+  if ("error" in size) return [];
+  const bytesPerServer = (size.bytes * Math.min(replicas, servers)) / servers;
+  return [CHECKPOINT_STREAM, ACK_STREAM].map((stream) => ({ stream, bytesPerServer }));
+}
+
 /** The region's file store per server, from nats-dr:kubernetes as parsed or raw. */
 function fileStore(kubernetes: Record<string, unknown>) {
   const bytesOf = (value: unknown, fallback: string) => {
@@ -83,7 +109,17 @@ function regionServers(value: unknown) {
   const kubernetes = value["kubernetes"];
   const servers =
     typeof kubernetes["replicas"] === "number" && kubernetes["replicas"] >= 1 ? kubernetes["replicas"] : 3;
-  return { region, kubernetes, servers, streams: catalog["streams"] as Parameters<typeof placedStreams>[0] };
+  const consumers = Array.isArray(catalog["consumers"]) ? (catalog["consumers"] as { stream: string }[]) : [];
+  const checkpoints = value["checkpoints"];
+  const checkpointsEnabled = !isPlainObject(checkpoints) || checkpoints["enabled"] !== false;
+  return {
+    region,
+    kubernetes,
+    servers,
+    streams: catalog["streams"] as Parameters<typeof placedStreams>[0],
+    consumers,
+    checkpointsEnabled,
+  };
 }
 
 /**
@@ -110,7 +146,10 @@ export function capacityIssues(value: unknown): Issue[] {
   const { region, kubernetes, servers } = known;
   const { maxFile, headroom, maxFileSet } = fileStore(kubernetes);
   if (maxFile === undefined || headroom === undefined) return [];
-  const placed = placedStreams(known.streams, region, servers);
+  const placed = [
+    ...placedStreams(known.streams, region, servers),
+    ...supportStreams(known.streams, known.consumers, known.checkpointsEnabled, servers),
+  ];
   const reserved = placed.reduce((sum, entry) => sum + entry.bytesPerServer, 0);
   if (reserved + headroom <= maxFile) return [];
   const listed = placed.map((entry) => `${entry.stream} ${readableBytes(entry.bytesPerServer)}`).join(", ");

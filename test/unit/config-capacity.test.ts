@@ -15,7 +15,7 @@ describe("config capacity", () => {
     const problems = problemsOf(kubernetesRaw("eu-central-1", kubernetes({})));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toBe(
-      "nats-dr:kubernetes.storageSize: is too small for the catalog in eu-central-1: jetstream.maxFile is 90Gi (90% of storageSize) per server, but the streams placed on each of its 3 servers reserve 115Gi (audit 50Gi, audit-eu-gdpr 20Gi, metrics 20Gi, events 10Gi, events-eu-gdpr 10Gi, notifications 5Gi; maxBytes times the share of replicas) and jetstream.orphanHeadroom keeps 4.5Gi free for orphan copies. JetStream reserves a stream's maxBytes when it creates it, so the last streams would fail to create. Raise nats-dr:kubernetes.storageSize to at least 133Gi, lower maxBytes of streams under nats-dr:catalog.streams, or lower jetstream.orphanHeadroom",
+      "nats-dr:kubernetes.storageSize: is too small for the catalog in eu-central-1: jetstream.maxFile is 90Gi (90% of storageSize) per server, but the streams placed on each of its 3 servers reserve 115.1Gi (audit 50Gi, audit-eu-gdpr 20Gi, metrics 20Gi, events 10Gi, events-eu-gdpr 10Gi, notifications 5Gi, natsdr-checkpoints 64Mi, natsdr-acks 64Mi; maxBytes times the share of replicas) and jetstream.orphanHeadroom keeps 4.5Gi free for orphan copies. JetStream reserves a stream's maxBytes when it creates it, so the last streams would fail to create. Raise nats-dr:kubernetes.storageSize to at least 133Gi, lower maxBytes of streams under nats-dr:catalog.streams, or lower jetstream.orphanHeadroom",
     );
   });
 
@@ -30,9 +30,10 @@ describe("config capacity", () => {
     const tight = kubernetes({ storageSize: "150Gi", jetstream: { maxFile: "100Gi", orphanHeadroom: "20Gi" } });
     const [problem] = problemsOf(kubernetesRaw("us-east-1", tight));
     expect(problem).toMatch(
-      /^nats-dr:kubernetes\.jetstream\.maxFile: is too small for the catalog in us-east-1: jetstream\.maxFile is 100Gi per server, but .* reserve 85Gi .* keeps 20Gi free .*Raise nats-dr:kubernetes\.jetstream\.maxFile to at least 105Gi/,
+      /^nats-dr:kubernetes\.jetstream\.maxFile: is too small for the catalog in us-east-1: jetstream\.maxFile is 100Gi per server, but .* reserve 85\.1Gi .* keeps 20Gi free .*Raise nats-dr:kubernetes\.jetstream\.maxFile to at least 106Gi/,
     );
-    const roomy = kubernetes({ storageSize: "150Gi", jetstream: { maxFile: "100Gi", orphanHeadroom: "15Gi" } });
+    // 85Gi of catalog streams and 128Mi of support streams beside 14Gi fit; beside 15Gi they do not.
+    const roomy = kubernetes({ storageSize: "150Gi", jetstream: { maxFile: "100Gi", orphanHeadroom: "14Gi" } });
     expect(parsed(kubernetesRaw("us-east-1", roomy)).region).toBe("us-east-1");
   });
 
@@ -80,6 +81,31 @@ describe("config capacity", () => {
       "nats-dr:catalog.streams.notifications.replicas",
     ]);
     expect(parsed(kubernetesRaw("us-east-1", kubernetes({ replicas: 5 }))).kubernetes?.replicas).toBe(5);
+  });
+
+  it("the checkpoint and acknowledgement streams (64Mi each) are counted where the stack declares them", () => {
+    // 2 x 1Gi with one replica on each of 3 servers, and the 3-replica support streams: 2 x 64Mi.
+    const catalog = (consumers: Record<string, unknown>) => ({
+      mode: "replace",
+      streams: {
+        orders: { subjects: ["orders.*"], replicas: 1, maxBytes: "1Gi" },
+        payments: { subjects: ["payments.*"], replicas: 3, maxBytes: "1Gi" },
+      },
+      consumers,
+    });
+    const worker = { worker: { stream: "orders" } };
+    // maxFile 1400Mi, 1Mi of headroom: the catalog's streams (1365Mi per server) fit, not with the support streams (1493Mi).
+    const store = kubernetes({ jetstream: { maxFile: "1400Mi", orphanHeadroom: "1Mi" } });
+    const [problem] = problemsOf(kubernetesRaw("us-east-1", { ...store, catalog: catalog(worker) }));
+    expect(problem).toMatch(
+      /^nats-dr:kubernetes\.jetstream\.maxFile: is too small for the catalog in us-east-1: jetstream\.maxFile is 1\.4Gi per server, but the streams placed on each of its 3 servers reserve 1\.5Gi \(payments 1Gi, orders 341\.3Mi, natsdr-checkpoints 64Mi, natsdr-acks 64Mi;/,
+    );
+    // Without a consumer on a replicated stream, or with checkpoints off, the stack declares neither.
+    expect(parsed(kubernetesRaw("us-east-1", { ...store, catalog: catalog({}) })).region).toBe("us-east-1");
+    expect(
+      parsed(kubernetesRaw("us-east-1", { ...store, catalog: catalog(worker), checkpoints: { enabled: false } }))
+        .region,
+    ).toBe("us-east-1");
   });
 
   it("stacks that run no servers are not checked (their servers' limits are not known here)", () => {
