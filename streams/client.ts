@@ -256,13 +256,13 @@ export async function withDeadline<T>(promise: Promise<T>, ms: number, what: str
   }
 }
 
-/** Resolves after `ms` milliseconds (nats.js's delay). */
 /** Whether a nats-server version ("2.14.9", "2.12.0-beta.1") is `major.minor` or newer. Pure. */
 export function serverAtLeast(version: string | undefined, major: number, minor: number): boolean {
   const [serverMajor = 0, serverMinor = 0] = (version ?? "0.0.0").split(/[.-]/).map(Number);
   return serverMajor > major || (serverMajor === major && serverMinor >= minor);
 }
 
+/** Resolves after `ms` milliseconds (nats.js's delay). */
 export async function sleep(ms: number): Promise<void> {
   const { delay } = require("@nats-io/transport-node") as typeof import("@nats-io/transport-node");
   await delay(ms);

@@ -60,8 +60,9 @@ export interface PlannedReposition {
   readonly name: string;
   readonly start: Start;
   readonly config: Partial<ConsumerConfig> & { durable_name: string };
-  /** The consumer's start as the server holds it: what a move in place is allowed from. */
-  readonly current: Pick<ConsumerConfig, "deliver_policy"> & Partial<Pick<ConsumerConfig, "opt_start_seq">>;
+  /** The consumer as the server holds it: the start a move in place is allowed from, its deliver subject. */
+  readonly current: Pick<ConsumerConfig, "deliver_policy"> &
+    Partial<Pick<ConsumerConfig, "opt_start_seq" | "deliver_subject">>;
   /** With captured acknowledgements: how many, the run started past, and those above it. */
   readonly captured?: {
     readonly count: number;
@@ -104,6 +105,7 @@ export async function planReposition(
       const current = {
         deliver_policy: local.deliver_policy,
         ...(local.opt_start_seq === undefined ? {} : { opt_start_seq: local.opt_start_seq }),
+        ...(local.deliver_subject ? { deliver_subject: local.deliver_subject } : {}),
       };
       return { name: target.name, start, config, current, ...(captured === undefined ? {} : { captured }) };
     }),
@@ -198,8 +200,8 @@ export function movableInPlace(serverVersion: string | undefined, plan: PlannedR
 /**
  * Puts the consumer at the plan's start: in place where the server can, else deleted and created
  * again. In place it is moved while still paused and marked as waiting (a run killed right after
- * moves it again), then resumed, then given the plan's metadata and deliver subject; its deliver
- * policy stays as declared. A move the server refuses falls back to re-creating it, the old way.
+ * moves it again), then resumed, then given the plan's metadata (and its deliver subject back
+ * from a catch-up's inbox); its deliver policy stays as declared. A move the server refuses falls back to re-creating it, the old way.
  */
 async function place(session: Session, stream: string, plan: PlannedReposition): Promise<void> {
   const { jsm } = session;
@@ -208,9 +210,14 @@ async function place(session: Session, stream: string, plan: PlannedReposition):
     try {
       await jsm.consumers.reset(stream, plan.name, plan.start.seq);
       await jsm.consumers.resume(stream, plan.name);
+      // The deliver subject only when it changes (a run cut off during a push catch-up left the
+      // consumer on its inbox): the server refuses to move an active push consumer.
+      const { deliver_subject: deliverSubject } = plan.config;
       await jsm.consumers.update(stream, plan.name, {
         metadata: plan.config.metadata ?? {},
-        ...(plan.config.deliver_subject ? { deliver_subject: plan.config.deliver_subject } : {}),
+        ...(deliverSubject && deliverSubject !== plan.current.deliver_subject
+          ? { deliver_subject: deliverSubject }
+          : {}),
       });
       notePhase({ domain: session.domain, stream }, "move-in-place", startedAt, `${plan.name} at ${plan.start.seq}`);
       return;

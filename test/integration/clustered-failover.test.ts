@@ -1,6 +1,6 @@
 // A full planned failover and failback between two 3-node JetStream clusters (R3 streams),
 // under continuous publishing, run in the order the two stacks run it.
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { streamProvider } from "../../streams/streamProvider";
@@ -147,27 +147,42 @@ describe("clustered failover", () => {
     };
     let eastState = (await streamProvider.create(await quickInputs("east", "primary"))).outs;
     const westState = (await streamProvider.create(await quickInputs("west", "mirror"))).outs;
-    // "settle" delivers all: nats-server 2.14 moves it in place. "settle-new" delivers new, which
-    // the server does not reset from: it is deleted and created again by_start_sequence.
-    const consumers = ["settle", "settle-new"];
-    for (const region of [regions.east, regions.west]) {
-      await consumerProvider.create(
-        await checked(consumerProvider, rawConsumerInputs(region, "quick", { name: "settle" })),
-      );
-      await consumerProvider.create(
-        await checked(
-          consumerProvider,
-          rawConsumerInputs(region, "quick", { name: "settle-new", deliverPolicy: "new" }),
-        ),
-      );
-    }
+    // "settle" (pull) and "settle-push" deliver all: nats-server 2.14 moves them in place.
+    // "settle-new" delivers new, which the server does not reset from: it is deleted and created
+    // again by_start_sequence.
+    const specs = {
+      settle: {},
+      "settle-push": { deliver: "push", deliverSubject: "quick-deliver.settle-push", maxAckPending: 60 },
+      "settle-new": { deliverPolicy: "new" },
+    };
+    const consumers = Object.keys(specs);
+    for (const region of [regions.east, regions.west])
+      for (const [name, spec] of Object.entries(specs))
+        await consumerProvider.create(
+          await checked(consumerProvider, rawConsumerInputs(region, "quick", { name, ...spec })),
+        );
     const eastJs = (await jetstreamManager(east)).jetstream();
+    /** The first `count` deliveries of `name` in `js`'s region (not acknowledged). */
+    const deliveries = async (js: typeof eastJs, name: string, count: number): Promise<JsMsg[]> => {
+      if (name !== "settle-push") {
+        const consumer = await js.consumers.get("quick", name);
+        const taken: JsMsg[] = [];
+        while (taken.length < count) taken.push((await consumer.next({ expires: 5000 }))!);
+        return taken;
+      }
+      // Taken before any is acknowledged (maxAckPending 60 holds the rest back), and the
+      // subscription gone before the acknowledgements: nothing else is delivered and left pending.
+      const taken: JsMsg[] = [];
+      const messages = await (await js.consumers.getPushConsumer("quick", name)).consume();
+      for await (const message of messages) if (taken.push(message) === count) break;
+      await messages.close();
+      return taken;
+    };
     for (let index = 0; index < 100; index++)
       await eastJs.publish("quick.x", new TextEncoder().encode(`q-${index}`), { msgID: `q-${index}` });
     for (const name of consumers) {
-      const consumer = await eastJs.consumers.get("quick", name);
       // "settle-new" was created before the first message: new and all deliver the same here.
-      for (let index = 0; index < 60; index++) await (await consumer.next({ expires: 2000 }))!.ackAck();
+      for (const message of await deliveries(eastJs, name, 60)) await message.ackAck();
     }
     await eventually(
       "mirror holds 100",
@@ -185,8 +200,10 @@ describe("clustered failover", () => {
     await streamProvider.update("id", westState, await quickInputs("west", "primary"));
     await west.flush();
     watch.unsubscribe();
-    expect(consumerApi).toContain("RESET quick settle");
-    expect(consumerApi).not.toContain("DELETE quick settle");
+    for (const name of ["settle", "settle-push"]) {
+      expect(consumerApi).toContain(`RESET quick ${name}`);
+      expect(consumerApi).not.toContain(`DELETE quick ${name}`);
+    }
     expect(consumerApi).toContain("DELETE quick settle-new");
     const demoted = (await streamProvider.create(await quickInputs("east", "mirror"))).outs;
     await streamProvider.delete("id", eastState);
@@ -194,9 +211,14 @@ describe("clustered failover", () => {
     const westJsm = await jetstreamManager(west);
     const moved = await westJsm.consumers.info("quick", "settle");
     // Moved in place: the server itself reports the floor, and the deliver policy is the declared one.
-    expect(moved.ack_floor.stream_seq).toBe(60);
-    expect(moved.config.deliver_policy).toBe("all");
-    expect(moved.paused ?? false).toBe(false);
+    for (const info of [moved, await westJsm.consumers.info("quick", "settle-push")]) {
+      expect(info.ack_floor.stream_seq).toBe(60);
+      expect(info.config.deliver_policy).toBe("all");
+      expect(info.paused ?? false).toBe(false);
+    }
+    expect((await westJsm.consumers.info("quick", "settle-push")).config.deliver_subject).toBe(
+      "quick-deliver.settle-push",
+    );
     const recreated = await westJsm.consumers.info("quick", "settle-new");
     // Re-created: an R3 consumer reports floor 0 until its first acknowledgement; a checkpoint of
     // that answer reads the floor from its start.
@@ -210,7 +232,7 @@ describe("clustered failover", () => {
     expect(eastState.lastPromotion?.mode).toBe("planned");
     for (const name of consumers) {
       expect(eastState.lastPromotion?.consumersPositioned[name]).toMatchObject({ ackFloor: 60 });
-      const next = await (await eastJs.consumers.get("quick", name)).next({ expires: 5000 });
+      const [next] = await deliveries(eastJs, name, 1);
       expect(next?.seq).toBe(61);
       await next?.ackAck();
     }
